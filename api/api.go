@@ -1,0 +1,96 @@
+// Package api is the HTTP adapter of prodays: the Echo server that exposes
+// the JSON API under /api/v1, the health endpoints, and the embedded PWA.
+// Handlers return errors; one HTTPErrorHandler renders them as RFC 9457
+// problem+json with a stable code.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"prodays"
+	"prodays/store"
+)
+
+// Server holds the dependencies of the HTTP API. Fill the fields, then call
+// Handler. Fields are read-only after Handler is called.
+type Server struct {
+	DB     *store.DB
+	Logger *slog.Logger
+	// Auth verifies bearer tokens. Nil means no authenticated route works.
+	Auth Authenticator
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+
+	echo *echo.Echo
+}
+
+// Authenticator turns a bearer access token into a Principal, or returns an
+// *prodays.Error with code EUnauthorized.
+type Authenticator interface {
+	VerifyAccess(ctx context.Context, token string) (*prodays.Principal, error)
+}
+
+// Handler builds the Echo instance with every route.
+func (s *Server) Handler() *echo.Echo {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		s.Logger.Error("panic", "err", err, "stack", string(stack), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return err
+	}}))
+	s.echo = e
+	s.routes(e)
+	return e
+}
+
+// routes registers every route. Keep this list the one place that says
+// which endpoint exists and who may call it.
+func (s *Server) routes(e *echo.Echo) {
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+}
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	cur, latest, err := s.DB.SchemaVersion(ctx)
+	if err != nil {
+		s.Logger.Error("readyz", "err", err)
+		return prodays.Errorf(prodays.EUnavailable, "The database does not answer.")
+	}
+	if cur != latest {
+		return prodays.Errorf(prodays.EUnavailable, "Schema version %d, want %d.", cur, latest)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "schema_version": cur})
+}
+
+// principalKey is the echo.Context key of the authenticated *prodays.Principal.
+const principalKey = "prodays.principal"
+
+// principal returns the caller set by requireAuth; nil on public routes.
+func principal(c echo.Context) *prodays.Principal {
+	p, _ := c.Get(principalKey).(*prodays.Principal)
+	return p
+}
+
+var errNoAuth = errors.New("no authenticator configured")

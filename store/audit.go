@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Audit appends e to the audit log inside tx (so that the entry commits or
+// rolls back with what it describes). A zero At is set to now.
+func Audit(ctx context.Context, tx Execer, now time.Time, e AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = now
+	}
+	detail := "{}"
+	if len(e.Detail) > 0 {
+		b, err := json.Marshal(e.Detail)
+		if err != nil {
+			return fmt.Errorf("audit detail: %w", err)
+		}
+		detail = string(b)
+	}
+	_, err := tx.ExecContext(ctx,
+		`INSERT INTO audit_log (at, username, device_id, address, action, target, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		FormatTime(e.At), e.Username, e.DeviceID, e.Address, e.Action, e.Target, detail)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// AuditFilter selects audit entries; empty fields match everything. From
+// and To bound At (inclusive, exclusive).
+type AuditFilter struct {
+	Username string
+	Action   string // exact action, or a prefix ending in "." ("auth.")
+	From, To time.Time
+	Limit    int // default 100, at most 1000
+	BeforeID int64
+}
+
+// ListAudit returns the newest entries first.
+func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+	var where []string
+	var args []any
+	if f.Username != "" {
+		where = append(where, "username = ?")
+		args = append(args, f.Username)
+	}
+	if f.Action != "" {
+		if strings.HasSuffix(f.Action, ".") {
+			where = append(where, "action >= ? AND action < ?")
+			args = append(args, f.Action, f.Action[:len(f.Action)-1]+"/")
+		} else {
+			where = append(where, "action = ?")
+			args = append(args, f.Action)
+		}
+	}
+	if !f.From.IsZero() {
+		where = append(where, "at >= ?")
+		args = append(args, FormatTime(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "at < ?")
+		args = append(args, FormatTime(f.To))
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	q := "SELECT id, at, username, device_id, address, action, target, detail FROM audit_log"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, f.Limit)
+	rows, err := db.Read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at, detail string
+		if err := rows.Scan(&e.ID, &at, &e.Username, &e.DeviceID, &e.Address, &e.Action, &e.Target, &detail); err != nil {
+			return nil, err
+		}
+		e.At, _ = time.Parse(time.RFC3339Nano, at)
+		_ = json.Unmarshal([]byte(detail), &e.Detail)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

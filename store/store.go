@@ -1,0 +1,233 @@
+// Package store is the SQLite adapter of prodays (modernc.org/sqlite, pure
+// Go). It opens the database with one writer connection and a pool of
+// readers, applies the embedded migrations at start, and gives the other
+// adapters transactions and the shared bookkeeping: the change log (one
+// server sequence) and the audit log.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// TimeFormat is how every time is stored: RFC 3339 in UTC with
+// milliseconds, so that stored times sort as text.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// FormatTime renders t as stored (UTC, milliseconds).
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// DB is an open prodays database: Write has exactly one connection (SQLite
+// has one writer; serialising in the pool avoids SQLITE_BUSY), Read is a
+// pool of read-only connections that WAL lets run beside the writer.
+type DB struct {
+	Path  string
+	Write *sql.DB
+	Read  *sql.DB
+	// Now is the clock; tests pin it.
+	Now func() time.Time
+}
+
+// Options tune Open. The zero value is the production setting.
+type Options struct {
+	// Readers is the size of the read pool (default: 2 × GOMAXPROCS, at least 4).
+	Readers int
+	// BusyTimeout is how long a connection waits for a lock (default 10 s).
+	BusyTimeout time.Duration
+}
+
+// dsn builds a modernc DSN: busy_timeout first (so that it applies while
+// the other pragmas take their locks), then WAL, foreign keys and FULL
+// synchronous (a committed batch survives power loss: nothing recorded on a
+// phone may be lost).
+func dsn(path string, busy time.Duration, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(FULL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens (creating it and its folder when missing) the database at
+// path, applies pending migrations and returns it. It refuses a database
+// written by a newer prodays (one whose schema version is above the
+// highest embedded migration), with an error that says so.
+func Open(ctx context.Context, path string, opt Options) (*DB, error) {
+	if opt.BusyTimeout == 0 {
+		opt.BusyTimeout = 10 * time.Second
+	}
+	if opt.Readers == 0 {
+		opt.Readers = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	w, err := sql.Open("sqlite", dsn(path, opt.BusyTimeout, false))
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, opt.BusyTimeout, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(opt.Readers)
+	r.SetMaxIdleConns(opt.Readers)
+	return &DB{Path: path, Write: w, Read: r, Now: time.Now}, nil
+}
+
+// Close closes both pools; the last close checkpoints the WAL.
+func (db *DB) Close() error {
+	return errors.Join(db.Read.Close(), db.Write.Close())
+}
+
+// ErrNewerSchema is returned by Open for a database written by a newer
+// version of prodays.
+var ErrNewerSchema = errors.New("database schema is newer than this prodays")
+
+func migrationsFS() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrationsFS())
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: read schema version: %w", err)
+	}
+	sources := p.ListSources()
+	latest := sources[len(sources)-1].Version
+	if current > latest {
+		return fmt.Errorf("%w: the database is at schema version %d, this binary knows up to %d; run the newer prodays or restore a backup", ErrNewerSchema, current, latest)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	return nil
+}
+
+// SchemaVersion reports the applied schema version and the highest one this
+// binary embeds; /readyz compares them.
+func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.Read, migrationsFS())
+	if err != nil {
+		return 0, 0, err
+	}
+	current, err = p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	s := p.ListSources()
+	return current, s[len(s)-1].Version, nil
+}
+
+// WithTx runs fn in one write transaction (BEGIN IMMEDIATE through the
+// single writer connection) and commits when fn returns nil; it rolls back
+// otherwise and returns fn's error.
+func (db *DB) WithTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Execer is what a *sql.Tx, *sql.DB and *sql.Conn have in common.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Change is one entry of the change log (sync protocol, Pull): the entity
+// kind ("trainee", "activity", "attendance", …), its id, the op ("upsert"
+// or "delete") and the scope keys used to filter pulls.
+type Change struct {
+	Entity            string
+	ID                string
+	Op                string
+	RegionCode        string
+	EstablishmentCode string
+}
+
+// RecordChange appends c to the change log with the next server sequence,
+// replacing the entity's previous entry (a page holds the net effect).
+func RecordChange(ctx context.Context, tx Execer, c Change) error {
+	_, err := tx.ExecContext(ctx,
+		`INSERT OR REPLACE INTO changes (entity, entity_id, op, region_code, establishment_code) VALUES (?, ?, ?, ?, ?)`,
+		c.Entity, c.ID, c.Op, nullable(c.RegionCode), nullable(c.EstablishmentCode))
+	if err != nil {
+		return fmt.Errorf("record change %s %s: %w", c.Entity, c.ID, err)
+	}
+	return nil
+}
+
+// AuditEntry is one line of the audit log: who (username, device,
+// address), what (action, target) and a JSON detail.
+type AuditEntry struct {
+	ID       int64          `json:"id"`
+	At       time.Time      `json:"at"`
+	Username string         `json:"username"`
+	DeviceID string         `json:"device_id,omitempty"`
+	Address  string         `json:"address,omitempty"`
+	Action   string         `json:"action"`
+	Target   string         `json:"target,omitempty"`
+	Detail   map[string]any `json:"detail,omitempty"`
+}
+
+// nullable maps "" to SQL NULL.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
