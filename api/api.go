@@ -27,6 +27,9 @@ type Server struct {
 	Auth Authenticator
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// ImportMaxBytes caps an uploaded import file, in bytes (default
+	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
+	ImportMaxBytes int64
 
 	echo *echo.Echo
 }

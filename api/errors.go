@@ -25,6 +25,7 @@ var statusOf = map[string]int{
 	prodays.EInternal:       http.StatusInternalServerError,
 	"resync":                http.StatusConflict,
 	"method_not_allowed":    http.StatusMethodNotAllowed,
+	"import_invalid":        http.StatusUnprocessableEntity, // importer.CodeInvalid
 }
 
 // Problem is an RFC 9457 problem details object with prodays' stable code
