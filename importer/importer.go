@@ -56,8 +56,9 @@ const DefaultMaxBytes = 50 << 20
 // files at DefaultMaxBytes and audits as "cli".
 type Options struct {
 	// SkipInvalid imports the valid rows of a file that has errors; the
-	// bad rows are listed in the report and counted as skipped. Errors of
-	// the whole file (header, encoding, size) still import nothing.
+	// bad rows are listed in the report and counted as skipped (rows that
+	// refer to a skipped row are skipped too). An error of a whole file
+	// (size, encoding, header, CSV syntax) still refuses the run.
 	SkipInvalid bool
 	// MaxBytes caps the size of each file in bytes (default DefaultMaxBytes).
 	MaxBytes int64
