@@ -6,7 +6,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"prodays"
+	"prodays/auth"
 	"prodays/store"
 )
 
@@ -23,8 +23,11 @@ import (
 type Server struct {
 	DB     *store.DB
 	Logger *slog.Logger
-	// Auth verifies bearer tokens. Nil means no authenticated route works.
-	Auth Authenticator
+	// Auth logs users in and verifies bearer tokens.
+	Auth *auth.Service
+	// InsecureCookies drops the Secure attribute of the refresh cookie, for
+	// a plain-HTTP deployment on a closed network (never on the Internet).
+	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// ImportMaxBytes caps an uploaded import file, in bytes (default
@@ -32,12 +35,6 @@ type Server struct {
 	ImportMaxBytes int64
 
 	echo *echo.Echo
-}
-
-// Authenticator turns a bearer access token into a Principal, or returns an
-// *prodays.Error with code EUnauthorized.
-type Authenticator interface {
-	VerifyAccess(ctx context.Context, token string) (*prodays.Principal, error)
 }
 
 // Handler builds the Echo instance with every route.
@@ -67,6 +64,12 @@ func (s *Server) Handler() *echo.Echo {
 func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+
+	v1 := e.Group("/api/v1")
+	v1.POST("/auth/login", s.login)
+	v1.POST("/auth/refresh", s.refresh)
+	v1.POST("/auth/logout", s.logout)
+	v1.GET("/auth/me", s.me, s.requireAuth)
 }
 
 func (s *Server) healthz(c echo.Context) error {
@@ -95,5 +98,3 @@ func principal(c echo.Context) *prodays.Principal {
 	p, _ := c.Get(principalKey).(*prodays.Principal)
 	return p
 }
-
-var errNoAuth = errors.New("no authenticator configured")

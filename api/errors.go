@@ -7,25 +7,30 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
+	"prodays/auth"
 )
 
 // statusOf maps each stable error code to its HTTP status. Codes not listed
 // here (the sync engine's per-mutation codes, for example) are 400 when
 // they reach the HTTP layer as an *prodays.Error.
 var statusOf = map[string]int{
-	prodays.EInvalid:        http.StatusBadRequest,
-	prodays.EUnauthorized:   http.StatusUnauthorized,
-	prodays.EForbidden:      http.StatusForbidden,
-	prodays.ENotFound:       http.StatusNotFound,
-	prodays.EConflict:       http.StatusConflict,
-	prodays.ETooLarge:       http.StatusRequestEntityTooLarge,
-	prodays.EUnsupported:    http.StatusUnsupportedMediaType,
-	prodays.ETooManyRequest: http.StatusTooManyRequests,
-	prodays.EUnavailable:    http.StatusServiceUnavailable,
-	prodays.EInternal:       http.StatusInternalServerError,
-	"resync":                http.StatusConflict,
-	"method_not_allowed":    http.StatusMethodNotAllowed,
-	"import_invalid":        http.StatusUnprocessableEntity, // importer.CodeInvalid
+	prodays.EInvalid:         http.StatusBadRequest,
+	prodays.EUnauthorized:    http.StatusUnauthorized,
+	prodays.EForbidden:       http.StatusForbidden,
+	prodays.ENotFound:        http.StatusNotFound,
+	prodays.EConflict:        http.StatusConflict,
+	prodays.ETooLarge:        http.StatusRequestEntityTooLarge,
+	prodays.EUnsupported:     http.StatusUnsupportedMediaType,
+	prodays.ETooManyRequest:  http.StatusTooManyRequests,
+	prodays.EUnavailable:     http.StatusServiceUnavailable,
+	prodays.EInternal:        http.StatusInternalServerError,
+	"resync":                 http.StatusConflict,
+	auth.EInvalidCredentials: http.StatusUnauthorized,
+	auth.ERefreshInvalid:     http.StatusUnauthorized,
+	auth.EDeviceRevoked:      http.StatusUnauthorized,
+	auth.EUserDisabled:       http.StatusUnauthorized,
+	"method_not_allowed":     http.StatusMethodNotAllowed,
+	"import_invalid":         http.StatusUnprocessableEntity, // importer.CodeInvalid
 }
 
 // Problem is an RFC 9457 problem details object with prodays' stable code

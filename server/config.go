@@ -3,8 +3,11 @@ package main
 import (
 	"flag"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
+
+	"prodays/auth"
 )
 
 // Config is the server's configuration: defaults, overridden by
@@ -15,6 +18,15 @@ type Config struct {
 	DB              string        // --db, PRODAYS_DB
 	ShutdownTimeout time.Duration // --shutdown-timeout, PRODAYS_SHUTDOWN_TIMEOUT
 	AdminPassword   string        // PRODAYS_ADMIN_PASSWORD (first start only)
+	AccessTTL       time.Duration // --access-ttl, PRODAYS_ACCESS_TTL
+	RefreshTTL      time.Duration // --refresh-ttl, PRODAYS_REFRESH_TTL
+	InsecureCookies bool          // --insecure-cookies, PRODAYS_INSECURE_COOKIES=1
+}
+
+// JWTKeyFile is where the signing keys are kept when PRODAYS_JWT_KEY is
+// not set: beside the database.
+func (c Config) JWTKeyFile() string {
+	return filepath.Join(filepath.Dir(c.DB), "jwt.keys")
 }
 
 // DefaultConfig returns the defaults.
@@ -23,6 +35,8 @@ func DefaultConfig() Config {
 		Addr:            ":8080",
 		DB:              "./data/prodays.db",
 		ShutdownTimeout: 15 * time.Second,
+		AccessTTL:       auth.DefaultAccessTTL,
+		RefreshTTL:      auth.DefaultRefreshTTL,
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"prodays/api"
+	"prodays/auth"
 	"prodays/store"
 )
 
@@ -23,6 +24,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.StringVar(&cfg.Addr, "addr", envString("PRODAYS_ADDR", cfg.Addr), "listen address (env PRODAYS_ADDR)")
 	bindDB(fs, &cfg)
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDuration("PRODAYS_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout), "how long in-flight requests may finish after SIGTERM")
+	fs.DurationVar(&cfg.AccessTTL, "access-ttl", envDuration("PRODAYS_ACCESS_TTL", cfg.AccessTTL), "lifetime of access tokens")
+	fs.DurationVar(&cfg.RefreshTTL, "refresh-ttl", envDuration("PRODAYS_REFRESH_TTL", cfg.RefreshTTL), "lifetime of refresh tokens (a session that survives days offline)")
+	fs.BoolVar(&cfg.InsecureCookies, "insecure-cookies", os.Getenv("PRODAYS_INSECURE_COOKIES") == "1", "drop the Secure attribute of the refresh cookie (plain HTTP on a closed network only)")
 	if err := fs.Parse(args); err != nil {
 		return errUsageShown
 	}
@@ -41,7 +45,23 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		}
 	}()
 
-	srv := &api.Server{DB: db, Logger: logger}
+	keys, err := auth.LoadKeyring(os.Getenv("PRODAYS_JWT_KEY"), cfg.JWTKeyFile())
+	if err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	pw, err := auth.EnsureAdmin(ctx, db, cfg.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if pw != "" && cfg.AdminPassword == "" {
+		// Printed once, on the first start; only a hash is kept.
+		logger.Warn("created the first admin account; change its password", "username", "admin", "password", pw)
+	} else if pw != "" {
+		logger.Info("created the first admin account from PRODAYS_ADMIN_PASSWORD", "username", "admin")
+	}
+	authSvc := &auth.Service{DB: db, Logger: logger, RefreshTTL: cfg.RefreshTTL,
+		Tokens: &auth.Tokens{Keys: keys, AccessTTL: cfg.AccessTTL}}
+	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, InsecureCookies: cfg.InsecureCookies}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)

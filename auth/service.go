@@ -1,0 +1,356 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"prodays"
+	"prodays/store"
+)
+
+// DefaultRefreshTTL is the lifetime of a refresh token: a staff member logs
+// in once, online, and works offline for days.
+const DefaultRefreshTTL = 30 * 24 * time.Hour
+
+// Error codes of the auth endpoints.
+const (
+	EInvalidCredentials = "invalid_credentials"
+	EDeviceRevoked      = "device_revoked"
+	ERefreshInvalid     = "refresh_invalid"
+	EUserDisabled       = "user_disabled"
+)
+
+// Service logs users in and keeps their sessions: access tokens (Tokens)
+// and refresh tokens (a random 256-bit value, stored as its SHA-256, each
+// usable once; a family is one login).
+type Service struct {
+	DB         *store.DB
+	Tokens     *Tokens
+	RefreshTTL time.Duration
+	Logger     *slog.Logger
+}
+
+// Session is what a successful login or refresh returns.
+type Session struct {
+	AccessToken   string
+	AccessExpiry  time.Time
+	RefreshToken  string
+	RefreshExpiry time.Time
+	User          *prodays.User
+}
+
+// Client says who is calling, for the audit log.
+type Client struct {
+	Address   string
+	UserAgent string
+}
+
+func (s *Service) now() time.Time { return s.DB.Now() }
+
+func (s *Service) refreshTTL() time.Duration {
+	if s.RefreshTTL == 0 {
+		return DefaultRefreshTTL
+	}
+	return s.RefreshTTL
+}
+
+type userRow struct {
+	prodays.User
+	hash         sql.NullString
+	scopeVersion int64
+}
+
+func getUser(ctx context.Context, q store.Execer, username string) (*userRow, error) {
+	var u userRow
+	var est, reg sql.NullString
+	var created string
+	err := q.QueryRowContext(ctx, `SELECT username, full_name, role, establishment_code, region_code, password_hash, disabled, scope_version, created_at
+		FROM users WHERE username = ?`, username).
+		Scan(&u.Username, &u.FullName, &u.Role, &est, &reg, &u.hash, &u.Disabled, &u.scopeVersion, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, prodays.Errorf(prodays.ENotFound, "No user %q.", username)
+	} else if err != nil {
+		return nil, fmt.Errorf("get user %s: %w", username, err)
+	}
+	u.EstablishmentCode, u.RegionCode = est.String, reg.String
+	u.HasPassword = u.hash.Valid && u.hash.String != ""
+	u.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	return &u, nil
+}
+
+func (u *userRow) principal(deviceID string) prodays.Principal {
+	return prodays.Principal{Username: u.Username, DeviceID: deviceID,
+		Scope: prodays.Scope{Role: u.Role, EstablishmentCode: u.EstablishmentCode, RegionCode: u.RegionCode}}
+}
+
+func hashToken(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func badCredentials() error {
+	return prodays.Errorf(EInvalidCredentials, "Wrong username or password.")
+}
+
+// Login checks username and password (in the same time whether the user
+// exists or not), registers deviceID for the user, and opens a session.
+// Errors: EInvalidCredentials (unknown user, wrong password, no password
+// set, disabled account), EDeviceRevoked, EInvalid (no device id).
+func (s *Service) Login(ctx context.Context, username, password, deviceID string, cl Client) (*Session, error) {
+	if deviceID == "" || len(deviceID) > 100 {
+		return nil, prodays.Errorf(prodays.EInvalid, "device_id is required (a UUID made once per installation).")
+	}
+	u, err := getUser(ctx, s.DB.Read, username)
+	if err != nil && prodays.ErrorCode(err) != prodays.ENotFound {
+		return nil, err
+	}
+	hash := DummyHash
+	if u != nil && u.HasPassword {
+		hash = u.hash.String
+	}
+	ok := CheckPassword(hash, password)
+	if u == nil || !u.HasPassword || !ok || u.Disabled {
+		reason := "wrong_password"
+		switch {
+		case u == nil:
+			reason = "unknown_user"
+		case !u.HasPassword:
+			reason = "no_password"
+		case u.Disabled && ok:
+			reason = "disabled"
+		}
+		_ = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
+			return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address,
+				Action: "auth.login_failed", Detail: map[string]any{"reason": reason}})
+		})
+		return nil, badCredentials()
+	}
+	var sess *Session
+	err = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
+		if err := s.registerDevice(ctx, tx, u.Username, deviceID, cl); err != nil {
+			return err
+		}
+		var err error
+		sess, err = s.openSession(ctx, tx, u, deviceID, "")
+		if err != nil {
+			return err
+		}
+		return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: u.Username, DeviceID: deviceID, Address: cl.Address, Action: "auth.login"})
+	})
+	if err != nil {
+		if prodays.ErrorCode(err) == EDeviceRevoked {
+			_ = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
+				return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address,
+					Action: "auth.login_failed", Detail: map[string]any{"reason": "device_revoked"}})
+			})
+		}
+		return nil, err
+	}
+	return sess, nil
+}
+
+// registerDevice creates or updates the device row; a revoked device may
+// not log in again.
+func (s *Service) registerDevice(ctx context.Context, tx *sql.Tx, username, deviceID string, cl Client) error {
+	var revoked sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id = ?`, deviceID).Scan(&revoked)
+	now := store.FormatTime(s.now())
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, `INSERT INTO devices (id, username, first_seen_at, last_seen_at, user_agent, last_address) VALUES (?, ?, ?, ?, ?, ?)`,
+			deviceID, username, now, now, truncate(cl.UserAgent, 300), cl.Address)
+		return err
+	case err != nil:
+		return err
+	case revoked.Valid:
+		return prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE devices SET username = ?, last_seen_at = ?, user_agent = ?, last_address = ? WHERE id = ?`,
+		username, now, truncate(cl.UserAgent, 300), cl.Address, deviceID)
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// openSession issues an access token and a new refresh token of family
+// (a new family when empty).
+func (s *Service) openSession(ctx context.Context, tx *sql.Tx, u *userRow, deviceID, family string) (*Session, error) {
+	access, exp, err := s.Tokens.Issue(u.principal(deviceID), u.scopeVersion)
+	if err != nil {
+		return nil, err
+	}
+	refresh, err := randomToken()
+	if err != nil {
+		return nil, err
+	}
+	id, err := randomToken()
+	if err != nil {
+		return nil, err
+	}
+	if family == "" {
+		family = id
+	}
+	now := s.now()
+	rexp := now.Add(s.refreshTTL())
+	if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (id, family_id, username, device_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, family, u.Username, deviceID, hashToken(refresh), store.FormatTime(now), store.FormatTime(rexp)); err != nil {
+		return nil, fmt.Errorf("store refresh token: %w", err)
+	}
+	return &Session{AccessToken: access, AccessExpiry: exp, RefreshToken: refresh, RefreshExpiry: rexp, User: &u.User}, nil
+}
+
+// Refresh spends refresh token tok and opens the next session of its
+// family. A token already spent (reuse: it was stolen, or a reply was
+// lost and replayed) revokes the whole family. Errors (all ERefreshInvalid
+// or EUserDisabled/EDeviceRevoked): unknown, expired, spent or revoked
+// token, disabled user, revoked device.
+func (s *Service) Refresh(ctx context.Context, tok string, cl Client) (*Session, error) {
+	if tok == "" {
+		return nil, prodays.Errorf(ERefreshInvalid, "No refresh token: log in again.")
+	}
+	var sess *Session
+	var deny error
+	err := s.DB.WithTx(ctx, func(tx *sql.Tx) error {
+		var id, family, username, deviceID, expires string
+		var used, revoked sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT id, family_id, username, device_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ?`,
+			hashToken(tok)).Scan(&id, &family, &username, &deviceID, &expires, &used, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			deny = prodays.Errorf(ERefreshInvalid, "Unknown refresh token: log in again.")
+			return nil
+		} else if err != nil {
+			return err
+		}
+		now := s.now()
+		audit := func(action string, detail map[string]any) error {
+			return store.Audit(ctx, tx, now, store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address, Action: action, Detail: detail})
+		}
+		if used.Valid || revoked.Valid {
+			if used.Valid && !revoked.Valid {
+				// Reuse of a spent token: revoke every token of the login.
+				if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL`, store.FormatTime(now), family); err != nil {
+					return err
+				}
+				if err := audit("auth.refresh_reuse", map[string]any{"family": family[:8]}); err != nil {
+					return err
+				}
+			}
+			deny = prodays.Errorf(ERefreshInvalid, "This session was closed: log in again.")
+			return nil
+		}
+		if exp, _ := time.Parse(time.RFC3339Nano, expires); !now.Before(exp) {
+			deny = prodays.Errorf(ERefreshInvalid, "The session expired: log in again.")
+			return nil
+		}
+		u, err := getUser(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		if u.Disabled {
+			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL`, store.FormatTime(now), family); err != nil {
+				return err
+			}
+			deny = prodays.Errorf(EUserDisabled, "This account is disabled.")
+			return audit("auth.refresh_denied", map[string]any{"reason": "disabled"})
+		}
+		var devRevoked sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id = ?`, deviceID).Scan(&devRevoked); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if devRevoked.Valid {
+			deny = prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
+			return audit("auth.refresh_denied", map[string]any{"reason": "device_revoked"})
+		}
+		sess, err = s.openSession(ctx, tx, u, deviceID, family)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ?, replaced_by = (SELECT id FROM refresh_tokens WHERE token_hash = ?) WHERE id = ? AND used_at IS NULL`,
+			store.FormatTime(now), hashToken(sess.RefreshToken), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return fmt.Errorf("refresh token %s spent concurrently", id[:8])
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE devices SET last_seen_at = ? WHERE id = ?`, store.FormatTime(now), deviceID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if deny != nil {
+		return nil, deny
+	}
+	return sess, nil
+}
+
+// Logout revokes the family of refresh token tok (nothing when unknown).
+func (s *Service) Logout(ctx context.Context, tok string, p *prodays.Principal, cl Client) error {
+	return s.DB.WithTx(ctx, func(tx *sql.Tx) error {
+		now := store.FormatTime(s.now())
+		if tok != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND family_id =
+				(SELECT family_id FROM refresh_tokens WHERE token_hash = ?)`, now, hashToken(tok)); err != nil {
+				return err
+			}
+		}
+		e := store.AuditEntry{Address: cl.Address, Action: "auth.logout"}
+		if p != nil {
+			e.Username, e.DeviceID = p.Username, p.DeviceID
+		}
+		return store.Audit(ctx, tx, s.now(), e)
+	})
+}
+
+// VerifyAccess checks an access token and that its device has not been
+// revoked (a revoked device stops at once; a disabled user at the next
+// refresh). It implements api.Authenticator.
+func (s *Service) VerifyAccess(ctx context.Context, raw string) (*prodays.Principal, error) {
+	c, err, why := s.Tokens.Parse(raw)
+	if err != nil {
+		if s.Logger != nil {
+			s.Logger.Debug("access token refused", "reason", why)
+		}
+		return nil, err
+	}
+	var revoked sql.NullString
+	err = s.DB.Read.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id = ? AND username = ?`, c.DeviceID, c.Subject).Scan(&revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, prodays.Errorf(prodays.EUnauthorized, "Unknown device: log in again.")
+	} else if err != nil {
+		return nil, err
+	}
+	if revoked.Valid {
+		return nil, prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
+	}
+	return c.Principal(), nil
+}
+
+// ScopeVersion returns the user's current scope version (for resync).
+func ScopeVersion(ctx context.Context, q store.Execer, username string) (int64, error) {
+	var v int64
+	err := q.QueryRowContext(ctx, `SELECT scope_version FROM users WHERE username = ?`, username).Scan(&v)
+	return v, err
+}

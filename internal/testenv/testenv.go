@@ -1,0 +1,173 @@
+// Package testenv starts a real prodays API (real SQLite file in a
+// temporary folder, real HTTP through httptest) for tests of every package,
+// and gives them accounts and sessions.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"prodays/api"
+	"prodays/auth"
+	"prodays/store"
+)
+
+// Env is a running server and its database.
+type Env struct {
+	DB     *store.DB
+	API    *api.Server
+	Server *httptest.Server
+	URL    string
+}
+
+// Options tune New.
+type Options struct {
+	// AccessTTL of access tokens (default auth.DefaultAccessTTL).
+	AccessTTL time.Duration
+	// Configure is called on the api.Server before its handler is built.
+	Configure func(*api.Server)
+}
+
+// TestKey is the fixed signing key of test servers.
+var TestKey = []byte("prodays-test-signing-key-0123456789abcdef")
+
+// New starts a server on a fresh database file; it is closed at the end of
+// the test.
+func New(tb testing.TB, opt Options) *Env {
+	tb.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "prodays.db"), store.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys, err := auth.NewKeyring(TestKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &api.Server{DB: db, InsecureCookies: true,
+		Auth: &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}}
+	if opt.Configure != nil {
+		opt.Configure(srv)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	tb.Cleanup(func() {
+		ts.Close()
+		db.Close()
+	})
+	return &Env{DB: db, API: srv, Server: ts, URL: ts.URL}
+}
+
+// Password is the password of every account CreateUser makes.
+const Password = "test-password-123"
+
+// hash is computed once: argon2id is deliberately slow.
+var hash = func() string {
+	h, err := auth.HashPassword(Password)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+// CreateUser inserts (or replaces) an account with password Password. For
+// staff, est is the establishment and the region is taken from it; for
+// supervisors, region is the region.
+func CreateUser(tb testing.TB, db *store.DB, username, role, est, region string) {
+	tb.Helper()
+	now := store.FormatTime(time.Now())
+	err := db.WithTx(context.Background(), func(tx *sql.Tx) error {
+		if role == "staff" && region == "" {
+			if err := tx.QueryRow(`SELECT region_code FROM establishments WHERE code = ?`, est).Scan(&region); err != nil {
+				return fmt.Errorf("establishment %s: %w", est, err)
+			}
+		}
+		_, err := tx.Exec(`INSERT INTO users (username, full_name, role, establishment_code, region_code, password_hash, created_at, updated_at)
+			VALUES (?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?)
+			ON CONFLICT (username) DO UPDATE SET role = excluded.role, establishment_code = excluded.establishment_code,
+			region_code = excluded.region_code, password_hash = excluded.password_hash, disabled = 0`,
+			username, username, role, est, region, hash, now, now)
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Session is a logged-in client of one device.
+type Session struct {
+	Env          *Env
+	Username     string
+	DeviceID     string
+	AccessToken  string
+	RefreshToken string
+}
+
+// Login logs username in from deviceID (the refresh token is delivered in
+// the body).
+func (e *Env) Login(tb testing.TB, username, deviceID string) *Session {
+	tb.Helper()
+	var out struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	status := e.Do(tb, "POST", "/api/v1/auth/login", "", map[string]string{
+		"username": username, "password": Password, "device_id": deviceID, "token_delivery": "body"}, &out)
+	if status != http.StatusOK {
+		tb.Fatalf("login %s: status %d", username, status)
+	}
+	return &Session{Env: e, Username: username, DeviceID: deviceID, AccessToken: out.AccessToken, RefreshToken: out.RefreshToken}
+}
+
+// Do sends a JSON request (body nil for none) with an optional bearer
+// token, decodes a JSON answer into out (when not nil) and returns the
+// status.
+func (e *Env) Do(tb testing.TB, method, path, token string, body, out any) int {
+	tb.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.URL+path, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			tb.Fatalf("%s %s: decode %q: %v", method, path, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// Do sends a request as this session.
+func (s *Session) Do(tb testing.TB, method, path string, body, out any) int {
+	tb.Helper()
+	return s.Env.Do(tb, method, path, s.AccessToken, body, out)
+}
