@@ -20,10 +20,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"prodays"
+	"prodays/importer/internal/sheet"
 	"prodays/store"
 )
 
@@ -77,38 +77,9 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Issue is an error or a warning about an import file. Line is the
-// physical line in the file where the record starts (the header is line
-// 1; a quoted field holding line breaks spans several lines), 0 for a
-// problem of the whole file. Column is the header name of the column and
-// Position its 1-based position, both empty/0 when not about one column.
-type Issue struct {
-	File     string `json:"file"`
-	Line     int    `json:"line,omitempty"`
-	Column   string `json:"column,omitempty"`
-	Position int    `json:"position,omitempty"`
-	Message  string `json:"message"`
-}
-
-// String renders the issue as FILE:LINE:COLUMN: message, leaving out the
-// parts that do not apply (a column without a name shows its position).
-func (i Issue) String() string {
-	var b strings.Builder
-	b.WriteString(i.File)
-	if i.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(i.Line))
-		if i.Column != "" {
-			b.WriteString(":" + i.Column)
-		} else if i.Position > 0 {
-			b.WriteString(":" + strconv.Itoa(i.Position))
-		}
-	}
-	b.WriteString(": " + i.Message)
-	return b.String()
-}
-
-// Error makes an Issue usable as an error.
-func (i Issue) Error() string { return i.String() }
+// Issue is an error or a warning about an import file, with its file,
+// line, column and message (see sheet.Issue).
+type Issue = sheet.Issue
 
 // Counts are the outcome of an import per row: Inserted (new id), Updated
 // (a value changed), Unchanged (nothing to write), Skipped (invalid row
@@ -344,7 +315,7 @@ func importInputs(ctx context.Context, db *store.DB, ins []input, opts Options) 
 		var res validation
 		if sh != nil && len(issues) == 0 {
 			res = validate(in.kind, sh, rf)
-			fr.Rows = len(sh.rows)
+			fr.Rows = len(sh.Rows)
 		} else {
 			res.fatal = true
 		}
@@ -380,9 +351,9 @@ func importInputs(ctx context.Context, db *store.DB, ins []input, opts Options) 
 
 // readInput opens and reads one input, refusing it by size first when the
 // size is known.
-func readInput(in input, maxBytes int64) (*sheet, []Issue, error) {
+func readInput(in input, maxBytes int64) (*sheet.Sheet, []Issue, error) {
 	if in.size > maxBytes {
-		return nil, []Issue{tooLarge(in.file, maxBytes)}, nil
+		return nil, []Issue{sheet.TooLarge(in.file, maxBytes)}, nil
 	}
 	rc, err := in.open()
 	if err != nil {
@@ -390,9 +361,9 @@ func readInput(in input, maxBytes int64) (*sheet, []Issue, error) {
 	}
 	defer rc.Close()
 	if in.xlsx {
-		return readXLSX(in.file, rc, maxBytes)
+		return sheet.ReadXLSX(in.file, rc, maxBytes)
 	}
-	return readCSV(in.file, rc, maxBytes)
+	return sheet.ReadCSV(in.file, rc, maxBytes)
 }
 
 // peekReader lets Import sniff the first bytes of an upload.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"prodays"
+	"prodays/importer/internal/sheet"
 	"prodays/store"
 )
 
@@ -97,9 +98,9 @@ type validation struct {
 
 // rowCtx validates one row.
 type rowCtx struct {
-	sh     *sheet
+	sh     *sheet.Sheet
 	index  map[string]int // column name → 0-based position
-	r      row
+	r      sheet.Row
 	res    *validation
 	failed bool
 }
@@ -108,14 +109,14 @@ type rowCtx struct {
 // absent.
 func (c *rowCtx) get(name string) string {
 	i, ok := c.index[name]
-	if !ok || i >= len(c.r.fields) {
+	if !ok || i >= len(c.r.Fields) {
 		return ""
 	}
-	return clean(c.r.fields[i])
+	return sheet.Clean(c.r.Fields[i])
 }
 
 func (c *rowCtx) issue(name, format string, args ...any) Issue {
-	is := Issue{File: c.sh.file, Line: c.r.line, Column: name, Message: fmt.Sprintf(format, args...)}
+	is := Issue{File: c.sh.File, Line: c.r.Line, Column: name, Message: fmt.Sprintf(format, args...)}
 	if i, ok := c.index[name]; ok {
 		is.Position = i + 1
 	}
@@ -134,14 +135,14 @@ func (c *rowCtx) warnf(name, format string, args ...any) {
 
 // validate checks the header and every row of sh as a file of kind, and
 // adds the valid rows to rf.
-func validate(kind string, sh *sheet, rf *refs) validation {
+func validate(kind string, sh *sheet.Sheet, rf *refs) validation {
 	var res validation
 	cols := kindColumns[kind]
 	index := map[string]int{}
 	fileIssue := func(pos int, name, format string, args ...any) Issue {
-		return Issue{File: sh.file, Line: 1, Column: name, Position: pos, Message: fmt.Sprintf(format, args...)}
+		return Issue{File: sh.File, Line: 1, Column: name, Position: pos, Message: fmt.Sprintf(format, args...)}
 	}
-	for i, h := range sh.header {
+	for i, h := range sh.Header {
 		switch {
 		case h == "":
 			if !allEmptyColumn(sh, i) {
@@ -165,28 +166,28 @@ func validate(kind string, sh *sheet, rf *refs) validation {
 		res.fatal = true
 		return res
 	}
-	if len(sh.rows) == 0 {
-		res.warnings = append(res.warnings, Issue{File: sh.file, Message: "no data rows"})
+	if len(sh.Rows) == 0 {
+		res.warnings = append(res.warnings, Issue{File: sh.File, Message: "no data rows"})
 	}
 	idCol := cols[0].name
 	seen := map[string]int{} // id → line
-	for _, r := range sh.rows {
-		if len(res.errors) >= maxIssuesPerFile {
-			res.errors = append(res.errors, Issue{File: sh.file, Message: fmt.Sprintf("too many errors; stopped after %d", maxIssuesPerFile)})
+	for _, r := range sh.Rows {
+		if len(res.errors) >= sheet.MaxIssues {
+			res.errors = append(res.errors, Issue{File: sh.File, Message: fmt.Sprintf("too many errors; stopped after %d", sheet.MaxIssues)})
 			res.fatal = true
 			return res
 		}
-		if allEmpty(r.fields) {
+		if sheet.AllEmpty(r.Fields) {
 			continue
 		}
 		c := &rowCtx{sh: sh, index: index, r: r, res: &res}
-		if n := len(r.fields); n != len(sh.header) {
-			is := Issue{File: sh.file, Line: r.line, Message: fmt.Sprintf("row has %d fields, the header has %d", n, len(sh.header))}
-			if n > len(sh.header) {
-				is.Position = len(sh.header) + 1
+		if n := len(r.Fields); n != len(sh.Header) {
+			is := Issue{File: sh.File, Line: r.Line, Message: fmt.Sprintf("row has %d fields, the header has %d", n, len(sh.Header))}
+			if n > len(sh.Header) {
+				is.Position = len(sh.Header) + 1
 				is.Message += " (an unquoted separator in a field?)"
 			} else {
-				is.Position, is.Column = n+1, sh.header[n]
+				is.Position, is.Column = n+1, sh.Header[n]
 			}
 			res.errors = append(res.errors, is)
 			res.skipped++
@@ -203,7 +204,7 @@ func validate(kind string, sh *sheet, rf *refs) validation {
 				c.errorf(idCol, "duplicate %s %s (first on line %d)", idCol, id, first)
 			}
 		}
-		rec := &record{line: r.line, id: id}
+		rec := &record{line: r.Line, id: id}
 		if !c.failed {
 			checkRow[kind](c, rec, rf)
 		}
@@ -211,7 +212,7 @@ func validate(kind string, sh *sheet, rf *refs) validation {
 			res.skipped++
 			continue
 		}
-		seen[id] = r.line
+		seen[id] = r.Line
 		register(kind, rec, rf)
 		res.records = append(res.records, rec)
 	}
@@ -223,9 +224,9 @@ func hasIndex(m map[string]int, k string) bool {
 	return ok
 }
 
-func allEmptyColumn(sh *sheet, i int) bool {
-	for _, r := range sh.rows {
-		if i < len(r.fields) && strings.TrimSpace(r.fields[i]) != "" {
+func allEmptyColumn(sh *sheet.Sheet, i int) bool {
+	for _, r := range sh.Rows {
+		if i < len(r.Fields) && strings.TrimSpace(r.Fields[i]) != "" {
 			return false
 		}
 	}
@@ -372,7 +373,7 @@ func checkActivity(c *rowCtx, rec *record, rf *refs) {
 	}
 	var speakers []string
 	for s := range strings.SplitSeq(c.get("speaker_ids"), "|") {
-		s = clean(s)
+		s = sheet.Clean(s)
 		switch {
 		case s == "":
 		case !rf.speakers[s]:

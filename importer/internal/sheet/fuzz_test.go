@@ -1,4 +1,4 @@
-package importer
+package sheet
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func FuzzReadCSV(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sh, issues, err := readCSV("f.csv", bytes.NewReader(data), 1<<20)
+		sh, issues, err := ReadCSV("f.csv", bytes.NewReader(data), 1<<20)
 		if err != nil {
 			t.Fatalf("reader error on an in-memory input: %v", err)
 		}
@@ -39,12 +39,12 @@ func FuzzReadCSV(f *testing.F) {
 			return
 		}
 		last := 1
-		for _, r := range sh.rows {
-			if r.line <= last || r.line > lines {
-				t.Fatalf("row on line %d after line %d (input has %d lines)", r.line, last, lines)
+		for _, r := range sh.Rows {
+			if r.Line <= last || r.Line > lines {
+				t.Fatalf("row on line %d after.Line %d (input has %d lines)", r.Line, last, lines)
 			}
-			last = r.line
-			for _, fld := range r.fields {
+			last = r.Line
+			for _, fld := range r.Fields {
 				if !utf8.ValidString(fld) || strings.IndexByte(fld, 0) >= 0 {
 					t.Fatalf("accepted field %q", fld)
 				}
