@@ -259,9 +259,9 @@ func (t *txc) attendanceChange(a *activity, kind, personID, op string) error {
 // registration arrived: each is applied, or flagged late / out of window.
 func (t *txc) releaseHeld(traineeID string) error {
 	type heldRow struct {
-		flagID                   int64
+		flagID                 int64
 		id, activity, occurred string
-		device                   string
+		device                 string
 	}
 	rows, err := t.QueryContext(t.ctx, `SELECT f.id, c.id, c.activity_id, c.occurred_at, c.device_id FROM checkins c
 		JOIN flags f ON f.mutation_id = c.id AND f.kind = 'awaiting_registration' AND f.status = 'open'

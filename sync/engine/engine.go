@@ -108,7 +108,9 @@ func (t *txc) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 	return s.QueryRowContext(ctx, args...)
 }
 
-func (t *txc) exec(q string, args ...any) (sql.Result, error) { return t.ExecContext(t.ctx, q, args...) }
+func (t *txc) exec(q string, args ...any) (sql.Result, error) {
+	return t.ExecContext(t.ctx, q, args...)
+}
 
 func (t *txc) close() {
 	for _, s := range t.stmts {

@@ -360,4 +360,3 @@ type ActivityData struct {
 	prodays.Activity
 	Status string `json:"status"`
 }
-

@@ -488,7 +488,7 @@ func (t *txc) mergeTrainee(walk, keep string) error {
 		return err
 	}
 	type ov struct {
-		act                 string
+		act                string
 		ov, reason, by, at sql.NullString
 	}
 	var acts []ov
