@@ -16,6 +16,7 @@ import (
 	"prodays"
 	"prodays/auth"
 	"prodays/store"
+	"prodays/sync/engine"
 )
 
 // Server holds the dependencies of the HTTP API. Fill the fields, then call
@@ -33,6 +34,8 @@ type Server struct {
 	// ImportMaxBytes caps an uploaded import file, in bytes (default
 	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
 	ImportMaxBytes int64
+	// Sync is the sync engine (default: engine.New(DB)).
+	Sync *engine.Engine
 
 	echo *echo.Echo
 }
@@ -44,6 +47,14 @@ func (s *Server) Handler() *echo.Echo {
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
+	}
+	if s.Sync == nil {
+		eng, err := engine.New(s.DB)
+		if err != nil {
+			panic(err) // the tz database is embedded by main (time/tzdata)
+		}
+		eng.Logger = s.Logger
+		s.Sync = eng
 	}
 	e := echo.New()
 	e.HideBanner = true
@@ -71,6 +82,27 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/logout", s.logout)
 	v1.GET("/auth/me", s.me, s.requireAuth)
 	v1.POST("/admin/import/:kind", s.importFile, s.requireAuth, requireRole(prodays.RoleAdmin))
+
+	// Sync (sync protocol v1) and review (issue #4).
+	v1.GET("/openapi.json", s.openapi)
+	v1.POST("/sync/push", s.push, s.requireAuth)
+	v1.GET("/sync/pull", s.pull, s.requireAuth)
+	reviewer := requireRole(prodays.RoleSupervisor, prodays.RoleAdmin)
+	rv := v1.Group("/review", s.requireAuth, reviewer)
+	rv.GET("/flags", s.listFlags)
+	rv.POST("/flags/:id/accept", s.decide(s.acceptFlag))
+	rv.POST("/flags/:id/reject", s.decide(s.rejectFlag))
+	rv.GET("/conflicts", s.listConflicts)
+	rv.POST("/conflicts/:id/confirm", s.decide(s.confirmConflict))
+	rv.POST("/conflicts/:id/reverse", s.decide(s.reverseConflict))
+	rv.GET("/quarantine", s.listQuarantine)
+	rv.GET("/merge-proposals", s.listProposals)
+	rv.POST("/merge-proposals/:id/merge", s.decide(s.mergeProposal))
+	rv.POST("/merge-proposals/:id/dismiss", s.decide(s.dismissProposal))
+	rv.GET("/devices", s.listDevices)
+	rv.POST("/overrides", s.override)
+	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer)
+	v1.POST("/activities/:id/reopen", s.reopenActivity, s.requireAuth, requireRole(prodays.RoleAdmin))
 }
 
 func (s *Server) healthz(c echo.Context) error {

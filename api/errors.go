@@ -8,6 +8,8 @@ import (
 
 	"prodays"
 	"prodays/auth"
+	"prodays/sync/engine"
+	"prodays/sync/protocol"
 )
 
 // statusOf maps each stable error code to its HTTP status. Codes not listed
@@ -31,6 +33,10 @@ var statusOf = map[string]int{
 	auth.EUserDisabled:       http.StatusUnauthorized,
 	"method_not_allowed":     http.StatusMethodNotAllowed,
 	"import_invalid":         http.StatusUnprocessableEntity, // importer.CodeInvalid
+	// Sync and review (sync protocol v1; issue #4).
+	protocol.ECodeDeviceMismatch: http.StatusForbidden,
+	engine.EReviewPending:        http.StatusConflict,
+	engine.EAlreadyDecided:       http.StatusConflict,
 }
 
 // Problem is an RFC 9457 problem details object with prodays' stable code
