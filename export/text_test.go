@@ -32,7 +32,7 @@ func TestNeutralize(t *testing.T) {
 func TestShapeArabic(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		want []rune
+		want     []rune
 	}{
 		{"bennani", "بناني", []rune{0xFE91, 0xFEE8, 0xFE8E, 0xFEE7, 0xFEF2}},
 		{"mohamed", "محمد", []rune{0xFEE3, 0xFEA4, 0xFEE4, 0xFEAA}},
