@@ -30,6 +30,9 @@ type Server struct {
 	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// ImportMaxBytes caps an uploaded import file, in bytes (default
+	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
+	ImportMaxBytes int64
 
 	echo *echo.Echo
 }

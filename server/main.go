@@ -64,6 +64,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the API and the PWA (the default)", runServe},
+		{"healthcheck", "exit 0 when a running server answers /healthz", runHealthcheck},
+		{"import", "import the office's files (--dir DIR or FILE...)", runImport},
+		{"user", "manage accounts (add, passwd, list, disable)", runUser},
 	}
 }
 
