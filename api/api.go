@@ -103,6 +103,19 @@ func (s *Server) routes(e *echo.Echo) {
 	rv.POST("/overrides", s.override)
 	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer)
 	v1.POST("/activities/:id/reopen", s.reopenActivity, s.requireAuth, requireRole(prodays.RoleAdmin))
+
+	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+
+	// Exports (api/export.go): admins everything, supervisors their region.
+	exp := v1.Group("/exports", s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+	exp.GET("/participations.csv", s.exportParticipations("csv"))
+	exp.GET("/participations.xlsx", s.exportParticipations("xlsx"))
+	exp.GET("/attendance/:file", s.exportAttendance)
+	exp.GET("/attendance-day", s.exportAttendanceDay)
+	exp.GET("/badges.pdf", s.exportBadges)
+	exp.GET("/certificates/:file", s.exportCertificate)
+	exp.GET("/bilan.pdf", s.exportBilan("pdf"))
+	exp.GET("/bilan.xlsx", s.exportBilan("xlsx"))
 }
 
 func (s *Server) healthz(c echo.Context) error {
