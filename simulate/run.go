@@ -99,6 +99,10 @@ type Stats struct {
 	// dropped response, 429, 5xx), RetriedMutations the mutations they
 	// carried.
 	Retries, RetriedMutations int64
+	// LostMutations counts the mutations of push requests that got no
+	// answer at all (connection refused or reset, timeout: a server down);
+	// each is sent again.
+	LostMutations int64
 	// DevicesDone counts phones that pushed all their batches.
 	DevicesDone int64
 }
@@ -138,8 +142,8 @@ type Runner struct {
 	opt    Options
 	client *Client
 
-	acked, pushes, retries, retriedMuts, devicesDone    atomic.Int64
-	dropped, dupBatches, splits, refreshes, logins, thr atomic.Int64
+	acked, pushes, retries, retriedMuts, lostMuts, devicesDone atomic.Int64
+	dropped, dupBatches, splits, refreshes, logins, thr        atomic.Int64
 
 	loginSem chan struct{}
 
@@ -161,7 +165,7 @@ func New(plan *Plan, baseURL string, opt Options) *Runner {
 // Stats returns the live counters (safe to call while Run runs).
 func (r *Runner) Stats() Stats {
 	return Stats{Acked: r.acked.Load(), Pushes: r.pushes.Load(), Retries: r.retries.Load(),
-		RetriedMutations: r.retriedMuts.Load(), DevicesDone: r.devicesDone.Load()}
+		RetriedMutations: r.retriedMuts.Load(), LostMutations: r.lostMuts.Load(), DevicesDone: r.devicesDone.Load()}
 }
 
 // phone is one device being replayed.
@@ -381,6 +385,7 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation, fir
 		resp, err := r.client.do(ctx, "POST", "/api/v1/sync/push", p.sess.AccessToken, body, r.opt.Gzip)
 		lat := time.Since(t0)
 		if err != nil {
+			r.lostMuts.Add(int64(len(ms)))
 			if !r.backoff(ctx, p, attempt, 0) {
 				break
 			}
