@@ -125,7 +125,7 @@ func TestChaosKill(t *testing.T) {
 	end := r.Stats()
 	retriedAt, lostAt = append(retriedAt, end.RetriedMutations), append(lostAt, end.LostMutations)
 	for i := 0; i+1 < len(retriedAt); i++ {
-		t.Logf("kill %d: %d mutations sent again after it, %d of them in pushes the kill left unanswered (the rest: dropped answers)",
+		t.Logf("kill %d: %d mutations sent again after it, %d of them after no answer at all (in flight at the kill or refused during the restart; the rest: dropped answers)",
 			i+1, retriedAt[i+1]-retriedAt[i], lostAt[i+1]-lostAt[i])
 	}
 	checkBilan(t, srv.URL(), dir)
