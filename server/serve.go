@@ -27,6 +27,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.DurationVar(&cfg.AccessTTL, "access-ttl", envDuration("PRODAYS_ACCESS_TTL", cfg.AccessTTL), "lifetime of access tokens")
 	fs.DurationVar(&cfg.RefreshTTL, "refresh-ttl", envDuration("PRODAYS_REFRESH_TTL", cfg.RefreshTTL), "lifetime of refresh tokens (a session that survives days offline)")
 	fs.BoolVar(&cfg.InsecureCookies, "insecure-cookies", os.Getenv("PRODAYS_INSECURE_COOKIES") == "1", "drop the Secure attribute of the refresh cookie (plain HTTP on a closed network only)")
+	fs.StringVar(&cfg.Pprof, "pprof", envString("PRODAYS_PPROF", ""), "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env PRODAYS_PPROF; off by default)")
 	if err := fs.Parse(args); err != nil {
 		return errUsageShown
 	}
@@ -73,6 +74,14 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if cfg.Pprof != "" {
+		stopPprof, err := servePprof(cfg.Pprof, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
 	}
 	logger.Info("prodays listening", "addr", ln.Addr().String(), "db", cfg.DB)
 	fmt.Fprintf(stdout, "prodays listening on %s\n", ln.Addr())
