@@ -37,6 +37,9 @@ type Options struct {
 	// the server an argon2id hash of 19 MiB, so a storm of hundreds at
 	// once would hold gigabytes.
 	LoginConcurrency int
+	// BeforePush, with AllAtOnce, is called once every phone has logged in,
+	// just before they all push (a benchmark starts its measures there).
+	BeforePush func()
 	// Seed makes the random choices (duplicates, drops, jitter) repeatable.
 	Seed uint64
 	// Gzip compresses push bodies.
@@ -201,6 +204,9 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	if r.opt.AllAtOnce {
 		r.each(ctx, phones, func(p *phone) { r.login(ctx, p) })
 		loginElapsed = r.opt.Now().Sub(start)
+		if r.opt.BeforePush != nil {
+			r.opt.BeforePush()
+		}
 		start = r.opt.Now()
 		r.each(ctx, phones, func(p *phone) { r.pushAll(ctx, p) })
 	} else {
