@@ -3,6 +3,7 @@ package simulate_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays/internal/testenv"
 	"prodays/simulate"
 	"prodays/sync/protocol"
 )
@@ -218,5 +220,28 @@ func TestRunBadPassword(t *testing.T) {
 	sum, err := simulate.New(plan, ts.URL, simulate.Options{Password: "wrong"}).Run(context.Background())
 	if err == nil || sum.Unanswered != 6 || len(sum.Errors) == 0 {
 		t.Fatalf("err %v, unanswered %d, errors %v", err, sum.Unanswered, sum.Errors)
+	}
+}
+
+// TestSetPasswords sets a password through the admin route when the server
+// has it, and otherwise says to use `prodays user passwd`.
+func TestSetPasswords(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	testenv.CreateUser(t, env.DB, "root", "admin", "", "")
+	testenv.CreateUser(t, env.DB, "sup.rsk", "supervisor", "", "RSK")
+	ctx := context.Background()
+	c := simulate.NewClient(env.URL, 1)
+	admin, err := c.Login(ctx, "root", testenv.Password, "admin-device")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.SetPasswords(ctx, admin, []string{"sup.rsk"}, "another-password-1")
+	switch {
+	case err == nil:
+		if _, err := c.Login(ctx, "sup.rsk", "another-password-1", "d"); err != nil {
+			t.Errorf("login with the new password: %v", err)
+		}
+	case !errors.Is(err, simulate.ErrNoPasswordRoute):
+		t.Errorf("got %v, want nil or ErrNoPasswordRoute", err)
 	}
 }
