@@ -102,9 +102,9 @@ type Stats struct {
 	// dropped response, 429, 5xx), RetriedMutations the mutations they
 	// carried.
 	Retries, RetriedMutations int64
-	// LostMutations counts the mutations of push requests that got no
-	// answer at all (connection refused or reset, timeout: a server down);
-	// each is sent again.
+	// LostMutations counts the mutations sent again because their push got
+	// no answer at all (connection refused or reset, timeout: a server
+	// down); they are part of RetriedMutations.
 	LostMutations int64
 	// DevicesDone counts phones that pushed all their batches.
 	DevicesDone int64
@@ -373,13 +373,16 @@ func (r *Runner) pushAll(ctx context.Context, p *phone) {
 func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation, first bool) {
 	// retry is set after a failure (network, lost answer, 429, 5xx), not
 	// after a refresh of the session.
-	retry := false
+	retry, lost := false, false
 	for attempt := 1; attempt <= r.opt.MaxAttempts && ctx.Err() == nil; attempt++ {
 		if retry {
 			r.retries.Add(1)
 			r.retriedMuts.Add(int64(len(ms)))
+			if lost {
+				r.lostMuts.Add(int64(len(ms)))
+			}
 		}
-		retry = true
+		retry, lost = true, false
 		body, err := json.Marshal(protocol.PushRequest{DeviceID: p.ID, ClientTime: r.opt.Now().Add(p.ClockError),
 			AppVersion: "simulate", OutboxSize: p.pending, Mutations: ms})
 		if err != nil {
@@ -391,7 +394,7 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation, fir
 		resp, err := r.client.do(ctx, "POST", "/api/v1/sync/push", p.sess.AccessToken, body, r.opt.Gzip)
 		lat := time.Since(t0)
 		if err != nil {
-			r.lostMuts.Add(int64(len(ms)))
+			lost = true
 			if !r.backoff(ctx, p, attempt, 0) {
 				break
 			}
