@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"prodays"
@@ -27,6 +28,11 @@ import (
 // Engine applies the sync protocol to a store.DB. Create it with New.
 type Engine struct {
 	DB *store.DB
+	// stmts holds statements prepared once on the single writer
+	// connection; transactions use them through tx.StmtContext, which
+	// reuses the connection's prepared statement (no parse per batch).
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 	// Loc is Africa/Casablanca: the days of the activity date window.
 	Loc    *time.Location
 	Logger *slog.Logger
@@ -54,6 +60,8 @@ func (e *Engine) now() time.Time {
 // store.Audit use them too), and per-batch caches of activities and
 // persons.
 type txc struct {
+	e     *Engine
+	learn []string // queries to prepare on the engine after the commit
 	ctx   context.Context
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
@@ -63,8 +71,8 @@ type txc struct {
 	persons map[string]*personRow
 }
 
-func newTxc(ctx context.Context, tx *sql.Tx, now time.Time) *txc {
-	return &txc{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, now: now,
+func newTxc(e *Engine, ctx context.Context, tx *sql.Tx, now time.Time) *txc {
+	return &txc{e: e, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, now: now,
 		acts: map[string]*activity{}, persons: map[string]*personRow{}}
 }
 
@@ -72,9 +80,15 @@ func (t *txc) stmt(q string) (*sql.Stmt, error) {
 	if s, ok := t.stmts[q]; ok {
 		return s, nil
 	}
-	s, err := t.tx.PrepareContext(t.ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %.60q: %w", q, err)
+	var s *sql.Stmt
+	if ps := t.e.prepared(q); ps != nil {
+		s = t.tx.StmtContext(t.ctx, ps)
+	} else {
+		var err error
+		if s, err = t.tx.PrepareContext(t.ctx, q); err != nil {
+			return nil, fmt.Errorf("prepare %.60q: %w", q, err)
+		}
+		t.learn = append(t.learn, q)
 	}
 	t.stmts[q] = s
 	return s, nil
@@ -118,14 +132,53 @@ func (t *txc) close() {
 	}
 }
 
+// prepared returns q as prepared on the writer connection by an earlier
+// transaction, or nil.
+func (e *Engine) prepared(q string) *sql.Stmt {
+	e.stmtMu.Lock()
+	defer e.stmtMu.Unlock()
+	return e.stmts[q]
+}
+
+// learn prepares qs on the writer connection once it is free (after a
+// commit), so that later transactions reuse them.
+func (e *Engine) learn(ctx context.Context, qs []string) {
+	for _, q := range qs {
+		if e.prepared(q) != nil {
+			continue
+		}
+		s, err := e.DB.Write.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		e.stmtMu.Lock()
+		if e.stmts == nil {
+			e.stmts = map[string]*sql.Stmt{}
+		}
+		if e.stmts[q] == nil {
+			e.stmts[q] = s
+		} else {
+			s.Close()
+		}
+		e.stmtMu.Unlock()
+	}
+}
+
 // withTx runs fn in one write transaction with a statement cache.
 func (e *Engine) withTx(ctx context.Context, fn func(t *txc) error) error {
 	now := e.now()
-	return e.DB.WithTx(ctx, func(tx *sql.Tx) error {
-		t := newTxc(ctx, tx, now)
+	var learn []string
+	err := e.DB.WithTx(ctx, func(tx *sql.Tx) error {
+		t := newTxc(e, ctx, tx, now)
 		defer t.close()
-		return fn(t)
+		err := fn(t)
+		learn = t.learn
+		return err
 	})
+	if len(learn) > 0 {
+		e.learn(ctx, learn)
+	}
+	return err
 }
 
 // activity is what the engine needs of an activity.
