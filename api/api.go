@@ -70,6 +70,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)
 	v1.GET("/auth/me", s.me, s.requireAuth)
+	v1.POST("/admin/import/:kind", s.importFile, s.requireAuth, requireRole(prodays.RoleAdmin))
 
 	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
 

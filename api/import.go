@@ -71,13 +71,3 @@ func (s *Server) importFile(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, rep)
 }
-
-// Route: POST /api/v1/admin/import/:kind  (admin only) -> s.importFile
-//
-// For the integrator: register it in routes() behind the admin-only
-// authentication middleware, e.g.
-//
-//	admin.POST("/import/:kind", s.importFile)
-//
-// The body limit is enforced by the handler (Server.ImportMaxBytes), so a
-// global body-limit middleware must allow at least that much on this route.
