@@ -33,6 +33,9 @@ type Server struct {
 	Now func() time.Time
 	// Sync is the sync engine (default: engine.New(DB)).
 	Sync *engine.Engine
+	// ImportMaxBytes caps an uploaded import file, in bytes (default
+	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
+	ImportMaxBytes int64
 
 	echo *echo.Echo
 }
@@ -99,6 +102,20 @@ func (s *Server) routes(e *echo.Echo) {
 	rv.POST("/overrides", s.override)
 	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer)
 	v1.POST("/activities/:id/reopen", s.reopenActivity, s.requireAuth, requireRole(prodays.RoleAdmin))
+	v1.POST("/admin/import/:kind", s.importFile, s.requireAuth, requireRole(prodays.RoleAdmin))
+
+	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+
+	// Exports (api/export.go): admins everything, supervisors their region.
+	exp := v1.Group("/exports", s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+	exp.GET("/participations.csv", s.exportParticipations("csv"))
+	exp.GET("/participations.xlsx", s.exportParticipations("xlsx"))
+	exp.GET("/attendance/:file", s.exportAttendance)
+	exp.GET("/attendance-day", s.exportAttendanceDay)
+	exp.GET("/badges.pdf", s.exportBadges)
+	exp.GET("/certificates/:file", s.exportCertificate)
+	exp.GET("/bilan.pdf", s.exportBilan("pdf"))
+	exp.GET("/bilan.xlsx", s.exportBilan("xlsx"))
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -36,6 +36,7 @@ var statusOf = map[string]int{
 	protocol.ECodeDeviceMismatch: http.StatusForbidden,
 	engine.EReviewPending:        http.StatusConflict,
 	engine.EAlreadyDecided:       http.StatusConflict,
+	"import_invalid":             http.StatusUnprocessableEntity, // importer.CodeInvalid
 }
 
 // Problem is an RFC 9457 problem details object with prodays' stable code
