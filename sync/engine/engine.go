@@ -358,6 +358,9 @@ func (b *batch) preload() error {
 			return err
 		}
 	}
+	if err := b.preloadEntities(); err != nil {
+		return err
+	}
 	for _, chunk := range chunks(seqs, 500) {
 		args := append([]any{b.req.DeviceID}, chunk...)
 		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT seq, id FROM mutations WHERE device_id = ? AND seq IN (`+placeholders(len(chunk))+`)`, args...)
@@ -377,6 +380,99 @@ func (b *batch) preload() error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// preloadEntities reads the batch's activities, trainees and speakers in
+// a few IN queries (instead of one query per mutation) into the
+// transaction's caches; ids not found are cached as unknown.
+func (b *batch) preloadEntities() error {
+	t := b.t
+	acts, trainees, speakers := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, m := range b.req.Mutations {
+		if m.Invalid != nil {
+			continue
+		}
+		if m.ActivityID != "" {
+			acts[m.ActivityID] = true
+		}
+		if m.Person != nil {
+			if m.Person.Kind == prodays.PersonSpeaker {
+				speakers[m.Person.ID] = true
+			} else {
+				trainees[m.Person.ID] = true
+			}
+		}
+		if m.TraineeID != "" {
+			trainees[m.TraineeID] = true
+		}
+	}
+	load := func(ids map[string]bool, q string, scan func(rows *sql.Rows) error, absent func(id string)) error {
+		keys := make([]any, 0, len(ids))
+		for _, id := range sortedKeys(ids) {
+			keys = append(keys, id)
+		}
+		for _, chunk := range chunks(keys, 500) {
+			rows, err := t.tx.QueryContext(t.ctx, q+`(`+placeholders(len(chunk))+`)`, chunk...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				if err := scan(rows); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		for id := range ids {
+			absent(id)
+		}
+		return nil
+	}
+	err := load(acts, `SELECT id, kind, date, establishment_code, region_code, status FROM activities WHERE id IN `, func(rows *sql.Rows) error {
+		a := &activity{}
+		err := rows.Scan(&a.ID, &a.Kind, &a.Date, &a.Establishment, &a.Region, &a.Status)
+		t.acts[a.ID] = a
+		return err
+	}, func(id string) {
+		if _, ok := t.acts[id]; !ok {
+			t.acts[id] = nil
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("preload activities: %w", err)
+	}
+	err = load(trainees, `SELECT t.id, t.establishment_code, e.region_code, t.deleted, COALESCE(t.merged_into, '') FROM trainees t
+		JOIN establishments e ON e.code = t.establishment_code WHERE t.id IN `, func(rows *sql.Rows) error {
+		p := &personRow{Kind: prodays.PersonTrainee}
+		err := rows.Scan(&p.ID, &p.Establishment, &p.Region, &p.Deleted, &p.MergedInto)
+		t.persons[p.Kind+":"+p.ID] = p
+		return err
+	}, func(id string) {
+		if _, ok := t.persons["trainee:"+id]; !ok {
+			t.persons["trainee:"+id] = nil
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("preload trainees: %w", err)
+	}
+	err = load(speakers, `SELECT id FROM speakers WHERE id IN `, func(rows *sql.Rows) error {
+		p := &personRow{Kind: prodays.PersonSpeaker}
+		err := rows.Scan(&p.ID)
+		t.persons[p.Kind+":"+p.ID] = p
+		return err
+	}, func(id string) {
+		if _, ok := t.persons["speaker:"+id]; !ok {
+			t.persons["speaker:"+id] = nil
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("preload speakers: %w", err)
 	}
 	return nil
 }
