@@ -182,13 +182,17 @@ func (s *statusCounts) add(r protocol.Result) {
 	s.n[k]++
 }
 
+var gzipPool = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+
 func pushBatch(tb testing.TB, url, token string, b *batch, counts *statusCounts) {
 	body, _ := json.Marshal(map[string]any{"device_id": b.key.device, "client_time": time.Now().Add(time.Duration(b.clockError) * time.Millisecond).Format(time.RFC3339Nano),
 		"app_version": "replay", "outbox_size": len(b.mutations), "mutations": b.mutations})
 	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
+	zw := gzipPool.Get().(*gzip.Writer)
+	zw.Reset(&gz)
 	zw.Write(body)
 	zw.Close()
+	gzipPool.Put(zw)
 	req, _ := http.NewRequest("POST", url+"/api/v1/sync/push", &gz)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Content-Encoding", "gzip")
