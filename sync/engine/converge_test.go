@@ -112,8 +112,11 @@ func genHistory(r *rand.Rand) *history {
 				ms = append(ms, reg, c)
 				all = append(all, ci{act, "trainee", reg.Trainee.ID, c.ID})
 				walkIns = append(walkIns, reg.Trainee.ID)
-			case k < 16: // trainee update from base version 1
+			case k < 16: // trainee update from base version 1 or 2 (sometimes of a walk-in)
 				tr := synctest.TraineesE1[r.IntN(2)]
+				if len(walkIns) > 0 && r.IntN(3) == 0 {
+					tr = walkIns[r.IntN(len(walkIns))]
+				}
 				field := []string{"last_name", "group", "program"}[r.IntN(3)]
 				ms = append(ms, ph.Update(tr, 1+int64(r.IntN(2)), map[string]string{field: []string{"Alpha", "Beta", "Gamma"}[r.IntN(3)]}))
 			case k < 17: // a mistyped matricule
