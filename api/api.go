@@ -31,11 +31,11 @@ type Server struct {
 	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Sync is the sync engine (default: engine.New(DB)).
+	Sync *engine.Engine
 	// ImportMaxBytes caps an uploaded import file, in bytes (default
 	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
 	ImportMaxBytes int64
-	// Sync is the sync engine (default: engine.New(DB)).
-	Sync *engine.Engine
 
 	echo *echo.Echo
 }
@@ -81,7 +81,6 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)
 	v1.GET("/auth/me", s.me, s.requireAuth)
-	v1.POST("/admin/import/:kind", s.importFile, s.requireAuth, requireRole(prodays.RoleAdmin))
 
 	// Sync (sync protocol v1) and review (issue #4).
 	v1.GET("/openapi.json", s.openapi)
@@ -103,6 +102,7 @@ func (s *Server) routes(e *echo.Echo) {
 	rv.POST("/overrides", s.override)
 	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer)
 	v1.POST("/activities/:id/reopen", s.reopenActivity, s.requireAuth, requireRole(prodays.RoleAdmin))
+	v1.POST("/admin/import/:kind", s.importFile, s.requireAuth, requireRole(prodays.RoleAdmin))
 
 	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
 

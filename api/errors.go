@@ -32,11 +32,11 @@ var statusOf = map[string]int{
 	auth.EDeviceRevoked:      http.StatusUnauthorized,
 	auth.EUserDisabled:       http.StatusUnauthorized,
 	"method_not_allowed":     http.StatusMethodNotAllowed,
-	"import_invalid":         http.StatusUnprocessableEntity, // importer.CodeInvalid
 	// Sync and review (sync protocol v1; issue #4).
 	protocol.ECodeDeviceMismatch: http.StatusForbidden,
 	engine.EReviewPending:        http.StatusConflict,
 	engine.EAlreadyDecided:       http.StatusConflict,
+	"import_invalid":             http.StatusUnprocessableEntity, // importer.CodeInvalid
 }
 
 // Problem is an RFC 9457 problem details object with prodays' stable code

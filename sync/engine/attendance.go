@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -235,17 +237,27 @@ HAVING count(s.id) > 0 OR EXISTS (SELECT 1 FROM attendance WHERE activity_id = ?
 ON CONFLICT (activity_id, person_kind, person_id) DO UPDATE SET
   present = excluded.present, checked_in_at = excluded.checked_in_at, check_in_ids = excluded.check_in_ids, updated_at = excluded.updated_at
 WHERE attendance.present IS NOT excluded.present OR attendance.checked_in_at IS NOT excluded.checked_in_at
-   OR attendance.check_in_ids IS NOT excluded.check_in_ids`
+   OR attendance.check_in_ids IS NOT excluded.check_in_ids
+RETURNING present, check_in_ids, override IS NOT NULL`
 
 // recompute materialises the presence of (a, kind, personID) and records
-// a change when the row changed.
+// a change when the row changed. A row left with no surviving check-in and
+// no override is deleted (and the delete recorded), so that the table does
+// not depend on whether an undo arrived before or after its check-in.
 func (t *txc) recompute(a *activity, kind, personID string) error {
-	res, err := t.exec(recomputeSQL, a.ID, kind, personID, store.FormatTime(t.now))
-	if err != nil {
+	var present, overridden bool
+	var ids string
+	err := t.QueryRowContext(t.ctx, recomputeSQL, a.ID, kind, personID, store.FormatTime(t.now)).Scan(&present, &ids, &overridden)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // unchanged
+	} else if err != nil {
 		return fmt.Errorf("recompute presence %s %s: %w", a.ID, personID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil
+	if !present && !overridden && ids == "[]" {
+		if _, err := t.exec(`DELETE FROM attendance WHERE activity_id = ? AND person_kind = ? AND person_id = ?`, a.ID, kind, personID); err != nil {
+			return err
+		}
+		return t.attendanceChange(a, kind, personID, "delete")
 	}
 	return t.attendanceChange(a, kind, personID, "upsert")
 }

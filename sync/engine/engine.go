@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"prodays"
@@ -27,6 +28,11 @@ import (
 // Engine applies the sync protocol to a store.DB. Create it with New.
 type Engine struct {
 	DB *store.DB
+	// stmts holds statements prepared once on the single writer
+	// connection; transactions use them through tx.StmtContext, which
+	// reuses the connection's prepared statement (no parse per batch).
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
 	// Loc is Africa/Casablanca: the days of the activity date window.
 	Loc    *time.Location
 	Logger *slog.Logger
@@ -54,6 +60,8 @@ func (e *Engine) now() time.Time {
 // store.Audit use them too), and per-batch caches of activities and
 // persons.
 type txc struct {
+	e     *Engine
+	learn []string // queries to prepare on the engine after the commit
 	ctx   context.Context
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
@@ -63,8 +71,8 @@ type txc struct {
 	persons map[string]*personRow
 }
 
-func newTxc(ctx context.Context, tx *sql.Tx, now time.Time) *txc {
-	return &txc{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, now: now,
+func newTxc(e *Engine, ctx context.Context, tx *sql.Tx, now time.Time) *txc {
+	return &txc{e: e, ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}, now: now,
 		acts: map[string]*activity{}, persons: map[string]*personRow{}}
 }
 
@@ -72,9 +80,15 @@ func (t *txc) stmt(q string) (*sql.Stmt, error) {
 	if s, ok := t.stmts[q]; ok {
 		return s, nil
 	}
-	s, err := t.tx.PrepareContext(t.ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("prepare %.60q: %w", q, err)
+	var s *sql.Stmt
+	if ps := t.e.prepared(q); ps != nil {
+		s = t.tx.StmtContext(t.ctx, ps)
+	} else {
+		var err error
+		if s, err = t.tx.PrepareContext(t.ctx, q); err != nil {
+			return nil, fmt.Errorf("prepare %.60q: %w", q, err)
+		}
+		t.learn = append(t.learn, q)
 	}
 	t.stmts[q] = s
 	return s, nil
@@ -118,14 +132,53 @@ func (t *txc) close() {
 	}
 }
 
+// prepared returns q as prepared on the writer connection by an earlier
+// transaction, or nil.
+func (e *Engine) prepared(q string) *sql.Stmt {
+	e.stmtMu.Lock()
+	defer e.stmtMu.Unlock()
+	return e.stmts[q]
+}
+
+// learn prepares qs on the writer connection once it is free (after a
+// commit), so that later transactions reuse them.
+func (e *Engine) learn(ctx context.Context, qs []string) {
+	for _, q := range qs {
+		if e.prepared(q) != nil {
+			continue
+		}
+		s, err := e.DB.Write.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		e.stmtMu.Lock()
+		if e.stmts == nil {
+			e.stmts = map[string]*sql.Stmt{}
+		}
+		if e.stmts[q] == nil {
+			e.stmts[q] = s
+		} else {
+			s.Close()
+		}
+		e.stmtMu.Unlock()
+	}
+}
+
 // withTx runs fn in one write transaction with a statement cache.
 func (e *Engine) withTx(ctx context.Context, fn func(t *txc) error) error {
 	now := e.now()
-	return e.DB.WithTx(ctx, func(tx *sql.Tx) error {
-		t := newTxc(ctx, tx, now)
+	var learn []string
+	err := e.DB.WithTx(ctx, func(tx *sql.Tx) error {
+		t := newTxc(e, ctx, tx, now)
 		defer t.close()
-		return fn(t)
+		err := fn(t)
+		learn = t.learn
+		return err
 	})
+	if len(learn) > 0 {
+		e.learn(ctx, learn)
+	}
+	return err
 }
 
 // activity is what the engine needs of an activity.
@@ -305,6 +358,9 @@ func (b *batch) preload() error {
 			return err
 		}
 	}
+	if err := b.preloadEntities(); err != nil {
+		return err
+	}
 	for _, chunk := range chunks(seqs, 500) {
 		args := append([]any{b.req.DeviceID}, chunk...)
 		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT seq, id FROM mutations WHERE device_id = ? AND seq IN (`+placeholders(len(chunk))+`)`, args...)
@@ -324,6 +380,99 @@ func (b *batch) preload() error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// preloadEntities reads the batch's activities, trainees and speakers in
+// a few IN queries (instead of one query per mutation) into the
+// transaction's caches; ids not found are cached as unknown.
+func (b *batch) preloadEntities() error {
+	t := b.t
+	acts, trainees, speakers := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, m := range b.req.Mutations {
+		if m.Invalid != nil {
+			continue
+		}
+		if m.ActivityID != "" {
+			acts[m.ActivityID] = true
+		}
+		if m.Person != nil {
+			if m.Person.Kind == prodays.PersonSpeaker {
+				speakers[m.Person.ID] = true
+			} else {
+				trainees[m.Person.ID] = true
+			}
+		}
+		if m.TraineeID != "" {
+			trainees[m.TraineeID] = true
+		}
+	}
+	load := func(ids map[string]bool, q string, scan func(rows *sql.Rows) error, absent func(id string)) error {
+		keys := make([]any, 0, len(ids))
+		for _, id := range sortedKeys(ids) {
+			keys = append(keys, id)
+		}
+		for _, chunk := range chunks(keys, 500) {
+			rows, err := t.tx.QueryContext(t.ctx, q+`(`+placeholders(len(chunk))+`)`, chunk...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				if err := scan(rows); err != nil {
+					rows.Close()
+					return err
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		for id := range ids {
+			absent(id)
+		}
+		return nil
+	}
+	err := load(acts, `SELECT id, kind, date, establishment_code, region_code, status FROM activities WHERE id IN `, func(rows *sql.Rows) error {
+		a := &activity{}
+		err := rows.Scan(&a.ID, &a.Kind, &a.Date, &a.Establishment, &a.Region, &a.Status)
+		t.acts[a.ID] = a
+		return err
+	}, func(id string) {
+		if _, ok := t.acts[id]; !ok {
+			t.acts[id] = nil
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("preload activities: %w", err)
+	}
+	err = load(trainees, `SELECT t.id, t.establishment_code, e.region_code, t.deleted, COALESCE(t.merged_into, '') FROM trainees t
+		JOIN establishments e ON e.code = t.establishment_code WHERE t.id IN `, func(rows *sql.Rows) error {
+		p := &personRow{Kind: prodays.PersonTrainee}
+		err := rows.Scan(&p.ID, &p.Establishment, &p.Region, &p.Deleted, &p.MergedInto)
+		t.persons[p.Kind+":"+p.ID] = p
+		return err
+	}, func(id string) {
+		if _, ok := t.persons["trainee:"+id]; !ok {
+			t.persons["trainee:"+id] = nil
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("preload trainees: %w", err)
+	}
+	err = load(speakers, `SELECT id FROM speakers WHERE id IN `, func(rows *sql.Rows) error {
+		p := &personRow{Kind: prodays.PersonSpeaker}
+		err := rows.Scan(&p.ID)
+		t.persons[p.Kind+":"+p.ID] = p
+		return err
+	}, func(id string) {
+		if _, ok := t.persons["speaker:"+id]; !ok {
+			t.persons["speaker:"+id] = nil
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("preload speakers: %w", err)
 	}
 	return nil
 }

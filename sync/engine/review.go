@@ -420,6 +420,11 @@ func (e *Engine) DecideConflict(ctx context.Context, p *prodays.Principal, id in
 			if err := t.bumpTrainee(c.TraineeID); err != nil {
 				return err
 			}
+			if namesChanged(map[string]string{c.Field: ""}) {
+				if err := t.refreshProposals(c.TraineeID); err != nil {
+					return err
+				}
+			}
 		}
 		if _, err := t.exec(`UPDATE conflicts SET status = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ?`,
 			decision, p.Username, store.FormatTime(t.now), reason, id); err != nil {

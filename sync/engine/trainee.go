@@ -28,6 +28,14 @@ func (b *batch) register(m *protocol.Mutation, occurred time.Time) (outcome, err
 			tr.ID, m.ID, o.code, o.message); err != nil {
 			return outcome{}, err
 		}
+		if _, err := t.exec(`UPDATE mutations SET status = 'rejected', code = ?, message = ? WHERE id IN (SELECT mutation_id FROM flags
+			WHERE kind = 'awaiting_registration' AND status = 'open' AND activity_id IS NULL AND detail->>'trainee_id' = ?)`, o.code, o.message, tr.ID); err != nil {
+			return outcome{}, err
+		}
+		if _, err := t.exec(`UPDATE flags SET status = 'rejected', decided_by = 'system', decided_at = ?, reason = ?
+			WHERE kind = 'awaiting_registration' AND status = 'open' AND activity_id IS NULL AND detail->>'trainee_id' = ?`, store.FormatTime(t.now), o.message, tr.ID); err != nil {
+			return outcome{}, err
+		}
 		return o, t.refuseHeld(tr.ID, o.code, o.message)
 	}
 	var region string
@@ -64,56 +72,153 @@ func (b *batch) register(m *protocol.Mutation, occurred time.Time) (outcome, err
 	if err := store.RecordChange(t.ctx, t, store.Change{Entity: "trainee", ID: tr.ID, Op: "upsert", RegionCode: region, EstablishmentCode: tr.EstablishmentCode}); err != nil {
 		return outcome{}, err
 	}
-	if err := t.proposeMerges(tr.ID, tr.LastName, tr.FirstName, tr.EstablishmentCode, region); err != nil {
+	if err := t.refreshProposals(tr.ID); err != nil {
 		return outcome{}, err
 	}
-	return applied(), t.releaseHeld(tr.ID)
+	if err := t.releaseHeld(tr.ID); err != nil {
+		return outcome{}, err
+	}
+	return applied(), b.releaseHeldUpdates(tr.ID)
 }
 
-// proposeMerges proposes walk-in id for merging with the trainees of its
-// establishment, and the roster trainees of its region, that have the same
-// normalised names. Between two walk-ins the proposal is oriented by id
-// (the greater merges into the smaller), so that it does not depend on
-// which registration arrived first.
-func (t *txc) proposeMerges(id, last, first, est, region string) error {
-	key := protocol.PersonKey(last, first)
-	rows, err := t.QueryContext(t.ctx, `SELECT t.id, t.last_name, t.first_name, t.establishment_code, t.source FROM trainees t
-		JOIN establishments e ON e.code = t.establishment_code
-		WHERE e.region_code = ? AND t.deleted = 0 AND t.id <> ? AND (t.establishment_code = ? OR t.source = 'roster')`, region, id, est)
+// releaseHeldUpdates applies the trainee.update mutations held for walk-in
+// id now that it is registered, as they would have applied on arrival.
+func (b *batch) releaseHeldUpdates(id string) error {
+	t := b.t
+	rows, err := t.QueryContext(t.ctx, `SELECT f.id, m.payload, m.occurred_at, m.device_id, m.username FROM flags f JOIN mutations m ON m.id = f.mutation_id
+		WHERE f.kind = 'awaiting_registration' AND f.status = 'open' AND f.activity_id IS NULL AND f.detail->>'trainee_id' = ? ORDER BY f.id`, id)
 	if err != nil {
-		return fmt.Errorf("merge candidates: %w", err)
+		return fmt.Errorf("held updates: %w", err)
 	}
-	type cand struct{ id, reason, walkIn string }
-	var cs []cand
+	type held struct {
+		flag                       int64
+		payload, occ, device, user string
+	}
+	var hs []held
 	for rows.Next() {
-		var cid, cl, cf, cest, src string
-		if err := rows.Scan(&cid, &cl, &cf, &cest, &src); err != nil {
+		var h held
+		if err := rows.Scan(&h.flag, &h.payload, &h.occ, &h.device, &h.user); err != nil {
 			rows.Close()
 			return err
 		}
-		if protocol.PersonKey(cl, cf) != key {
-			continue
-		}
-		switch {
-		case src == "roster" && cest == est:
-			cs = append(cs, cand{cid, "same establishment and names as a roster trainee", id})
-		case src == "roster":
-			cs = append(cs, cand{cid, "same names as a roster trainee of the region", id})
-		default:
-			w, c := id, cid
-			if c > w {
-				w, c = c, w
-			}
-			cs = append(cs, cand{c, "same establishment and names as another walk-in", w})
-		}
+		hs = append(hs, h)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, c := range cs {
+	for _, h := range hs {
+		if _, err := t.exec(`UPDATE flags SET status = 'accepted', decided_by = 'system', decided_at = ?, reason = 'registration arrived' WHERE id = ?`,
+			store.FormatTime(t.now), h.flag); err != nil {
+			return err
+		}
+		m := protocol.DecodeMutation([]byte(h.payload))
+		if m.Invalid != nil {
+			continue
+		}
+		occ, _ := time.Parse(time.RFC3339Nano, h.occ)
+		// The walk-in was registered within the registering user's scope;
+		// the correction was made by a phone that knew it.
+		st := protocol.Stamp{OccurredAt: occ, DeviceID: h.device, MutationID: m.ID}
+		for _, f := range sortedKeys(m.Fields) {
+			if err := t.writeField(id, f, m.Fields[f], st, *m.BaseVersion); err != nil {
+				return err
+			}
+		}
+		if err := t.bumpTrainee(id); err != nil {
+			return err
+		}
+		if namesChanged(m.Fields) {
+			if err := t.refreshProposals(id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// namesChanged reports whether a correction touches what merge proposals
+// compare (names, establishment).
+func namesChanged(fields map[string]string) bool {
+	_, l := fields["last_name"]
+	_, f := fields["first_name"]
+	_, e := fields["establishment_code"]
+	return l || f || e
+}
+
+// refreshProposals makes the open merge proposals involving trainee id
+// those its current names call for: a walk-in is proposed for merging with
+// the trainees of its establishment, and the roster trainees of its
+// region, that have the same normalised names. Between two walk-ins the
+// proposal is oriented by id (the greater merges into the smaller). It is
+// called whenever a trainee's names may have changed, so that the open
+// proposals depend on the final names only, not on the arrival order.
+func (t *txc) refreshProposals(id string) error {
+	if _, err := t.exec(`DELETE FROM merge_proposals WHERE status = 'open' AND (walk_in_id = ? OR candidate_id = ?)`, id, id); err != nil {
+		return err
+	}
+	var last, first, est, region, source string
+	var deleted bool
+	err := t.QueryRowContext(t.ctx, `SELECT t.last_name, t.first_name, t.establishment_code, e.region_code, t.source, t.deleted FROM trainees t
+		JOIN establishments e ON e.code = t.establishment_code WHERE t.id = ?`, id).Scan(&last, &first, &est, &region, &source, &deleted)
+	if errors.Is(err, sql.ErrNoRows) || deleted {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	key := protocol.PersonKey(last, first)
+	// A walk-in meets its establishment's trainees and the region's roster;
+	// a roster trainee meets the region's walk-ins.
+	q := `SELECT t.id, t.last_name, t.first_name, t.establishment_code, t.source FROM trainees t
+		JOIN establishments e ON e.code = t.establishment_code
+		WHERE e.region_code = ? AND t.deleted = 0 AND t.id <> ? AND (t.establishment_code = ? OR t.source = 'roster')`
+	if source == "roster" {
+		q = `SELECT t.id, t.last_name, t.first_name, t.establishment_code, t.source FROM trainees t
+		JOIN establishments e ON e.code = t.establishment_code
+		WHERE e.region_code = ? AND t.deleted = 0 AND t.id <> ? AND t.source = 'walk_in' AND ? <> ''`
+	}
+	rows, err := t.QueryContext(t.ctx, q, region, id, est)
+	if err != nil {
+		return fmt.Errorf("merge candidates: %w", err)
+	}
+	type proposal struct{ walkIn, cand, reason string }
+	var ps []proposal
+	for rows.Next() {
+		var oid, ol, of, oest, osrc string
+		if err := rows.Scan(&oid, &ol, &of, &oest, &osrc); err != nil {
+			rows.Close()
+			return err
+		}
+		if protocol.PersonKey(ol, of) != key {
+			continue
+		}
+		walk, cand, walkEst, candEst := id, oid, est, oest
+		if source == "roster" {
+			walk, cand, walkEst, candEst = oid, id, oest, est
+		}
+		var reason string
+		switch {
+		case source == "roster" || osrc == "roster":
+			if walkEst == candEst {
+				reason = "same establishment and names as a roster trainee"
+			} else {
+				reason = "same names as a roster trainee of the region"
+			}
+		default:
+			if cand > walk {
+				walk, cand = cand, walk
+			}
+			reason = "same establishment and names as another walk-in"
+		}
+		ps = append(ps, proposal{walk, cand, reason})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, p := range ps {
 		if _, err := t.exec(`INSERT OR IGNORE INTO merge_proposals (walk_in_id, candidate_id, reason, region_code, created_at) VALUES (?, ?, ?, ?, ?)`,
-			c.walkIn, c.id, c.reason, region, store.FormatTime(t.now)); err != nil {
+			p.walkIn, p.cand, p.reason, region, store.FormatTime(t.now)); err != nil {
 			return fmt.Errorf("merge proposal: %w", err)
 		}
 	}
@@ -128,6 +233,19 @@ func (b *batch) update(m *protocol.Mutation, occurred time.Time) (outcome, error
 	tr, err := t.resolveTrainee(m.TraineeID)
 	if err != nil {
 		return outcome{}, err
+	}
+	if tr == nil && protocol.IsUUID(m.TraineeID) {
+		// A correction of a walk-in whose registration has not arrived
+		// (a later batch first): held like its check-ins.
+		var code, msg string
+		if err := t.QueryRowContext(t.ctx, `SELECT code, message FROM refused_registrations WHERE trainee_id = ?`, m.TraineeID).Scan(&code, &msg); err == nil {
+			return rejected(code, "%s", msg), nil
+		}
+		if _, err := t.exec(`INSERT INTO flags (kind, mutation_id, device_id, region_code, detail, created_at) VALUES ('awaiting_registration', ?, ?, ?, json_object('trainee_id', ?), ?)`,
+			m.ID, b.req.DeviceID, b.p.RegionCode, m.TraineeID, store.FormatTime(t.now)); err != nil {
+			return outcome{}, err
+		}
+		return flagged(protocol.FlagAwaitingRegistration, "Waiting for the registration of walk-in %s.", m.TraineeID), nil
 	}
 	if tr == nil {
 		return rejected(protocol.CodeUnknownTrainee, "No trainee %q.", m.TraineeID), nil
@@ -155,6 +273,11 @@ func (b *batch) update(m *protocol.Mutation, occurred time.Time) (outcome, error
 	}
 	if err := t.bumpTrainee(tr.ID); err != nil {
 		return outcome{}, err
+	}
+	if namesChanged(m.Fields) {
+		if err := t.refreshProposals(tr.ID); err != nil {
+			return outcome{}, err
+		}
 	}
 	return applied(), nil
 }
