@@ -30,6 +30,14 @@ type Server struct {
 	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// LoginLimiter throttles failed logins (default: auth.NewLoginLimiter
+	// with the default figures and the clock Now).
+	LoginLimiter *auth.LoginLimiter
+	// IPExtractor says which address a request comes from, for the login
+	// limiter and the audit log. The default, echo.ExtractIPDirect, trusts
+	// no header; behind a reverse proxy use echo.ExtractIPFromXFFHeader
+	// (the serve command's --trust-proxy).
+	IPExtractor echo.IPExtractor
 
 	echo *echo.Echo
 }
@@ -42,7 +50,14 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	if s.LoginLimiter == nil {
+		s.LoginLimiter = auth.NewLoginLimiter(auth.LimiterConfig{}, func() time.Time { return s.Now() })
+	}
+	if s.IPExtractor == nil {
+		s.IPExtractor = echo.ExtractIPDirect()
+	}
 	e := echo.New()
+	e.IPExtractor = s.IPExtractor
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
@@ -51,6 +66,7 @@ func (s *Server) Handler() *echo.Echo {
 		s.Logger.Error("panic", "err", err, "stack", string(stack), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		return err
 	}}))
+	e.Use(securityHeaders)
 	s.echo = e
 	s.routes(e)
 	return e

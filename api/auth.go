@@ -69,7 +69,9 @@ func (s *Server) writeSession(c echo.Context, sess *auth.Session, inBody bool) e
 	return c.JSON(http.StatusOK, r)
 }
 
-// login: POST /api/v1/auth/login {username, password, device_id}.
+// login: POST /api/v1/auth/login {username, password, device_id}. Failed
+// logins are counted per username and per address; past the limits the
+// answer is 429 too_many_requests with Retry-After (docs/security.md).
 func (s *Server) login(c echo.Context) error {
 	var req loginRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -79,10 +81,19 @@ func (s *Server) login(c echo.Context) error {
 	if req.Username == "" || req.Password == "" {
 		return prodays.Errorf(prodays.EInvalid, "username and password are required.")
 	}
-	sess, err := s.Auth.Login(c.Request().Context(), req.Username, req.Password, req.DeviceID, client(c))
-	if err != nil {
+	cl := client(c)
+	if err := s.LoginLimiter.Allow(req.Username, cl.Address); err != nil {
+		s.Logger.Warn("login throttled", "username", req.Username, "address", cl.Address)
 		return err
 	}
+	sess, err := s.Auth.Login(c.Request().Context(), req.Username, req.Password, req.DeviceID, cl)
+	if err != nil {
+		if prodays.ErrorCode(err) == auth.EInvalidCredentials {
+			s.LoginLimiter.Failure(req.Username, cl.Address)
+		}
+		return err
+	}
+	s.LoginLimiter.Success(req.Username)
 	return s.writeSession(c, sess, req.TokenDelivery == "body")
 }
 
