@@ -100,3 +100,22 @@ func wantProblem(t testing.TB, what string, a answer, status int, code string) {
 		t.Fatalf("%s: Content-Type %q, want application/problem+json", what, ct)
 	}
 }
+
+// exec runs SQL statements on the test database (fixtures).
+func exec(t testing.TB, env *testenv.Env, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := env.DB.Write.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// establishments inserts two establishments in two regions: EFP-CS-1 in
+// Casablanca-Settat (CS) and EFP-TTA-1 in Tanger-Tétouan-Al Hoceïma (TTA).
+func establishments(t testing.TB, env *testenv.Env) {
+	t.Helper()
+	exec(t, env,
+		`INSERT INTO establishments (code, name, city, region_code) VALUES ('EFP-CS-1', 'ISTA Hay Hassani', 'Casablanca', 'CS')`,
+		`INSERT INTO establishments (code, name, city, region_code) VALUES ('EFP-TTA-1', 'ISTA Tanger', 'Tanger', 'TTA')`)
+}
