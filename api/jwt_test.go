@@ -67,7 +67,9 @@ func TestAccessTokenHardening(t *testing.T) {
 		}
 		return s
 	}
-	hs := func(edit func(*auth.Claims)) string { return sign(jwt.SigningMethodHS256, testenv.TestKey, kid, claims(edit)) }
+	hs := func(edit func(*auth.Claims)) string {
+		return sign(jwt.SigningMethodHS256, testenv.TestKey, kid, claims(edit))
+	}
 	leeway := auth.DefaultLeeway
 
 	valid := hs(nil)
