@@ -64,6 +64,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the API and the PWA (the default)", runServe},
+		{"healthcheck", "exit 0 when a running server answers /healthz", runHealthcheck},
 	}
 }
 
