@@ -83,6 +83,20 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)
 	v1.GET("/auth/me", s.me, s.requireAuth)
+
+	// Admin API (api/admin.go): admins only; every change is audited.
+	admin := v1.Group("/admin", s.requireAuth, requireRole(prodays.RoleAdmin))
+	admin.GET("/users", s.listUsersHandler)
+	admin.POST("/users", s.createUserHandler)
+	admin.GET("/users/:username", s.getUserHandler)
+	admin.PATCH("/users/:username", s.updateUserHandler)
+	admin.PUT("/users/:username/password", s.setPasswordHandler)
+	admin.GET("/users/:username/devices", s.listDevicesHandler)
+	admin.POST("/devices/:id/revoke", s.revokeDeviceHandler)
+	admin.GET("/audit", s.auditHandler)
+	admin.GET("/editions", s.listEditionsHandler)
+	admin.POST("/editions", s.createEditionHandler)
+	admin.PATCH("/editions/:id", s.updateEditionHandler)
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -119,3 +120,5 @@ func establishments(t testing.TB, env *testenv.Env) {
 		`INSERT INTO establishments (code, name, city, region_code) VALUES ('EFP-CS-1', 'ISTA Hay Hassani', 'Casablanca', 'CS')`,
 		`INSERT INTO establishments (code, name, city, region_code) VALUES ('EFP-TTA-1', 'ISTA Tanger', 'Tanger', 'TTA')`)
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
