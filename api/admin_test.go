@@ -28,7 +28,9 @@ func wantInvalid(t *testing.T, what string, a answer, field string) {
 
 func TestAdminCreateAndListUsers(t *testing.T) {
 	env, adm := adminEnv(t)
-	post := func(body map[string]any) answer { return send(t, env, "POST", "/api/v1/admin/users", adm.AccessToken, body) }
+	post := func(body map[string]any) answer {
+		return send(t, env, "POST", "/api/v1/admin/users", adm.AccessToken, body)
+	}
 
 	a := post(map[string]any{"username": "k.staff", "full_name": "Karima Staff", "role": "staff", "establishment_code": "EFP-CS-1", "password": "a-long-password"})
 	if a.Status != http.StatusCreated {
@@ -241,7 +243,9 @@ func TestAdminAuditQuery(t *testing.T) {
 
 func TestAdminEditions(t *testing.T) {
 	env, adm := adminEnv(t)
-	post := func(body map[string]any) answer { return send(t, env, "POST", "/api/v1/admin/editions", adm.AccessToken, body) }
+	post := func(body map[string]any) answer {
+		return send(t, env, "POST", "/api/v1/admin/editions", adm.AccessToken, body)
+	}
 	a := post(map[string]any{"name": "Pro'Days 2026", "theme": "Métiers verts", "start_date": "2026-03-02", "end_date": "2026-03-06"})
 	if a.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", a.Status, a.Body)
