@@ -112,11 +112,11 @@ func uncovered(routes []*echo.Route, rows []row) []string {
 	return msgs
 }
 
-// matrixFixture loads two regions' worth of data with SQL: in CS the
-// establishment EFP-CS-1, activity ACT-CS-1 and trainees TR-CS-1/2; in TTA
-// EFP-TTA-1, ACT-TTA-1 and TR-TTA-1; edition 1; the callers; and the
-// targets of admin actions (m.target on device m-target-dev, m.login).
-func matrixFixture(t *testing.T, env *testenv.Env) [nCallers]string {
+// dataFixture loads two regions' worth of data with SQL: in CS the
+// establishment EFP-CS-1, activity ACT-CS-1 (2026-03-02) and trainees
+// TR-CS-1/2; in TTA EFP-TTA-1, ACT-TTA-1 and TR-TTA-1; edition 1.
+func dataFixture(t *testing.T, env *testenv.Env) {
+	t.Helper()
 	establishments(t, env)
 	exec(t, env,
 		`INSERT INTO editions (id, name, start_date, end_date, created_at) VALUES (1, 'Pro''Days 2026', '2026-03-02', '2026-03-06', '2026-01-01T00:00:00.000Z')`,
@@ -129,6 +129,13 @@ func matrixFixture(t *testing.T, env *testenv.Env) [nCallers]string {
 			('TR-CS-2', 'Bennani', 'Omar', 'EFP-CS-1', '2026-01-01T00:00:00.000Z'),
 			('TR-TTA-1', 'Chraibi', 'Nadia', 'EFP-TTA-1', '2026-01-01T00:00:00.000Z')`,
 	)
+}
+
+// matrixFixture loads dataFixture, the callers (returning their access
+// tokens by column) and the targets of admin actions (m.target on device
+// m-target-dev, m.login).
+func matrixFixture(t *testing.T, env *testenv.Env) [nCallers]string {
+	dataFixture(t, env)
 	testenv.CreateUser(t, env.DB, "m.staff.cs", "staff", "EFP-CS-1", "")
 	testenv.CreateUser(t, env.DB, "m.staff.tta", "staff", "EFP-TTA-1", "")
 	testenv.CreateUser(t, env.DB, "m.sup.cs", "supervisor", "", "CS")
