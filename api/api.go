@@ -38,6 +38,9 @@ type Server struct {
 	// no header; behind a reverse proxy use echo.ExtractIPFromXFFHeader
 	// (the serve command's --trust-proxy).
 	IPExtractor echo.IPExtractor
+	// ImportMaxBytes caps an uploaded import file, in bytes (default
+	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
+	ImportMaxBytes int64
 
 	echo *echo.Echo
 }
@@ -97,6 +100,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/editions", s.listEditionsHandler)
 	admin.POST("/editions", s.createEditionHandler)
 	admin.PATCH("/editions/:id", s.updateEditionHandler)
+	admin.POST("/import/:kind", s.importFile)
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -46,6 +46,7 @@ const (
 	s204 = http.StatusNoContent
 	s401 = http.StatusUnauthorized
 	s403 = http.StatusForbidden
+	s400 = http.StatusBadRequest
 )
 
 // adminOnly is the row of an admin route that succeeds with status ok.
@@ -80,6 +81,9 @@ func matrixRows() []row {
 		{Method: "GET", Path: "/api/v1/admin/editions", Want: adminOnly(s200)},
 		{Method: "POST", Path: "/api/v1/admin/editions", Body: map[string]string{"name": "Matrix 2027", "start_date": "2027-03-01", "end_date": "2027-03-05"}, Want: adminOnly(s201)},
 		{Method: "PATCH", Path: "/api/v1/admin/editions/:id", URL: "/api/v1/admin/editions/1", Body: map[string]string{"theme": "Matrix"}, Want: adminOnly(s200)},
+		// A JSON body, not a multipart upload: the admin gets past
+		// authorisation to the handler's 400 (import itself: api/import_test.go).
+		{Method: "POST", Path: "/api/v1/admin/import/:kind", URL: "/api/v1/admin/import/establishments", Body: map[string]string{}, Want: adminOnly(s400)},
 	}
 }
 
