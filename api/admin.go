@@ -107,22 +107,31 @@ func (s *Server) resolveScope(c echo.Context, q store.Execer, role, est, region 
 }
 
 // listUsersHandler: GET /api/v1/admin/users?role=&region=&q= answers
-// {"users": [user…]} ordered by username.
+// {"users": [user…]} ordered by username; q is a case-insensitive
+// substring of the username or full name.
 func (s *Server) listUsersHandler(c echo.Context) error {
-	f := userFilter{Role: c.QueryParam("role"), Region: c.QueryParam("region"), Q: strings.TrimSpace(c.QueryParam("q"))}
-	if f.Role != "" {
-		if err := validRole("role", f.Role); err != nil {
+	role, region, q := c.QueryParam("role"), c.QueryParam("region"), strings.ToLower(strings.TrimSpace(c.QueryParam("q")))
+	if role != "" {
+		if err := validRole("role", role); err != nil {
 			return err
 		}
 	}
-	users, err := listUsers(c.Request().Context(), s.DB.Read, f)
+	all, err := s.DB.ListUsers(c.Request().Context())
 	if err != nil {
 		return err
+	}
+	users := []*prodays.User{}
+	for _, u := range all {
+		if (role == "" || u.Role == role) && (region == "" || u.RegionCode == region) &&
+			(q == "" || strings.Contains(strings.ToLower(u.Username), q) || strings.Contains(strings.ToLower(u.FullName), q)) {
+			users = append(users, u)
+		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"users": users})
 }
 
-// getUserHandler: GET /api/v1/admin/users/:username.
+// getUserHandler: GET /api/v1/admin/users/:username answers the user with
+// its scope_version.
 func (s *Server) getUserHandler(c echo.Context) error {
 	u, err := getUser(c.Request().Context(), s.DB.Read, c.Param("username"))
 	if err != nil {
@@ -142,8 +151,9 @@ type createUserRequest struct {
 	Password          string `json:"password"`
 }
 
-// createUserHandler: POST /api/v1/admin/users answers 201 with the user;
-// 400 invalid naming the field, 409 conflict when the username is taken.
+// createUserHandler: POST /api/v1/admin/users answers 201 with the user
+// (store.CreateUser, audited as user.create); 400 invalid naming the
+// field, 409 conflict when the username is taken.
 func (s *Server) createUserHandler(c echo.Context) error {
 	var req createUserRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -167,22 +177,17 @@ func (s *Server) createUserHandler(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
-	var created *adminUser
-	err = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
-		est, region, err := s.resolveScope(c, tx, req.Role, strings.TrimSpace(req.EstablishmentCode), strings.TrimSpace(req.RegionCode))
-		if err != nil {
-			return err
-		}
-		u := prodays.User{Username: req.Username, FullName: name, Role: req.Role, EstablishmentCode: est, RegionCode: region}
-		if err := insertUser(ctx, tx, s.Now(), u, hash); err != nil {
-			return err
-		}
-		if created, err = getUser(ctx, tx, u.Username); err != nil {
-			return err
-		}
-		return s.audit(c, tx, "user.create", u.Username, map[string]any{"role": u.Role,
-			"establishment_code": est, "region_code": region, "password_set": hash != ""})
-	})
+	// Checked here to name the field; store.CreateUser checks again in its
+	// transaction.
+	est, region, err := s.resolveScope(c, s.DB.Read, req.Role, strings.TrimSpace(req.EstablishmentCode), strings.TrimSpace(req.RegionCode))
+	if err != nil {
+		return err
+	}
+	u := prodays.User{Username: req.Username, FullName: name, Role: req.Role, EstablishmentCode: est}
+	if req.Role == prodays.RoleSupervisor {
+		u.RegionCode = region
+	}
+	created, err := s.DB.CreateUser(ctx, u, hash, principal(c).Username)
 	if err != nil {
 		return err
 	}
@@ -295,8 +300,8 @@ type passwordRequest struct {
 
 // setPasswordHandler: PUT /api/v1/admin/users/:username/password sets the
 // password (auth.MinPasswordLength to auth.MaxPasswordLength characters)
-// and revokes the user's refresh tokens, so every device logs in again.
-// Answers 204.
+// and revokes the user's refresh tokens, so every device logs in again
+// (store.SetPassword, audited as user.password). Answers 204.
 func (s *Server) setPasswordHandler(c echo.Context) error {
 	var req passwordRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -309,19 +314,7 @@ func (s *Server) setPasswordHandler(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	err = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
-		u, err := getUser(ctx, tx, c.Param("username"))
-		if err != nil {
-			return err
-		}
-		n, err := setPasswordHash(ctx, tx, s.Now(), u.Username, hash)
-		if err != nil {
-			return err
-		}
-		return s.audit(c, tx, "user.password_set", u.Username, map[string]any{"revoked_refresh_tokens": n})
-	})
-	if err != nil {
+	if err := s.DB.SetPassword(c.Request().Context(), c.Param("username"), hash, principal(c).Username); err != nil {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)

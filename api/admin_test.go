@@ -36,7 +36,7 @@ func TestAdminCreateAndListUsers(t *testing.T) {
 	if a.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", a.Status, a.Body)
 	}
-	if u := a.JSON(); u["region_code"] != "CS" || u["has_password"] != true || u["scope_version"] != float64(1) {
+	if u := a.JSON(); u["region_code"] != "CS" || u["has_password"] != true {
 		t.Fatalf("created user: %v", u)
 	}
 	if a := post(map[string]any{"username": "r.sup", "role": "supervisor", "region_code": "TTA"}); a.Status != http.StatusCreated {
@@ -212,7 +212,7 @@ func TestAdminSetPassword(t *testing.T) {
 		t.Fatalf("new password: %d %s", a.Status, a.Body)
 	}
 	a := send(t, env, "GET", "/api/v1/admin/audit?action=user.", adm.AccessToken, nil)
-	if e := a.JSON()["entries"].([]any)[0].(map[string]any); e["action"] != "user.password_set" || e["target"] != "k.staff" {
+	if e := a.JSON()["entries"].([]any)[0].(map[string]any); e["action"] != "user.password" || e["target"] != "k.staff" || e["device_id"] != "admin-dev" || e["address"] != "127.0.0.1" {
 		t.Fatalf("audit: %v", e)
 	}
 }

@@ -1,16 +1,15 @@
 package api
 
-// Private SQL helpers of the admin API. They stand in for the store's user
-// functions (store/users.go, on branch import) until those land on main;
-// each takes the transaction of its handler, so that the change and its
-// audit entry commit together.
+// Private SQL helpers of the admin API for what store/users.go does not
+// do yet (a user's scope_version, updating role, scope and name, devices,
+// editions); each takes the transaction of its handler, so that the change
+// and its audit entry commit together. Candidates to move into the store.
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"prodays"
@@ -52,66 +51,6 @@ func getUser(ctx context.Context, q store.Execer, username string) (*adminUser, 
 	return u, nil
 }
 
-// userFilter selects users: exact role and region, q a substring of the
-// username or full name (case-insensitive for ASCII).
-type userFilter struct {
-	Role, Region, Q string
-}
-
-func listUsers(ctx context.Context, q store.Execer, f userFilter) ([]*adminUser, error) {
-	var where []string
-	var args []any
-	if f.Role != "" {
-		where, args = append(where, "role = ?"), append(args, f.Role)
-	}
-	if f.Region != "" {
-		where, args = append(where, "region_code = ?"), append(args, f.Region)
-	}
-	if f.Q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(f.Q) + "%"
-		where = append(where, `(username LIKE ? ESCAPE '\' OR full_name LIKE ? ESCAPE '\')`)
-		args = append(args, like, like)
-	}
-	query := `SELECT ` + userColumns + ` FROM users`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := q.QueryContext(ctx, query+" ORDER BY username", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
-	out := []*adminUser{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
-}
-
-// insertUser creates u with password hash (NULL when ""); EConflict when
-// the username is taken.
-func insertUser(ctx context.Context, tx *sql.Tx, now time.Time, u prodays.User, hash string) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = ?`, u.Username).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return prodays.Errorf(prodays.EConflict, "username: %q is taken.", u.Username)
-	}
-	ts := store.FormatTime(now)
-	_, err := tx.ExecContext(ctx, `INSERT INTO users (username, full_name, role, establishment_code, region_code, password_hash, created_at, updated_at)
-		VALUES (?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?)`,
-		u.Username, u.FullName, u.Role, u.EstablishmentCode, u.RegionCode, hash, ts, ts)
-	if err != nil {
-		return fmt.Errorf("insert user %s: %w", u.Username, err)
-	}
-	return nil
-}
-
 // updateUser writes u's name, scope and disabled flag, bumping
 // scope_version when bump.
 func updateUser(ctx context.Context, tx *sql.Tx, now time.Time, u *adminUser, bump bool) error {
@@ -126,20 +65,6 @@ func updateUser(ctx context.Context, tx *sql.Tx, now time.Time, u *adminUser, bu
 		return fmt.Errorf("update user %s: %w", u.Username, err)
 	}
 	return nil
-}
-
-// setPasswordHash stores hash and revokes every live refresh token of the
-// user (every device logs in again); it returns how many were revoked.
-func setPasswordHash(ctx context.Context, tx *sql.Tx, now time.Time, username, hash string) (int64, error) {
-	ts := store.FormatTime(now)
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?`, hash, ts, username); err != nil {
-		return 0, fmt.Errorf("set password of %s: %w", username, err)
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL`, ts, username)
-	if err != nil {
-		return 0, fmt.Errorf("revoke sessions of %s: %w", username, err)
-	}
-	return res.RowsAffected()
 }
 
 // activeAdmins counts enabled admin accounts.

@@ -9,6 +9,7 @@ import (
 
 	"prodays"
 	"prodays/auth"
+	"prodays/store"
 )
 
 // RefreshCookie is the name of the refresh-token cookie. It is HttpOnly
@@ -162,8 +163,8 @@ func (s *Server) me(c echo.Context) error {
 }
 
 // requireAuth is the middleware of every authenticated route: it verifies
-// the bearer access token (401 problem+json otherwise) and sets the
-// caller.
+// the bearer access token (401 problem+json otherwise), sets the caller,
+// and puts it in the request's context as the store.Actor of audit entries.
 func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get("Authorization")
@@ -178,6 +179,9 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(principalKey, p)
+		// Audit entries written for this request name the device and address.
+		r := c.Request()
+		c.SetRequest(r.WithContext(store.WithActor(r.Context(), store.Actor{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP()})))
 		return next(c)
 	}
 }

@@ -88,7 +88,7 @@ func TestLoginRateLimitPerAddress(t *testing.T) {
 // TestForwardedForIgnoredByDefault: without --trust-proxy, X-Forwarded-For
 // does not let a client pose as many addresses.
 func TestForwardedForIgnoredByDefault(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
+	env := testenv.New(t, testenv.Options{Now: newClock().Now}) // pinned: no refill however slow the machine
 	for i := range auth.DefaultAddrBurst {
 		send(t, env, "POST", "/api/v1/auth/login", "", map[string]string{"username": "u" + strconv.Itoa(i), "password": "wrong-password", "device_id": "d"},
 			"X-Forwarded-For", "10.0.5."+strconv.Itoa(i))
