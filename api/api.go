@@ -101,6 +101,19 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/editions", s.createEditionHandler)
 	admin.PATCH("/editions/:id", s.updateEditionHandler)
 	admin.POST("/import/:kind", s.importFile)
+
+	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+
+	// Exports (api/export.go): admins everything, supervisors their region.
+	exp := v1.Group("/exports", s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+	exp.GET("/participations.csv", s.exportParticipations("csv"))
+	exp.GET("/participations.xlsx", s.exportParticipations("xlsx"))
+	exp.GET("/attendance/:file", s.exportAttendance)
+	exp.GET("/attendance-day", s.exportAttendanceDay)
+	exp.GET("/badges.pdf", s.exportBadges)
+	exp.GET("/certificates/:file", s.exportCertificate)
+	exp.GET("/bilan.pdf", s.exportBilan("pdf"))
+	exp.GET("/bilan.xlsx", s.exportBilan("xlsx"))
 }
 
 func (s *Server) healthz(c echo.Context) error {
