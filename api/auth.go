@@ -19,6 +19,9 @@ const RefreshCookie = "prodays_refresh"
 
 const refreshCookiePath = "/api/v1/auth"
 
+// maxLoginUsername is the longest username a login may name, in bytes.
+const maxLoginUsername = 128
+
 // loginRequest is the body of POST /api/v1/auth/login. TokenDelivery
 // "body" returns the refresh token in the JSON answer too, for clients
 // that are not browsers (the simulator, a native app); browsers keep it in
@@ -81,6 +84,10 @@ func (s *Server) login(c echo.Context) error {
 	req.Username = strings.TrimSpace(req.Username)
 	if req.Username == "" || req.Password == "" {
 		return prodays.Errorf(prodays.EInvalid, "username and password are required.")
+	}
+	if len(req.Username) > maxLoginUsername {
+		// Also bounds the memory of the login limiter's keys.
+		return prodays.Errorf(prodays.EInvalid, "username: at most %d bytes.", maxLoginUsername)
 	}
 	cl := client(c)
 	if err := s.LoginLimiter.Allow(req.Username, cl.Address); err != nil {
