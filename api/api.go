@@ -33,6 +33,15 @@ type Server struct {
 	Now func() time.Time
 	// Sync is the sync engine (default: engine.New(DB)).
 	Sync *engine.Engine
+
+	// LoginLimiter throttles failed logins (default: auth.NewLoginLimiter
+	// with the default figures and the clock Now).
+	LoginLimiter *auth.LoginLimiter
+	// IPExtractor says which address a request comes from, for the login
+	// limiter and the audit log. The default, echo.ExtractIPDirect, trusts
+	// no header; behind a reverse proxy use echo.ExtractIPFromXFFHeader
+	// (the serve command's --trust-proxy).
+	IPExtractor echo.IPExtractor
 	// ImportMaxBytes caps an uploaded import file, in bytes (default
 	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
 	ImportMaxBytes int64
@@ -56,7 +65,14 @@ func (s *Server) Handler() *echo.Echo {
 		eng.Logger = s.Logger
 		s.Sync = eng
 	}
+	if s.LoginLimiter == nil {
+		s.LoginLimiter = auth.NewLoginLimiter(auth.LimiterConfig{}, func() time.Time { return s.Now() })
+	}
+	if s.IPExtractor == nil {
+		s.IPExtractor = echo.ExtractIPDirect()
+	}
 	e := echo.New()
+	e.IPExtractor = s.IPExtractor
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
@@ -65,6 +81,7 @@ func (s *Server) Handler() *echo.Echo {
 		s.Logger.Error("panic", "err", err, "stack", string(stack), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		return err
 	}}))
+	e.Use(securityHeaders)
 	s.echo = e
 	s.routes(e)
 	return e
@@ -102,7 +119,21 @@ func (s *Server) routes(e *echo.Echo) {
 	rv.POST("/overrides", s.override)
 	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer)
 	v1.POST("/activities/:id/reopen", s.reopenActivity, s.requireAuth, requireRole(prodays.RoleAdmin))
-	v1.POST("/admin/import/:kind", s.importFile, s.requireAuth, requireRole(prodays.RoleAdmin))
+
+	// Admin API (api/admin.go): admins only; every change is audited.
+	admin := v1.Group("/admin", s.requireAuth, requireRole(prodays.RoleAdmin))
+	admin.GET("/users", s.listUsersHandler)
+	admin.POST("/users", s.createUserHandler)
+	admin.GET("/users/:username", s.getUserHandler)
+	admin.PATCH("/users/:username", s.updateUserHandler)
+	admin.PUT("/users/:username/password", s.setPasswordHandler)
+	admin.GET("/users/:username/devices", s.listDevicesHandler)
+	admin.POST("/devices/:id/revoke", s.revokeDeviceHandler)
+	admin.GET("/audit", s.auditHandler)
+	admin.GET("/editions", s.listEditionsHandler)
+	admin.POST("/editions", s.createEditionHandler)
+	admin.PATCH("/editions/:id", s.updateEditionHandler)
+	admin.POST("/import/:kind", s.importFile)
 
 	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
 

@@ -22,6 +22,7 @@ type Config struct {
 	RefreshTTL      time.Duration // --refresh-ttl, PRODAYS_REFRESH_TTL
 	InsecureCookies bool          // --insecure-cookies, PRODAYS_INSECURE_COOKIES=1
 	Pprof           string        // --pprof, PRODAYS_PPROF: loopback address of net/http/pprof ("" = off)
+	TrustProxy      bool          // --trust-proxy, PRODAYS_TRUST_PROXY=1
 }
 
 // JWTKeyFile is where the signing keys are kept when PRODAYS_JWT_KEY is
