@@ -37,7 +37,9 @@ func loadEnabled(tb testing.TB) {
 // log in, then all push at the same moment against the real binary on
 // this machine. It reports throughput, push latency, the server's peak RSS
 // and CPU (from /proc), and the raw SQLite upsert limit measured on the
-// same file just before, as a ratio. PRODAYS_LOAD_PROFILE=FILE also takes
+// same file just before, as a ratio. Between the logins and the pushes the
+// server is restarted (PRODAYS_LOAD_FRESH=0 keeps it), so that the RSS
+// measured is the push phase's. PRODAYS_LOAD_PROFILE=FILE also takes
 // a CPU profile of the server (net/http/pprof) over the first
 // PRODAYS_LOAD_PROFILE_SECONDS (default 20) of the push phase.
 func TestDayEndLoad(t *testing.T) {
@@ -79,6 +81,9 @@ func TestDayEndLoad(t *testing.T) {
 	profile := os.Getenv("PRODAYS_LOAD_PROFILE")
 	profileSeconds := 20
 	fmt.Sscan(os.Getenv("PRODAYS_LOAD_PROFILE_SECONDS"), &profileSeconds)
+	// PRODAYS_LOAD_FRESH=0 keeps the process of the login phase for the
+	// push phase (its heap still holds the argon2id buffers of the logins).
+	fresh := os.Getenv("PRODAYS_LOAD_FRESH") != "0"
 	profDone := make(chan error, 1)
 	var loginPeak int64
 	var before simulate.ProcStat
@@ -87,10 +92,18 @@ func TestDayEndLoad(t *testing.T) {
 			if p, err := simulate.ReadProc(pid); err == nil {
 				loginPeak = p.PeakRSSBytes
 			}
-			if err := simulate.ResetPeakRSS(pid); err != nil {
+			if fresh {
+				// The sessions are in the database and the signing key is
+				// fixed: a restarted server accepts the phones' tokens, and
+				// its memory is that of the push phase alone.
+				srv.stop()
+				srv.start()
+				pid = srv.Pid()
+			} else if err := simulate.ResetPeakRSS(pid); err != nil {
 				t.Logf("reset VmHWM: %v (the peak below includes the login phase)", err)
 			}
 			before, _ = simulate.ReadProc(pid)
+			t.Logf("DAYEND server RSS at the start of the push phase %.1f MB (fresh process: %v)", float64(before.RSSBytes)/1e6, fresh)
 			if profile == "" {
 				profDone <- nil
 				return
@@ -98,7 +111,7 @@ func TestDayEndLoad(t *testing.T) {
 			go func() { profDone <- fetchProfile(pprofAddr, profile, profileSeconds) }()
 		}}
 	sum, err := simulate.New(plan, srv.URL(), opt).Run(ctx)
-	after, perr := simulate.ReadProc(pid)
+	after, perr := simulate.ReadProc(pid) // pid is the push phase's server
 	if perr != nil {
 		t.Fatal(perr)
 	}

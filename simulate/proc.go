@@ -9,11 +9,11 @@ import (
 	"time"
 )
 
-// ProcStat is what Linux's /proc says of a process: its peak resident set
-// (VmHWM) and the CPU time it used (utime + stime).
+// ProcStat is what Linux's /proc says of a process: its peak and current
+// resident set (VmHWM, VmRSS) and the CPU time it used (utime + stime).
 type ProcStat struct {
-	PeakRSSBytes int64
-	CPU          time.Duration
+	PeakRSSBytes, RSSBytes int64
+	CPU                    time.Duration
 }
 
 // clockTicks is USER_HZ, 100 on every Linux the server runs on.
@@ -27,14 +27,16 @@ func ReadProc(pid int) (ProcStat, error) {
 		return ps, err
 	}
 	for line := range strings.Lines(string(status)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(v) // "123456 kB"
-			if len(f) > 0 {
-				kb, err := strconv.ParseInt(f[0], 10, 64)
-				if err != nil {
-					return ps, fmt.Errorf("VmHWM %q: %w", v, err)
+		for name, dst := range map[string]*int64{"VmHWM:": &ps.PeakRSSBytes, "VmRSS:": &ps.RSSBytes} {
+			if v, ok := strings.CutPrefix(line, name); ok {
+				f := strings.Fields(v) // "123456 kB"
+				if len(f) > 0 {
+					kb, err := strconv.ParseInt(f[0], 10, 64)
+					if err != nil {
+						return ps, fmt.Errorf("%s %q: %w", name, v, err)
+					}
+					*dst = kb << 10
 				}
-				ps.PeakRSSBytes = kb << 10
 			}
 		}
 	}

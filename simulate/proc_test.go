@@ -18,13 +18,22 @@ import (
 
 var (
 	buildOnce sync.Once
+	binDir    string
 	binPath   string
 	buildErr  error
 )
 
+// TestMain removes the server binary built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // serverBinary builds the real prodays binary once per test process
-// (go build -o … ./server) into a folder removed at exit of the process's
-// temporary area.
+// (go build -o … ./server) into a temporary folder that TestMain removes.
 func serverBinary(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
@@ -33,7 +42,7 @@ func serverBinary(tb testing.TB) string {
 			buildErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "prodays")
+		binDir, binPath = dir, filepath.Join(dir, "prodays")
 		out, err := exec.Command("go", "build", "-o", binPath, "prodays/server").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
