@@ -355,22 +355,25 @@ func (r *Runner) reauth(ctx context.Context, p *phone) bool {
 
 func (r *Runner) pushAll(ctx context.Context, p *phone) {
 	defer r.devicesDone.Add(1)
+	if p.sess == nil {
+		return // its login failed: its mutations stay unanswered
+	}
 	for _, b := range p.Batches {
 		if ctx.Err() != nil {
 			return
 		}
-		r.push(ctx, p, b.Mutations, true)
+		r.push(ctx, p, b.Mutations)
 		if r.opt.Duplicate > 0 && p.rng.Float64() < r.opt.Duplicate {
 			r.dupBatches.Add(1)
-			r.push(ctx, p, b.Mutations, false)
+			r.push(ctx, p, b.Mutations)
 		}
 		p.pending -= len(b.Mutations)
 	}
 }
 
 // push sends ms until the server answers with results, following the
-// protocol's retry rules. first is false for a deliberate duplicate send.
-func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation, first bool) {
+// protocol's retry rules.
+func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation) {
 	// retry is set after a failure (network, lost answer, 429, 5xx), not
 	// after a refresh of the session.
 	retry, lost := false, false
@@ -415,7 +418,7 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation, fir
 				r.fail("device %s: decode push answer: %v", p.ID, err)
 				return
 			}
-			r.record(ms, &pr, lat, first)
+			r.record(ms, &pr, lat)
 			return
 		case resp.status == http.StatusUnauthorized:
 			if !r.reauth(ctx, p) {
@@ -427,8 +430,8 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation, fir
 		case resp.status == http.StatusRequestEntityTooLarge && len(ms) > 1:
 			r.splits.Add(1)
 			h := len(ms) / 2
-			r.push(ctx, p, ms[:h], first)
-			r.push(ctx, p, ms[h:], first)
+			r.push(ctx, p, ms[:h])
+			r.push(ctx, p, ms[h:])
 			return
 		case transient(resp.status):
 			if resp.status == 429 || resp.status == 503 {
@@ -447,7 +450,7 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation, fir
 }
 
 // record counts a push answer.
-func (r *Runner) record(ms []protocol.Mutation, pr *protocol.PushResponse, lat time.Duration, first bool) {
+func (r *Runner) record(ms []protocol.Mutation, pr *protocol.PushResponse, lat time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.latencies = append(r.latencies, lat)

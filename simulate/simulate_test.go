@@ -217,9 +217,11 @@ func TestRunBadPassword(t *testing.T) {
 	f := &fakeServer{maxBatch: 10, applied: map[string]int{}, expired: map[string]bool{}, clients: map[string]time.Time{}}
 	ts := httptest.NewServer(f)
 	defer ts.Close()
-	sum, err := simulate.New(plan, ts.URL, simulate.Options{Password: "wrong"}).Run(context.Background())
-	if err == nil || sum.Unanswered != 6 || len(sum.Errors) == 0 {
-		t.Fatalf("err %v, unanswered %d, errors %v", err, sum.Unanswered, sum.Errors)
+	for _, allAtOnce := range []bool{false, true} {
+		sum, err := simulate.New(plan, ts.URL, simulate.Options{Password: "wrong", AllAtOnce: allAtOnce}).Run(context.Background())
+		if err == nil || sum.Unanswered != 6 || len(sum.Errors) == 0 {
+			t.Fatalf("all at once %v: err %v, unanswered %d, errors %v", allAtOnce, err, sum.Unanswered, sum.Errors)
+		}
 	}
 }
 
