@@ -33,6 +33,8 @@ type StatusError struct {
 	Status       int
 	Code         string
 	Detail       string
+	// RetryAfter is the answer's Retry-After, 0 when absent.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string {
@@ -122,7 +124,7 @@ func statusError(method, path string, r *response) *StatusError {
 		Detail string `json:"detail"`
 	}
 	json.Unmarshal(r.body, &p)
-	return &StatusError{Method: method, Path: path, Status: r.status, Code: p.Code, Detail: p.Detail}
+	return &StatusError{Method: method, Path: path, Status: r.status, Code: p.Code, Detail: p.Detail, RetryAfter: r.retryAfter}
 }
 
 // JSON sends a JSON request (body nil for none) and decodes a 2xx answer

@@ -330,10 +330,12 @@ func (r *Runner) login(ctx context.Context, p *phone) bool {
 			r.fail("login %s: %v", p.Username, err)
 			return false
 		}
+		var after time.Duration
 		if errors.As(err, &se) && (se.Status == 429 || se.Status == 503) {
 			r.thr.Add(1)
+			after = se.RetryAfter
 		}
-		if !r.backoff(ctx, p, attempt, 0) {
+		if !r.backoff(ctx, p, attempt, after) {
 			break
 		}
 	}
