@@ -65,6 +65,8 @@ func commands() []command {
 	return []command{
 		{"serve", "serve the API and the PWA (the default)", runServe},
 		{"healthcheck", "exit 0 when a running server answers /healthz", runHealthcheck},
+		{"backup", "copy the live database (once with --out, or --every 15m --dir)", runBackup},
+		{"restore", "put a backup in place of a stopped server's database", runRestore},
 	}
 }
 
