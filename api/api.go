@@ -7,14 +7,15 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"prodays"
 	"prodays/auth"
+	"prodays/metrics"
 	"prodays/store"
 )
 
@@ -31,7 +32,25 @@ type Server struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
+	// Metrics records requests and serves /metrics (default: a new
+	// metrics.Metrics reading DB).
+	Metrics *metrics.Metrics
+	// MetricsPublic opens /metrics to everyone; by default it answers a
+	// direct loopback peer or an admin bearer token only.
+	MetricsPublic bool
+	// TrustedProxies are the peers whose X-Forwarded-For (client address)
+	// and X-Forwarded-Proto (HSTS) are believed; none by default.
+	TrustedProxies []*net.IPNet
+	// TLS says the server listens with TLS itself (HSTS on every answer).
+	TLS bool
+	// MaxBodyBytes caps request bodies of routes that set no cap of their
+	// own (default DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// Shed tunes the load shedding of write routes (shedWrites).
+	Shed ShedOptions
+
 	echo *echo.Echo
+	shed *shedder
 }
 
 // Handler builds the Echo instance with every route.
@@ -42,15 +61,21 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	if s.Metrics == nil {
+		s.Metrics = metrics.New(s.DB)
+	}
+	if s.MaxBodyBytes <= 0 {
+		s.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	s.shed = newShedder(s.Shed)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.RequestID())
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-		s.Logger.Error("panic", "err", err, "stack", string(stack), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-		return err
-	}}))
+	e.IPExtractor = s.ipExtractor()
+	// Outermost first: the access log and metrics see the final status;
+	// security headers are on every answer, panics included.
+	e.Use(s.observe, s.securityHeaders, s.recoverPanics, s.refuseCORS, s.capBodies)
 	s.echo = e
 	s.routes(e)
 	return e
@@ -61,6 +86,7 @@ func (s *Server) Handler() *echo.Echo {
 func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()), s.metricsAccess)
 
 	v1 := e.Group("/api/v1")
 	v1.POST("/auth/login", s.login)
@@ -78,7 +104,7 @@ func (s *Server) readyz(c echo.Context) error {
 	defer cancel()
 	cur, latest, err := s.DB.SchemaVersion(ctx)
 	if err != nil {
-		s.Logger.Error("readyz", "err", err)
+		s.log(c).Error("readyz", "err", err)
 		return prodays.Errorf(prodays.EUnavailable, "The database does not answer.")
 	}
 	if cur != latest {

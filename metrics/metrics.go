@@ -100,6 +100,16 @@ func New(src Source) *Metrics {
 	if src != nil {
 		m.Registry.MustRegister(newDBCollector(src))
 	}
+	// Known series start at 0, so that rate() and alerts see them before
+	// the first event.
+	for typ := range mutationTypes {
+		for st := range mutationStatuses {
+			m.mutations.WithLabelValues(typ, st)
+		}
+	}
+	for _, o := range []string{"committed", "refused", "failed"} {
+		m.pushBatches.WithLabelValues(o)
+	}
 	return m
 }
 
