@@ -31,6 +31,9 @@ type Server struct {
 	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// ImportMaxBytes caps an uploaded import file, in bytes (default
+	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
+	ImportMaxBytes int64
 
 	// Metrics records requests and serves /metrics (default: a new
 	// metrics.Metrics reading DB).
@@ -89,10 +92,13 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()), s.metricsAccess)
 
 	v1 := e.Group("/api/v1")
-	v1.POST("/auth/login", s.login)
-	v1.POST("/auth/refresh", s.refresh)
-	v1.POST("/auth/logout", s.logout)
+	// Routes that write go through shedWrites (after authentication, so
+	// that anonymous requests never take a writer slot).
+	v1.POST("/auth/login", s.login, s.shedWrites)
+	v1.POST("/auth/refresh", s.refresh, s.shedWrites)
+	v1.POST("/auth/logout", s.logout, s.shedWrites)
 	v1.GET("/auth/me", s.me, s.requireAuth)
+	v1.POST("/admin/import/:kind", s.importFile, handlerCapsBody, s.requireAuth, requireRole(prodays.RoleAdmin), s.shedWrites)
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -269,6 +270,16 @@ func bodyLimit(n int64) echo.MiddlewareFunc {
 			setBodyLimit(c, n)
 			return next(c)
 		}
+	}
+}
+
+// handlerCapsBody is the route middleware of a route whose handler caps
+// its body itself (the import upload: Server.ImportMaxBytes): the default
+// cap is lifted.
+func handlerCapsBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		setBodyLimit(c, math.MaxInt64)
+		return next(c)
 	}
 }
 
