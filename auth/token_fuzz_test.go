@@ -40,7 +40,7 @@ func FuzzParseAccessToken(f *testing.F) {
 	enc := base64.RawURLEncoding
 	f.Add(good)
 	f.Add(parts[0] + "." + parts[1] + ".")                                                    // no signature
-	f.Add(enc.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + ".")   // alg none
+	f.Add(enc.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + ".")    // alg none
 	f.Add(enc.EncodeToString([]byte(`{"alg":"HS512","kid":"x"}`)) + "." + parts[1] + ".AAAA") // other alg
 	f.Add(enc.EncodeToString([]byte(`{"alg":"HS256"}`)) + "." + parts[1] + "." + parts[2])    // no kid
 	f.Add(good + ".extra")
