@@ -99,6 +99,19 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/logout", s.logout, s.shedWrites)
 	v1.GET("/auth/me", s.me, s.requireAuth)
 	v1.POST("/admin/import/:kind", s.importFile, handlerCapsBody, s.requireAuth, requireRole(prodays.RoleAdmin), s.shedWrites)
+
+	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+
+	// Exports (api/export.go): admins everything, supervisors their region.
+	exp := v1.Group("/exports", s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+	exp.GET("/participations.csv", s.exportParticipations("csv"))
+	exp.GET("/participations.xlsx", s.exportParticipations("xlsx"))
+	exp.GET("/attendance/:file", s.exportAttendance)
+	exp.GET("/attendance-day", s.exportAttendanceDay)
+	exp.GET("/badges.pdf", s.exportBadges)
+	exp.GET("/certificates/:file", s.exportCertificate)
+	exp.GET("/bilan.pdf", s.exportBilan("pdf"))
+	exp.GET("/bilan.xlsx", s.exportBilan("xlsx"))
 }
 
 func (s *Server) healthz(c echo.Context) error {
