@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -161,5 +164,53 @@ func TestBackupLoopWritesAndStops(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestRestoreRefusedAcrossProcesses holds the database open in another
+// process (this test binary, re-run as a helper), as a running server
+// would: restore must refuse until that process exits.
+func TestRestoreRefusedAcrossProcesses(t *testing.T) {
+	if path := os.Getenv("PRODAYS_TEST_HOLD_DB"); path != "" {
+		db := openStore(t, path)
+		db.Read.Exec(`SELECT 1 FROM app_meta`)
+		os.Stdout.WriteString("ready\n")
+		io.Copy(io.Discard, os.Stdin) // until the parent closes stdin
+		db.Close()
+		return
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	live := filepath.Join(dir, "prodays.db")
+	bk := filepath.Join(dir, "backup.db")
+	db := openStore(t, live)
+	if err := db.Backup(ctx, bk); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRestoreRefusedAcrossProcesses$")
+	cmd.Env = append(os.Environ(), "PRODAYS_TEST_HOLD_DB="+live)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		stdin.Close()
+		cmd.Wait()
+		t.Fatalf("helper: %q %v", line, err)
+	}
+	if err := restore(ctx, bk, live); !errors.Is(err, ErrInUse) {
+		t.Errorf("restore while another process has the database open: %v, want ErrInUse", err)
+	}
+	stdin.Close()
+	go io.Copy(io.Discard, stdout)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	if err := restore(ctx, bk, live); err != nil {
+		t.Fatalf("restore after the other process exited: %v", err)
 	}
 }
