@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -70,6 +71,12 @@ func TestServeTLS(t *testing.T) {
 	}
 	if resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Fatal("no HSTS over direct TLS")
+	}
+	// The container's healthcheck finds HTTPS from PRODAYS_TLS_CERT.
+	var out, errb strings.Builder
+	addr := strings.TrimPrefix(url, "https://")
+	if err := run(context.Background(), []string{"healthcheck", "--addr", addr}, nil, &out, &errb); err != nil {
+		t.Fatalf("healthcheck over TLS: %v %s", err, errb.String())
 	}
 	// Plain HTTP on the TLS port is refused.
 	if resp, err := http.Get(strings.Replace(url, "https://", "http://", 1) + "/healthz"); err == nil {
