@@ -65,7 +65,11 @@ func (s *Server) Handler() *echo.Echo {
 		s.Logger = slog.Default()
 	}
 	if s.Metrics == nil {
-		s.Metrics = metrics.New(s.DB)
+		var src metrics.Source
+		if s.DB != nil { // a nil *store.DB in the interface would panic at scrape
+			src = s.DB
+		}
+		s.Metrics = metrics.New(src)
 	}
 	if s.MaxBodyBytes <= 0 {
 		s.MaxBodyBytes = DefaultMaxBodyBytes
