@@ -31,6 +31,14 @@ type Server struct {
 	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// LoginLimiter throttles failed logins (default: auth.NewLoginLimiter
+	// with the default figures and the clock Now).
+	LoginLimiter *auth.LoginLimiter
+	// IPExtractor says which address a request comes from, for the login
+	// limiter, the logs and the audit log. The default is built from
+	// TrustedProxies: X-Forwarded-For only from those peers, the direct
+	// peer otherwise (no header trusted when there are none).
+	IPExtractor echo.IPExtractor
 	// ImportMaxBytes caps an uploaded import file, in bytes (default
 	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
 	ImportMaxBytes int64
@@ -75,11 +83,17 @@ func (s *Server) Handler() *echo.Echo {
 		s.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	s.shed = newShedder(s.Shed)
+	if s.LoginLimiter == nil {
+		s.LoginLimiter = auth.NewLoginLimiter(auth.LimiterConfig{}, func() time.Time { return s.Now() })
+	}
+	if s.IPExtractor == nil {
+		s.IPExtractor = s.ipExtractor()
+	}
 	e := echo.New()
+	e.IPExtractor = s.IPExtractor
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.IPExtractor = s.ipExtractor()
 	// Outermost first: the access log and metrics see the final status;
 	// security headers are on every answer, panics included.
 	e.Use(s.observe, s.securityHeaders, s.recoverPanics, s.refuseCORS, s.capBodies)
@@ -102,7 +116,21 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/refresh", s.refresh, s.shedWrites)
 	v1.POST("/auth/logout", s.logout, s.shedWrites)
 	v1.GET("/auth/me", s.me, s.requireAuth)
-	v1.POST("/admin/import/:kind", s.importFile, handlerCapsBody, s.requireAuth, requireRole(prodays.RoleAdmin), s.shedWrites)
+
+	// Admin API (api/admin.go): admins only; every change is audited.
+	admin := v1.Group("/admin", s.requireAuth, requireRole(prodays.RoleAdmin))
+	admin.GET("/users", s.listUsersHandler)
+	admin.POST("/users", s.createUserHandler)
+	admin.GET("/users/:username", s.getUserHandler)
+	admin.PATCH("/users/:username", s.updateUserHandler)
+	admin.PUT("/users/:username/password", s.setPasswordHandler)
+	admin.GET("/users/:username/devices", s.listDevicesHandler)
+	admin.POST("/devices/:id/revoke", s.revokeDeviceHandler)
+	admin.GET("/audit", s.auditHandler)
+	admin.GET("/editions", s.listEditionsHandler)
+	admin.POST("/editions", s.createEditionHandler)
+	admin.PATCH("/editions/:id", s.updateEditionHandler)
+	admin.POST("/import/:kind", s.importFile, handlerCapsBody, s.shedWrites)
 
 	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
 

@@ -172,11 +172,12 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 		{"SQL", "a.admin' OR '1'='1' --", "x' OR 1=1; DROP TABLE users; --", "d"},
 		{"HTML", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "d"},
 		{"NUL escapes", "a.admin\u0000", "\u0000", "d"},
-		{"10k strings", long, long, "d"},
 	} {
 		b, _ := json.Marshal(map[string]string{"username": v.user, "password": v.pass, "device_id": v.dev})
 		cases = append(cases, badCase{name: "login " + v.name, method: "POST", path: "/api/v1/auth/login", ctype: "application/json", body: b, want: 401, code: "invalid_credentials", changes: []string{"audit_log"}})
 	}
+	cases = append(cases, badCase{name: "login 10k strings", method: "POST", path: "/api/v1/auth/login", ctype: "application/json",
+		body: []byte(`{"username":"` + long + `","password":"` + long + `","device_id":"d"}`), want: 400, code: "invalid"})
 	cases = append(cases,
 		badCase{name: "login missing fields", method: "POST", path: "/api/v1/auth/login", ctype: "application/json", body: []byte(`{}`), want: 400, code: "invalid"},
 		badCase{name: "login 10k device id", method: "POST", path: "/api/v1/auth/login", ctype: "application/json", body: []byte(`{"username":"a.admin","password":"` + testenv.Password + `","device_id":"` + long + `"}`), want: 400, code: "invalid"},

@@ -142,7 +142,7 @@ const APIContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
 // included): no MIME sniffing, no referrer, no framing, the camera for
 // this origin only (QR scanning), a separate browsing context group, HSTS
 // over HTTPS (direct TLS, or a trusted proxy's X-Forwarded-Proto: https),
-// and a deny-all CSP on /api/.
+// and on /api/ a deny-all CSP and Cache-Control: no-store.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
@@ -157,6 +157,8 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			h.Set("Content-Security-Policy", APIContentSecurityPolicy)
+			// API answers carry tokens and personal data: never cached.
+			h.Set(echo.HeaderCacheControl, "no-store")
 		}
 		return next(c)
 	}

@@ -25,6 +25,7 @@ type Config struct {
 	AccessTTL       time.Duration // --access-ttl, PRODAYS_ACCESS_TTL
 	RefreshTTL      time.Duration // --refresh-ttl, PRODAYS_REFRESH_TTL
 	InsecureCookies bool          // --insecure-cookies, PRODAYS_INSECURE_COOKIES=1
+	TrustProxy      bool          // --trust-proxy, PRODAYS_TRUST_PROXY=1
 
 	// HTTP server timeouts (net/http.Server fields of the same names).
 	ReadHeaderTimeout time.Duration // --read-header-timeout, PRODAYS_READ_HEADER_TIMEOUT
@@ -90,6 +91,16 @@ func parseCIDRs(list string) ([]*net.IPNet, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// localNetworks are the ranges --trust-proxy trusts: loopback,
+// link-local and private (RFC 1918, RFC 4193) addresses.
+func localNetworks() []*net.IPNet {
+	nets, err := parseCIDRs("127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,169.254.0.0/16,fc00::/7,fe80::/10")
+	if err != nil {
+		panic(err)
+	}
+	return nets
 }
 
 // cidrFlag is a flag.Value over a []*net.IPNet.

@@ -27,6 +27,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.DurationVar(&cfg.AccessTTL, "access-ttl", envDuration("PRODAYS_ACCESS_TTL", cfg.AccessTTL), "lifetime of access tokens")
 	fs.DurationVar(&cfg.RefreshTTL, "refresh-ttl", envDuration("PRODAYS_REFRESH_TTL", cfg.RefreshTTL), "lifetime of refresh tokens (a session that survives days offline)")
 	fs.BoolVar(&cfg.InsecureCookies, "insecure-cookies", os.Getenv("PRODAYS_INSECURE_COOKIES") == "1", "drop the Secure attribute of the refresh cookie (plain HTTP on a closed network only)")
+	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", os.Getenv("PRODAYS_TRUST_PROXY") == "1", "trust reverse proxies on loopback, link-local and private addresses (shorthand for --trusted-proxies with those ranges)")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", envDuration("PRODAYS_READ_HEADER_TIMEOUT", cfg.ReadHeaderTimeout), "how long a client may take to send the request headers")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", envDuration("PRODAYS_READ_TIMEOUT", cfg.ReadTimeout), "how long a client may take to send a whole request (headers and body)")
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", envDuration("PRODAYS_WRITE_TIMEOUT", cfg.WriteTimeout), "how long the server may take to answer, from the end of the request headers")
@@ -82,6 +83,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	authSvc := &auth.Service{DB: db, Logger: logger, RefreshTTL: cfg.RefreshTTL,
 		Tokens: &auth.Tokens{Keys: keys, AccessTTL: cfg.AccessTTL}}
+	if cfg.TrustProxy && len(cfg.TrustedProxies) == 0 {
+		cfg.TrustedProxies = localNetworks()
+	}
 	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, InsecureCookies: cfg.InsecureCookies,
 		MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
 		MaxBodyBytes: cfg.MaxBodyBytes}
