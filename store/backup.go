@@ -50,6 +50,12 @@ func (db *DB) Backup(ctx context.Context, dest string) (err error) {
 		os.Remove(tmp)
 		return err
 	}
+	// The copy holds password and token hashes and personal data: owner
+	// only, whatever the umask.
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		os.Remove(tmp)
+		return err
+	}
 	if err := syncFile(tmp); err != nil {
 		os.Remove(tmp)
 		return err

@@ -62,6 +62,9 @@ func TestBackupWhileWriting(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	if st, err := os.Stat(dest); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("backup file mode: %v %v, want 0600", st.Mode(), err)
+	}
 	if _, err := os.Stat(dest + ".tmp"); !os.IsNotExist(err) {
 		t.Fatalf("temporary file left behind: %v", err)
 	}
