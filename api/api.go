@@ -82,7 +82,11 @@ func (s *Server) Handler() *echo.Echo {
 	if s.MaxBodyBytes <= 0 {
 		s.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	s.shed = newShedder(s.Shed)
+	if s.shed == nil {
+		s.shed = newShedder(s.Shed)
+		sh := s.shed
+		s.Metrics.WatchWriteQueue(func() float64 { return float64(len(sh.slots)) }, func() float64 { return float64(sh.waiting.Load()) })
+	}
 	if s.LoginLimiter == nil {
 		s.LoginLimiter = auth.NewLoginLimiter(auth.LimiterConfig{}, func() time.Time { return s.Now() })
 	}

@@ -154,6 +154,20 @@ func (m *Metrics) Request(method, route string, status int, d time.Duration) {
 	m.httpDuration.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
+// WatchWriteQueue exposes the write queue of load shedding, read at
+// scrape time: prodays_http_writes_running (requests holding a writer
+// slot) and prodays_http_writes_waiting (requests waiting for one). Call
+// it once per Metrics.
+func (m *Metrics) WatchWriteQueue(running, waiting func() float64) {
+	if m == nil {
+		return
+	}
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prodays_http_writes_running", Help: "Write requests holding a writer slot."}, running),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prodays_http_writes_waiting", Help: "Write requests waiting for a writer slot."}, waiting),
+	)
+}
+
 // Shed records a write request refused by load shedding.
 func (m *Metrics) Shed(route string) {
 	if m == nil {
