@@ -2,7 +2,9 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -53,7 +55,9 @@ type Problem struct {
 // ProblemContentType is the media type of every error body (RFC 9457 §3).
 const ProblemContentType = "application/problem+json"
 
-// handleError is the one place that writes errors. An *prodays.Error is
+// handleError is the one place that writes errors. A Detail
+// "retry_after" (seconds) of a 429 or 503 also becomes the Retry-After
+// header. An *prodays.Error is
 // shown with its code and message; an *echo.HTTPError (routing, binding) is
 // mapped to a code; anything else is logged with its cause and shown as a
 // plain internal error.
@@ -66,6 +70,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	var pe *prodays.Error
 	if errors.As(err, &pe) {
 		extra = pe.Detail
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) && pe == nil { // a handler read past the body cap (capBodies)
+		code, msg, extra = prodays.ETooLarge, fmt.Sprintf("The body is over %d bytes.", mbe.Limit), map[string]any{"max_bytes": mbe.Limit}
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) && pe == nil {
@@ -97,8 +105,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = http.StatusBadRequest
 	}
 	if code == prodays.EInternal {
-		s.Logger.Error("request failed", "err", err, "method", c.Request().Method, "path", c.Path(),
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		s.log(c).Error("request failed", "err", err, "method", c.Request().Method, "route", c.Path())
 		msg = "Internal error."
 	}
 	body := map[string]any{
@@ -112,6 +119,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if _, taken := body[k]; !taken {
 			body[k] = v
 		}
+	}
+	if secs, ok := extra["retry_after"].(int); ok && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
+		// RFC 9110 §10.2.3: delay in seconds.
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
 	}
 	c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
 	c.Response().WriteHeader(status)
