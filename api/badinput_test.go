@@ -320,10 +320,8 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 		badCase{name: "metrics through a proxy", method: "GET", path: "/metrics", header: map[string]string{"X-Forwarded-For": "198.51.100.1"}, want: 403, code: "forbidden"},
 		badCase{name: "OPTIONS preflight", method: "OPTIONS", path: "/api/v1/auth/login", header: map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}, want: 405, code: "method_not_allowed"},
 		badCase{name: "path traversal", method: "GET", path: "/api/v1/../../etc/passwd", want: 404, code: "not_found"},
-		badCase{name: "export unknown region", method: "GET", path: "/api/v1/exports/bilan.xlsx?region=ZZ", token: true, want: 404, code: "not_found", changes: []string{"audit_log"},
-			knownIssue: "api/export.go: an unknown ?region= gives 200 and an empty file instead of 404/400"},
-		badCase{name: "export region in Content-Disposition", method: "GET", path: "/api/v1/exports/participations.csv?region=a%22%00%ff", token: true, want: 404, code: "not_found", changes: []string{"audit_log"},
-			knownIssue: "api/export.go attachment(): ?region= goes unchecked into the Content-Disposition filename (quote, NUL, invalid UTF-8: malformed header)"},
+		badCase{name: "export unknown region", method: "GET", path: "/api/v1/exports/bilan.xlsx?region=ZZ", token: true, want: 404, code: "not_found"},
+		badCase{name: "export region in Content-Disposition", method: "GET", path: "/api/v1/exports/participations.csv?region=a%22%00%ff", token: true, want: 404, code: "not_found"},
 	)
 
 	for _, tc := range cases {
