@@ -69,6 +69,8 @@ func commands() []command {
 		{"import", "import the office's files (--dir DIR or FILE...)", runImport},
 		{"user", "manage accounts (add, passwd, list, disable)", runUser},
 		{"simulate", "replay a checkins.jsonl against a running server as many phones", runSimulate},
+		{"backup", "copy the live database (once with --out, or --every 15m --dir)", runBackup},
+		{"restore", "put a backup in place of a stopped server's database", runRestore},
 	}
 }
 

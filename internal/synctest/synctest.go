@@ -115,8 +115,23 @@ func NewPhone(deviceID string, start time.Time) *Phone {
 func (p *Phone) next(typ string) protocol.Mutation {
 	p.Seq++
 	p.Clock = p.Clock.Add(time.Second)
-	id := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("%s/%d", p.DeviceID, p.Seq))).String()
-	return protocol.Mutation{ID: id, Seq: p.Seq, Type: typ, RecordedAt: p.Clock}
+	return protocol.Mutation{ID: V7(p.Clock, p.DeviceID, p.Seq), Seq: p.Seq, Type: typ, RecordedAt: p.Clock}
+}
+
+// V7 returns a time-ordered UUIDv7 (RFC 9562) as the app makes them: the
+// phone's clock in milliseconds, then bits derived from the device and seq
+// (instead of random ones, so that a seeded history is reproducible).
+func V7(clock time.Time, device string, seq int64) string {
+	h := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("%s/%d", device, seq)))
+	var u uuid.UUID
+	ms := uint64(clock.UnixMilli())
+	for i := 0; i < 6; i++ {
+		u[i] = byte(ms >> (40 - 8*i))
+	}
+	copy(u[6:], h[6:])
+	u[6] = 0x70 | u[6]&0x0f
+	u[8] = 0x80 | u[8]&0x3f
+	return u.String()
 }
 
 // CheckIn records a check-in.

@@ -61,6 +61,21 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 		}
 		return held, nil
 	}
+	if !b.undone[m.ID] {
+		// Fast path: a pair without a row has no surviving check-in (the
+		// table's invariant), so with this one not undone its presence is
+		// this check-in alone. Any existing row (an earlier check-in, an
+		// override) makes the insert a no-op and the full recompute runs.
+		res, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at)
+			VALUES (?, ?, ?, 1, ?, json_array(?), ?) ON CONFLICT DO NOTHING`,
+			act.ID, m.Person.Kind, personID, store.FormatTime(occurred), m.ID, store.FormatTime(t.now))
+		if err != nil {
+			return outcome{}, fmt.Errorf("presence: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return applied(), t.attendanceChange(act, m.Person.Kind, personID, "upsert")
+		}
+	}
 	return applied(), t.recompute(act, m.Person.Kind, personID)
 }
 
@@ -169,6 +184,7 @@ func (b *batch) undo(m *protocol.Mutation, occurred time.Time) (outcome, error) 
 		status = protocol.StatusFlagged
 	}
 	for _, id := range m.Undoes {
+		b.undone[id] = true
 		if _, err := t.exec(`INSERT OR IGNORE INTO undo_targets (undo_id, checkin_id, activity_id, person_kind, person_id, status) VALUES (?, ?, ?, ?, ?, ?)`,
 			m.ID, id, act.ID, m.Person.Kind, personID, status); err != nil {
 			return outcome{}, fmt.Errorf("insert undo target: %w", err)

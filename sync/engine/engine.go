@@ -320,8 +320,10 @@ type batch struct {
 	offset  time.Duration
 	seen    map[string]seen
 	seqs    map[int64]string
-	// undone is the set of check-in ids of this batch named by an applied
-	// undo already stored (preloaded), for the presence fast path.
+	// undone holds the batch's check-in ids named by an undo (stored
+	// before the batch, or earlier in it): those never take the presence
+	// fast path.
+	undone map[string]bool
 }
 
 // preload reads in two queries which mutations of the batch were seen
@@ -360,6 +362,31 @@ func (b *batch) preload() error {
 	}
 	if err := b.preloadEntities(); err != nil {
 		return err
+	}
+	b.undone = map[string]bool{}
+	var checkInIDs []any
+	for _, m := range b.req.Mutations {
+		if m.Invalid == nil && m.Type == protocol.TypeCheckIn {
+			checkInIDs = append(checkInIDs, m.ID)
+		}
+	}
+	for _, chunk := range chunks(checkInIDs, 500) {
+		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT checkin_id FROM undo_targets WHERE checkin_id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		if err != nil {
+			return fmt.Errorf("preload undos: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			b.undone[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
 	for _, chunk := range chunks(seqs, 500) {
 		args := append([]any{b.req.DeviceID}, chunk...)

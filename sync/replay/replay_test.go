@@ -362,6 +362,7 @@ func testReplay(t *testing.T, sub string) {
 		wj, _ := json.MarshalIndent(want, "", " ")
 		t.Errorf("figures differ from expected.json:\ngot  %s\nwant %s", gj, wj)
 	}
+	snapshotPull(t, env)
 	// Re-sending batches (the answers were lost) changes nothing
 	// (exactly-once effect): every batch of the small edition, one in
 	// eight of the full one (time budget).
@@ -396,4 +397,33 @@ func TestReplayProdays2026(t *testing.T) {
 		t.Skip("full edition replay in -short mode")
 	}
 	testReplay(t, "prodays-2026")
+}
+
+// snapshotPull times the first pull (a full snapshot, pages of 5,000) of a
+// staff user of the region with the most trainees, through HTTP.
+func snapshotPull(t *testing.T, env *testenv.Env) {
+	var user, device string
+	var trainees int
+	err := env.DB.Read.QueryRow(`SELECT u.username, (SELECT count(*) FROM trainees t JOIN establishments e2 ON e2.code = t.establishment_code WHERE e2.region_code = e.region_code) n
+		FROM users u JOIN establishments e ON e.code = u.establishment_code WHERE u.role = 'staff' ORDER BY n DESC, u.username LIMIT 1`).Scan(&user, &trainees)
+	if err != nil {
+		t.Fatal(err)
+	}
+	device = "snapshot-" + user
+	toks := tokens(t, env.DB, []*batch{{key: batchKey{device: device}, user: user}})
+	start := time.Now()
+	cur, pages, n := "", 0, 0
+	for {
+		var p protocol.PullResponse
+		if st := env.Do(t, "GET", "/api/v1/sync/pull?limit=5000&cursor="+cur, toks[device], nil, &p); st != 200 {
+			t.Fatalf("pull: %d", st)
+		}
+		pages++
+		n += len(p.Changes)
+		cur = p.Cursor
+		if !p.HasMore {
+			break
+		}
+	}
+	t.Logf("first pull of %s (region of %d trainees): %d changes in %d pages, %v", user, trainees, n, pages, time.Since(start).Round(time.Millisecond))
 }
