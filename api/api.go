@@ -67,6 +67,8 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)
 	v1.GET("/auth/me", s.me, s.requireAuth)
+
+	s.webappRoutes(e)
 }
 
 func (s *Server) healthz(c echo.Context) error {
