@@ -12,7 +12,7 @@ import { HttpError } from '../http.js';
 function errorText(e) {
   if (e instanceof HttpError) {
     if (e.code === 'invalid_credentials') return t('login.invalid');
-    if (e.status === 429) return t('login.too_many', { s: e.retryAfter ?? 60 });
+    if (e.status === 429) return t('login.rate_limited', { s: e.retryAfter ?? 60 });
     return t('login.failed', { detail: e.message });
   }
   return t('login.offline');
