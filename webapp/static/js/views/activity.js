@@ -85,7 +85,7 @@ export function render(root, ctx, id) {
     replace(recentList, rec.length ? rec.map((e) => {
       const p = roster.person(e.person);
       const name = p ? who(p) : e.person.id;
-      return h('li', { class: 'row' },
+      return h('li', { class: 'row', 'data-id': e.person.id },
         h('div', { class: 'grow' }, h('strong', {}, name), h('div', { class: 'muted' }, formatTime(Date.parse(e.recorded_at)))),
         h('button', { type: 'button', class: 'secondary', 'data-test': 'recent-undo', 'aria-label': t('checkin.undo_for', { name }), onclick: () => doUndo(e.person, name) }, t('checkin.undo')));
     }) : h('li', { class: 'muted' }, t('recent.none')));
