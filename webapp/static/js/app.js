@@ -56,6 +56,7 @@ const ctx = {
 
 async function route() {
   const hash = location.hash || '#/';
+  live.hidden = true;
   current = null;
   if (!user && hash !== '#/login') { location.hash = '#/login'; return; }
   if (hash.startsWith('#/activity/')) {

@@ -3,7 +3,7 @@
 // undo, the speakers of a meeting, and walk-in registration.
 
 import { h, replace } from '../dom.js';
-import { t, formatNumber, formatTime } from '../i18n.js';
+import { t, formatNumber, formatTime, formatDay } from '../i18n.js';
 import * as roster from '../roster.js';
 import { search } from '../search.js';
 import { parseCode, parseMatricule, cameraSupported, startCamera } from '../scanner.js';
@@ -71,7 +71,7 @@ export function render(root, ctx, id) {
       return;
     }
     if (!q.trim()) { replace(results); return; }
-    const found = search(roster.data.traineeIndex, q, 30);
+    const found = search(roster.data.traineeIndex, q, 20);
     replace(results, found.length ? found.map((e) => row(e.item, 'trainee')) : h('li', { class: 'muted' }, t('search.none')));
   }
   input.addEventListener('input', showResults);
@@ -194,7 +194,7 @@ export function render(root, ctx, id) {
   replace(root,
     h('a', { class: 'link', href: '#/' }, t('nav.back')),
     h('h1', {}, a.title),
-    h('p', { class: 'muted' }, `${a.date} · ${a.start_time}–${a.end_time} · `, a.kind === 'company_visit' ? t('kind.company_visit') : t('kind.meeting')),
+    h('p', { class: 'muted' }, formatDay(a.date), ' · ', h('bdi', { dir: 'ltr' }, `${a.start_time}–${a.end_time}`), ' · ', a.kind === 'company_visit' ? t('kind.company_visit') : t('kind.meeting')),
     a.status === 'closed' ? h('p', { class: 'notice warn' }, t('activity.closed_help')) : null,
     count,
     a.kind === 'meeting' ? tabs : null,

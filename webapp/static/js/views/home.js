@@ -19,7 +19,7 @@ function activityCard(a, ctx) {
   const place = a.kind === 'company_visit' ? t('kind.company_visit') : t('kind.meeting');
   return h('li', {},
     h('a', { class: 'card activity', href: '#/activity/' + encodeURIComponent(a.activity_id), 'data-test': 'activity', 'data-id': a.activity_id },
-      h('span', { class: 'when' }, `${a.start_time}–${a.end_time}`),
+      h('span', { class: 'when' }, h('bdi', { dir: 'ltr' }, `${a.start_time}–${a.end_time}`)),
       h('span', { class: 'title' }, a.title),
       h('span', { class: 'meta' }, place, ' · ', a.activity_id, a.status === 'closed' ? ' · ' + t('activity.closed') : ''),
       h('span', { class: 'count', 'data-test': 'count' },

@@ -10,8 +10,11 @@ import { getAll } from '../db.js';
 
 /** mount renders the status bar into el and returns its update function. */
 export function mount(el, ctx) {
+  let generation = 0;
   const update = async () => {
+    const mine = ++generation;
     const [pending, issues] = await Promise.all([size(), getAll('issues')]);
+    if (mine !== generation) return; // a later update is on its way: never show stale counts
     const refused = issues.filter((i) => i.list === 'refused').length;
     const review = issues.filter((i) => i.list === 'review').length;
     const online = navigator.onLine;
