@@ -15,6 +15,13 @@ export const APP_VERSION = '1.0.0';
 export const BATCH = 500;
 
 /**
+ * options.durability is the IndexedDB durability of recording: 'strict'
+ * (flushed to disk before "done": survives a power loss, costs an fsync)
+ * or 'relaxed' (handed to the OS: survives a crash of the app or browser).
+ */
+export const options = { durability: 'strict' };
+
+/**
  * record writes one mutation of type with fields to the outbox (and the
  * attendance journal, or the local roster for a walk-in) and resolves with
  * it once the transaction has completed on disk.
@@ -33,7 +40,7 @@ export function record(type, fields) {
       t.objectStore('trainee').put({ id: d.id, data: { trainee_id: d.id, ...d }, sk: personKey(d), local: true });
     }
     return m;
-  }, 'strict');
+  }, options.durability);
 }
 
 /** peek returns the oldest n mutations of the outbox, in seq order. */

@@ -71,7 +71,7 @@ export function render(root, ctx, id) {
       return;
     }
     if (!q.trim()) { replace(results); return; }
-    const found = search(roster.data.traineeIndex, q, 20);
+    const found = search(roster.data.traineeIndex, q, 12);
     replace(results, found.length ? found.map((e) => row(e.item, 'trainee')) : h('li', { class: 'muted' }, t('search.none')));
   }
   input.addEventListener('input', showResults);
