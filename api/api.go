@@ -30,6 +30,9 @@ type Server struct {
 	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// ImportMaxBytes caps an uploaded import file, in bytes (default
+	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
+	ImportMaxBytes int64
 
 	echo *echo.Echo
 }
@@ -67,6 +70,20 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)
 	v1.GET("/auth/me", s.me, s.requireAuth)
+	v1.POST("/admin/import/:kind", s.importFile, s.requireAuth, requireRole(prodays.RoleAdmin))
+
+	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+
+	// Exports (api/export.go): admins everything, supervisors their region.
+	exp := v1.Group("/exports", s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
+	exp.GET("/participations.csv", s.exportParticipations("csv"))
+	exp.GET("/participations.xlsx", s.exportParticipations("xlsx"))
+	exp.GET("/attendance/:file", s.exportAttendance)
+	exp.GET("/attendance-day", s.exportAttendanceDay)
+	exp.GET("/badges.pdf", s.exportBadges)
+	exp.GET("/certificates/:file", s.exportCertificate)
+	exp.GET("/bilan.pdf", s.exportBilan("pdf"))
+	exp.GET("/bilan.xlsx", s.exportBilan("xlsx"))
 
 	s.webappRoutes(e)
 }

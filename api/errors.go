@@ -30,6 +30,7 @@ var statusOf = map[string]int{
 	auth.EDeviceRevoked:      http.StatusUnauthorized,
 	auth.EUserDisabled:       http.StatusUnauthorized,
 	"method_not_allowed":     http.StatusMethodNotAllowed,
+	"import_invalid":         http.StatusUnprocessableEntity, // importer.CodeInvalid
 }
 
 // Problem is an RFC 9457 problem details object with prodays' stable code

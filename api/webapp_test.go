@@ -13,7 +13,7 @@ import (
 	"prodays/webapp"
 )
 
-func get(t *testing.T, url string, header map[string]string) (*http.Response, string) {
+func fetchShell(t *testing.T, url string, header map[string]string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
@@ -58,7 +58,7 @@ func TestWebappServing(t *testing.T) {
 		{"api is never the shell", "/api/v1/nope", "text/html", 404, "application/problem+json", "not_found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, body := get(t, env.URL+tc.path, map[string]string{"Accept": tc.accept, "Accept-Encoding": "gzip"})
+			resp, body := fetchShell(t, env.URL+tc.path, map[string]string{"Accept": tc.accept, "Accept-Encoding": "gzip"})
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status: got %d, want %d", resp.StatusCode, tc.status)
 			}
@@ -82,9 +82,9 @@ func TestWebappServing(t *testing.T) {
 		})
 	}
 	t.Run("etag revalidation", func(t *testing.T) {
-		resp, _ := get(t, env.URL+"/js/app.js", nil)
+		resp, _ := fetchShell(t, env.URL+"/js/app.js", nil)
 		etag := resp.Header.Get("ETag")
-		resp2, _ := get(t, env.URL+"/js/app.js", map[string]string{"If-None-Match": etag})
+		resp2, _ := fetchShell(t, env.URL+"/js/app.js", map[string]string{"If-None-Match": etag})
 		if etag == "" || resp2.StatusCode != http.StatusNotModified {
 			t.Fatalf("etag %q: got %d, want 304", etag, resp2.StatusCode)
 		}
@@ -117,7 +117,7 @@ func TestShellPrecacheAndVersion(t *testing.T) {
 // TestNoInlineScriptOrStyle keeps the CSP honest: no inline script, no
 // style attribute or element, no inline handler anywhere in the app.
 func TestNoInlineScriptOrStyle(t *testing.T) {
-	b, err := io.ReadAll(must(webapp.FS().Open("index.html")))
+	b, err := io.ReadAll(mustOK(webapp.FS().Open("index.html")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 	}
 }
 
-func must[T any](v T, err error) T {
+func mustOK[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}

@@ -64,6 +64,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve the API and the PWA (the default)", runServe},
+		{"healthcheck", "exit 0 when a running server answers /healthz", runHealthcheck},
+		{"import", "import the office's files (--dir DIR or FILE...)", runImport},
+		{"user", "manage accounts (add, passwd, list, disable)", runUser},
 	}
 }
 
@@ -89,7 +92,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: prodays [command] [options]\n\nCommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun `prodays COMMAND -h` for a command's options.")
 }

@@ -1,0 +1,347 @@
+package api
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"prodays"
+	"prodays/export"
+	"prodays/report"
+	"prodays/store"
+)
+
+// Media types of the exports.
+const (
+	mimeCSV  = "text/csv; charset=utf-8"
+	mimeXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	mimePDF  = "application/pdf"
+)
+
+// auditExport records an export in the audit log (action "export", target
+// what was exported, detail the parameters), before the file is sent: an
+// export that fails half-way was still asked for.
+func (s *Server) auditExport(c echo.Context, target string, detail map[string]any) error {
+	p := principal(c)
+	return store.Audit(c.Request().Context(), s.DB.Write, s.Now(), store.AuditEntry{
+		Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
+		Action: "export", Target: target, Detail: detail,
+	})
+}
+
+// attachment sets the headers of a download.
+func attachment(c echo.Context, contentType, filename string) {
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, contentType)
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+// stream sends a generated file: the generator writes straight into the
+// response (after the headers), so nothing is held in memory. An error
+// before the first byte is rendered as problem+json; after it the
+// response is cut and the error logged.
+func (s *Server) stream(c echo.Context, contentType, filename string, gen func(w io.Writer) error) error {
+	w := &lazyWriter{c: c, contentType: contentType, filename: filename}
+	if err := gen(w); err != nil {
+		if !w.started {
+			return err
+		}
+		s.Logger.Error("export cut short", "err", err, "file", filename)
+		return nil
+	}
+	if !w.started {
+		attachment(c, contentType, filename)
+		c.Response().WriteHeader(http.StatusOK)
+	}
+	return nil
+}
+
+// lazyWriter writes the headers on the first byte, so that an error found
+// before any output (not found, forbidden) still gets its status.
+type lazyWriter struct {
+	c                     echo.Context
+	contentType, filename string
+	started               bool
+}
+
+func (w *lazyWriter) Write(p []byte) (int, error) {
+	if !w.started {
+		w.started = true
+		attachment(w.c, w.contentType, w.filename)
+		w.c.Response().WriteHeader(http.StatusOK)
+	}
+	return w.c.Response().Write(p)
+}
+
+// editionParam reads ?edition=ID (optional).
+func editionParam(c echo.Context) (*int64, error) {
+	s := c.QueryParam("edition")
+	if s == "" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return nil, prodays.Errorf(prodays.EInvalid, "edition must be an edition id (a positive integer).")
+	}
+	return &id, nil
+}
+
+// scopeRegion returns the region an export is restricted to: the asked
+// one for an admin, the supervisor's own (asking for another is
+// forbidden).
+func scopeRegion(c echo.Context, asked string) (string, error) {
+	p := principal(c)
+	if p.Role == prodays.RoleAdmin {
+		return asked, nil
+	}
+	if asked != "" && asked != p.RegionCode {
+		return "", prodays.Errorf(prodays.EForbidden, "You may only export region %s.", p.RegionCode)
+	}
+	return p.RegionCode, nil
+}
+
+// checkRegion forbids a supervisor a resource of another region.
+func checkRegion(c echo.Context, region string) error {
+	if p := principal(c); !p.InRegion(region) {
+		return prodays.Errorf(prodays.EForbidden, "This belongs to another region than yours (%s).", p.RegionCode)
+	}
+	return nil
+}
+
+// lookupRegion runs a one-column query for a region code; no row is
+// not_found with what.
+func (s *Server) lookupRegion(ctx context.Context, what, q string, args ...any) (string, error) {
+	var region string
+	err := s.DB.Read.QueryRowContext(ctx, q, args...).Scan(&region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", prodays.Errorf(prodays.ENotFound, "No %s.", what)
+	} else if err != nil {
+		return "", fmt.Errorf("lookup %s: %w", what, err)
+	}
+	return region, nil
+}
+
+// exportParticipations: GET /api/v1/exports/participations.csv|.xlsx
+// ?edition=&region=&date=&establishment=&sep=semicolon.
+func (s *Server) exportParticipations(format string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ed, err := editionParam(c)
+		if err != nil {
+			return err
+		}
+		region, err := scopeRegion(c, c.QueryParam("region"))
+		if err != nil {
+			return err
+		}
+		f := export.Filter{EditionID: ed, RegionCode: region, Date: c.QueryParam("date"), EstablishmentCode: c.QueryParam("establishment")}
+		ctx := c.Request().Context()
+		if ed != nil { // not_found before anything is sent
+			if _, err := report.LoadEdition(ctx, s.DB, *ed); err != nil {
+				return err
+			}
+		}
+		sep := ','
+		switch c.QueryParam("sep") {
+		case "", "comma":
+		case "semicolon":
+			sep = ';'
+		default:
+			return prodays.Errorf(prodays.EInvalid, "sep must be comma or semicolon.")
+		}
+		name := "participations"
+		if region != "" {
+			name += "-" + region
+		}
+		if f.Date != "" {
+			name += "-" + f.Date
+		}
+		if err := s.auditExport(c, "participations."+format, map[string]any{"edition": ed, "region": region, "date": f.Date, "establishment": f.EstablishmentCode}); err != nil {
+			return err
+		}
+		if format == "csv" {
+			return s.stream(c, mimeCSV, name+".csv", func(w io.Writer) error {
+				_, err := export.WriteParticipationsCSV(ctx, s.DB, w, f, sep)
+				return err
+			})
+		}
+		return s.stream(c, mimeXLSX, name+".xlsx", func(w io.Writer) error {
+			_, err := export.WriteParticipationsXLSX(ctx, s.DB, w, f)
+			return err
+		})
+	}
+}
+
+// exportAttendance: GET /api/v1/exports/attendance/:file where file is
+// <activity_id>.pdf or <activity_id>.xlsx.
+func (s *Server) exportAttendance(c echo.Context) error {
+	file := c.Param("file")
+	id, format := strings.TrimSuffix(file, ".pdf"), "pdf"
+	if id == file {
+		id, format = strings.TrimSuffix(file, ".xlsx"), "xlsx"
+		if id == file {
+			return prodays.Errorf(prodays.ENotFound, "Ask for <activity_id>.pdf or <activity_id>.xlsx.")
+		}
+	}
+	ctx := c.Request().Context()
+	region, err := s.lookupRegion(ctx, "activity "+id, `SELECT region_code FROM activities WHERE id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if err := checkRegion(c, region); err != nil {
+		return err
+	}
+	return s.sendAttendance(c, export.Filter{ActivityID: id}, format, "feuille-presence-"+id)
+}
+
+// exportAttendanceDay: GET /api/v1/exports/attendance-day?date=&region=
+// &establishment=&format=pdf|xlsx — every activity of a day of a region
+// or of an establishment.
+func (s *Server) exportAttendanceDay(c echo.Context) error {
+	f := export.Filter{Date: c.QueryParam("date"), RegionCode: c.QueryParam("region"), EstablishmentCode: c.QueryParam("establishment")}
+	if f.Date == "" || (f.RegionCode == "" && f.EstablishmentCode == "") {
+		return prodays.Errorf(prodays.EInvalid, "Give date and region, or date and establishment.")
+	}
+	ctx := c.Request().Context()
+	if f.EstablishmentCode != "" {
+		region, err := s.lookupRegion(ctx, "establishment "+f.EstablishmentCode, `SELECT region_code FROM establishments WHERE code = ?`, f.EstablishmentCode)
+		if err != nil {
+			return err
+		}
+		if err := checkRegion(c, region); err != nil {
+			return err
+		}
+	}
+	if f.RegionCode != "" {
+		if err := checkRegion(c, f.RegionCode); err != nil {
+			return err
+		}
+	}
+	format := c.QueryParam("format")
+	if format == "" {
+		format = "pdf"
+	}
+	if format != "pdf" && format != "xlsx" {
+		return prodays.Errorf(prodays.EInvalid, "format must be pdf or xlsx.")
+	}
+	name := "feuilles-presence-" + f.Date + "-" + f.RegionCode + f.EstablishmentCode
+	return s.sendAttendance(c, f, format, name)
+}
+
+func (s *Server) sendAttendance(c echo.Context, f export.Filter, format, name string) error {
+	ctx := c.Request().Context()
+	// Errors (not found, invalid) before the audit and the first byte.
+	if _, err := export.SheetActivities(ctx, s.DB, f); err != nil {
+		return err
+	}
+	if err := s.auditExport(c, "attendance."+format, map[string]any{"activity_id": f.ActivityID, "date": f.Date, "region": f.RegionCode, "establishment": f.EstablishmentCode}); err != nil {
+		return err
+	}
+	if format == "pdf" {
+		return s.stream(c, mimePDF, name+".pdf", func(w io.Writer) error {
+			return export.WriteAttendancePDF(ctx, s.DB, w, f, s.Now())
+		})
+	}
+	return s.stream(c, mimeXLSX, name+".xlsx", func(w io.Writer) error {
+		return export.WriteAttendanceXLSX(ctx, s.DB, w, f)
+	})
+}
+
+// exportBadges: GET /api/v1/exports/badges.pdf?establishment=&group= (or
+// ?activity=ID&kind=speaker for the announced speakers of an activity).
+func (s *Server) exportBadges(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := export.BadgeFilter{EstablishmentCode: c.QueryParam("establishment"), Group: c.QueryParam("group")}
+	var region string
+	var err error
+	switch {
+	case c.QueryParam("kind") == "speaker":
+		f = export.BadgeFilter{Speakers: true, ActivityID: c.QueryParam("activity")}
+		region, err = s.lookupRegion(ctx, "activity "+f.ActivityID, `SELECT region_code FROM activities WHERE id = ?`, f.ActivityID)
+	case f.EstablishmentCode == "":
+		return prodays.Errorf(prodays.EInvalid, "Give establishment (and optionally group), or kind=speaker and activity.")
+	default:
+		region, err = s.lookupRegion(ctx, "establishment "+f.EstablishmentCode, `SELECT region_code FROM establishments WHERE code = ?`, f.EstablishmentCode)
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkRegion(c, region); err != nil {
+		return err
+	}
+	if err := s.auditExport(c, "badges.pdf", map[string]any{"establishment": f.EstablishmentCode, "group": f.Group, "activity_id": f.ActivityID}); err != nil {
+		return err
+	}
+	name := "badges-" + f.EstablishmentCode + f.ActivityID
+	if f.Group != "" {
+		name += "-" + f.Group
+	}
+	return s.stream(c, mimePDF, name+".pdf", func(w io.Writer) error {
+		return export.WriteBadgesPDF(ctx, s.DB, w, f, s.Now())
+	})
+}
+
+// exportCertificate: GET /api/v1/exports/certificates/:file where file is
+// <trainee_id>.pdf. Supervisors: trainees of their region's
+// establishments.
+func (s *Server) exportCertificate(c echo.Context) error {
+	id := strings.TrimSuffix(c.Param("file"), ".pdf")
+	if id == c.Param("file") {
+		return prodays.Errorf(prodays.ENotFound, "Ask for <trainee_id>.pdf.")
+	}
+	ctx := c.Request().Context()
+	region, err := s.lookupRegion(ctx, "trainee "+id, `SELECT e.region_code FROM trainees t JOIN establishments e ON e.code = t.establishment_code WHERE t.id = ? AND t.deleted = 0`, id)
+	if err != nil {
+		return err
+	}
+	if err := checkRegion(c, region); err != nil {
+		return err
+	}
+	if err := s.auditExport(c, "certificate.pdf", map[string]any{"trainee_id": id}); err != nil {
+		return err
+	}
+	return s.stream(c, mimePDF, "attestation-"+id+".pdf", func(w io.Writer) error {
+		return export.WriteCertificatePDF(ctx, s.DB, w, id, s.Now())
+	})
+}
+
+// exportBilan: GET /api/v1/exports/bilan.pdf|.xlsx?edition=ID[&region=].
+func (s *Server) exportBilan(format string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		f, err := reportFilter(c)
+		if err != nil {
+			return err
+		}
+		ctx := c.Request().Context()
+		b, err := report.Bilan(ctx, s.DB, f)
+		if err != nil {
+			return err
+		}
+		if err := s.auditExport(c, "bilan."+format, map[string]any{"edition": f.EditionID, "region": f.RegionCode}); err != nil {
+			return err
+		}
+		name := "bilan"
+		if f.EditionID != nil {
+			name += "-" + strconv.FormatInt(*f.EditionID, 10)
+		}
+		if f.RegionCode != "" {
+			name += "-" + f.RegionCode
+		}
+		if format == "pdf" {
+			return s.stream(c, mimePDF, name+".pdf", func(w io.Writer) error {
+				return export.WriteBilanPDF(ctx, s.DB, w, b, s.Now())
+			})
+		}
+		return s.stream(c, mimeXLSX, name+".xlsx", func(w io.Writer) error {
+			return export.WriteBilanXLSX(ctx, s.DB, w, b)
+		})
+	}
+}

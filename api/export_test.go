@@ -1,0 +1,132 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"prodays/internal/fixture"
+	"prodays/internal/testenv"
+	"prodays/store"
+)
+
+// get fetches path as session s and returns status, headers and body.
+func get(t *testing.T, s *testenv.Session, path string) (int, http.Header, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.Env.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+s.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, body
+}
+
+func TestExportsAndBilanAPI(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	fixture.Base(t, env.DB)
+	fixture.Nasty(t, env.DB)
+	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
+	testenv.CreateUser(t, env.DB, "s.cs", "supervisor", "", "CS")
+	testenv.CreateUser(t, env.DB, "s.tta", "supervisor", "", "TTA")
+	testenv.CreateUser(t, env.DB, "staff.e2", "staff", "E2", "")
+	sessions := map[string]*testenv.Session{}
+	for _, u := range []string{"a.admin", "s.cs", "s.tta", "staff.e2"} {
+		sessions[u] = env.Login(t, u, "dev-"+u)
+	}
+	xlsx := "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	for _, tc := range []struct {
+		user, path string
+		status     int
+		ctype      string // prefix of Content-Type
+		file       string // Content-Disposition file name
+		code       string // problem code
+	}{
+		{"a.admin", "/api/v1/reports/bilan?edition=1", 200, "application/json", "", ""},
+		{"s.cs", "/api/v1/reports/bilan?edition=1", 200, "application/json", "", ""},
+		{"s.cs", "/api/v1/reports/bilan?edition=1&region=TTA", 403, "application/problem+json", "", "forbidden"},
+		{"staff.e2", "/api/v1/reports/bilan?edition=1", 403, "application/problem+json", "", "forbidden"},
+		{"a.admin", "/api/v1/reports/bilan?edition=99", 404, "application/problem+json", "", "not_found"},
+		{"a.admin", "/api/v1/reports/bilan?edition=x", 400, "application/problem+json", "", "invalid"},
+
+		{"a.admin", "/api/v1/exports/participations.csv?edition=1", 200, "text/csv", "participations.csv", ""},
+		{"s.cs", "/api/v1/exports/participations.csv?edition=1&sep=semicolon", 200, "text/csv", "participations-CS.csv", ""},
+		{"s.cs", "/api/v1/exports/participations.xlsx?region=TTA", 403, "application/problem+json", "", "forbidden"},
+		{"a.admin", "/api/v1/exports/participations.xlsx?edition=1", 200, xlsx, "participations.xlsx", ""},
+		{"a.admin", "/api/v1/exports/participations.csv?edition=99", 404, "application/problem+json", "", "not_found"},
+		{"a.admin", "/api/v1/exports/participations.csv?sep=tab", 400, "application/problem+json", "", "invalid"},
+		{"staff.e2", "/api/v1/exports/participations.csv", 403, "application/problem+json", "", "forbidden"},
+
+		{"a.admin", "/api/v1/exports/attendance/N1.pdf", 200, "application/pdf", "feuille-presence-N1.pdf", ""},
+		{"s.cs", "/api/v1/exports/attendance/N1.xlsx", 200, xlsx, "feuille-presence-N1.xlsx", ""},
+		{"s.tta", "/api/v1/exports/attendance/N1.pdf", 403, "application/problem+json", "", "forbidden"},
+		{"a.admin", "/api/v1/exports/attendance/NOPE.pdf", 404, "application/problem+json", "", "not_found"},
+		{"a.admin", "/api/v1/exports/attendance-day?date=2026-03-22&region=CS&format=pdf", 200, "application/pdf", "feuilles-presence-2026-03-22-CS.pdf", ""},
+		{"s.cs", "/api/v1/exports/attendance-day?date=2026-03-22&establishment=E2&format=xlsx", 200, xlsx, "feuilles-presence-2026-03-22-E2.xlsx", ""},
+		{"s.tta", "/api/v1/exports/attendance-day?date=2026-03-22&region=CS", 403, "application/problem+json", "", "forbidden"},
+		{"a.admin", "/api/v1/exports/attendance-day?date=2026-03-22", 400, "application/problem+json", "", "invalid"},
+		{"a.admin", "/api/v1/exports/attendance-day?date=2030-01-01&region=CS", 404, "application/problem+json", "", "not_found"},
+
+		{"s.cs", "/api/v1/exports/badges.pdf?establishment=E2&group=DEV101", 200, "application/pdf", "badges-E2-DEV101.pdf", ""},
+		{"s.tta", "/api/v1/exports/badges.pdf?establishment=E2", 403, "application/problem+json", "", "forbidden"},
+		{"a.admin", "/api/v1/exports/badges.pdf?kind=speaker&activity=N1", 200, "application/pdf", "badges-N1.pdf", ""},
+		{"a.admin", "/api/v1/exports/badges.pdf?establishment=NOPE", 404, "application/problem+json", "", "not_found"},
+
+		{"s.cs", "/api/v1/exports/certificates/T3.pdf", 200, "application/pdf", "attestation-T3.pdf", ""},
+		{"s.tta", "/api/v1/exports/certificates/T3.pdf", 403, "application/problem+json", "", "forbidden"},
+		{"a.admin", "/api/v1/exports/certificates/NOPE.pdf", 404, "application/problem+json", "", "not_found"},
+
+		{"a.admin", "/api/v1/exports/bilan.pdf?edition=1", 200, "application/pdf", "bilan-1.pdf", ""},
+		{"s.cs", "/api/v1/exports/bilan.xlsx?edition=1", 200, xlsx, "bilan-1-CS.xlsx", ""},
+		{"staff.e2", "/api/v1/exports/bilan.pdf?edition=1", 403, "application/problem+json", "", "forbidden"},
+	} {
+		t.Run(tc.user+" "+tc.path, func(t *testing.T) {
+			st, h, body := get(t, sessions[tc.user], tc.path)
+			if st != tc.status || !strings.HasPrefix(h.Get("Content-Type"), tc.ctype) {
+				t.Fatalf("got %d %s, want %d %s: %.300s", st, h.Get("Content-Type"), tc.status, tc.ctype, body)
+			}
+			if tc.file != "" && h.Get("Content-Disposition") != `attachment; filename="`+tc.file+`"` {
+				t.Errorf("Content-Disposition: %q", h.Get("Content-Disposition"))
+			}
+			if tc.code != "" {
+				var p map[string]any
+				json.Unmarshal(body, &p)
+				if p["code"] != tc.code {
+					t.Errorf("code: got %v, want %s", p["code"], tc.code)
+				}
+			}
+			switch {
+			case strings.HasPrefix(tc.ctype, "application/pdf") && !bytes.HasPrefix(body, []byte("%PDF-")):
+				t.Errorf("not a PDF")
+			case tc.ctype == xlsx && !bytes.HasPrefix(body, []byte("PK")):
+				t.Errorf("not an XLSX (zip)")
+			case tc.ctype == "text/csv" && !bytes.HasPrefix(body, []byte("\xEF\xBB\xBFactivity_id")):
+				t.Errorf("CSV does not start with the BOM and the header")
+			}
+		})
+	}
+
+	// The supervisor's bilan is their region's; every export was audited.
+	var b map[string]any
+	sessions["s.cs"].Do(t, "GET", "/api/v1/reports/bilan?edition=1", nil, &b)
+	if b["region_code"] != "CS" || len(b["per_region"].(map[string]any)) != 1 {
+		t.Errorf("supervisor bilan: %v", b)
+	}
+	entries, err := env.DB.ListAudit(t.Context(), store.AuditFilter{Action: "export", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 12 {
+		t.Errorf("audited exports: got %d, want 12 (one per successful export)", len(entries))
+	}
+	for _, e := range entries {
+		if e.Username == "" || e.Target == "" {
+			t.Errorf("audit entry without who or what: %+v", e)
+		}
+	}
+}

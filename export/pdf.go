@@ -1,0 +1,232 @@
+package export
+
+import (
+	_ "embed"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// The embedded fonts: DejaVu Sans (Latin with every accent, Arabic with
+// its presentation forms), under the license in fonts/LICENSE-DejaVu.txt.
+var (
+	//go:embed fonts/DejaVuSans.ttf
+	fontRegular []byte
+	//go:embed fonts/DejaVuSans-Bold.ttf
+	fontBold []byte
+)
+
+const (
+	fontFamily = "dejavu"
+	pageW      = 210.0 // A4 portrait, mm
+	pageH      = 297.0
+	margin     = 12.0
+)
+
+// doc wraps an fpdf document with the house layout: A4, DejaVu Sans, a
+// footer with the page number and the time of the export.
+type doc struct {
+	*fpdf.Fpdf
+	generated string
+}
+
+// newDoc starts an A4 portrait document titled title. Page breaks are made
+// by the callers (tables repeat their header on each page).
+func newDoc(title string, now time.Time) *doc {
+	p := fpdf.New("P", "mm", "A4", "")
+	p.SetCompression(true)
+	p.AddUTF8FontFromBytes(fontFamily, "", fontRegular)
+	p.AddUTF8FontFromBytes(fontFamily, "B", fontBold)
+	p.SetMargins(margin, margin, margin)
+	p.SetAutoPageBreak(false, margin)
+	p.SetTitle(title, true)
+	p.SetCreator("prodays", true)
+	p.AliasNbPages("{nb}")
+	d := &doc{Fpdf: p, generated: now.In(Casablanca).Format("02/01/2006 15:04")}
+	p.SetFooterFunc(func() {
+		p.SetY(pageH - 9)
+		p.SetFont(fontFamily, "", 7)
+		p.SetTextColor(120, 120, 120)
+		p.CellFormat(0, 4, fmt.Sprintf("Pro'Days — %s — édité le %s — page %d/{nb}", title, d.generated, p.PageNo()), "", 0, "C", false, 0, "")
+		p.SetTextColor(0, 0, 0)
+	})
+	return d
+}
+
+// font sets the font: style "" or "B", size in points.
+func (d *doc) font(style string, size float64) { d.SetFont(fontFamily, style, size) }
+
+// fit returns s prepared for drawing (PDFText) and shortened with "…" so
+// that it fits in w mm with the current font.
+func (d *doc) fit(s string, w float64) string {
+	s = PDFText(s)
+	if d.GetStringWidth(s) <= w {
+		return s
+	}
+	rs := []rune(s)
+	for len(rs) > 0 && d.GetStringWidth(string(rs)+"…") > w {
+		rs = rs[:len(rs)-1]
+	}
+	return string(rs) + "…"
+}
+
+// cell draws s (prepared and fitted) in a w×h cell.
+func (d *doc) cell(w, h float64, s, border, align string, fill bool) {
+	if w == 0 {
+		w = pageW - margin - d.GetX()
+	}
+	d.CellFormat(w, h, d.fit(s, w-1.5), border, 0, align, fill, 0, "")
+}
+
+// needs starts a new page when fewer than h mm are left above the bottom
+// margin, and reports whether it did.
+func (d *doc) needs(h float64) bool {
+	if d.GetY()+h > pageH-margin-8 {
+		d.AddPage()
+		return true
+	}
+	return false
+}
+
+// column is one column of a table: header, width (mm), alignment.
+type column struct {
+	head  string
+	width float64
+	align string
+}
+
+// tableHeader draws the header row of cols.
+func (d *doc) tableHeader(cols []column) {
+	d.font("B", 8)
+	d.SetFillColor(220, 230, 241)
+	for _, c := range cols {
+		d.cell(c.width, 6, c.head, "1", "C", true)
+	}
+	d.Ln(-1)
+	d.font("", 8)
+}
+
+// tableRow draws one row, starting a new page (with the header again) when
+// the page is full.
+func (d *doc) tableRow(cols []column, vals ...string) {
+	if d.needs(5.5) {
+		d.tableHeader(cols)
+	}
+	for i, c := range cols {
+		d.cell(c.width, 5.5, vals[i], "1", c.align, false)
+	}
+	d.Ln(-1)
+}
+
+// wrapLines breaks s (logical order) into lines of at most w mm with the
+// current font, by words; each line is returned prepared for drawing, so
+// that an Arabic paragraph keeps its first words on its first line.
+func (d *doc) wrapLines(s string, w float64, rtl bool) []string {
+	prep := func(t string) string {
+		if rtl {
+			return PDFTextRTL(t)
+		}
+		return PDFText(t)
+	}
+	var lines []string
+	var cur []string
+	for _, word := range strings.Fields(s) {
+		try := strings.Join(append(cur, word), " ")
+		if len(cur) > 0 && d.GetStringWidth(prep(try)) > w {
+			lines = append(lines, prep(strings.Join(cur, " ")))
+			cur = []string{word}
+			continue
+		}
+		cur = append(cur, word)
+	}
+	if len(cur) > 0 {
+		lines = append(lines, prep(strings.Join(cur, " ")))
+	}
+	return lines
+}
+
+// paragraph draws s wrapped in w mm, aligned "L", "C" or "R" (right to
+// left text: rtl and "R").
+func (d *doc) paragraph(s string, w, lineH float64, align string, rtl bool) {
+	x := d.GetX()
+	for _, line := range d.wrapLines(s, w, rtl) {
+		d.SetX(x)
+		d.CellFormat(w, lineH, line, "", 1, align, false, 0, "")
+	}
+}
+
+// qr draws the QR code of payload as a size×size mm square of filled
+// rectangles (vector: sharp at any zoom, no image to embed) at x, y.
+func (d *doc) qr(payload string, x, y, size float64) error {
+	q, err := qrcode.New(payload, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("qr code: %w", err)
+	}
+	q.DisableBorder = true
+	bm := q.Bitmap()
+	n := float64(len(bm))
+	m := size / n
+	d.SetFillColor(0, 0, 0)
+	for r, row := range bm {
+		for c := 0; c < len(row); {
+			if !row[c] {
+				c++
+				continue
+			}
+			start := c
+			for c < len(row) && row[c] {
+				c++
+			}
+			d.Rect(x+float64(start)*m, y+float64(r)*m, float64(c-start)*m+0.01, m+0.01, "F")
+		}
+	}
+	return nil
+}
+
+// output writes the document to w, with the first error fpdf met.
+func (d *doc) output(w io.Writer) error {
+	if err := d.Error(); err != nil {
+		return fmt.Errorf("pdf: %w", err)
+	}
+	return d.Output(w)
+}
+
+// hhmm renders a stored time as Casablanca local "15:04"; "" for none.
+func hhmm(stored string) string {
+	t, err := time.Parse(time.RFC3339Nano, stored)
+	if err != nil {
+		return ""
+	}
+	return t.In(Casablanca).Format("15:04")
+}
+
+// frenchDate renders YYYY-MM-DD as "samedi 21 mars 2026".
+func frenchDate(date string) string {
+	t, err := time.Parse(time.DateOnly, date)
+	if err != nil {
+		return date
+	}
+	days := []string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
+	months := []string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+	return fmt.Sprintf("%s %d %s %d", days[t.Weekday()], t.Day(), months[t.Month()-1], t.Year())
+}
+
+// thousands renders n the French way: 45 128.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteRune(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

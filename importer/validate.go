@@ -1,0 +1,462 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"prodays"
+	"prodays/importer/internal/sheet"
+	"prodays/store"
+)
+
+// column is one column of a kind's file.
+type column struct {
+	name     string
+	required bool // the column must be in the header and the value non-empty
+}
+
+// kindColumns lists each kind's columns (formats README). Optional
+// columns may be missing from the header; their value is then "".
+var kindColumns = map[string][]column{
+	KindRegions:        {{"region_code", true}, {"name", true}, {"official_number", false}},
+	KindEstablishments: {{"code", true}, {"name", true}, {"city", false}, {"region_code", true}},
+	KindTrainees: {{"trainee_id", true}, {"last_name", true}, {"first_name", true}, {"establishment_code", true},
+		{"program", false}, {"group", false}, {"gender", false}},
+	KindCompanies:     {{"company_id", true}, {"name", true}, {"sector", false}, {"city", false}, {"region_code", true}},
+	KindOrganizations: {{"organization_id", true}, {"name", true}, {"type", false}},
+	KindSpeakers:      {{"speaker_id", true}, {"last_name", true}, {"first_name", true}, {"organization_id", true}, {"title", false}},
+	KindActivities: {{"activity_id", true}, {"kind", true}, {"title", true}, {"date", true}, {"start_time", true},
+		{"end_time", true}, {"establishment_code", true}, {"company_id", false}, {"region_code", true},
+		{"capacity", false}, {"speaker_ids", false}},
+	KindUsers: {{"username", true}, {"full_name", false}, {"role", true}, {"establishment_code", false}, {"region_code", false}},
+}
+
+// record is a validated row, ready to write: its id, its values in the
+// order of the kind's table (see tables), and its change-log scope.
+type record struct {
+	line          int
+	id            string
+	vals          []string
+	region        string // change-log scope keys
+	establishment string
+}
+
+// refs are the ids that rows may refer to: those in the database when the
+// run starts, plus the valid rows of the run so far.
+type refs struct {
+	regions        map[string]int    // code → official number
+	establishments map[string]string // code → region code
+	organizations  map[string]bool
+	companies      map[string]bool
+	speakers       map[string]bool
+}
+
+func loadRefs(ctx context.Context, db *store.DB) (*refs, error) {
+	rf := &refs{regions: map[string]int{}, establishments: map[string]string{},
+		organizations: map[string]bool{}, companies: map[string]bool{}, speakers: map[string]bool{}}
+	load := func(q string, fn func(a, b string)) error {
+		rows, err := db.Read.QueryContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("load references: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a, b string
+			if err := rows.Scan(&a, &b); err != nil {
+				return fmt.Errorf("load references: %w", err)
+			}
+			fn(a, b)
+		}
+		return rows.Err()
+	}
+	for q, fn := range map[string]func(a, b string){
+		`SELECT code, CAST(official_number AS TEXT) FROM regions`: func(a, b string) { rf.regions[a], _ = strconv.Atoi(b) },
+		`SELECT code, region_code FROM establishments`:            func(a, b string) { rf.establishments[a] = b },
+		`SELECT id, '' FROM organizations`:                        func(a, _ string) { rf.organizations[a] = true },
+		`SELECT id, '' FROM companies`:                            func(a, _ string) { rf.companies[a] = true },
+		`SELECT id, '' FROM speakers`:                             func(a, _ string) { rf.speakers[a] = true },
+	} {
+		if err := load(q, fn); err != nil {
+			return nil, err
+		}
+	}
+	return rf, nil
+}
+
+// validation is the outcome of validating one file.
+type validation struct {
+	records  []*record
+	errors   []Issue
+	warnings []Issue
+	skipped  int  // rows with errors
+	fatal    bool // the file as a whole is wrong (header); no row is usable
+}
+
+// rowCtx validates one row.
+type rowCtx struct {
+	sh     *sheet.Sheet
+	index  map[string]int // column name → 0-based position
+	r      sheet.Row
+	res    *validation
+	failed bool
+}
+
+// get returns the cleaned value of column name, "" when the column is
+// absent.
+func (c *rowCtx) get(name string) string {
+	i, ok := c.index[name]
+	if !ok || i >= len(c.r.Fields) {
+		return ""
+	}
+	return sheet.Clean(c.r.Fields[i])
+}
+
+func (c *rowCtx) issue(name, format string, args ...any) Issue {
+	is := Issue{File: c.sh.File, Line: c.r.Line, Column: name, Message: fmt.Sprintf(format, args...)}
+	if i, ok := c.index[name]; ok {
+		is.Position = i + 1
+	}
+	return is
+}
+
+// errorf records an error about column name and marks the row invalid.
+func (c *rowCtx) errorf(name, format string, args ...any) {
+	c.failed = true
+	c.res.errors = append(c.res.errors, c.issue(name, format, args...))
+}
+
+func (c *rowCtx) warnf(name, format string, args ...any) {
+	c.res.warnings = append(c.res.warnings, c.issue(name, format, args...))
+}
+
+// validate checks the header and every row of sh as a file of kind, and
+// adds the valid rows to rf.
+func validate(kind string, sh *sheet.Sheet, rf *refs) validation {
+	var res validation
+	cols := kindColumns[kind]
+	index := map[string]int{}
+	fileIssue := func(pos int, name, format string, args ...any) Issue {
+		return Issue{File: sh.File, Line: 1, Column: name, Position: pos, Message: fmt.Sprintf(format, args...)}
+	}
+	for i, h := range sh.Header {
+		switch {
+		case h == "":
+			if !allEmptyColumn(sh, i) {
+				res.warnings = append(res.warnings, fileIssue(i+1, "", "column without a name ignored"))
+			}
+			continue
+		case hasIndex(index, h):
+			res.errors = append(res.errors, fileIssue(i+1, h, "column %s appears twice in the header", h))
+			continue
+		case !slices.ContainsFunc(cols, func(c column) bool { return c.name == h }):
+			res.warnings = append(res.warnings, fileIssue(i+1, h, "unknown column %s ignored", h))
+		}
+		index[h] = i
+	}
+	for _, c := range cols {
+		if _, ok := index[c.name]; !ok && c.required {
+			res.errors = append(res.errors, fileIssue(0, c.name, "missing required column %s (a %s file needs %s)", c.name, kind, requiredNames(cols)))
+		}
+	}
+	if len(res.errors) > 0 {
+		res.fatal = true
+		return res
+	}
+	if len(sh.Rows) == 0 {
+		res.warnings = append(res.warnings, Issue{File: sh.File, Message: "no data rows"})
+	}
+	idCol := cols[0].name
+	seen := map[string]int{} // id → line
+	for _, r := range sh.Rows {
+		if len(res.errors) >= sheet.MaxIssues {
+			res.errors = append(res.errors, Issue{File: sh.File, Message: fmt.Sprintf("too many errors; stopped after %d", sheet.MaxIssues)})
+			res.fatal = true
+			return res
+		}
+		if sheet.AllEmpty(r.Fields) {
+			continue
+		}
+		c := &rowCtx{sh: sh, index: index, r: r, res: &res}
+		if n := len(r.Fields); n != len(sh.Header) {
+			is := Issue{File: sh.File, Line: r.Line, Message: fmt.Sprintf("row has %d fields, the header has %d", n, len(sh.Header))}
+			if n > len(sh.Header) {
+				is.Position = len(sh.Header) + 1
+				is.Message += " (an unquoted separator in a field?)"
+			} else {
+				is.Position, is.Column = n+1, sh.Header[n]
+			}
+			res.errors = append(res.errors, is)
+			res.skipped++
+			continue
+		}
+		for _, col := range cols {
+			if col.required && c.get(col.name) == "" {
+				c.errorf(col.name, "%s is required", col.name)
+			}
+		}
+		id := c.get(idCol)
+		if id != "" {
+			if first, dup := seen[id]; dup {
+				c.errorf(idCol, "duplicate %s %s (first on line %d)", idCol, id, first)
+			}
+		}
+		rec := &record{line: r.Line, id: id}
+		if !c.failed {
+			checkRow[kind](c, rec, rf)
+		}
+		if c.failed {
+			res.skipped++
+			continue
+		}
+		seen[id] = r.Line
+		register(kind, rec, rf)
+		res.records = append(res.records, rec)
+	}
+	return res
+}
+
+func hasIndex(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+func allEmptyColumn(sh *sheet.Sheet, i int) bool {
+	for _, r := range sh.Rows {
+		if i < len(r.Fields) && strings.TrimSpace(r.Fields[i]) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func requiredNames(cols []column) string {
+	var names []string
+	for _, c := range cols {
+		if c.required {
+			names = append(names, c.name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// register adds a valid row to the references of the run.
+func register(kind string, rec *record, rf *refs) {
+	switch kind {
+	case KindEstablishments:
+		rf.establishments[rec.id] = rec.vals[2]
+	case KindOrganizations:
+		rf.organizations[rec.id] = true
+	case KindCompanies:
+		rf.companies[rec.id] = true
+	case KindSpeakers:
+		rf.speakers[rec.id] = true
+	}
+}
+
+// checkRow checks a row whose required values are present and fills rec's
+// values (in the order of tables[kind]).
+var checkRow = map[string]func(c *rowCtx, rec *record, rf *refs){
+	KindRegions: func(c *rowCtx, rec *record, rf *refs) {
+		num, ok := rf.regions[rec.id]
+		if !ok {
+			c.errorf("region_code", "unknown region %s: the 12 regions are built in and cannot be added", rec.id)
+			return
+		}
+		if s := c.get("official_number"); s != "" && s != strconv.Itoa(num) {
+			c.errorf("official_number", "official_number %s of region %s, want %d", s, rec.id, num)
+		}
+		rec.vals = []string{c.get("name")}
+	},
+	KindEstablishments: func(c *rowCtx, rec *record, rf *refs) {
+		region := c.get("region_code")
+		if _, ok := rf.regions[region]; !ok {
+			c.errorf("region_code", "unknown region %s", region)
+		}
+		rec.vals = []string{c.get("name"), c.get("city"), region}
+		rec.region = region
+	},
+	KindTrainees: func(c *rowCtx, rec *record, rf *refs) {
+		if msg := checkMatricule(rec.id); msg != "" {
+			c.errorf("trainee_id", "%s", msg)
+		}
+		est := c.get("establishment_code")
+		region, ok := rf.establishments[est]
+		if !ok {
+			c.errorf("establishment_code", "unknown establishment %s", est)
+		}
+		gender := c.get("gender")
+		if gender != "" && gender != "F" && gender != "M" {
+			c.errorf("gender", "gender %q: want F, M or empty", gender)
+		}
+		rec.vals = []string{c.get("last_name"), c.get("first_name"), est, c.get("program"), c.get("group"), gender}
+		rec.region, rec.establishment = region, est
+	},
+	KindCompanies: func(c *rowCtx, rec *record, rf *refs) {
+		region := c.get("region_code")
+		if _, ok := rf.regions[region]; !ok {
+			c.errorf("region_code", "unknown region %s", region)
+		}
+		rec.vals = []string{c.get("name"), c.get("sector"), c.get("city"), region}
+		rec.region = region
+	},
+	KindOrganizations: func(c *rowCtx, rec *record, _ *refs) {
+		typ := c.get("type")
+		if typ == "" {
+			typ = "other"
+		}
+		switch typ {
+		case "company", "association", "public_body", "school", "other":
+		default:
+			c.errorf("type", "type %q: want company, association, public_body, school or other", typ)
+		}
+		rec.vals = []string{c.get("name"), typ}
+	},
+	KindSpeakers: func(c *rowCtx, rec *record, rf *refs) {
+		org := c.get("organization_id")
+		if !rf.organizations[org] {
+			c.errorf("organization_id", "unknown organization %s", org)
+		}
+		rec.vals = []string{c.get("last_name"), c.get("first_name"), org, c.get("title")}
+	},
+	KindActivities: checkActivity,
+	KindUsers:      checkUser,
+}
+
+func checkActivity(c *rowCtx, rec *record, rf *refs) {
+	kind := c.get("kind")
+	switch kind {
+	case prodays.KindMeeting, prodays.KindCompanyVisit:
+	default:
+		c.errorf("kind", "kind %q: want meeting or company_visit", kind)
+	}
+	date := c.get("date")
+	if _, err := time.Parse(time.DateOnly, date); err != nil || len(date) != 10 {
+		c.errorf("date", "date %q: want YYYY-MM-DD", date)
+	}
+	start, end := c.get("start_time"), c.get("end_time")
+	okStart, okEnd := validTime(start), validTime(end)
+	if !okStart {
+		c.errorf("start_time", "start_time %q: want HH:MM (00:00 to 23:59)", start)
+	}
+	if !okEnd {
+		c.errorf("end_time", "end_time %q: want HH:MM (00:00 to 23:59)", end)
+	}
+	if okStart && okEnd && end <= start {
+		c.errorf("end_time", "end_time %s is not after start_time %s", end, start)
+	}
+	est := c.get("establishment_code")
+	if _, ok := rf.establishments[est]; !ok {
+		c.errorf("establishment_code", "unknown establishment %s", est)
+	}
+	company := c.get("company_id")
+	if company != "" && !rf.companies[company] {
+		c.errorf("company_id", "unknown company %s", company)
+	}
+	if kind == prodays.KindCompanyVisit && company == "" {
+		c.errorf("company_id", "a company_visit needs a company_id")
+	}
+	region := c.get("region_code")
+	if _, ok := rf.regions[region]; !ok {
+		c.errorf("region_code", "unknown region %s", region)
+	}
+	capacity := 0
+	if s := c.get("capacity"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			c.errorf("capacity", "capacity %q: want a whole number, 0 or more", s)
+		}
+		capacity = n
+	}
+	var speakers []string
+	for s := range strings.SplitSeq(c.get("speaker_ids"), "|") {
+		s = sheet.Clean(s)
+		switch {
+		case s == "":
+		case !rf.speakers[s]:
+			c.errorf("speaker_ids", "unknown speaker %s", s)
+		case slices.Contains(speakers, s):
+			c.errorf("speaker_ids", "speaker %s listed twice", s)
+		default:
+			speakers = append(speakers, s)
+		}
+	}
+	rec.vals = []string{kind, c.get("title"), date, start, end, est, company, region, strconv.Itoa(capacity), strings.Join(speakers, "|")}
+	rec.region, rec.establishment = region, est
+}
+
+func checkUser(c *rowCtx, rec *record, rf *refs) {
+	role := c.get("role")
+	est, region := c.get("establishment_code"), c.get("region_code")
+	switch role {
+	case prodays.RoleStaff:
+		if est == "" {
+			c.errorf("establishment_code", "a staff user needs an establishment_code")
+			break
+		}
+		estRegion, ok := rf.establishments[est]
+		if !ok {
+			c.errorf("establishment_code", "unknown establishment %s", est)
+			break
+		}
+		if region != "" && region != estRegion {
+			c.warnf("region_code", "region_code %s ignored: a staff user takes the region of establishment %s (%s)", region, est, estRegion)
+		}
+		region = estRegion
+	case prodays.RoleSupervisor:
+		if region == "" {
+			c.errorf("region_code", "a supervisor needs a region_code")
+		} else if _, ok := rf.regions[region]; !ok {
+			c.errorf("region_code", "unknown region %s", region)
+		}
+		if est != "" {
+			c.warnf("establishment_code", "establishment_code %s ignored: a supervisor is bound to a region", est)
+			est = ""
+		}
+	case prodays.RoleAdmin:
+		if est != "" || region != "" {
+			c.warnf("role", "establishment_code and region_code ignored: an admin is bound to neither")
+		}
+		est, region = "", ""
+	default:
+		c.errorf("role", "role %q: want staff, supervisor or admin", role)
+	}
+	rec.vals = []string{c.get("full_name"), role, est, region}
+}
+
+// validTime reports whether s is HH:MM, 00:00 to 23:59.
+func validTime(s string) bool {
+	if len(s) != 5 || s[2] != ':' {
+		return false
+	}
+	h, err1 := strconv.Atoi(s[:2])
+	m, err2 := strconv.Atoi(s[3:])
+	return err1 == nil && err2 == nil && s[0] >= '0' && s[3] >= '0' && h <= 23 && m <= 59
+}
+
+// matriculeLetters are the check letters of a matricule, indexed by the
+// value of its 11 digits mod 23.
+const matriculeLetters = "ABCDEFGHJKLMNPQRSTUVWXY"
+
+// checkMatricule returns "" for a valid trainee matricule (F, 2-digit
+// year, 4-digit establishment number, 5-digit sequence, check letter) and
+// what is wrong otherwise.
+func checkMatricule(id string) string {
+	if len(id) != 13 || id[0] != 'F' {
+		return fmt.Sprintf("trainee_id %q: want a 13-character matricule (F, 11 digits, check letter)", id)
+	}
+	var v uint64
+	for i := 1; i < 12; i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return fmt.Sprintf("trainee_id %q: want a 13-character matricule (F, 11 digits, check letter)", id)
+		}
+		v = v*10 + uint64(id[i]-'0')
+	}
+	if want := matriculeLetters[v%23]; id[12] != want {
+		return fmt.Sprintf("trainee_id %s: check letter %c, want %c (mistyped matricule?)", id, id[12], want)
+	}
+	return ""
+}

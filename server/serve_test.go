@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs `prodays serve` in-process on a free port and returns its
+// base URL, its log and a stop function that waits for a clean exit.
+func startServe(t *testing.T, dbPath string, env map[string]string) (string, *syncBuffer, func() error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath}, nil, pw, logs)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve did not start: %v; log:\n%s", err, logs.String())
+	}
+	go io.Copy(io.Discard, pr)
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "prodays listening on "))
+	return "http://" + addr, logs, func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not stop within 20 s")
+			return nil
+		}
+	}
+}
+
+func TestServeLifecycle(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "new", "folder", "prodays.db")
+	url, logs, stop := startServe(t, dbPath, map[string]string{"PRODAYS_ADMIN_PASSWORD": "", "PRODAYS_JWT_KEY": ""})
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	log := logs.String()
+	if !strings.Contains(log, `"msg":"created the first admin account; change its password"`) || !strings.Contains(log, `"password":"`) {
+		t.Fatalf("first start did not print the admin password once:\n%s", log)
+	}
+	if !strings.Contains(log, "database closed") {
+		t.Fatalf("no clean close in the log:\n%s", log)
+	}
+	if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(dbPath), "jwt.keys")); len(matches) != 1 {
+		t.Fatal("signing key file not created beside the database")
+	}
+
+	// Second start: the admin exists, no password is printed again.
+	_, logs2, stop2 := startServe(t, dbPath, nil)
+	if err := stop2(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs2.String(), `"password":"`) {
+		t.Fatalf("second start printed a password:\n%s", logs2.String())
+	}
+}
+
+func TestServeAdminPasswordFromEnv(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "prodays.db")
+	url, logs, stop := startServe(t, dbPath, map[string]string{"PRODAYS_ADMIN_PASSWORD": "a-long-admin-password", "PRODAYS_JWT_KEY": ""})
+	defer stop()
+	body := `{"username":"admin","password":"a-long-admin-password","device_id":"cli-test"}`
+	resp, err := http.Post(url+"/api/v1/auth/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login with PRODAYS_ADMIN_PASSWORD: %d\n%s", resp.StatusCode, logs.String())
+	}
+	if strings.Contains(logs.String(), "a-long-admin-password") {
+		t.Fatal("the password from the environment was logged")
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb)
+	if exitCode(err) != 2 || !strings.Contains(errb.String(), `unknown command "frobnicate"`) {
+		t.Fatalf("got exit %d, stderr %q", exitCode(err), errb.String())
+	}
+}
