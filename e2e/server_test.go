@@ -2,12 +2,12 @@ package e2e_test
 
 import (
 	"context"
-	"database/sql"
+	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -16,6 +16,7 @@ import (
 
 	"prodays/api"
 	"prodays/auth"
+	"prodays/importer"
 	"prodays/internal/testenv"
 	"prodays/store"
 )
@@ -183,54 +184,42 @@ func newFixture(n int) *fixture {
 	return f
 }
 
-// seed writes the fixture into the database, with a change-log entry per
-// row, and creates the staff user s.staff of EFP0105.
+// seed imports the fixture through the importer (CSV files in the
+// office's formats, so the rows and the change log are what production
+// writes) and creates the staff user s.staff of EFP0105.
 func (f *fixture) seed(t *testing.T, db *store.DB) {
 	t.Helper()
-	now := store.FormatTime(time.Now())
-	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
-	err := db.WithTx(context.Background(), func(tx *sql.Tx) error {
-		exec := func(q string, args ...any) error {
-			_, err := tx.Exec(q, args...)
-			return err
-		}
-		change := func(entity, id, region, est string) error {
-			return exec(`INSERT OR REPLACE INTO changes (entity, entity_id, op, region_code, establishment_code) VALUES (?, ?, 'upsert', NULLIF(?, ''), NULLIF(?, ''))`, entity, id, region, est)
-		}
-		var errs []error
-		for _, e := range f.Establishments {
-			errs = append(errs, exec(`INSERT INTO establishments (code, name, city, region_code) VALUES (?, ?, ?, ?)`, e["code"], e["name"], e["city"], e["region_code"]),
-				change("establishment", str(e, "code"), str(e, "region_code"), str(e, "code")))
-		}
-		for _, o := range f.Organizations {
-			errs = append(errs, exec(`INSERT INTO organizations (id, name, type) VALUES (?, ?, ?)`, o["organization_id"], o["name"], o["type"]),
-				change("organization", str(o, "organization_id"), "", ""))
-		}
-		for _, c := range f.Companies {
-			errs = append(errs, exec(`INSERT INTO companies (id, name, sector, city, region_code) VALUES (?, ?, ?, ?, ?)`, c["company_id"], c["name"], c["sector"], c["city"], c["region_code"]),
-				change("company", str(c, "company_id"), str(c, "region_code"), ""))
-		}
-		for _, s := range f.Speakers {
-			errs = append(errs, exec(`INSERT INTO speakers (id, last_name, first_name, organization_id, title) VALUES (?, ?, ?, ?, ?)`, s["speaker_id"], s["last_name"], s["first_name"], s["organization_id"], s["title"]),
-				change("speaker", str(s, "speaker_id"), "", ""))
-		}
-		for _, a := range f.Activities {
-			errs = append(errs, exec(`INSERT INTO activities (id, kind, title, date, start_time, end_time, establishment_code, company_id, region_code, capacity)
-				VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?)`, a["activity_id"], a["kind"], a["title"], a["date"], a["start_time"], a["end_time"], a["establishment_code"], a["company_id"], a["region_code"], a["capacity"]),
-				change("activity", str(a, "activity_id"), str(a, "region_code"), str(a, "establishment_code")))
-			for i, sp := range a["speaker_ids"].([]string) {
-				errs = append(errs, exec(`INSERT INTO activity_speakers (activity_id, speaker_id, position) VALUES (?, ?, ?)`, a["activity_id"], sp, i))
+	dir := t.TempDir()
+	write := func(name string, cols []string, rows []map[string]any) {
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		w.Write(cols)
+		for _, r := range rows {
+			rec := make([]string, len(cols))
+			for i, c := range cols {
+				switch v := r[c].(type) {
+				case []string:
+					rec[i] = strings.Join(v, "|")
+				case nil:
+				default:
+					rec[i] = fmt.Sprint(v)
+				}
 			}
+			w.Write(rec)
 		}
-		for _, tr := range f.Trainees {
-			errs = append(errs, exec(`INSERT INTO trainees (id, last_name, first_name, establishment_code, program, group_name, gender, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				tr["trainee_id"], tr["last_name"], tr["first_name"], tr["establishment_code"], tr["program"], tr["group"], tr["gender"], now),
-				change("trainee", str(tr, "trainee_id"), "CS", str(tr, "establishment_code")))
+		w.Flush()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		return errors.Join(errs...)
-	})
-	if err != nil {
-		t.Fatal(err)
+	}
+	write("establishments.csv", []string{"code", "name", "city", "region_code"}, f.Establishments)
+	write("organizations.csv", []string{"organization_id", "name", "type"}, f.Organizations)
+	write("companies.csv", []string{"company_id", "name", "sector", "city", "region_code"}, f.Companies)
+	write("speakers.csv", []string{"speaker_id", "last_name", "first_name", "organization_id", "title"}, f.Speakers)
+	write("activities.csv", []string{"activity_id", "kind", "title", "date", "start_time", "end_time", "establishment_code", "company_id", "region_code", "capacity", "speaker_ids"}, f.Activities)
+	write("trainees.csv", []string{"trainee_id", "last_name", "first_name", "establishment_code", "program", "group", "gender"}, f.Trainees)
+	if rep, err := importer.ImportDir(context.Background(), db, dir, importer.Options{}); err != nil {
+		t.Fatalf("import the fixture: %v %+v", err, rep)
 	}
 	testenv.CreateUser(t, db, "s.staff", "staff", "EFP0105", "")
 }
@@ -276,5 +265,3 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
-
-var _ = strings.Contains
