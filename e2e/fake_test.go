@@ -22,12 +22,17 @@ type fakeSync struct {
 	auth    *auth.Service
 	changes []map[string]any
 
-	mu      sync.Mutex
-	seen    map[string]string // mutation id → first status
-	checkIn map[string]string // check-in id → pair
-	undone  map[string]bool   // check-in ids named by an undo
-	pushes  int
-	batches []int // sizes of the pushes
+	mu sync.Mutex
+	// Knobs of the edge-case test.
+	rejectActivity string            // check-ins there are rejected (unknown_activity)
+	tooMany        int               // the next pushes answer 429 with Retry-After: 1
+	unavailable    bool              // pushes answer 503
+	resyncNext     bool              // the next pull with a cursor answers 409 resync
+	seen           map[string]string // mutation id → first status
+	checkIn        map[string]string // check-in id → pair
+	undone         map[string]bool   // check-in ids named by an undo
+	pushes         int
+	batches        []int // sizes of the pushes
 }
 
 func newFakeSync(f *fixture) *fakeSync {
@@ -61,6 +66,16 @@ func (f *fakeSync) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeSync) pull(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	resync := f.resyncNext && r.URL.Query().Get("cursor") != ""
+	if resync {
+		f.resyncNext = false
+	}
+	f.mu.Unlock()
+	if resync {
+		problem(w, 409, "resync", "Your scope changed: pull a fresh snapshot.")
+		return
+	}
 	from, _ := strconv.Atoi(r.URL.Query().Get("cursor"))
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	if limit <= 0 || limit > 5000 {
@@ -103,6 +118,16 @@ func (f *fakeSync) push(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.unavailable {
+		problem(w, 503, prodays.EUnavailable, "Try later.")
+		return
+	}
+	if f.tooMany > 0 {
+		f.tooMany--
+		w.Header().Set("Retry-After", "1")
+		problem(w, 429, prodays.ETooManyRequest, "Too many requests.")
+		return
+	}
 	f.pushes++
 	f.batches = append(f.batches, len(body.Mutations))
 	var results []map[string]any
@@ -115,6 +140,11 @@ func (f *fakeSync) push(w http.ResponseWriter, r *http.Request) {
 		res := map[string]any{"id": m.ID}
 		switch m.Type {
 		case "attendance.check_in":
+			if m.ActivityID == f.rejectActivity {
+				status = "rejected"
+				res["code"], res["message"] = "unknown_activity", "Activité inconnue du serveur."
+				break
+			}
 			f.checkIn[m.ID] = m.ActivityID + "|" + m.Person.Kind + "|" + m.Person.ID
 		case "attendance.undo":
 			for _, id := range m.Undoes {
@@ -132,6 +162,13 @@ func (f *fakeSync) push(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"server_time": time.Now().UTC().Format(time.RFC3339Nano), "clock_offset_ms": 0, "results": results})
+}
+
+// set changes the fake's knobs under its lock.
+func (f *fakeSync) set(fn func(f *fakeSync)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
 }
 
 // presences returns the present pairs, by the observed-remove rule.

@@ -48,7 +48,7 @@ func TestMeasure(t *testing.T) {
 	}
 	waitFor(t, ctx, "the activity screen", `!!document.querySelector('#q')`, 20*time.Second)
 	// Let the start-up sync (push, pull, reload of the roster) finish first.
-	waitFor(t, ctx, "the first sync", `!!document.querySelector('[data-test=last-sync]') && !document.querySelector('[data-test=status]').textContent.includes('Synchronisation')`, time.Minute)
+	waitFor(t, ctx, "the first sync", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, time.Minute)
 	time.Sleep(time.Second)
 
 	keystroke := eval[string](t, ctx, `(() => {

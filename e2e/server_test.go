@@ -5,12 +5,17 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +38,9 @@ type server struct {
 	DB     *store.DB
 	hs     *http.Server
 	fake   *fakeSync
+	// swRevision, when not 0, is appended to /sw.js as a comment: a
+	// byte-different worker, as after a deployment.
+	swRevision *atomic.Int64
 }
 
 // unitDir is e2e/testdata/unit, wherever the test runs from.
@@ -61,7 +69,24 @@ func startServer(t *testing.T, dbPath, addr string, fake *fakeSync) *server {
 		fake.auth = srv.Auth
 		mux.Handle("/api/v1/sync/", fake)
 	}
-	mux.Handle("/", srv.Handler())
+	handler := srv.Handler()
+	rev := new(atomic.Int64)
+	mux.HandleFunc("/sw.js", func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("Accept-Encoding")
+		r.Header.Del("If-None-Match")
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, r)
+		maps.Copy(w.Header(), rec.Header())
+		w.Header().Del("ETag")
+		body := rec.Body.String()
+		if n := rev.Load(); n != 0 {
+			body += fmt.Sprintf("\n// test revision %d\n", n)
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.Code)
+		io.WriteString(w, body)
+	})
+	mux.Handle("/", handler)
 	var ln net.Listener
 	for i := 0; ; i++ { // the old socket of a restart may linger a moment
 		ln, err = net.Listen("tcp", addr)
@@ -74,7 +99,7 @@ func startServer(t *testing.T, dbPath, addr string, fake *fakeSync) *server {
 		db.Close()
 		t.Fatalf("listen %s: %v", addr, err)
 	}
-	s := &server{t: t, dbPath: dbPath, addr: ln.Addr().String(), URL: "http://" + ln.Addr().String(), DB: db, fake: fake,
+	s := &server{t: t, dbPath: dbPath, addr: ln.Addr().String(), URL: "http://" + ln.Addr().String(), DB: db, fake: fake, swRevision: rev,
 		hs: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	go s.hs.Serve(ln)
 	t.Cleanup(s.stop)

@@ -2,7 +2,7 @@
 // into memory: activities, establishments, the search indexes of trainees
 // and speakers, and the presence of every (activity, person) pair.
 
-import { getAll, getMeta, tx, req } from './db.js';
+import { getAll, getMeta, tx } from './db.js';
 import { buildIndex } from './search.js';
 import { pairKey, pairState } from './presence.js';
 
@@ -107,15 +107,17 @@ export function person(p) {
   return p.kind === 'speaker' ? data.speakers.get(p.id) : data.trainees.get(p.id);
 }
 
-/** wipe empties the scope and the phone's lists (logout); device_id and seq stay. */
+/**
+ * wipe forgets the user's scope (logout). The outbox, the journal and the
+ * refused/review lists stay: they were saved to a file before, and they are
+ * pushed after the next login, so nothing recorded is ever lost. device_id
+ * and seq stay too (a device never reuses a seq).
+ */
 export function wipe() {
-  return tx(['establishment', 'activity', 'trainee', 'speaker', 'organization', 'company', 'attendance',
-    'meta', 'outbox', 'journal', 'issues'], 'readwrite', async (t) => {
-    for (const s of ['establishment', 'activity', 'trainee', 'speaker', 'organization', 'company', 'attendance', 'outbox', 'journal', 'issues']) {
-      t.objectStore(s).clear();
-    }
+  const scope = ['establishment', 'activity', 'trainee', 'speaker', 'organization', 'company', 'attendance'];
+  return tx([...scope, 'meta'], 'readwrite', (t) => {
+    for (const s of scope) t.objectStore(s).clear();
     const m = t.objectStore('meta');
-    for (const k of ['cursor', 'roster_at', 'user', 'last_sync_at', 'saved_at']) m.delete(k);
-    await req(m.get('seq'));
+    for (const k of ['cursor', 'roster_at', 'user', 'last_sync_at']) m.delete(k);
   });
 }

@@ -26,7 +26,6 @@ export function mount(el, ctx) {
       h('span', { class: 'pill', 'data-test': 'last-sync' },
         last ? t('status.last_sync', { when: sameDay ? formatTime(last) : formatDateTime(last) }) : t('status.never_synced')),
     ];
-    if (state.running) parts.push(h('span', { class: 'pill' }, t('status.syncing')));
     if (state.loginRequired) {
       parts.push(h('a', { class: 'pill bad', href: '#/login' }, t('status.login_required')));
     }
@@ -35,7 +34,10 @@ export function mount(el, ctx) {
         [refused ? t('status.refused', { n: refused }) : '', refused && review ? ' · ' : '', review ? t('status.review', { n: review }) : '']));
     }
     if (ctx.user()) {
-      parts.push(h('button', { type: 'button', class: 'small', 'data-test': 'sync-now', disabled: state.running || !online, onclick: () => syncNow() }, t('status.sync_now')));
+      // The button shows the running sync itself, so that the bar keeps its
+      // layout (nothing moves under the user's finger).
+      parts.push(h('button', { type: 'button', class: 'small', 'data-test': 'sync-now', 'aria-busy': String(state.running), disabled: state.running || !online, onclick: () => syncNow() },
+        state.running ? t('status.syncing') : t('status.sync_now')));
     }
     replace(el, ...parts);
   };
