@@ -30,6 +30,14 @@ type Server struct {
 	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// LoginLimiter throttles failed logins (default: auth.NewLoginLimiter
+	// with the default figures and the clock Now).
+	LoginLimiter *auth.LoginLimiter
+	// IPExtractor says which address a request comes from, for the login
+	// limiter and the audit log. The default, echo.ExtractIPDirect, trusts
+	// no header; behind a reverse proxy use echo.ExtractIPFromXFFHeader
+	// (the serve command's --trust-proxy).
+	IPExtractor echo.IPExtractor
 	// ImportMaxBytes caps an uploaded import file, in bytes (default
 	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
 	ImportMaxBytes int64
@@ -45,7 +53,14 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	if s.LoginLimiter == nil {
+		s.LoginLimiter = auth.NewLoginLimiter(auth.LimiterConfig{}, func() time.Time { return s.Now() })
+	}
+	if s.IPExtractor == nil {
+		s.IPExtractor = echo.ExtractIPDirect()
+	}
 	e := echo.New()
+	e.IPExtractor = s.IPExtractor
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
@@ -54,6 +69,7 @@ func (s *Server) Handler() *echo.Echo {
 		s.Logger.Error("panic", "err", err, "stack", string(stack), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		return err
 	}}))
+	e.Use(securityHeaders)
 	s.echo = e
 	s.routes(e)
 	return e
@@ -70,7 +86,21 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)
 	v1.GET("/auth/me", s.me, s.requireAuth)
-	v1.POST("/admin/import/:kind", s.importFile, s.requireAuth, requireRole(prodays.RoleAdmin))
+
+	// Admin API (api/admin.go): admins only; every change is audited.
+	admin := v1.Group("/admin", s.requireAuth, requireRole(prodays.RoleAdmin))
+	admin.GET("/users", s.listUsersHandler)
+	admin.POST("/users", s.createUserHandler)
+	admin.GET("/users/:username", s.getUserHandler)
+	admin.PATCH("/users/:username", s.updateUserHandler)
+	admin.PUT("/users/:username/password", s.setPasswordHandler)
+	admin.GET("/users/:username/devices", s.listDevicesHandler)
+	admin.POST("/devices/:id/revoke", s.revokeDeviceHandler)
+	admin.GET("/audit", s.auditHandler)
+	admin.GET("/editions", s.listEditionsHandler)
+	admin.POST("/editions", s.createEditionHandler)
+	admin.PATCH("/editions/:id", s.updateEditionHandler)
+	admin.POST("/import/:kind", s.importFile)
 
 	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
 

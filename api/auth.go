@@ -9,6 +9,7 @@ import (
 
 	"prodays"
 	"prodays/auth"
+	"prodays/store"
 )
 
 // RefreshCookie is the name of the refresh-token cookie. It is HttpOnly
@@ -17,6 +18,9 @@ import (
 const RefreshCookie = "prodays_refresh"
 
 const refreshCookiePath = "/api/v1/auth"
+
+// maxLoginUsername is the longest username a login may name, in bytes.
+const maxLoginUsername = 128
 
 // loginRequest is the body of POST /api/v1/auth/login. TokenDelivery
 // "body" returns the refresh token in the JSON answer too, for clients
@@ -69,7 +73,9 @@ func (s *Server) writeSession(c echo.Context, sess *auth.Session, inBody bool) e
 	return c.JSON(http.StatusOK, r)
 }
 
-// login: POST /api/v1/auth/login {username, password, device_id}.
+// login: POST /api/v1/auth/login {username, password, device_id}. Failed
+// logins are counted per username and per address; past the limits the
+// answer is 429 too_many_requests with Retry-After (docs/security.md).
 func (s *Server) login(c echo.Context) error {
 	var req loginRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -79,10 +85,23 @@ func (s *Server) login(c echo.Context) error {
 	if req.Username == "" || req.Password == "" {
 		return prodays.Errorf(prodays.EInvalid, "username and password are required.")
 	}
-	sess, err := s.Auth.Login(c.Request().Context(), req.Username, req.Password, req.DeviceID, client(c))
-	if err != nil {
+	if len(req.Username) > maxLoginUsername {
+		// Also bounds the memory of the login limiter's keys.
+		return prodays.Errorf(prodays.EInvalid, "username: at most %d bytes.", maxLoginUsername)
+	}
+	cl := client(c)
+	if err := s.LoginLimiter.Allow(req.Username, cl.Address); err != nil {
+		s.Logger.Warn("login throttled", "username", req.Username, "address", cl.Address)
 		return err
 	}
+	sess, err := s.Auth.Login(c.Request().Context(), req.Username, req.Password, req.DeviceID, cl)
+	if err != nil {
+		if prodays.ErrorCode(err) == auth.EInvalidCredentials {
+			s.LoginLimiter.Failure(req.Username, cl.Address)
+		}
+		return err
+	}
+	s.LoginLimiter.Success(req.Username)
 	return s.writeSession(c, sess, req.TokenDelivery == "body")
 }
 
@@ -151,8 +170,8 @@ func (s *Server) me(c echo.Context) error {
 }
 
 // requireAuth is the middleware of every authenticated route: it verifies
-// the bearer access token (401 problem+json otherwise) and sets the
-// caller.
+// the bearer access token (401 problem+json otherwise), sets the caller,
+// and puts it in the request's context as the store.Actor of audit entries.
 func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get("Authorization")
@@ -167,6 +186,9 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(principalKey, p)
+		// Audit entries written for this request name the device and address.
+		r := c.Request()
+		c.SetRequest(r.WithContext(store.WithActor(r.Context(), store.Actor{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP()})))
 		return next(c)
 	}
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"prodays/internal/testenv"
@@ -57,6 +58,7 @@ func TestLoginFailures(t *testing.T) {
 		{"wrong password", map[string]string{"username": "a.admin", "password": "nope-nope-nope", "device_id": "d"}, 401, "invalid_credentials"},
 		{"unknown user", map[string]string{"username": "ghost", "password": "nope-nope-nope", "device_id": "d"}, 401, "invalid_credentials"},
 		{"no device", map[string]string{"username": "a.admin", "password": testenv.Password}, 400, "invalid"},
+		{"huge username", map[string]string{"username": strings.Repeat("u", 129), "password": "nope-nope-nope", "device_id": "d"}, 400, "invalid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var p map[string]any

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,7 +48,9 @@ type Problem struct {
 // ProblemContentType is the media type of every error body (RFC 9457 §3).
 const ProblemContentType = "application/problem+json"
 
-// handleError is the one place that writes errors. An *prodays.Error is
+// handleError is the one place that writes errors. A Detail
+// "retry_after" (seconds) of a 429 or 503 also becomes the Retry-After
+// header. An *prodays.Error is
 // shown with its code and message; an *echo.HTTPError (routing, binding) is
 // mapped to a code; anything else is logged with its cause and shown as a
 // plain internal error.
@@ -106,6 +109,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if _, taken := body[k]; !taken {
 			body[k] = v
 		}
+	}
+	if secs, ok := extra["retry_after"].(int); ok && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
+		// RFC 9110 §10.2.3: delay in seconds.
+		c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
 	}
 	c.Response().Header().Set(echo.HeaderContentType, ProblemContentType)
 	c.Response().WriteHeader(status)

@@ -7,14 +7,15 @@ import (
 	"encoding/base64"
 	"fmt"
 
+	"prodays"
 	"prodays/store"
 )
 
 // EnsureAdmin creates the account `admin` (role admin) when no admin
 // account exists. Its password is password when given (at least
-// MinPasswordLength characters), else a random one. It returns the
-// password it set ("" when an admin already existed). There is never a
-// fixed default password.
+// MinPasswordLength and at most MaxPasswordLength characters), else a
+// random one. It returns the password it set ("" when an admin already
+// existed). There is never a fixed default password.
 func EnsureAdmin(ctx context.Context, db *store.DB, password string) (string, error) {
 	var n int
 	if err := db.Write.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin'`).Scan(&n); err != nil {
@@ -29,8 +30,8 @@ func EnsureAdmin(ctx context.Context, db *store.DB, password string) (string, er
 			return "", err
 		}
 		password = base64.RawURLEncoding.EncodeToString(b)
-	} else if len([]rune(password)) < MinPasswordLength {
-		return "", fmt.Errorf("PRODAYS_ADMIN_PASSWORD must be at least %d characters", MinPasswordLength)
+	} else if err := ValidatePassword(password); err != nil {
+		return "", fmt.Errorf("PRODAYS_ADMIN_PASSWORD: %s", prodays.ErrorMessage(err))
 	}
 	hash, err := HashPassword(password)
 	if err != nil {

@@ -10,12 +10,34 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"prodays"
 )
 
 // MinPasswordLength is the shortest password accepted, in characters.
 const MinPasswordLength = 10
+
+// MaxPasswordLength is the longest password accepted, in characters: long
+// enough for any passphrase, short enough that hashing stays cheap.
+const MaxPasswordLength = 256
+
+// ValidatePassword returns nil when pw may be set as a password (between
+// MinPasswordLength and MaxPasswordLength characters), else a
+// *prodays.Error with code EInvalid naming the field "password". Every path
+// that sets a password calls it.
+func ValidatePassword(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < MinPasswordLength:
+		return prodays.Errorf(prodays.EInvalid, "password: at least %d characters.", MinPasswordLength)
+	case n > MaxPasswordLength:
+		return prodays.Errorf(prodays.EInvalid, "password: at most %d characters.", MaxPasswordLength)
+	}
+	return nil
+}
 
 // argon2id parameters: OWASP's minimum (19 MiB, 2 passes, 1 lane), so that
 // a login costs ~30 ms on the 2-core machines the server runs on.

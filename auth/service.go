@@ -36,6 +36,10 @@ type Service struct {
 	Tokens     *Tokens
 	RefreshTTL time.Duration
 	Logger     *slog.Logger
+
+	// check is CheckPassword; tests replace it to prove that every login
+	// path runs a password check.
+	check func(encoded, pw string) bool
 }
 
 // Session is what a successful login or refresh returns.
@@ -124,7 +128,11 @@ func (s *Service) Login(ctx context.Context, username, password, deviceID string
 	if u != nil && u.HasPassword {
 		hash = u.hash.String
 	}
-	ok := CheckPassword(hash, password)
+	check := s.check
+	if check == nil {
+		check = CheckPassword
+	}
+	ok := check(hash, password)
 	if u == nil || !u.HasPassword || !ok || u.Disabled {
 		reason := "wrong_password"
 		switch {

@@ -21,6 +21,7 @@ type Config struct {
 	AccessTTL       time.Duration // --access-ttl, PRODAYS_ACCESS_TTL
 	RefreshTTL      time.Duration // --refresh-ttl, PRODAYS_REFRESH_TTL
 	InsecureCookies bool          // --insecure-cookies, PRODAYS_INSECURE_COOKIES=1
+	TrustProxy      bool          // --trust-proxy, PRODAYS_TRUST_PROXY=1
 }
 
 // JWTKeyFile is where the signing keys are kept when PRODAYS_JWT_KEY is

@@ -12,6 +12,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"prodays/api"
 	"prodays/auth"
 	"prodays/store"
@@ -27,6 +29,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.DurationVar(&cfg.AccessTTL, "access-ttl", envDuration("PRODAYS_ACCESS_TTL", cfg.AccessTTL), "lifetime of access tokens")
 	fs.DurationVar(&cfg.RefreshTTL, "refresh-ttl", envDuration("PRODAYS_REFRESH_TTL", cfg.RefreshTTL), "lifetime of refresh tokens (a session that survives days offline)")
 	fs.BoolVar(&cfg.InsecureCookies, "insecure-cookies", os.Getenv("PRODAYS_INSECURE_COOKIES") == "1", "drop the Secure attribute of the refresh cookie (plain HTTP on a closed network only)")
+	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", os.Getenv("PRODAYS_TRUST_PROXY") == "1", "take the client address from X-Forwarded-For set by a reverse proxy on a private or loopback address")
 	if err := fs.Parse(args); err != nil {
 		return errUsageShown
 	}
@@ -62,6 +65,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	authSvc := &auth.Service{DB: db, Logger: logger, RefreshTTL: cfg.RefreshTTL,
 		Tokens: &auth.Tokens{Keys: keys, AccessTTL: cfg.AccessTTL}}
 	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, InsecureCookies: cfg.InsecureCookies}
+	if cfg.TrustProxy {
+		srv.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)

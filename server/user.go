@@ -134,8 +134,9 @@ func readPassword(r io.Reader) (string, error) {
 		return "", fmt.Errorf("password longer than %d bytes", maxPasswordLength)
 	case !utf8.ValidString(pw):
 		return "", errors.New("password is not UTF-8 text")
-	case utf8.RuneCountInString(pw) < auth.MinPasswordLength:
-		return "", fmt.Errorf("password shorter than %d characters", auth.MinPasswordLength)
+	}
+	if err := auth.ValidatePassword(pw); err != nil {
+		return "", errors.New(prodays.ErrorMessage(err))
 	}
 	return pw, nil
 }

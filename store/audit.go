@@ -8,11 +8,45 @@ import (
 	"time"
 )
 
+// Actor is who makes the changes of a request, for the audit log: the
+// API puts it in the request's context (WithActor) once the caller is
+// authenticated, so that every entry written while serving the request
+// names the device and address, whichever store function writes it.
+type Actor struct {
+	Username string
+	DeviceID string
+	Address  string
+}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying a.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the Actor in ctx (zero when none).
+func ActorFrom(ctx context.Context) Actor {
+	a, _ := ctx.Value(actorKey{}).(Actor)
+	return a
+}
+
 // Audit appends e to the audit log inside tx (so that the entry commits or
-// rolls back with what it describes). A zero At is set to now.
+// rolls back with what it describes). A zero At is set to now; empty
+// Username, DeviceID and Address are taken from ctx's Actor.
 func Audit(ctx context.Context, tx Execer, now time.Time, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = now
+	}
+	a := ActorFrom(ctx)
+	if e.Username == "" {
+		e.Username = a.Username
+	}
+	if e.DeviceID == "" {
+		e.DeviceID = a.DeviceID
+	}
+	if e.Address == "" {
+		e.Address = a.Address
 	}
 	detail := "{}"
 	if len(e.Detail) > 0 {

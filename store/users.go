@@ -87,7 +87,9 @@ func resolveScope(ctx context.Context, tx *sql.Tx, u *prodays.User) error {
 }
 
 // SetPassword replaces the password hash of username (an encoded hash from
-// auth.HashPassword). by is who does it. Errors: ENotFound.
+// auth.HashPassword) and revokes the user's refresh tokens, so that every
+// device logs in again with the new password. by is who does it. Errors:
+// ENotFound.
 func (db *DB) SetPassword(ctx context.Context, username, passwordHash, by string) error {
 	if passwordHash == "" {
 		return prodays.Errorf(prodays.EInvalid, "Empty password hash.")
@@ -99,7 +101,14 @@ func (db *DB) SetPassword(ctx context.Context, username, passwordHash, by string
 		if err := notFoundIfNone(res, err, username); err != nil {
 			return err
 		}
-		return Audit(ctx, tx, now, AuditEntry{Username: by, Action: "user.password", Target: username})
+		res, err = tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL`,
+			FormatTime(now), username)
+		if err != nil {
+			return fmt.Errorf("set password of %s: revoke sessions: %w", username, err)
+		}
+		revoked, _ := res.RowsAffected()
+		return Audit(ctx, tx, now, AuditEntry{Username: by, Action: "user.password", Target: username,
+			Detail: map[string]any{"revoked_refresh_tokens": revoked}})
 	})
 }
 

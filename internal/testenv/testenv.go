@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"prodays/api"
 	"prodays/auth"
 	"prodays/store"
@@ -25,6 +27,7 @@ import (
 type Env struct {
 	DB     *store.DB
 	API    *api.Server
+	Echo   *echo.Echo // the handler, for its route table
 	Server *httptest.Server
 	URL    string
 }
@@ -35,6 +38,9 @@ type Options struct {
 	AccessTTL time.Duration
 	// Configure is called on the api.Server before its handler is built.
 	Configure func(*api.Server)
+	// Now, when set, is the one clock of the database, the token issuer
+	// and the API (a test pins and advances it).
+	Now func() time.Time
 }
 
 // TestKey is the fixed signing key of test servers.
@@ -54,15 +60,19 @@ func New(tb testing.TB, opt Options) *Env {
 	}
 	srv := &api.Server{DB: db, InsecureCookies: true,
 		Auth: &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}}
+	if opt.Now != nil {
+		db.Now, srv.Now, srv.Auth.Tokens.Now = opt.Now, opt.Now, opt.Now
+	}
 	if opt.Configure != nil {
 		opt.Configure(srv)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	h := srv.Handler()
+	ts := httptest.NewServer(h)
 	tb.Cleanup(func() {
 		ts.Close()
 		db.Close()
 	})
-	return &Env{DB: db, API: srv, Server: ts, URL: ts.URL}
+	return &Env{DB: db, API: srv, Echo: h, Server: ts, URL: ts.URL}
 }
 
 // Password is the password of every account CreateUser makes.

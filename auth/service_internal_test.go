@@ -1,0 +1,85 @@
+package auth
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"prodays"
+	"prodays/store"
+)
+
+// TestLoginChecksPasswordOnEveryPath proves the equal-time property by
+// structure, not by timing: whether the user exists, has no password, is
+// disabled or gives a wrong password, Login runs exactly one argon2id check
+// (against DummyHash when there is no real hash).
+func TestLoginChecksPasswordOnEveryPath(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "prodays.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	hash, err := HashPassword("real-password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := store.FormatTime(time.Now())
+	for _, q := range []string{
+		`INSERT INTO users (username, role, password_hash, created_at, updated_at) VALUES ('known', 'admin', '` + hash + `', '` + now + `', '` + now + `')`,
+		`INSERT INTO users (username, role, password_hash, created_at, updated_at) VALUES ('nopw', 'admin', NULL, '` + now + `', '` + now + `')`,
+		`INSERT INTO users (username, role, password_hash, disabled, created_at, updated_at) VALUES ('off', 'admin', '` + hash + `', 1, '` + now + `', '` + now + `')`,
+	} {
+		if _, err := db.Write.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, _ := NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
+	var calls []string
+	svc := &Service{DB: db, Tokens: &Tokens{Keys: keys}, check: func(encoded, pw string) bool {
+		calls = append(calls, encoded)
+		return CheckPassword(encoded, pw)
+	}}
+	for _, tc := range []struct {
+		name, user, pw, wantHash string
+	}{
+		{"unknown user", "ghost", "real-password-1", DummyHash},
+		{"no password set", "nopw", "real-password-1", DummyHash},
+		{"wrong password", "known", "wrong-password", hash},
+		{"disabled", "off", "real-password-1", hash},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls = nil
+			_, err := svc.Login(ctx, tc.user, tc.pw, "dev-1", Client{})
+			if prodays.ErrorCode(err) != EInvalidCredentials {
+				t.Fatalf("got %v, want %s", err, EInvalidCredentials)
+			}
+			if len(calls) != 1 || calls[0] != tc.wantHash {
+				t.Fatalf("password checks: got %d (%v), want exactly one against the expected hash", len(calls), calls)
+			}
+		})
+	}
+}
+
+func TestValidatePassword(t *testing.T) {
+	for _, tc := range []struct {
+		pw string
+		ok bool
+	}{
+		{"", false},
+		{"123456789", false},
+		{"1234567890", true},
+		{"éééééééééé", true}, // characters, not bytes
+		{string(make([]rune, MaxPasswordLength)), true},
+		{string(make([]rune, MaxPasswordLength+1)), false},
+	} {
+		err := ValidatePassword(tc.pw)
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidatePassword(len %d): got %v, want ok=%v", len([]rune(tc.pw)), err, tc.ok)
+		}
+		if err != nil && prodays.ErrorCode(err) != prodays.EInvalid {
+			t.Errorf("code: got %s, want invalid", prodays.ErrorCode(err))
+		}
+	}
+}
