@@ -68,6 +68,9 @@ func authenticated(ok int) [nCallers]int { return [nCallers]int{s401, ok, ok, ok
 func matrixRows() []row {
 	return []row{
 		{Method: "GET", Path: "/healthz", Want: everyone(s200)},
+		// The PWA's shell (api/webapp.go): public files, no data.
+		{Method: "GET", Path: "/*", URL: "/", Want: everyone(s200)},
+		{Method: "HEAD", Path: "/*", URL: "/index.html", Want: everyone(s200)},
 		{Method: "GET", Path: "/readyz", Want: everyone(s200)},
 
 		{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": "m.login", "password": testenv.Password, "device_id": "m-login-dev"}, Want: everyone(s200)},

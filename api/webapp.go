@@ -156,12 +156,12 @@ func (s *Server) webappRoutes(e *echo.Echo) {
 	if err != nil {
 		panic(err) // the embedded files are part of the binary: a bug, not a condition
 	}
-	e.GET("/*", sh.serve, securityHeaders)
-	e.HEAD("/*", sh.serve, securityHeaders)
+	e.GET("/*", sh.serve, webappHeaders)
+	e.HEAD("/*", sh.serve, webappHeaders)
 }
 
-// securityHeaders sets the strict CSP and its companions on the app's pages.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+// webappHeaders sets the strict CSP and its companions on the app's pages.
+func webappHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
