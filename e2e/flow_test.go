@@ -110,6 +110,7 @@ func offlineScenario(t *testing.T, browser context.Context, srv *server, shots s
 	srv.stop()
 	do(chromedp.Reload())
 	waitFor(t, ctx, "the home screen from the cache", `document.querySelectorAll('[data-test=activity]').length === 2`, 20*time.Second)
+	waitFor(t, ctx, "the server shown unreachable", `document.querySelector('[data-test=net]')?.textContent === 'Serveur injoignable'`, 20*time.Second)
 	do(chromedp.Click(chromedp.CSS(`[data-test=activity][data-id="MTG-0001"]`)))
 	waitFor(t, ctx, "the activity screen", `!!document.querySelector('#q')`, 10*time.Second)
 
@@ -123,7 +124,12 @@ func offlineScenario(t *testing.T, browser context.Context, srv *server, shots s
 		waitFor(t, ctx, "confirmation of "+name, fmt.Sprintf(`document.getElementById('live').textContent.includes(%q)`, name), 5*time.Second)
 	}
 	checkInBySearch("ait", traineeAit, "Aït Baha Marouane")
-	checkInBySearch("benaissa", traineeBenaissa, "Benaïssa Salma")
+	// Keyboard: Enter checks in the only match.
+	clear("#q")
+	do(chromedp.SendKeys(chromedp.CSS("#q"), "benaissa"))
+	waitFor(t, ctx, "one result for benaissa", `document.querySelectorAll('[data-test=results] [data-test=check-in]').length === 1`, 5*time.Second)
+	do(chromedp.SendKeys(chromedp.CSS("#q"), "\r"))
+	waitFor(t, ctx, "confirmation of Benaïssa Salma", `document.getElementById('live').textContent.includes('Benaïssa Salma')`, 5*time.Second)
 
 	// By matricule, with confirmation.
 	do(chromedp.SendKeys(chromedp.CSS("[data-test=matricule]"), strings.ToLower(traineeByID)),

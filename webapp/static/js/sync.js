@@ -17,7 +17,7 @@ export const PAGE = 1000;
 export const events = new EventTarget();
 
 /** state is what the status bar shows. */
-export const state = { running: false, lastSyncAt: null, error: null, loginRequired: false, nextAt: null };
+export const state = { running: false, lastSyncAt: null, error: null, loginRequired: false, unreachable: false, nextAt: null };
 
 let deviceId = '';
 let failures = 0;
@@ -155,11 +155,14 @@ export function syncNow() {
       await pull();
       failures = 0;
       state.loginRequired = false;
+      state.unreachable = false;
       state.lastSyncAt = Date.now();
       await setMeta('last_sync_at', state.lastSyncAt);
       schedule(120000);
     } catch (e) {
       state.error = e;
+      // fetch rejects with a TypeError when no answer came at all.
+      if (e instanceof TypeError) state.unreachable = true;
       if (e instanceof LoginRequired) {
         state.loginRequired = true;
         clearTimeout(timer);
@@ -181,8 +184,9 @@ export function syncNow() {
 export async function kick() {
   emit();
   try {
-    const reg = await navigator.serviceWorker?.ready;
-    if (reg && reg.sync) await reg.sync.register('prodays-push');
+    // getRegistration, not ready: ready never settles without a worker.
+    const reg = navigator.serviceWorker && (await navigator.serviceWorker.getRegistration());
+    if (reg && reg.active && reg.sync) await reg.sync.register('prodays-push');
   } catch (e) { /* Background Sync unavailable or refused */ }
   if (navigator.onLine && !state.loginRequired) syncNow();
 }

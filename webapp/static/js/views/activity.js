@@ -75,6 +75,12 @@ export function render(root, ctx, id) {
     replace(results, found.length ? found.map((e) => row(e.item, 'trainee')) : h('li', { class: 'muted' }, t('search.none')));
   }
   input.addEventListener('input', showResults);
+  // Enter checks in the only match (keyboard and hardware-scanner use).
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter') return;
+    const buttons = results.querySelectorAll('[data-test=check-in]');
+    if (buttons.length === 1) { ev.preventDefault(); buttons[0].click(); }
+  });
 
   function update() {
     const n = roster.presentCount(a.activity_id);

@@ -21,7 +21,8 @@ export function mount(el, ctx) {
     const last = state.lastSyncAt;
     const sameDay = last && new Date(last).toDateString() === new Date().toDateString();
     const parts = [
-      h('span', { class: 'pill ' + (online ? 'ok' : 'off'), 'data-test': 'net' }, online ? t('status.online') : t('status.offline')),
+      h('span', { class: 'pill ' + (online && !state.unreachable ? 'ok' : 'off'), 'data-test': 'net' },
+        !online ? t('status.offline') : state.unreachable ? t('status.unreachable') : t('status.online')),
       h('span', { class: 'pill' + (pending ? ' warn' : ''), 'data-test': 'pending', 'data-count': pending }, t('status.pending', { n: pending })),
       h('span', { class: 'pill', 'data-test': 'last-sync' },
         last ? t('status.last_sync', { when: sameDay ? formatTime(last) : formatDateTime(last) }) : t('status.never_synced')),
