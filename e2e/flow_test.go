@@ -165,7 +165,17 @@ func offlineScenario(t *testing.T, browser context.Context, srv *server, shots s
 	clear("#q")
 	do(chromedp.SendKeys(chromedp.CSS("#q"), "a"))
 	shot("fr-activity")
+	for _, e := range eval[[]string](t, ctx, `[...document.querySelectorAll('button, a, input, select')]
+		.filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 48)
+		.map((e) => e.outerHTML.slice(0, 80))`) {
+		t.Errorf("touch target under 48 px on the activity screen: %s", e)
+	}
+	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 360 {
+		t.Errorf("the activity screen is %d px wide at 360 px: it scrolls sideways", w)
+	}
 	setLang("ar")
+	do(chromedp.SendKeys(chromedp.CSS("#q"), "الادريسي"))
+	waitFor(t, ctx, "the Arabic name found without its hamza", fmt.Sprintf(`!!document.querySelector('[data-test=results] li[data-id=%q]')`, traineeArabic), 5*time.Second)
 	shot("ar-activity")
 	do(chromedp.Navigate(srv.URL + "/#/"))
 	waitFor(t, ctx, "home in Arabic", `document.querySelectorAll('[data-test=activity]').length === 2`, 10*time.Second)

@@ -44,3 +44,22 @@ func TestShellWorksOffline(t *testing.T) {
 	}
 	waitFor(t, ctx, "the shell for another path", `document.documentElement.dataset.ready === '1'`, 20*time.Second)
 }
+
+// TestTouchTargets checks, on the login screen and the status bar, that
+// every button, link, input and select is at least 48 px high.
+func TestTouchTargets(t *testing.T) {
+	browser := newBrowser(t)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", nil)
+	ctx, cancel := newTab(t, browser, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
+	small := eval[[]string](t, ctx, `[...document.querySelectorAll('button, a, input, select')]
+		.filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 48)
+		.map((e) => e.outerHTML.slice(0, 80))`)
+	for _, e := range small {
+		t.Errorf("touch target under 48 px: %s", e)
+	}
+}
