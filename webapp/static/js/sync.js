@@ -180,7 +180,15 @@ export function syncNow() {
   return running;
 }
 
-/** kick asks for a sync soon (after a new action), through Background Sync where available. */
+let kickTimer = 0;
+
+/**
+ * kick asks for a sync soon after a new action: through Background Sync
+ * where available, and by a push 1.5 s after the last of a burst of taps
+ * (so that a queue of check-ins makes one push, and a push never competes
+ * with the next tap). After a failure the backoff timer decides, so that
+ * taps do not hammer a server that asked to wait (Retry-After).
+ */
 export async function kick() {
   emit();
   try {
@@ -188,7 +196,9 @@ export async function kick() {
     const reg = navigator.serviceWorker && (await navigator.serviceWorker.getRegistration());
     if (reg && reg.active && reg.sync) await reg.sync.register('prodays-push');
   } catch (e) { /* Background Sync unavailable or refused */ }
-  if (navigator.onLine && !state.loginRequired) syncNow();
+  if (!navigator.onLine || state.loginRequired || failures > 0) return;
+  clearTimeout(kickTimer);
+  kickTimer = setTimeout(() => { syncNow(); }, 1500);
 }
 
 /** start wires the automatic syncs: online event, worker messages, and a first run when immediate. */
