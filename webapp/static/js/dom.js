@@ -32,3 +32,11 @@ export function replace(el, ...children) {
   append(el, children);
   return el;
 }
+
+/**
+ * frenchSpacing returns s with no-break spaces before : ; ! ? » and after «,
+ * so that a line never starts with the punctuation of a French title.
+ */
+export function frenchSpacing(s) {
+  return String(s).replace(/ ([:;!?»])/g, '\u00a0$1').replace(/« /g, '«\u00a0');
+}

@@ -2,7 +2,7 @@
 // QR scan or typed matricule with confirmation, recent check-ins with
 // undo, the speakers of a meeting, and walk-in registration.
 
-import { h, replace } from '../dom.js';
+import { h, replace, frenchSpacing } from '../dom.js';
 import { t, formatNumber, formatTime, formatDay } from '../i18n.js';
 import * as roster from '../roster.js';
 import { search } from '../search.js';
@@ -48,7 +48,7 @@ export function render(root, ctx, id) {
     const st = roster.state(a.activity_id, person);
     const name = who(rec);
     return h('li', { class: 'row' + (st.present ? ' present' : ''), 'data-id': rec.id },
-      h('div', { class: 'grow' }, h('strong', {}, name), h('div', { class: 'muted' }, detailOf(rec, kind))),
+      h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, h('bdi', {}, detailOf(rec, kind)))),
       st.present
         ? [h('span', { class: 'tag ok' }, t('checkin.present')),
           h('button', { type: 'button', class: 'secondary', 'data-test': 'undo', 'aria-label': t('checkin.undo_for', { name }), onclick: () => doUndo(person, name) }, t('checkin.undo'))]
@@ -92,7 +92,7 @@ export function render(root, ctx, id) {
       const p = roster.person(e.person);
       const name = p ? who(p) : e.person.id;
       return h('li', { class: 'row', 'data-id': e.person.id },
-        h('div', { class: 'grow' }, h('strong', {}, name), h('div', { class: 'muted' }, formatTime(Date.parse(e.recorded_at)))),
+        h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, formatTime(Date.parse(e.recorded_at)))),
         h('button', { type: 'button', class: 'secondary', 'data-test': 'recent-undo', 'aria-label': t('checkin.undo_for', { name }), onclick: () => doUndo(e.person, name) }, t('checkin.undo')));
     }) : h('li', { class: 'muted' }, t('recent.none')));
     showResults();
@@ -114,7 +114,7 @@ export function render(root, ctx, id) {
     const close = () => { dialog.close(); onClose(); };
     const st = rec ? roster.state(a.activity_id, person) : { present: false };
     const body = rec
-      ? [h('p', { class: 'big' }, h('strong', {}, who(rec))), h('p', {}, detailOf(rec, person.kind))]
+      ? [h('p', { class: 'big' }, h('strong', {}, h('bdi', {}, who(rec)))), h('p', {}, h('bdi', {}, detailOf(rec, person.kind)))]
       : [h('p', { class: 'big' }, h('strong', {}, person.id)), h('p', { class: 'notice warn' }, t('confirm.unknown'))];
     const name = rec ? who(rec) : person.id;
     replace(dialog,
@@ -199,7 +199,7 @@ export function render(root, ctx, id) {
 
   replace(root,
     h('a', { class: 'link', href: '#/' }, t('nav.back')),
-    h('h1', {}, a.title),
+    h('h1', {}, h('bdi', {}, frenchSpacing(a.title))),
     h('p', { class: 'muted' }, formatDay(a.date), ' · ', h('bdi', { dir: 'ltr' }, `${a.start_time}–${a.end_time}`), ' · ', a.kind === 'company_visit' ? t('kind.company_visit') : t('kind.meeting')),
     a.status === 'closed' ? h('p', { class: 'notice warn' }, t('activity.closed_help')) : null,
     count,

@@ -3,7 +3,7 @@
 // the phone's housekeeping (save pending actions to a file, refused list,
 // logout).
 
-import { h, replace } from '../dom.js';
+import { h, replace, frenchSpacing } from '../dom.js';
 import { t, formatDateTime, formatDay, formatNumber } from '../i18n.js';
 import * as roster from '../roster.js';
 import { localDate } from '../time.js';
@@ -20,7 +20,7 @@ function activityCard(a, ctx) {
   return h('li', {},
     h('a', { class: 'card activity', href: '#/activity/' + encodeURIComponent(a.activity_id), 'data-test': 'activity', 'data-id': a.activity_id },
       h('span', { class: 'when' }, h('bdi', { dir: 'ltr' }, `${a.start_time}–${a.end_time}`)),
-      h('span', { class: 'title' }, a.title),
+      h('span', { class: 'title' }, h('bdi', {}, frenchSpacing(a.title))),
       h('span', { class: 'meta' }, place, ' · ', a.activity_id, a.status === 'closed' ? ' · ' + t('activity.closed') : ''),
       h('span', { class: 'count', 'data-test': 'count' },
         a.capacity ? t('activity.count_cap', { n, cap: formatNumber(a.capacity) }) : t('activity.count', { n }))));

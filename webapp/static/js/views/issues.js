@@ -22,7 +22,7 @@ export async function render(root, ctx) {
     if (!items.length) return h('p', { class: 'muted' }, t('issues.none'));
     return h('ul', { class: 'list' }, items.map((i) => h('li', { class: 'row' },
       h('div', { class: 'grow' },
-        h('strong', {}, describe(i.mutation)),
+        h('strong', {}, h('bdi', {}, describe(i.mutation))),
         h('div', { class: 'muted' }, t('type.' + i.mutation.type), ' · ', formatDateTime(Date.parse(i.mutation.recorded_at) || i.at)),
         h('div', {}, i.message || i.code || '')))));
   };
