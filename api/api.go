@@ -7,14 +7,15 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"prodays"
 	"prodays/auth"
+	"prodays/metrics"
 	"prodays/store"
 )
 
@@ -34,15 +35,33 @@ type Server struct {
 	// with the default figures and the clock Now).
 	LoginLimiter *auth.LoginLimiter
 	// IPExtractor says which address a request comes from, for the login
-	// limiter and the audit log. The default, echo.ExtractIPDirect, trusts
-	// no header; behind a reverse proxy use echo.ExtractIPFromXFFHeader
-	// (the serve command's --trust-proxy).
+	// limiter, the logs and the audit log. The default is built from
+	// TrustedProxies: X-Forwarded-For only from those peers, the direct
+	// peer otherwise (no header trusted when there are none).
 	IPExtractor echo.IPExtractor
 	// ImportMaxBytes caps an uploaded import file, in bytes (default
 	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
 	ImportMaxBytes int64
 
+	// Metrics records requests and serves /metrics (default: a new
+	// metrics.Metrics reading DB).
+	Metrics *metrics.Metrics
+	// MetricsPublic opens /metrics to everyone; by default it answers a
+	// direct loopback peer or an admin bearer token only.
+	MetricsPublic bool
+	// TrustedProxies are the peers whose X-Forwarded-For (client address)
+	// and X-Forwarded-Proto (HSTS) are believed; none by default.
+	TrustedProxies []*net.IPNet
+	// TLS says the server listens with TLS itself (HSTS on every answer).
+	TLS bool
+	// MaxBodyBytes caps request bodies of routes that set no cap of their
+	// own (default DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// Shed tunes the load shedding of write routes (shedWrites).
+	Shed ShedOptions
+
 	echo *echo.Echo
+	shed *shedder
 }
 
 // Handler builds the Echo instance with every route.
@@ -53,23 +72,35 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	if s.Metrics == nil {
+		var src metrics.Source
+		if s.DB != nil { // a nil *store.DB in the interface would panic at scrape
+			src = s.DB
+		}
+		s.Metrics = metrics.New(src)
+	}
+	if s.MaxBodyBytes <= 0 {
+		s.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if s.shed == nil {
+		s.shed = newShedder(s.Shed)
+		sh := s.shed
+		s.Metrics.WatchWriteQueue(func() float64 { return float64(len(sh.slots)) }, func() float64 { return float64(sh.waiting.Load()) })
+	}
 	if s.LoginLimiter == nil {
 		s.LoginLimiter = auth.NewLoginLimiter(auth.LimiterConfig{}, func() time.Time { return s.Now() })
 	}
 	if s.IPExtractor == nil {
-		s.IPExtractor = echo.ExtractIPDirect()
+		s.IPExtractor = s.ipExtractor()
 	}
 	e := echo.New()
 	e.IPExtractor = s.IPExtractor
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.RequestID())
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-		s.Logger.Error("panic", "err", err, "stack", string(stack), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-		return err
-	}}))
-	e.Use(securityHeaders)
+	// Outermost first: the access log and metrics see the final status;
+	// security headers are on every answer, panics included.
+	e.Use(s.observe, s.securityHeaders, s.recoverPanics, s.refuseCORS, s.capBodies)
 	s.echo = e
 	s.routes(e)
 	return e
@@ -80,27 +111,30 @@ func (s *Server) Handler() *echo.Echo {
 func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", echo.WrapHandler(s.Metrics.Handler()), s.metricsAccess)
 
 	v1 := e.Group("/api/v1")
-	v1.POST("/auth/login", s.login)
-	v1.POST("/auth/refresh", s.refresh)
-	v1.POST("/auth/logout", s.logout)
+	// Routes that write go through shedWrites (after authentication, so
+	// that anonymous requests never take a writer slot).
+	v1.POST("/auth/login", s.login, s.shedWrites)
+	v1.POST("/auth/refresh", s.refresh, s.shedWrites)
+	v1.POST("/auth/logout", s.logout, s.shedWrites)
 	v1.GET("/auth/me", s.me, s.requireAuth)
 
 	// Admin API (api/admin.go): admins only; every change is audited.
 	admin := v1.Group("/admin", s.requireAuth, requireRole(prodays.RoleAdmin))
 	admin.GET("/users", s.listUsersHandler)
-	admin.POST("/users", s.createUserHandler)
+	admin.POST("/users", s.createUserHandler, s.shedWrites)
 	admin.GET("/users/:username", s.getUserHandler)
-	admin.PATCH("/users/:username", s.updateUserHandler)
-	admin.PUT("/users/:username/password", s.setPasswordHandler)
+	admin.PATCH("/users/:username", s.updateUserHandler, s.shedWrites)
+	admin.PUT("/users/:username/password", s.setPasswordHandler, s.shedWrites)
 	admin.GET("/users/:username/devices", s.listDevicesHandler)
-	admin.POST("/devices/:id/revoke", s.revokeDeviceHandler)
+	admin.POST("/devices/:id/revoke", s.revokeDeviceHandler, s.shedWrites)
 	admin.GET("/audit", s.auditHandler)
 	admin.GET("/editions", s.listEditionsHandler)
-	admin.POST("/editions", s.createEditionHandler)
-	admin.PATCH("/editions/:id", s.updateEditionHandler)
-	admin.POST("/import/:kind", s.importFile)
+	admin.POST("/editions", s.createEditionHandler, s.shedWrites)
+	admin.PATCH("/editions/:id", s.updateEditionHandler, s.shedWrites)
+	admin.POST("/import/:kind", s.importFile, handlerCapsBody, s.shedWrites)
 
 	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
 
@@ -127,7 +161,7 @@ func (s *Server) readyz(c echo.Context) error {
 	defer cancel()
 	cur, latest, err := s.DB.SchemaVersion(ctx)
 	if err != nil {
-		s.Logger.Error("readyz", "err", err)
+		s.log(c).Error("readyz", "err", err)
 		return prodays.Errorf(prodays.EUnavailable, "The database does not answer.")
 	}
 	if cur != latest {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net/http"
 	"strings"
 	"unicode/utf8"
 
@@ -32,7 +33,12 @@ func decodeJSON(c echo.Context, v any, limit int64) error {
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return prodays.Errorf(prodays.EUnsupported, "Send the body as application/json.")
 	}
+	setBodyLimit(c, limit+1) // the route's own cap replaces the default one
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &prodays.Error{Code: prodays.ETooLarge, Message: fmt.Sprintf("The body is over %d bytes.", limit), Detail: map[string]any{"max_bytes": limit}}
+	}
 	if err != nil {
 		return prodays.Errorf(prodays.EInvalid, "Could not read the request body.")
 	}

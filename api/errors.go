@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -64,6 +65,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if errors.As(err, &pe) {
 		extra = pe.Detail
 	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) && pe == nil { // a handler read past the body cap (capBodies)
+		code, msg, extra = prodays.ETooLarge, fmt.Sprintf("The body is over %d bytes.", mbe.Limit), map[string]any{"max_bytes": mbe.Limit}
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) && pe == nil {
 		switch he.Code {
@@ -94,8 +99,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = http.StatusBadRequest
 	}
 	if code == prodays.EInternal {
-		s.Logger.Error("request failed", "err", err, "method", c.Request().Method, "path", c.Path(),
-			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		s.log(c).Error("request failed", "err", err, "method", c.Request().Method, "route", c.Path())
 		msg = "Internal error."
 	}
 	body := map[string]any{

@@ -40,9 +40,24 @@ func (s *Server) auditExport(c echo.Context, target string, detail map[string]an
 func attachment(c echo.Context, contentType, filename string) {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, contentType)
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, filename))
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s"`, safeFilename(filename)))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+// safeFilename keeps the characters of a download name that need no
+// quoting in a header (letters, digits, '.', '_', '-'); anything else (from
+// query parameters, ids) becomes '_'.
+func safeFilename(name string) string {
+	b := []byte(name)
+	for i, ch := range b {
+		switch {
+		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9', ch == '.', ch == '_', ch == '-':
+		default:
+			b[i] = '_'
+		}
+	}
+	return string(b)
 }
 
 // stream sends a generated file: the generator writes straight into the
@@ -98,15 +113,31 @@ func editionParam(c echo.Context) (*int64, error) {
 // scopeRegion returns the region an export is restricted to: the asked
 // one for an admin, the supervisor's own (asking for another is
 // forbidden).
-func scopeRegion(c echo.Context, asked string) (string, error) {
+func (s *Server) scopeRegion(c echo.Context, asked string) (string, error) {
 	p := principal(c)
-	if p.Role == prodays.RoleAdmin {
-		return asked, nil
+	if p.Role != prodays.RoleAdmin {
+		if asked != "" && asked != p.RegionCode {
+			return "", prodays.Errorf(prodays.EForbidden, "You may only export region %s.", p.RegionCode)
+		}
+		return p.RegionCode, nil
 	}
-	if asked != "" && asked != p.RegionCode {
-		return "", prodays.Errorf(prodays.EForbidden, "You may only export region %s.", p.RegionCode)
+	return asked, s.checkRegionCode(c.Request().Context(), asked)
+}
+
+// checkRegionCode answers not_found for a region code that is not one of
+// the 12 regions ("" is no filter and passes).
+func (s *Server) checkRegionCode(ctx context.Context, code string) error {
+	if code == "" {
+		return nil
 	}
-	return p.RegionCode, nil
+	var n int
+	if err := s.DB.Read.QueryRowContext(ctx, `SELECT count(*) FROM regions WHERE code = ?`, code).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return prodays.Errorf(prodays.ENotFound, "No region %q: use one of the 12 region codes (TTA, ORI, FM, RSK, BMK, CS, MS, DT, SM, GON, LSH, DOE).", code)
+	}
+	return nil
 }
 
 // checkRegion forbids a supervisor a resource of another region.
@@ -138,7 +169,7 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		region, err := scopeRegion(c, c.QueryParam("region"))
+		region, err := s.scopeRegion(c, c.QueryParam("region"))
 		if err != nil {
 			return err
 		}
@@ -316,7 +347,7 @@ func (s *Server) exportCertificate(c echo.Context) error {
 // exportBilan: GET /api/v1/exports/bilan.pdf|.xlsx?edition=ID[&region=].
 func (s *Server) exportBilan(format string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		f, err := reportFilter(c)
+		f, err := s.reportFilter(c)
 		if err != nil {
 			return err
 		}

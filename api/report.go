@@ -13,10 +13,10 @@ import (
 // reportFilter reads ?edition=ID&region=CODE into a report.Filter scoped to
 // the caller: a supervisor's bilan is always of their region, and asking
 // for another region is forbidden.
-func reportFilter(c echo.Context) (report.Filter, error) {
+func (s *Server) reportFilter(c echo.Context) (report.Filter, error) {
 	var f report.Filter
-	if s := c.QueryParam("edition"); s != "" {
-		id, err := strconv.ParseInt(s, 10, 64)
+	if v := c.QueryParam("edition"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
 			return f, prodays.Errorf(prodays.EInvalid, "edition must be an edition id (a positive integer).")
 		}
@@ -29,14 +29,15 @@ func reportFilter(c echo.Context) (report.Filter, error) {
 			return f, prodays.Errorf(prodays.EForbidden, "You may only see region %s.", p.RegionCode)
 		}
 		f.RegionCode = p.RegionCode
+		return f, nil
 	}
-	return f, nil
+	return f, s.checkRegionCode(c.Request().Context(), f.RegionCode)
 }
 
 // bilan: GET /api/v1/reports/bilan?edition=ID[&region=CODE] answers the
 // figures of report.Figures (admins: any region; supervisors: theirs).
 func (s *Server) bilan(c echo.Context) error {
-	f, err := reportFilter(c)
+	f, err := s.reportFilter(c)
 	if err != nil {
 		return err
 	}

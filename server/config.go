@@ -2,11 +2,15 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"prodays/api"
 	"prodays/auth"
 )
 
@@ -22,6 +26,18 @@ type Config struct {
 	RefreshTTL      time.Duration // --refresh-ttl, PRODAYS_REFRESH_TTL
 	InsecureCookies bool          // --insecure-cookies, PRODAYS_INSECURE_COOKIES=1
 	TrustProxy      bool          // --trust-proxy, PRODAYS_TRUST_PROXY=1
+
+	// HTTP server timeouts (net/http.Server fields of the same names).
+	ReadHeaderTimeout time.Duration // --read-header-timeout, PRODAYS_READ_HEADER_TIMEOUT
+	ReadTimeout       time.Duration // --read-timeout, PRODAYS_READ_TIMEOUT
+	WriteTimeout      time.Duration // --write-timeout, PRODAYS_WRITE_TIMEOUT
+	IdleTimeout       time.Duration // --idle-timeout, PRODAYS_IDLE_TIMEOUT
+
+	TLSCert        string       // --tls-cert, PRODAYS_TLS_CERT (PEM; with TLSKey: serve HTTPS)
+	TLSKey         string       // --tls-key, PRODAYS_TLS_KEY
+	TrustedProxies []*net.IPNet // --trusted-proxies, PRODAYS_TRUSTED_PROXIES (CIDR or IP, comma-separated)
+	MetricsPublic  bool         // --metrics-public, PRODAYS_METRICS_PUBLIC=1
+	MaxBodyBytes   int64        // --max-body-bytes, PRODAYS_MAX_BODY_BYTES
 }
 
 // JWTKeyFile is where the signing keys are kept when PRODAYS_JWT_KEY is
@@ -38,7 +54,76 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 15 * time.Second,
 		AccessTTL:       auth.DefaultAccessTTL,
 		RefreshTTL:      auth.DefaultRefreshTTL,
+
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxBodyBytes:      api.DefaultMaxBodyBytes,
 	}
+}
+
+// parseCIDRs parses a comma-separated list of CIDR blocks or single
+// addresses (a single address is a /32 or /128).
+func parseCIDRs(list string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			ip := net.ParseIP(s)
+			if ip == nil {
+				return nil, fmt.Errorf("trusted proxies: %q is neither an address nor a CIDR block", s)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxies: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// localNetworks are the ranges --trust-proxy trusts: loopback,
+// link-local and private (RFC 1918, RFC 4193) addresses.
+func localNetworks() []*net.IPNet {
+	nets, err := parseCIDRs("127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,169.254.0.0/16,fc00::/7,fe80::/10")
+	if err != nil {
+		panic(err)
+	}
+	return nets
+}
+
+// cidrFlag is a flag.Value over a []*net.IPNet.
+type cidrFlag struct{ nets *[]*net.IPNet }
+
+func (f cidrFlag) String() string {
+	if f.nets == nil {
+		return ""
+	}
+	var s []string
+	for _, n := range *f.nets {
+		s = append(s, n.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (f cidrFlag) Set(v string) error {
+	n, err := parseCIDRs(v)
+	if err != nil {
+		return err
+	}
+	*f.nets = n
+	return nil
 }
 
 // envString, envDuration read an environment variable into a default.
@@ -53,6 +138,15 @@ func envDuration(name string, def time.Duration) time.Duration {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		if d, err := time.ParseDuration(v); err == nil {
 			return d
+		}
+	}
+	return def
+}
+
+func envInt64(name string, def int64) int64 {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
 		}
 	}
 	return def

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ func runHealthcheck(ctx context.Context, args []string, _ io.Reader, stdout, std
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envString("PRODAYS_ADDR", ":8080"), "the server's listen address (env PRODAYS_ADDR)")
+	useTLS := fs.Bool("tls", envString("PRODAYS_TLS_CERT", "") != "", "the server serves HTTPS (default: when PRODAYS_TLS_CERT is set)")
 	if err := fs.Parse(args); err != nil {
 		return errUsageShown
 	}
@@ -26,11 +28,18 @@ func runHealthcheck(ctx context.Context, args []string, _ io.Reader, stdout, std
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+"/healthz", nil)
+	scheme, client := "http", http.DefaultClient
+	if *useTLS {
+		// The probe asks the server on its own address: the certificate
+		// names the public host, not this one, so it is not verified.
+		scheme = "https"
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // #nosec G402: local probe
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+host+"/healthz", nil)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}

@@ -67,6 +67,8 @@ func commands() []command {
 		{"healthcheck", "exit 0 when a running server answers /healthz", runHealthcheck},
 		{"import", "import the office's files (--dir DIR or FILE...)", runImport},
 		{"user", "manage accounts (add, passwd, list, disable)", runUser},
+		{"backup", "copy the live database (once with --out, or --every 15m --dir)", runBackup},
+		{"restore", "put a backup in place of a stopped server's database", runRestore},
 	}
 }
 

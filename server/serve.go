@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,9 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"time"
-
-	"github.com/labstack/echo/v4"
 
 	"prodays/api"
 	"prodays/auth"
@@ -29,8 +27,29 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.DurationVar(&cfg.AccessTTL, "access-ttl", envDuration("PRODAYS_ACCESS_TTL", cfg.AccessTTL), "lifetime of access tokens")
 	fs.DurationVar(&cfg.RefreshTTL, "refresh-ttl", envDuration("PRODAYS_REFRESH_TTL", cfg.RefreshTTL), "lifetime of refresh tokens (a session that survives days offline)")
 	fs.BoolVar(&cfg.InsecureCookies, "insecure-cookies", os.Getenv("PRODAYS_INSECURE_COOKIES") == "1", "drop the Secure attribute of the refresh cookie (plain HTTP on a closed network only)")
-	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", os.Getenv("PRODAYS_TRUST_PROXY") == "1", "take the client address from X-Forwarded-For set by a reverse proxy on a private or loopback address")
+	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", os.Getenv("PRODAYS_TRUST_PROXY") == "1", "trust reverse proxies on loopback, link-local and private addresses (shorthand for --trusted-proxies with those ranges)")
+	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", envDuration("PRODAYS_READ_HEADER_TIMEOUT", cfg.ReadHeaderTimeout), "how long a client may take to send the request headers")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", envDuration("PRODAYS_READ_TIMEOUT", cfg.ReadTimeout), "how long a client may take to send a whole request (headers and body)")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", envDuration("PRODAYS_WRITE_TIMEOUT", cfg.WriteTimeout), "how long the server may take to answer, from the end of the request headers")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", envDuration("PRODAYS_IDLE_TIMEOUT", cfg.IdleTimeout), "how long an idle keep-alive connection stays open")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", envString("PRODAYS_TLS_CERT", ""), "PEM certificate (chain) file: serve HTTPS directly (with --tls-key)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", envString("PRODAYS_TLS_KEY", ""), "PEM private key file of --tls-cert")
+	if env := os.Getenv("PRODAYS_TRUSTED_PROXIES"); env != "" {
+		nets, err := parseCIDRs(env)
+		if err != nil {
+			fmt.Fprintln(stderr, "PRODAYS_TRUSTED_PROXIES:", err)
+			return errUsageShown
+		}
+		cfg.TrustedProxies = nets
+	}
+	fs.Var(cidrFlag{&cfg.TrustedProxies}, "trusted-proxies", "comma-separated CIDR blocks or addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env PRODAYS_TRUSTED_PROXIES)")
+	fs.BoolVar(&cfg.MetricsPublic, "metrics-public", os.Getenv("PRODAYS_METRICS_PUBLIC") == "1", "serve /metrics to everyone (default: loopback or an admin token only)")
+	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", envInt64("PRODAYS_MAX_BODY_BYTES", cfg.MaxBodyBytes), "cap of request bodies, in bytes, for routes without a cap of their own")
 	if err := fs.Parse(args); err != nil {
+		return errUsageShown
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		fmt.Fprintln(stderr, "serve: --tls-cert and --tls-key go together")
 		return errUsageShown
 	}
 	cfg.AdminPassword = os.Getenv("PRODAYS_ADMIN_PASSWORD")
@@ -64,26 +83,47 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	authSvc := &auth.Service{DB: db, Logger: logger, RefreshTTL: cfg.RefreshTTL,
 		Tokens: &auth.Tokens{Keys: keys, AccessTTL: cfg.AccessTTL}}
-	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, InsecureCookies: cfg.InsecureCookies}
-	if cfg.TrustProxy {
-		srv.IPExtractor = echo.ExtractIPFromXFFHeader()
+	if cfg.TrustProxy && len(cfg.TrustedProxies) == 0 {
+		cfg.TrustedProxies = localNetworks()
+	}
+	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, InsecureCookies: cfg.InsecureCookies,
+		MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
+		MaxBodyBytes: cfg.MaxBodyBytes}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if cfg.TLSCert != "" {
+		// Load now, so that a bad file stops the start with a clear error.
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		hs.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	scheme := "http"
+	if hs.TLSConfig != nil {
+		scheme = "https"
 	}
-	logger.Info("prodays listening", "addr", ln.Addr().String(), "db", cfg.DB)
+	logger.Info("prodays listening", "addr", ln.Addr().String(), "scheme", scheme, "db", cfg.DB,
+		"trusted_proxies", cidrFlag{&cfg.TrustedProxies}.String(), "metrics_public", cfg.MetricsPublic)
 	fmt.Fprintf(stdout, "prodays listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if hs.TLSConfig != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -98,12 +138,18 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	return nil
 }
 
-// newLogger writes JSON lines, or text on a terminal.
+// newLogger writes JSON lines, or text on a terminal, at the level named
+// by PRODAYS_LOG_LEVEL (debug, info, warn, error; default info).
 func newLogger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(envString("PRODAYS_LOG_LEVEL", "info"))); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			return slog.New(slog.NewTextHandler(w, nil))
+			return slog.New(slog.NewTextHandler(w, opts))
 		}
 	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	return slog.New(slog.NewJSONHandler(w, opts))
 }

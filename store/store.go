@@ -41,6 +41,8 @@ type DB struct {
 	Read  *sql.DB
 	// Now is the clock; tests pin it.
 	Now func() time.Time
+
+	busy time.Duration // busy timeout of the connections (Options)
 }
 
 // Options tune Open. The zero value is the production setting.
@@ -108,7 +110,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(opt.Readers)
 	r.SetMaxIdleConns(opt.Readers)
-	return &DB{Path: path, Write: w, Read: r, Now: time.Now}, nil
+	return &DB{Path: path, Write: w, Read: r, Now: time.Now, busy: opt.BusyTimeout}, nil
 }
 
 // Close closes both pools; the last close checkpoints the WAL.

@@ -1,0 +1,414 @@
+package api
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"prodays"
+)
+
+// loggerKey is the echo.Context key of the request's *slog.Logger.
+const loggerKey = "prodays.logger"
+
+// log returns the logger of the request: Server.Logger with the request
+// id (and, once known, nothing else: the access line adds the rest). Use
+// it in handlers so that every line of a request can be found by its id.
+func (s *Server) log(c echo.Context) *slog.Logger {
+	if l, ok := c.Get(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return s.Logger
+}
+
+// requestID returns the caller's X-Request-ID when it is a plausible id
+// (1–64 characters of [A-Za-z0-9._-], as a proxy would set), else a new
+// random one: a client cannot write arbitrary text into every log line.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get(echo.HeaderXRequestID); len(id) > 0 && len(id) <= 64 {
+		ok := true
+		for _, ch := range id {
+			if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_' || ch == '.') {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return id
+		}
+	}
+	b := make([]byte, 8)
+	crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// quietRoutes are logged at debug level: probes and scrapes every few
+// seconds would bury the rest.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// observe is the outermost middleware: it gives the request its id (the
+// X-Request-ID header of the answer) and logger, renders the handler's
+// error (so that the status is known here), then writes one access line
+// (method, route, status, duration_ms, bytes, request_id, user when
+// authenticated) and records the request's metrics.
+func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		req := c.Request()
+		id := requestID(req)
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		l := s.Logger.With("request_id", id)
+		c.Set(loggerKey, l)
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		d := time.Since(start)
+		res := c.Response()
+		route := c.Path() // a registered pattern, or "" when none matched
+		s.Metrics.Request(req.Method, route, res.Status, d)
+		level := slog.LevelInfo
+		switch {
+		case res.Status >= 500:
+			level = slog.LevelError
+		case quietRoutes[route] && res.Status < 400:
+			level = slog.LevelDebug
+		}
+		attrs := []slog.Attr{
+			slog.String("method", req.Method),
+			slog.String("route", route),
+			slog.String("path", req.URL.Path),
+			slog.Int("status", res.Status),
+			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+			slog.Int64("bytes", res.Size),
+			slog.String("ip", c.RealIP()),
+		}
+		if p := principal(c); p != nil {
+			attrs = append(attrs, slog.String("user", p.Username), slog.String("device_id", p.DeviceID))
+		}
+		l.LogAttrs(req.Context(), level, "request", attrs...)
+		return nil
+	}
+}
+
+// errPanic is what a recovered panic becomes: an internal error, shown
+// without internals.
+var errPanic = errors.New("handler panicked")
+
+// recoverPanics turns a handler's panic into a 500 problem+json; the
+// panic value and stack go to the log only. http.ErrAbortHandler is
+// re-panicked (net/http's way to abort a response).
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			r := recover()
+			if r == nil {
+				return
+			}
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.Metrics.Panic()
+			s.log(c).Error("panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = errPanic
+		}()
+		return next(c)
+	}
+}
+
+// HSTS is the Strict-Transport-Security value sent over HTTPS (RFC 6797):
+// two years, without includeSubDomains (the domain may host other sites).
+const HSTS = "max-age=63072000"
+
+// APIContentSecurityPolicy is sent with every /api/ answer: JSON is never
+// a document to render or frame. The PWA's routes get their own policy.
+const APIContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
+
+// securityHeaders sets the headers every answer carries (errors
+// included): no MIME sniffing, no referrer, no framing, the camera for
+// this origin only (QR scanning), a separate browsing context group, HSTS
+// over HTTPS (direct TLS, or a trusted proxy's X-Forwarded-Proto: https),
+// and on /api/ a deny-all CSP and Cache-Control: no-store.
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Permissions-Policy", "camera=(self)")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		r := c.Request()
+		if r.TLS != nil || s.TLS || (s.fromTrustedProxy(r) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
+			h.Set("Strict-Transport-Security", HSTS)
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			h.Set("Content-Security-Policy", APIContentSecurityPolicy)
+			// API answers carry tokens and personal data: never cached.
+			h.Set(echo.HeaderCacheControl, "no-store")
+		}
+		return next(c)
+	}
+}
+
+// refuseCORS keeps cross-origin access closed: no answer carries
+// Access-Control-Allow-Origin, and a preflight (any OPTIONS request) gets
+// 405 problem+json, so a browser never lets another origin's script call
+// the API. The PWA is served from the API's own origin and needs none.
+func (s *Server) refuseCORS(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodOptions {
+			return prodays.Errorf("method_not_allowed", "Cross-origin requests are not allowed.")
+		}
+		return next(c)
+	}
+}
+
+// fromTrustedProxy reports whether the direct peer of r is one of the
+// trusted proxies.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	if len(s.TrustedProxies) == 0 {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	for _, n := range s.TrustedProxies {
+		if ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// ipExtractor is how c.RealIP() finds the client: X-Forwarded-For only
+// from the trusted proxies (and none by default: loopback, link-local and
+// private peers are not trusted unless listed), else the direct peer.
+func (s *Server) ipExtractor() echo.IPExtractor {
+	if len(s.TrustedProxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range s.TrustedProxies {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// DefaultMaxBodyBytes is the default cap of a request body (1 MiB).
+const DefaultMaxBodyBytes = 1 << 20
+
+// bodyKey is the echo.Context key of the request's *cappedBody.
+const bodyKey = "prodays.body"
+
+// cappedBody caps a request body. The limit is applied at the first Read,
+// so that a route can change it before (bodyLimit, or decodeJSON with its
+// own limit); a declared Content-Length over the limit fails at once.
+// Errors are *http.MaxBytesError.
+type cappedBody struct {
+	w     http.ResponseWriter
+	req   *http.Request
+	orig  io.ReadCloser
+	limit int64
+	r     io.ReadCloser
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.r == nil {
+		if b.req.ContentLength > b.limit {
+			return 0, &http.MaxBytesError{Limit: b.limit}
+		}
+		b.r = http.MaxBytesReader(b.w, b.orig, b.limit)
+	}
+	return b.r.Read(p)
+}
+
+func (b *cappedBody) Close() error { return b.orig.Close() }
+
+// capBodies caps every request body at Server.MaxBodyBytes unless the
+// route sets its own limit.
+func (s *Server) capBodies(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Body == nil || r.Body == http.NoBody {
+			return next(c)
+		}
+		cb := &cappedBody{w: c.Response().Writer, req: r, orig: r.Body, limit: s.MaxBodyBytes}
+		r.Body = cb
+		c.Set(bodyKey, cb)
+		return next(c)
+	}
+}
+
+// setBodyLimit sets the cap of the request's body to n bytes (larger or
+// smaller than the default), as long as nothing has read it yet.
+func setBodyLimit(c echo.Context, n int64) {
+	if cb, ok := c.Get(bodyKey).(*cappedBody); ok && cb.r == nil {
+		cb.limit = n
+	}
+}
+
+// bodyLimit is the route middleware of a route that takes bodies larger
+// (or smaller) than the default cap: e.g. an upload,
+// v1.POST("/imports", s.upload, bodyLimit(32<<20)).
+func bodyLimit(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			setBodyLimit(c, n)
+			return next(c)
+		}
+	}
+}
+
+// handlerCapsBody is the route middleware of a route whose handler caps
+// its body itself (the import upload: Server.ImportMaxBytes): the default
+// cap is lifted.
+func handlerCapsBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		setBodyLimit(c, math.MaxInt64)
+		return next(c)
+	}
+}
+
+// ShedOptions tune the load shedding of write routes. Zero fields take the
+// defaults.
+type ShedOptions struct {
+	// Concurrent is how many write requests run at once (default 4). SQLite
+	// has one writer; a few more let their reads and decoding overlap.
+	Concurrent int
+	// Queue is how many may wait for a slot (default 64); the next ones
+	// are refused at once.
+	Queue int
+	// Wait is how long a request waits for a slot (default 2 s) before
+	// being refused.
+	Wait time.Duration
+	// RetryAfter is the range of the Retry-After answer, in whole seconds
+	// (default 1 to 5, chosen at random so that refused phones do not come
+	// back together).
+	RetryAfterMin, RetryAfterMax int
+}
+
+// shedder is the bounded semaphore and queue of write requests.
+type shedder struct {
+	opt     ShedOptions
+	slots   chan struct{}
+	waiting atomic.Int64
+}
+
+func newShedder(opt ShedOptions) *shedder {
+	if opt.Concurrent <= 0 {
+		opt.Concurrent = 4
+	}
+	if opt.Queue <= 0 {
+		opt.Queue = 64
+	}
+	if opt.Wait <= 0 {
+		opt.Wait = 2 * time.Second
+	}
+	if opt.RetryAfterMin <= 0 {
+		opt.RetryAfterMin = 1
+	}
+	if opt.RetryAfterMax < opt.RetryAfterMin {
+		opt.RetryAfterMax = max(5, opt.RetryAfterMin)
+	}
+	return &shedder{opt: opt, slots: make(chan struct{}, opt.Concurrent)}
+}
+
+// acquire takes a slot, waiting at most opt.Wait and only when fewer than
+// opt.Queue requests already wait; false when refused.
+func (sh *shedder) acquire(ctx context.Context) bool {
+	select {
+	case sh.slots <- struct{}{}:
+		return true
+	default:
+	}
+	if sh.waiting.Add(1) > int64(sh.opt.Queue) {
+		sh.waiting.Add(-1)
+		return false
+	}
+	defer sh.waiting.Add(-1)
+	t := time.NewTimer(sh.opt.Wait)
+	defer t.Stop()
+	select {
+	case sh.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (sh *shedder) release() { <-sh.slots }
+
+// shedWrites is the middleware of routes that write to the database: when
+// the single SQLite writer is saturated it refuses early, 503
+// problem+json code "unavailable" with Retry-After (RFC 9110 §10.2.3),
+// instead of letting requests pile up into timeouts. Apply it to any
+// route that writes: v1.POST("/sync/push", s.push, s.requireAuth,
+// s.shedWrites).
+func (s *Server) shedWrites(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !s.shed.acquire(c.Request().Context()) {
+			o := s.shed.opt
+			secs := o.RetryAfterMin + rand.IntN(o.RetryAfterMax-o.RetryAfterMin+1)
+			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			s.Metrics.Shed(c.Path())
+			return &prodays.Error{Code: prodays.EUnavailable, Message: "The server is busy; try again later.",
+				Detail: map[string]any{"retry_after": secs}}
+		}
+		defer s.shed.release()
+		return next(c)
+	}
+}
+
+// metricsAccess guards /metrics: open when MetricsPublic, else to a
+// direct loopback peer (not through a proxy: no forwarding header), else
+// to an admin's bearer token.
+func (s *Server) metricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	admin := s.requireAuth(requireRole(prodays.RoleAdmin)(next))
+	return func(c echo.Context) error {
+		r := c.Request()
+		if s.MetricsPublic || (isLoopback(r.RemoteAddr) && !forwarded(r)) {
+			return next(c)
+		}
+		if r.Header.Get("Authorization") == "" {
+			return prodays.Errorf(prodays.EForbidden, "Metrics are served to the server's own host, or to an admin token.")
+		}
+		return admin(c)
+	}
+}
+
+func isLoopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// forwarded reports whether r came through a proxy that says so.
+func forwarded(r *http.Request) bool {
+	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Proto", "X-Forwarded-Host"} {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	return false
+}
