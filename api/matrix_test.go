@@ -68,9 +68,6 @@ func authenticated(ok int) [nCallers]int { return [nCallers]int{s401, ok, ok, ok
 func matrixRows() []row {
 	return []row{
 		{Method: "GET", Path: "/healthz", Want: everyone(s200)},
-		// The PWA's shell (api/webapp.go): public files, no data.
-		{Method: "GET", Path: "/*", URL: "/", Want: everyone(s200)},
-		{Method: "HEAD", Path: "/*", URL: "/index.html", Want: everyone(s200)},
 		{Method: "GET", Path: "/readyz", Want: everyone(s200)},
 		// The matrix calls from loopback, where /metrics is open; through a
 		// proxy or from elsewhere only an admin token gets it

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -39,6 +40,8 @@ type Shell struct {
 	Precache []string
 
 	files map[string]*shellFile // by URL path ("/index.html")
+	// notRouted answers what is not the shell's (404 or 405).
+	notRouted echo.HandlerFunc
 }
 
 type shellFile struct {
@@ -156,8 +159,41 @@ func (s *Server) webappRoutes(e *echo.Echo) {
 	if err != nil {
 		panic(err) // the embedded files are part of the binary: a bug, not a condition
 	}
-	e.GET("/*", sh.serve, webappHeaders)
-	e.HEAD("/*", sh.serve, webappHeaders)
+	// The shell answers where no route does (RouteNotFound, not GET "/*",
+	// which would turn every other method's 404 into a 405). Echo prefers
+	// this handler to its own 405, so notRouted gives that answer back.
+	sh.notRouted = notRouted(e)
+	e.RouteNotFound("/*", sh.serve, webappHeaders)
+}
+
+// notRouted answers a request that reached the shell's fallback but is not
+// for the shell, as Echo would without the fallback: 405 with Allow when
+// the path has a route for other methods, 404 otherwise.
+func notRouted(e *echo.Echo) echo.HandlerFunc {
+	var once sync.Once
+	routes := map[string]bool{}
+	return func(c echo.Context) error {
+		once.Do(func() { // every route is registered by the first request
+			for _, r := range e.Routes() {
+				if r.Method != echo.RouteNotFound {
+					routes[r.Method+" "+r.Path] = true
+				}
+			}
+		})
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := e.NewContext(c.Request(), nil)
+			e.Router().Find(m, echo.GetPath(c.Request()), probe)
+			if routes[m+" "+probe.Path()] {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+			return echo.ErrMethodNotAllowed
+		}
+		return echo.ErrNotFound
+	}
 }
 
 // webappHeaders sets the strict CSP and its companions on the app's pages.
@@ -177,8 +213,11 @@ func webappHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // bytes) and the service worker, not the HTTP cache, keeps the app offline.
 func (sh *Shell) serve(c echo.Context) error {
 	p := c.Request().URL.Path
+	if m := c.Request().Method; m != http.MethodGet && m != http.MethodHead {
+		return sh.notRouted(c)
+	}
 	if strings.HasPrefix(p, "/api/") || p == "/api" {
-		return echo.ErrNotFound
+		return sh.notRouted(c)
 	}
 	if p == "/" {
 		p = "/index.html"
@@ -186,7 +225,7 @@ func (sh *Shell) serve(c echo.Context) error {
 	f, ok := sh.files[p]
 	if !ok {
 		if path.Ext(p) != "" && !strings.Contains(c.Request().Header.Get("Accept"), "text/html") {
-			return echo.ErrNotFound
+			return sh.notRouted(c)
 		}
 		f = sh.files["/index.html"]
 	}

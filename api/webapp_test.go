@@ -56,6 +56,7 @@ func TestWebappServing(t *testing.T) {
 		{"service worker is generated", "/sw.js", "", 200, "text/javascript", "self.PRECACHE = {"},
 		{"missing asset", "/js/nope.js", "*/*", 404, "application/problem+json", "not_found"},
 		{"api is never the shell", "/api/v1/nope", "text/html", 404, "application/problem+json", "not_found"},
+		{"a route of another method keeps its 405", "/api/v1/auth/login", "text/html", 405, "application/problem+json", "method_not_allowed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := fetchShell(t, env.URL+tc.path, map[string]string{"Accept": tc.accept, "Accept-Encoding": "gzip"})
@@ -81,6 +82,18 @@ func TestWebappServing(t *testing.T) {
 			}
 		})
 	}
+	t.Run("other methods are not the shell", func(t *testing.T) {
+		for _, p := range []string{"/", "/index.html", "/api/v1/nope"} {
+			resp, err := http.Post(env.URL+p, "application/json", strings.NewReader("{}"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("POST %s: got %d, want 404", p, resp.StatusCode)
+			}
+		}
+	})
 	t.Run("etag revalidation", func(t *testing.T) {
 		resp, _ := fetchShell(t, env.URL+"/js/app.js", nil)
 		etag := resp.Header.Get("ETag")
