@@ -46,8 +46,7 @@ func TestOfflineFlowEndToEnd(t *testing.T) {
 	f := newFixture(300)
 	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", nil)
 	f.seed(t, srv.DB)
-	var cur = &srv
-	offlineScenario(t, browser, srv, "", func() []string { return (*cur).presences(t) })
+	offlineScenario(t, browser, srv, "", func() []string { return srv.presences(t) })
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

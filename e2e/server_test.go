@@ -116,10 +116,13 @@ func (s *server) stop() {
 	s.hs = nil
 }
 
-// restart serves the same database file on the same address again.
-func (s *server) restart() *server {
+// restart serves the same database file on the same address again; s
+// then reads the new database.
+func (s *server) restart() {
 	s.stop()
-	return startServer(s.t, s.dbPath, s.addr, s.fake)
+	n := startServer(s.t, s.dbPath, s.addr, s.fake)
+	s.DB, s.hs, s.swRevision = n.DB, n.hs, n.swRevision
+	n.hs = nil // s's cleanup stops it
 }
 
 // syncLanded reports whether this build registers the real sync API.
