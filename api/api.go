@@ -180,6 +180,8 @@ func (s *Server) routes(e *echo.Echo) {
 	exp.GET("/certificates/:file", s.exportCertificate)
 	exp.GET("/bilan.pdf", s.exportBilan("pdf"))
 	exp.GET("/bilan.xlsx", s.exportBilan("xlsx"))
+
+	s.webappRoutes(e)
 }
 
 func (s *Server) healthz(c echo.Context) error {

@@ -1,3 +1,5 @@
+//go:generate go run icons_gen.go
+
 // Package webapp embeds the PWA (plain ES modules, no build step) served by
 // the API at /.
 package webapp

@@ -1,0 +1,122 @@
+package e2e_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium returns the browser's path, or skips t (fails it when
+// PRODAYS_REQUIRE_BROWSER=1).
+func chromium(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("PRODAYS_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		msg := "headless Chromium not found at " + path + " (install Debian's chromium or set PRODAYS_CHROMIUM)"
+		if os.Getenv("PRODAYS_REQUIRE_BROWSER") == "1" {
+			t.Fatal(msg + "; PRODAYS_REQUIRE_BROWSER=1 makes this a failure")
+		}
+		t.Skip(msg)
+	}
+	return path
+}
+
+// newBrowser starts a headless Chromium with its own profile (so service
+// workers and IndexedDB persist across tabs of this browser) and returns
+// the context of a first tab, 360×740 like a low-end phone.
+func newBrowser(t *testing.T) (browser context.Context) {
+	t.Helper()
+	path := chromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.WindowSize(360, 740),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelB()
+		cancelA()
+	})
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return bctx
+}
+
+// newTab opens a tab of browser with a deadline, emulating a 360×740 phone.
+func newTab(t *testing.T, browser context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	t.Helper()
+	tctx, cancel := chromedp.NewContext(browser)
+	ctx, cancelT := context.WithTimeout(tctx, timeout)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(1), chromedp.EmulateMobile)); err != nil {
+		t.Fatalf("viewport: %v", err)
+	}
+	return ctx, func() { cancelT(); cancel() }
+}
+
+// screenshotDir is where screenshots go: $PRODAYS_SCREENSHOTS or a
+// temporary folder.
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("PRODAYS_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// screenshot saves the page, full height, as name.png.
+func screenshot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	// Quality 100 gives a PNG (below, a JPEG).
+	time.Sleep(150 * time.Millisecond)
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", p)
+}
+
+// eval runs a JavaScript expression in the page (awaiting a promise) and
+// returns its value.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("eval %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript predicate until it is true.
+func waitFor(t *testing.T, ctx context.Context, what, predicate string, timeout time.Duration) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](predicate, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		var body string
+		body, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+		t.Fatalf("waiting for %s (%s): %v\npage text:\n%s", what, predicate, err, body)
+	}
+}

@@ -1,0 +1,188 @@
+package e2e_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"prodays/internal/testenv"
+)
+
+// loginAndDownload logs s.staff in through the UI and waits for the
+// roster, then for the home screen and the service worker.
+func loginAndDownload(t *testing.T, ctx context.Context, srv *server) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#username"), "s.staff"),
+		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
+		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the download", `!!document.querySelector('[data-test=ready]')`, time.Minute)
+	jsClick(t, ctx, "[data-test=continue]")
+	waitFor(t, ctx, "home", `document.querySelectorAll('[data-test=activity]').length > 0`, 10*time.Second)
+	waitFor(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 20*time.Second)
+}
+
+func click(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("click %s: %v", sel, err)
+	}
+}
+
+// jsClick clicks through the DOM: for elements that the status bar
+// re-renders at any moment.
+func jsClick(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	if !eval[bool](t, ctx, `(() => { const e = document.querySelector(`+jsString(sel)+`); if (e) e.click(); return !!e; })()`) {
+		t.Fatalf("click %s: not found", sel)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return eval[string](t, ctx, `(document.querySelector(`+jsString(sel)+`) || {}).textContent || ''`)
+}
+
+func jsString(s string) string { return mustJSON(s) }
+
+// TestSyncEdgeCases: a refused check-in lands in the refused list with its
+// reason after a 429 with Retry-After; a 409 resync pulls a fresh
+// snapshot; logout is refused while the outbox is not saved; a new version
+// of the app waits for the user's click.
+func TestSyncEdgeCases(t *testing.T) {
+	browser := newBrowser(t)
+	f := newFixture(50)
+	fake := newFakeSync(f)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", fake)
+	f.seed(t, srv.DB)
+	ctx, cancel := newTab(t, browser, 3*time.Minute)
+	defer cancel()
+	loginAndDownload(t, ctx, srv)
+
+	t.Run("refused after 429", func(t *testing.T) {
+		fake.set(func(f *fakeSync) { f.rejectActivity, f.tooMany = "VIS-0001", 1 })
+		click(t, ctx, `[data-test=activity][data-id="VIS-0001"]`)
+		waitFor(t, ctx, "the activity", `!!document.querySelector('#q')`, 5*time.Second)
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), "benaissa")); err != nil {
+			t.Fatal(err)
+		}
+		click(t, ctx, `[data-test=results] li[data-id="`+traineeBenaissa+`"] [data-test=check-in]`)
+		waitFor(t, ctx, "the refused count", `(document.querySelector('[data-test=issues]') || {}).textContent === '1 refusé'`, 30*time.Second)
+		if fake.tooMany != 0 {
+			t.Error("the 429 was not met")
+		}
+		waitFor(t, ctx, "an empty outbox", `document.querySelector('[data-test=pending]').dataset.count === '0'`, 5*time.Second)
+		jsClick(t, ctx, "[data-test=issues]")
+		waitFor(t, ctx, "the refused list", `document.querySelector('main').textContent.includes('Activité inconnue du serveur.')`, 5*time.Second)
+		if got := text(t, ctx, "main"); !strings.Contains(got, "Benaïssa Salma · VIS-0001") {
+			t.Errorf("refused list: %q", got)
+		}
+	})
+
+	t.Run("resync", func(t *testing.T) {
+		var dropped string
+		fake.set(func(f *fakeSync) {
+			// The new scope lacks the last trainee: only a fresh snapshot,
+			// not an incremental pull, makes it disappear from the phone.
+			last := len(f.changes) - 1
+			dropped = f.changes[last]["id"].(string)
+			f.changes = f.changes[:last]
+			f.resyncNext = true
+			f.changes = append(f.changes, map[string]any{"entity": "trainee", "op": "upsert", "id": "F25010599999A",
+				"data": map[string]any{"trainee_id": "F25010599999A", "last_name": "Recrue", "first_name": "Nouvelle", "establishment_code": "EFP0105", "program": "", "group": "", "gender": ""}})
+		})
+		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#/activity/MTG-0001")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, "the activity", `!!document.querySelector('#q')`, 10*time.Second)
+		waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, 10*time.Second)
+		jsClick(t, ctx, "[data-test=sync-now]")
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			fake.mu.Lock()
+			done := !fake.resyncNext
+			fake.mu.Unlock()
+			if done || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), "recrue")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, "the trainee of the fresh snapshot", `!!document.querySelector('[data-test=results] li[data-id="F25010599999A"]')`, 20*time.Second)
+		if n := eval[int](t, ctx, `import('/js/roster.js').then(r => r.data.trainees.size)`); n != 50 {
+			t.Errorf("trainees after resync: %d, want 50", n)
+		}
+		if eval[bool](t, ctx, `import('/js/roster.js').then(r => r.data.trainees.has(`+jsString(dropped)+`))`) {
+			t.Errorf("trainee %s, out of the new scope, is still on the phone", dropped)
+		}
+	})
+
+	t.Run("logout refused until saved", func(t *testing.T) {
+		fake.set(func(f *fakeSync) { f.unavailable = true })
+		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#/activity/MTG-0001")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, "the activity", `!!document.querySelector('#q')`, 10*time.Second)
+		eval[bool](t, ctx, `(() => { document.querySelector('#q').value = ''; return true; })()`)
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), "ait baha")); err != nil {
+			t.Fatal(err)
+		}
+		click(t, ctx, `[data-test=results] li[data-id="`+traineeAit+`"] [data-test=check-in]`)
+		waitFor(t, ctx, "one pending", `document.querySelector('[data-test=pending]').dataset.count === '1'`, 10*time.Second)
+		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#/")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, "home", `!!document.querySelector('[data-test=logout]')`, 10*time.Second)
+		click(t, ctx, "[data-test=logout]")
+		waitFor(t, ctx, "the refusal", `document.querySelector('main').textContent.includes('Déconnexion impossible : 1 action')`, 5*time.Second)
+		body := eval[string](t, ctx, `import('/js/outbox.js').then(o => o.exportBody('x')).then(b => JSON.stringify(b))`)
+		for _, want := range []string{`"device_id":"x"`, `"client_time":`, `"app_version":"1.0.0"`, `"outbox_size":1`, `"type":"attendance.check_in"`, traineeAit} {
+			if !strings.Contains(body, want) {
+				t.Errorf("saved file lacks %s: %s", want, body)
+			}
+		}
+		click(t, ctx, "[data-test=save-file]")
+		waitFor(t, ctx, "the save", `document.getElementById('live').textContent.includes('1 action enregistrée')`, 5*time.Second)
+		click(t, ctx, "[data-test=logout]")
+		waitFor(t, ctx, "the login screen", `!!document.querySelector('[data-test=login-form]')`, 10*time.Second)
+		if n := eval[int](t, ctx, `import('/js/outbox.js').then(o => o.size())`); n != 1 {
+			t.Errorf("outbox after logout: %d, want 1 (kept until pushed)", n)
+		}
+	})
+
+	t.Run("new version waits for the click", func(t *testing.T) {
+		srv.swRevision.Store(1)
+		eval[bool](t, ctx, `navigator.serviceWorker.getRegistration().then(r => r.update()).then(() => true)`)
+		waitFor(t, ctx, "the new-version banner", `!!document.querySelector('[data-test=reload]')`, 30*time.Second)
+		if got := text(t, ctx, "#update"); !strings.Contains(got, "Une nouvelle version est prête") {
+			t.Errorf("banner: %q", got)
+		}
+		eval[bool](t, ctx, `(window.__sameDocument = true)`)
+		click(t, ctx, "[data-test=reload]")
+		// The page reloads under the poll: retry through the navigation.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.__sameDocument && document.documentElement.dataset.ready === '1'`))
+			if err == nil && ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no reload after the click: %v", err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		waitFor(t, ctx, "no waiting worker", `navigator.serviceWorker.getRegistration().then(r => !r.waiting)`, 10*time.Second)
+	})
+}

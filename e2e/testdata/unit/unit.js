@@ -1,0 +1,137 @@
+// unit.js — unit tests of the PWA's pure modules (search, scanner, i18n,
+// presence), run in the browser by e2e/unit_test.go, which reads
+// window.unitResults: [{name, ok, got, want}].
+
+import { fold, personKey, buildIndex, search } from '/js/search.js';
+import { parseCode, parseMatricule, decide, matriculeCheck } from '/js/scanner.js';
+import { format, pick, dirOf, LANGS } from '/js/i18n.js';
+import { pairState } from '/js/presence.js';
+import { uuidv7 } from '/js/uuid.js';
+import { backoffMs } from '/js/sync.js';
+import { retryAfterSeconds } from '/js/http.js';
+
+const results = [];
+function eq(name, got, want) {
+  const g = JSON.stringify(got);
+  const w = JSON.stringify(want);
+  results.push({ name, ok: g === w, got: g, want: w });
+}
+
+const people = [
+  { id: 'F25012400035S', data: { last_name: 'Aït Baha', first_name: 'Marouane' } },
+  { id: 'F25012400012S', data: { last_name: 'Benaïssa', first_name: 'Salma' } },
+  { id: 'F25012400101A', data: { last_name: "N'Diaye", first_name: 'Awa' } },
+  { id: 'F25012400202B', data: { last_name: 'El  Ouardi', first_name: 'Hamza' } },
+  { id: 'F25012400303C', data: { last_name: 'بنعيسى', first_name: 'أسماء' } },
+  { id: 'F25012400404D', data: { last_name: 'الإدريسي', first_name: 'فاطمة' } },
+  { id: 'F25012400505E', data: { last_name: 'Mouline', first_name: 'Mustapha' } },
+  { id: 'F25167300328B', data: { last_name: 'Be\u0301naissa', first_name: 'Omar' } }, // decomposed é
+];
+const index = buildIndex(people);
+const ids = (q) => search(index, q).map((e) => e.id).sort();
+
+// Folding.
+eq('fold accents and case', fold('Benaïssa'), 'benaissa');
+eq('fold decomposed accents', fold('Be\u0301naissa'), 'benaissa');
+eq('fold spaces and apostrophes', fold(" N'Diaye  El-Ouardi "), 'ndiayeelouardi');
+eq('fold ligature', fold('Œuvre'), 'oeuvre');
+eq('fold emoji dropped', fold('Ilham 🇲🇦'), 'ilham');
+eq('fold arabic harakat', fold('مُحَمَّد'), 'محمد');
+eq('fold arabic tatweel', fold('محـــمد'), 'محمد');
+eq('fold hamza alef variants', [fold('أحمد'), fold('إدريس'), fold('آمنة'), fold('ٱلله')], ['احمد', 'ادريس', 'امنه', 'الله']);
+eq('fold alef maqsura, teh marbuta, waw and yeh hamza', [fold('مصطفى'), fold('فاطمة'), fold('مؤمن'), fold('هانئ')], ['مصطفي', 'فاطمه', 'مومن', 'هاني']);
+eq('fold arabic presentation forms', fold('\uFEE3\uFEA4\uFEE4\uFEAA'), 'محمد');
+
+// Search.
+eq('ait finds Aït', ids('ait'), ['F25012400035S']);
+eq('AIT B finds Aït Baha', ids('AIT B'), ['F25012400035S']);
+eq('benaissa finds Benaïssa (composed and decomposed)', ids('benaissa'), ['F25012400012S', 'F25167300328B']);
+eq('first name then last name', ids('salma benaissa'), ['F25012400012S']);
+eq('apostrophe ignored', ids('ndiaye'), ['F25012400101A']);
+eq('double space ignored', ids('el ouardi'), ['F25012400202B']);
+eq('arabic without hamza finds أسماء', ids('اسماء'), ['F25012400303C']);
+eq('arabic with ي finds بنعيسى', ids('بنعيسي'), ['F25012400303C']);
+eq('arabic with harakat in the query', ids('فَاطِمَة'), ['F25012400404D']);
+eq('arabic alef variant in the query', ids('الادريسي'), ['F25012400404D']);
+eq('matricule prefix', ids('F2501240003'), ['F25012400035S']);
+eq('matricule prefix lower case', ids('f2516'), ['F25167300328B']);
+eq('matricule prefix not a substring', ids('2400035'), []);
+eq('empty query', ids('  '), []);
+eq('prefix before substring', search(index, 'ma').map((e) => e.id)[0], 'F25012400035S');
+eq('personKey', personKey({ last_name: 'Aït', first_name: 'Ali' }), '\u0001aitali\u0001aliait');
+
+// Search speed on 9,000 trainees (reported, not asserted).
+{
+  const names = ['Aït Baha', 'Benaïssa', 'El Idrissi', 'Tahiri', 'Chraibi', 'Ouazzani', 'Lahlou', 'Bennani', 'Alaoui', 'Zerouali'];
+  const firsts = ['Salma', 'Youssef', 'Meryem', 'Hamza', 'Imane', 'Omar', 'Khadija', 'Anas', 'Sanae', 'Badr'];
+  const big = [];
+  for (let i = 0; i < 9000; i++) big.push({ id: 'F25' + String(100000000 + i).slice(1) + 'A', data: { last_name: names[i % 10] + ' ' + (i % 97), first_name: firsts[(i * 7) % 10] } });
+  const bigIndex = buildIndex(big);
+  const times = [];
+  for (const q of ['b', 'be', 'ben', 'bena', 'benai', 'benais', 'benaiss', 'benaissa', 'o', 'om', 'oma', 'omar', 'z', 'zz']) {
+    const t0 = performance.now();
+    search(bigIndex, q);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  results.push({ name: 'measure: search per keystroke, 9000 trainees, pure search (ms, median/max)', ok: true, measure: true, got: `${times[times.length >> 1].toFixed(2)} / ${times[times.length - 1].toFixed(2)}` });
+}
+
+// Scanner.
+eq('check letter', matriculeCheck('25012400012'), 'S');
+eq('badge trainee', parseCode('PD1:T:F25012400012S'), { kind: 'trainee', id: 'F25012400012S' });
+eq('badge speaker', parseCode('PD1:S:SPK-0001'), { kind: 'speaker', id: 'SPK-0001' });
+eq('badge walk-in uuid', parseCode('PD1:T:0190a1b2-c3d4-7e5f-8a6b-1c2d3e4f5a6b'), { kind: 'trainee', id: '0190a1b2-c3d4-7e5f-8a6b-1c2d3e4f5a6b' });
+eq('bare matricule', parseCode(' f25012400012s '), { kind: 'trainee', id: 'F25012400012S' });
+eq('bare matricule with wrong check letter', parseCode('F25012400012T'), null);
+eq('unknown payload', parseCode('https://example.com'), null);
+eq('unknown badge version', parseCode('PD2:T:F25012400012S'), null);
+eq('matricule errors', [parseMatricule('F2501240001').error, parseMatricule('F25012400012T').error], ['format', 'check_letter']);
+eq('decide none', decide([]), { kind: 'none' });
+eq('decide one', decide([{ rawValue: 'PD1:T:F25012400012S' }]), { kind: 'one', person: { kind: 'trainee', id: 'F25012400012S' }, raw: 'PD1:T:F25012400012S' });
+eq('decide same code twice is one', decide([{ rawValue: 'PD1:S:SPK-0001' }, { rawValue: 'PD1:S:SPK-0001' }]).kind, 'one');
+eq('decide two different codes is ambiguous', decide([{ rawValue: 'PD1:T:F25012400012S' }, { rawValue: 'PD1:T:F25012400035S' }]),
+  { kind: 'ambiguous', codes: ['PD1:T:F25012400012S', 'PD1:T:F25012400035S'] });
+eq('decide badge beside a foreign code is ambiguous', decide([{ rawValue: 'PD1:T:F25012400012S' }, { rawValue: 'WIFI:S:x' }]).kind, 'ambiguous');
+eq('decide foreign code', decide(['hello']), { kind: 'invalid', raw: 'hello' });
+
+// i18n.
+eq('format', format('{n} / {cap} {x}', { n: 3, cap: 40 }), '3 / 40 {x}');
+eq('dir', [dirOf('ar'), dirOf('fr'), dirOf('en')], ['rtl', 'ltr', 'ltr']);
+const msgs = { k_one: 'un', k_other: 'plusieurs', a_zero: 'صفر', a_two: 'اثنان', a_few: 'بضعة', a_many: 'كثير', a_other: 'آخر', a_one: 'واحد' };
+eq('plural fr', [pick(msgs, 'k', 0, 'fr'), pick(msgs, 'k', 1, 'fr'), pick(msgs, 'k', 2, 'fr')], ['un', 'un', 'plusieurs']);
+eq('plural ar', [0, 1, 2, 5, 11, 100].map((n) => pick(msgs, 'a', n, 'ar')), ['صفر', 'واحد', 'اثنان', 'بضعة', 'كثير', 'آخر']);
+const files = {};
+for (const l of LANGS) files[l] = await (await fetch(`/i18n/${l}.json`)).json();
+const base = (k) => k.replace(/_(zero|one|two|few|many|other)$/, '');
+const covered = (m, b) => b in m || (b + '_other') in m;
+for (const l of LANGS) {
+  const missing = [];
+  for (const other of LANGS) for (const k of Object.keys(files[other])) if (!covered(files[l], base(k))) missing.push(base(k));
+  eq(`messages complete: ${l}`, [...new Set(missing)], []);
+}
+
+// Presence (observed-remove, as the phone sees it).
+const P = { kind: 'trainee', id: 'T1' };
+const ci = (id, seq, status = 'pending') => ({ id, seq, type: 'attendance.check_in', person: P, status, recorded_at: 'x' });
+const un = (id, seq, undoes, status = 'pending') => ({ id, seq, type: 'attendance.undo', person: P, undoes, status });
+eq('presence: none', pairState(undefined, []).present, false);
+eq('presence: local check-in', pairState(undefined, [ci('a', 1)]).present, true);
+eq('presence: check-in then undo', pairState(undefined, [ci('a', 1), un('u', 2, ['a'])]).present, false);
+eq('presence: re-check-in after undo', pairState(undefined, [ci('a', 1), un('u', 2, ['a']), ci('b', 3)]).present, true);
+const pulled = { data: { present: true, check_in_ids: ['x'], checked_in_at: 't' }, pulled_at: 10 };
+eq('presence: pulled', pairState(pulled, []).present, true);
+eq('presence: undo names pulled and own ids', pairState(pulled, [ci('a', 1)]).checkInIds.sort(), ['a', 'x']);
+eq('presence: undo of a pulled check-in', pairState(pulled, [un('u', 1, ['x'])]).present, false);
+eq('presence: rejected check-in does not count', pairState(undefined, [ci('a', 1, 'rejected')]).present, false);
+eq('presence: applied check-in, later pull is the truth', pairState({ data: { present: false, check_in_ids: [] }, pulled_at: 20 }, [{ ...ci('a', 1, 'applied'), acked_at: 10 }]).present, false);
+
+// Ids, backoff, Retry-After.
+const u1 = uuidv7(1700000000000);
+eq('uuidv7 shape', /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(u1), true);
+eq('uuidv7 time-ordered', uuidv7(1700000000000) < uuidv7(1700000000001), true);
+eq('backoff grows and is capped', [backoffMs(1, null, () => 0.5), backoffMs(3, null, () => 0.5), backoffMs(30, null, () => 0.5)], [2000, 8000, 300000]);
+eq('backoff honours Retry-After', backoffMs(1, 120, () => 0.5), 120000);
+eq('retry-after', [retryAfterSeconds('30'), retryAfterSeconds(null), retryAfterSeconds(new Date(61000).toUTCString(), 1000)], [30, null, 60]);
+
+window.unitResults = results;

@@ -1,0 +1,133 @@
+// app.js — the entry module: wires languages, the local database, the
+// session, the sync client and the screens; routes on the URL hash; and
+// registers the service worker, offering a reload when a new version waits.
+
+import * as i18n from './i18n.js';
+import * as db from './db.js';
+import * as auth from './auth.js';
+import * as sync from './sync.js';
+import * as roster from './roster.js';
+import { uuidv7 } from './uuid.js';
+import { h, replace } from './dom.js';
+import * as statusView from './views/status.js';
+import * as loginView from './views/login.js';
+import * as homeView from './views/home.js';
+import * as activityView from './views/activity.js';
+import * as issuesView from './views/issues.js';
+
+const main = document.getElementById('main');
+const live = document.getElementById('live');
+const banner = document.getElementById('update');
+const langSelect = document.getElementById('lang');
+
+let user = null;
+let device = '';
+let persisted = null;
+let current = null;
+let updateStatus = () => {};
+let syncStarted = false;
+
+const ctx = {
+  user: () => user,
+  setUser(u) {
+    user = u;
+    if (u && !syncStarted) { syncStarted = true; sync.start(device, false); }
+    updateStatus();
+  },
+  deviceId: () => device,
+  persisted: () => persisted,
+  go(hash) {
+    if (location.hash === hash || (hash === '#/' && !location.hash)) route();
+    else location.hash = hash;
+  },
+  /** announce shows a confirmation and reads it to screen readers. */
+  announce(msg) {
+    live.textContent = msg;
+    live.hidden = false;
+    clearTimeout(ctx.announceTimer);
+    ctx.announceTimer = setTimeout(() => { live.hidden = true; }, 4000);
+  },
+  /** persist asks the browser not to evict the phone's data. */
+  async persist() {
+    if (!navigator.storage || !navigator.storage.persist) { persisted = false; return; }
+    persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
+  },
+};
+
+async function route() {
+  const hash = location.hash || '#/';
+  live.hidden = true;
+  current = null;
+  if (!user && hash !== '#/login') { location.hash = '#/login'; return; }
+  if (hash.startsWith('#/activity/')) {
+    current = activityView.render(main, ctx, decodeURIComponent(hash.slice('#/activity/'.length)));
+  } else if (hash === '#/issues') {
+    await issuesView.render(main, ctx);
+  } else if (hash === '#/login') {
+    await loginView.render(main, ctx);
+  } else {
+    await homeView.render(main, ctx);
+    current = () => homeView.render(main, ctx);
+  }
+  updateStatus();
+}
+
+function texts() {
+  document.title = i18n.t('app.title');
+  document.getElementById('lang-label').textContent = i18n.t('lang.label');
+  document.getElementById('brand').textContent = i18n.t('app.name');
+  langSelect.value = i18n.currentLang();
+}
+
+async function registerWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  let asked = false;
+  const offer = (worker) => {
+    replace(banner,
+      h('span', {}, i18n.t('update.ready')),
+      h('button', { type: 'button', class: 'primary', 'data-test': 'reload', onclick: () => { asked = true; worker.postMessage({ type: 'skip-waiting' }); } }, i18n.t('update.reload')));
+    banner.hidden = false;
+  };
+  navigator.serviceWorker.addEventListener('controllerchange', () => { if (asked) location.reload(); });
+  try {
+    const reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+    if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
+    reg.addEventListener('updatefound', () => {
+      const w = reg.installing;
+      if (!w) return;
+      w.addEventListener('statechange', () => {
+        if (w.state === 'installed' && navigator.serviceWorker.controller) offer(w);
+      });
+    });
+    setInterval(() => { if (navigator.onLine) reg.update().catch(() => {}); }, 30 * 60 * 1000);
+  } catch (e) { /* no worker: the app still works online */ }
+}
+
+async function start() {
+  await i18n.setLang(i18n.savedLang());
+  texts();
+  langSelect.addEventListener('change', async () => {
+    await i18n.setLang(langSelect.value);
+    texts();
+    route();
+  });
+  device = await db.deviceId(uuidv7);
+  auth.setDevice(device);
+  user = (await db.getMeta('user')) || null;
+  await roster.reload();
+  if (navigator.storage && navigator.storage.persisted) persisted = await navigator.storage.persisted();
+  if (user && !persisted) await ctx.persist();
+  updateStatus = statusView.mount(document.getElementById('status'), ctx);
+  sync.events.addEventListener('change', () => updateStatus());
+  sync.events.addEventListener('pulled', async () => { await roster.reload(); if (current) current(); });
+  sync.events.addEventListener('pushed', async () => { await roster.reloadJournal(); if (current) current(); });
+  window.addEventListener('online', () => updateStatus());
+  window.addEventListener('offline', () => updateStatus());
+  window.addEventListener('hashchange', route);
+  await route();
+  registerWorker();
+  if (user) { syncStarted = true; sync.start(device, true); }
+  document.documentElement.dataset.ready = '1';
+}
+
+start();

@@ -1,0 +1,123 @@
+// roster.js — the local copy of the user's scope, loaded from IndexedDB
+// into memory: activities, establishments, the search indexes of trainees
+// and speakers, and the presence of every (activity, person) pair.
+
+import { getAll, getMeta, tx } from './db.js';
+import { buildIndex } from './search.js';
+import { pairKey, pairState } from './presence.js';
+
+/** data is the loaded scope; reload() fills it. */
+export const data = {
+  activities: [],
+  establishments: new Map(),
+  organizations: new Map(),
+  trainees: new Map(),
+  speakers: new Map(),
+  traineeIndex: [],
+  speakerIndex: [],
+  rosterAt: null,
+  rows: new Map(), // pairKey → attendance row
+  journal: new Map(), // pairKey → journal entries
+};
+
+/** reload reads everything from the local database. */
+export async function reload() {
+  const [acts, ests, orgs, trs, sps, att, jn, rosterAt] = await Promise.all([
+    getAll('activity'), getAll('establishment'), getAll('organization'), getAll('trainee'),
+    getAll('speaker'), getAll('attendance'), getAll('journal'), getMeta('roster_at'),
+  ]);
+  data.activities = acts.map((r) => r.data).sort((a, b) =>
+    (a.date + a.start_time + a.activity_id).localeCompare(b.date + b.start_time + b.activity_id));
+  data.establishments = new Map(ests.map((r) => [r.id, r.data]));
+  data.organizations = new Map(orgs.map((r) => [r.id, r.data]));
+  data.trainees = new Map(trs.map((r) => [r.id, r]));
+  data.speakers = new Map(sps.map((r) => [r.id, r]));
+  data.traineeIndex = buildIndex(trs);
+  data.speakerIndex = buildIndex(sps);
+  data.rosterAt = rosterAt || null;
+  data.rows = new Map();
+  for (const r of att) if (r.data && r.data.person) data.rows.set(pairKey(r.data.activity_id, r.data.person), r);
+  data.journal = new Map();
+  for (const e of jn) addJournal(e);
+}
+
+/** reloadJournal re-reads the journal only (after a push). */
+export async function reloadJournal() {
+  const jn = await getAll('journal');
+  data.journal = new Map();
+  for (const e of jn) addJournal(e);
+}
+
+/** addJournal adds one journal entry (just recorded) to memory. */
+export function addJournal(e) {
+  const k = pairKey(e.activity_id, e.person);
+  const list = data.journal.get(k);
+  if (list) list.push(e); else data.journal.set(k, [e]);
+}
+
+/** addTrainee adds a trainee registered on this phone to memory. */
+export function addTrainee(rec) {
+  data.trainees.set(rec.id, rec);
+  data.traineeIndex.push(...buildIndex([rec]));
+}
+
+/** state returns {present, checkInIds, at} of a person at an activity. */
+export function state(activityId, person) {
+  const k = pairKey(activityId, person);
+  return pairState(data.rows.get(k), data.journal.get(k) || []);
+}
+
+/** presentCount counts the persons of kind present at an activity. */
+export function presentCount(activityId, kind = 'trainee') {
+  const prefix = activityId + '|' + kind + '|';
+  const keys = new Set();
+  for (const k of data.rows.keys()) if (k.startsWith(prefix)) keys.add(k);
+  for (const k of data.journal.keys()) if (k.startsWith(prefix)) keys.add(k);
+  let n = 0;
+  for (const k of keys) {
+    const id = k.slice(prefix.length);
+    if (state(activityId, { kind, id }).present) n++;
+  }
+  return n;
+}
+
+/**
+ * recent returns the latest check-ins recorded on this phone at an
+ * activity whose person is still present, newest first.
+ */
+export function recent(activityId, limit = 8) {
+  const out = [];
+  const seen = new Set();
+  const all = [];
+  for (const [k, list] of data.journal) if (k.startsWith(activityId + '|')) all.push(...list);
+  all.sort((a, b) => b.seq - a.seq);
+  for (const e of all) {
+    if (e.type !== 'attendance.check_in') continue;
+    const k = pairKey(activityId, e.person);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    if (state(activityId, e.person).present) out.push(e);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+/** person returns the local record of a person ({id, data}) or undefined. */
+export function person(p) {
+  return p.kind === 'speaker' ? data.speakers.get(p.id) : data.trainees.get(p.id);
+}
+
+/**
+ * wipe forgets the user's scope (logout). The outbox, the journal and the
+ * refused/review lists stay: they were saved to a file before, and they are
+ * pushed after the next login, so nothing recorded is ever lost. device_id
+ * and seq stay too (a device never reuses a seq).
+ */
+export function wipe() {
+  const scope = ['establishment', 'activity', 'trainee', 'speaker', 'organization', 'company', 'attendance'];
+  return tx([...scope, 'meta'], 'readwrite', (t) => {
+    for (const s of scope) t.objectStore(s).clear();
+    const m = t.objectStore('meta');
+    for (const k of ['cursor', 'roster_at', 'user', 'last_sync_at']) m.delete(k);
+  });
+}

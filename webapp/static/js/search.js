@@ -1,0 +1,95 @@
+// search.js — name and matricule search: folds text to a search key
+// (case, accents, spaces and punctuation ignored; Arabic diacritics,
+// tatweel and hamza/alef variants ignored) and finds people in a
+// precomputed index fast enough for every keystroke.
+
+const ARABIC_MAP = {
+  '\u0671': '\u0627', // ٱ alef wasla → ا (أ إ آ decompose to ا + mark)
+  '\u0649': '\u064A', // ى → ي
+  '\u0629': '\u0647', // ة → ه
+  '\u06CC': '\u064A', // ی (Persian yeh) → ي
+  '\u06A9': '\u0643', // ک (keheh) → ك
+};
+const ARABIC_RE = /[\u0671\u0649\u0629\u06CC\u06A9]/g;
+const LIGATURES = { 'œ': 'oe', 'æ': 'ae', 'ß': 'ss', 'ø': 'o', 'ł': 'l', 'đ': 'd', 'ı': 'i' };
+const LIGATURE_RE = /[œæßøłđı]/g;
+
+/**
+ * fold returns the search key of s: compatibility decomposition, marks
+ * removed (Latin accents, Arabic harakat and the hamza/madda of أ إ آ ؤ
+ * ئ), lower case, tatweel removed, Arabic letter variants unified, and
+ * everything that is not a letter or a digit (spaces, apostrophes,
+ * hyphens, emoji) dropped.
+ */
+export function fold(s) {
+  if (!s) return '';
+  return String(s)
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(LIGATURE_RE, (c) => LIGATURES[c])
+    .replace(ARABIC_RE, (c) => ARABIC_MAP[c])
+    .replace(/[^\p{L}\p{N}]|\u0640/gu, '');
+}
+
+/** SEP separates the parts of a key; fold never leaves it in a part. */
+const SEP = '\u0001';
+
+/**
+ * personKey is the stored search key of a person: last+first and
+ * first+last names, so that "meryem errami" and "errami meryem" both match.
+ */
+export function personKey(p) {
+  const last = fold(p.last_name);
+  const first = fold(p.first_name);
+  return SEP + last + first + SEP + first + last;
+}
+
+/** idQuery returns the matricule prefix a query may be, or ''. */
+function idQuery(q) {
+  const s = String(q).replace(/\s+/g, '').toUpperCase();
+  return /^[A-Z]\d/.test(s) || /^[0-9A-F]{8}-/.test(s) ? s : '';
+}
+
+/**
+ * buildIndex prepares entries {id, sk, item} from people ({id, data, sk?}
+ * rows of the local database), sorted by name for display.
+ */
+export function buildIndex(rows, collator = new Intl.Collator('fr', { sensitivity: 'base' })) {
+  const out = rows.map((r) => ({
+    id: String(r.id).toUpperCase(),
+    sk: r.sk || personKey(r.data || r),
+    label: ((r.data || r).last_name || '') + ' ' + ((r.data || r).first_name || ''),
+    item: r,
+  }));
+  out.sort((a, b) => collator.compare(a.label, b.label));
+  return out;
+}
+
+/**
+ * search returns up to limit index entries matching query, best first:
+ * matricule prefix, then a name that starts with the query, then a name
+ * that contains it; within each group the index's (name) order. It makes
+ * one pass over the index and sorts nothing.
+ */
+export function search(index, query, limit = 30) {
+  const q = fold(query);
+  const idq = idQuery(query);
+  if (!q && !idq) return [];
+  const byId = [], starts = [], contains = [];
+  const qs = SEP + q;
+  for (let i = 0; i < index.length; i++) {
+    const e = index[i];
+    if (idq && e.id.startsWith(idq)) {
+      byId.push(e);
+    } else if (q) {
+      if (e.sk.includes(qs)) {
+        if (starts.length < limit) starts.push(e);
+      } else if (contains.length < limit && e.sk.includes(q)) {
+        contains.push(e);
+      }
+    }
+    if (byId.length >= limit || (!idq && starts.length >= limit)) break;
+  }
+  return byId.concat(starts, contains).slice(0, limit);
+}

@@ -1,0 +1,221 @@
+// sync.js — the push/pull client of the sync protocol: pushes the outbox
+// in batches, pulls the user's scope page by page (rows and cursor in one
+// transaction), and schedules automatic syncs with exponential backoff,
+// jitter and Retry-After.
+
+import { tx, req, setMeta, getMeta, ENTITIES } from './db.js';
+import { authFetch } from './auth.js';
+import { errorOf, LoginRequired } from './http.js';
+import * as outbox from './outbox.js';
+import { personKey } from './search.js';
+import { isoLocal } from './time.js';
+
+/** PAGE is the pull page size. */
+export const PAGE = 1000;
+
+/** events fires 'change' whenever the sync state changes. */
+export const events = new EventTarget();
+
+/** state is what the status bar shows. */
+export const state = { running: false, lastSyncAt: null, error: null, loginRequired: false, unreachable: false, nextAt: null };
+
+let deviceId = '';
+let failures = 0;
+let timer = 0;
+let running = null;
+
+function emit() { events.dispatchEvent(new Event('change')); }
+
+/**
+ * applyPage stores one pull page: upserts and deletes of every entity,
+ * then the cursor, in ONE transaction. A snapshot's first page first
+ * empties the entity stores (keeping walk-ins not yet pushed).
+ */
+export function applyPage(page, fresh) {
+  const now = Date.now();
+  return tx([...ENTITIES, 'meta'], 'readwrite', async (t) => {
+    if (fresh) {
+      for (const e of ENTITIES) {
+        if (e !== 'trainee') { t.objectStore(e).clear(); continue; }
+        const all = await req(t.objectStore(e).getAll());
+        for (const r of all) if (!r.local) t.objectStore(e).delete(r.id);
+      }
+    }
+    for (const c of page.changes || []) {
+      if (!ENTITIES.includes(c.entity)) continue;
+      const s = t.objectStore(c.entity);
+      if (c.op === 'delete') { s.delete(c.id); continue; }
+      const rec = { id: c.id, data: c.data || {} };
+      if (c.entity === 'trainee' || c.entity === 'speaker') rec.sk = personKey(rec.data);
+      if (c.entity === 'attendance') rec.pulled_at = now;
+      s.put(rec);
+    }
+    const m = t.objectStore('meta');
+    m.put(page.cursor, 'cursor');
+    if (!page.has_more) m.put(now, 'roster_at');
+  });
+}
+
+/**
+ * pull brings the local copy of the scope up to date; without a cursor it
+ * downloads a full snapshot. A 409 resync drops the cursor and starts a
+ * snapshot again; the outbox is never touched. onPage(n) reports progress.
+ */
+export function pull(onPage = () => {}) {
+  if (!pulling) pulling = pullPages(onPage).finally(() => { pulling = null; });
+  return pulling;
+}
+
+let pulling = null;
+
+async function pullPages(onPage) {
+  let cursor = await getMeta('cursor');
+  let fresh = !cursor;
+  let n = 0;
+  for (;;) {
+    const q = `/api/v1/sync/pull?limit=${PAGE}` + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+    const res = await authFetch(q, { headers: { Accept: 'application/json' } });
+    if (res.status === 409) {
+      const err = await errorOf(res);
+      if (err.code === 'resync' && cursor) {
+        cursor = null;
+        fresh = true;
+        continue;
+      }
+      throw err;
+    }
+    if (!res.ok) throw await errorOf(res);
+    const page = await res.json();
+    await applyPage(page, fresh);
+    fresh = false;
+    cursor = page.cursor;
+    n += (page.changes || []).length;
+    onPage(n);
+    if (!page.has_more) {
+      if (n) events.dispatchEvent(new Event('pulled'));
+      return n;
+    }
+  }
+}
+
+/** push sends the outbox in batches of at most outbox.BATCH until empty. */
+export async function push() {
+  for (;;) {
+    const batch = await outbox.peek(outbox.BATCH);
+    if (!batch.length) return;
+    const body = {
+      device_id: deviceId,
+      client_time: isoLocal(new Date()),
+      app_version: outbox.APP_VERSION,
+      outbox_size: await outbox.size(),
+      mutations: batch,
+    };
+    const res = await authFetch('/api/v1/sync/push', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw await errorOf(res);
+    const out = await res.json();
+    await outbox.applyResults(out.results);
+    events.dispatchEvent(new Event('pushed'));
+    emit();
+    const left = new Set((await outbox.peek(outbox.BATCH)).map((m) => m.id));
+    if (batch.every((m) => left.has(m.id))) throw new Error('push made no progress');
+  }
+}
+
+/** backoffMs is the wait after the n-th failure in a row: 2 s doubling to 5 min, ±50 % jitter, at least Retry-After. */
+export function backoffMs(n, retryAfter = null, rand = Math.random) {
+  const base = Math.min(300000, 2000 * 2 ** Math.max(0, n - 1));
+  const wait = base * (0.5 + rand());
+  return retryAfter != null ? Math.max(retryAfter * 1000, wait) : wait;
+}
+
+function schedule(ms) {
+  clearTimeout(timer);
+  state.nextAt = Date.now() + ms;
+  timer = setTimeout(() => { syncNow(); }, ms);
+}
+
+/**
+ * syncNow pushes then pulls. It never throws: the outcome is in state, and
+ * a failure schedules a retry (not after LoginRequired: that waits for the
+ * user to log in again).
+ */
+export function syncNow() {
+  if (running) return running;
+  running = (async () => {
+    state.running = true;
+    state.error = null;
+    emit();
+    try {
+      if (!navigator.onLine) throw new Error('offline');
+      await push();
+      await pull();
+      failures = 0;
+      state.loginRequired = false;
+      state.unreachable = false;
+      state.lastSyncAt = Date.now();
+      await setMeta('last_sync_at', state.lastSyncAt);
+      schedule(120000);
+    } catch (e) {
+      state.error = e;
+      // fetch rejects with a TypeError when no answer came at all.
+      if (e instanceof TypeError) state.unreachable = true;
+      if (e instanceof LoginRequired) {
+        state.loginRequired = true;
+        clearTimeout(timer);
+        state.nextAt = null;
+      } else {
+        failures++;
+        schedule(backoffMs(failures, e.retryAfter));
+      }
+    } finally {
+      state.running = false;
+      running = null;
+      emit();
+    }
+  })();
+  return running;
+}
+
+let kickTimer = 0;
+
+/**
+ * kick asks for a sync soon after a new action: through Background Sync
+ * where available, and by a push 1.5 s after the last of a burst of taps
+ * (so that a queue of check-ins makes one push, and a push never competes
+ * with the next tap). After a failure the backoff timer decides, so that
+ * taps do not hammer a server that asked to wait (Retry-After).
+ */
+export async function kick() {
+  emit();
+  try {
+    // getRegistration, not ready: ready never settles without a worker.
+    const reg = navigator.serviceWorker && (await navigator.serviceWorker.getRegistration());
+    if (reg && reg.active && reg.sync) await reg.sync.register('prodays-push');
+  } catch (e) { /* Background Sync unavailable or refused */ }
+  if (!navigator.onLine || state.loginRequired || failures > 0) return;
+  clearTimeout(kickTimer);
+  kickTimer = setTimeout(() => { syncNow(); }, 1500);
+}
+
+/** start wires the automatic syncs: online event, worker messages, and a first run when immediate. */
+export async function start(device, immediate = true) {
+  deviceId = device;
+  state.lastSyncAt = (await getMeta('last_sync_at')) || null;
+  window.addEventListener('online', () => { failures = 0; syncNow(); });
+  window.addEventListener('offline', emit);
+  navigator.serviceWorker?.addEventListener('message', (e) => {
+    if (e.data && e.data.type === 'sync-now') syncNow();
+  });
+  if (immediate) syncNow();
+}
+
+/** loggedIn clears the login-required state after a new login. */
+export function loggedIn() {
+  state.loginRequired = false;
+  failures = 0;
+  emit();
+}

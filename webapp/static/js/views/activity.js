@@ -1,0 +1,220 @@
+// views/activity.js — the activity screen: search and one-tap check-in,
+// QR scan or typed matricule with confirmation, recent check-ins with
+// undo, the speakers of a meeting, and walk-in registration.
+
+import { h, replace, frenchSpacing } from '../dom.js';
+import { t, formatNumber, formatTime, formatDay } from '../i18n.js';
+import * as roster from '../roster.js';
+import { search } from '../search.js';
+import { parseCode, parseMatricule, cameraSupported, startCamera } from '../scanner.js';
+import * as actions from '../actions.js';
+
+/** render draws the screen of activity id; it returns an update function. */
+export function render(root, ctx, id) {
+  const a = roster.data.activities.find((x) => x.activity_id === id);
+  if (!a) {
+    replace(root, h('p', { class: 'notice warn' }, t('activity.unknown')),
+      h('a', { class: 'button', href: '#/' }, t('nav.back')));
+    return () => {};
+  }
+  let tab = 'trainee';
+  const count = h('p', { class: 'count big', 'data-test': 'count' });
+  const input = h('input', { id: 'q', type: 'search', class: 'search', autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false', enterkeyhint: 'search', 'data-test': 'search' });
+  const label = h('label', { for: 'q' });
+  const results = h('ul', { class: 'list', 'data-test': 'results', 'aria-live': 'off' });
+  const recentList = h('ul', { class: 'list', 'data-test': 'recent' });
+  const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dlg-title' });
+
+  const who = (rec) => `${rec.data.last_name} ${rec.data.first_name}`;
+  const estName = (code) => (roster.data.establishments.get(code) || {}).name || code || '';
+  const orgName = (idv) => (roster.data.organizations.get(idv) || {}).name || '';
+  const detailOf = (rec, kind) => kind === 'speaker'
+    ? [rec.data.title, orgName(rec.data.organization_id)].filter(Boolean).join(' · ')
+    : [rec.id.length === 13 ? rec.id : t('walkin.badge'), estName(rec.data.establishment_code), rec.data.group].filter(Boolean).join(' · ');
+
+  async function doCheckIn(person, method, name) {
+    await actions.checkIn(a.activity_id, person, method);
+    ctx.announce(t('checkin.done', { name }));
+    update();
+  }
+  async function doUndo(person, name) {
+    await actions.undo(a.activity_id, person);
+    ctx.announce(t('checkin.undone', { name }));
+    update();
+  }
+
+  function row(rec, kind) {
+    const person = { kind, id: rec.id };
+    const st = roster.state(a.activity_id, person);
+    const name = who(rec);
+    return h('li', { class: 'row' + (st.present ? ' present' : ''), 'data-id': rec.id },
+      h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, h('bdi', {}, detailOf(rec, kind)))),
+      st.present
+        ? [h('span', { class: 'tag ok' }, t('checkin.present')),
+          h('button', { type: 'button', class: 'secondary', 'data-test': 'undo', 'aria-label': t('checkin.undo_for', { name }), onclick: () => doUndo(person, name) }, t('checkin.undo'))]
+        : h('button', { type: 'button', class: 'primary', 'data-test': 'check-in', 'aria-label': t('checkin.do_for', { name }),
+          onclick: async () => {
+            await doCheckIn(person, 'search', name);
+            input.value = '';
+            showResults();
+            input.focus();
+          } }, t('checkin.do')));
+  }
+
+  function showResults() {
+    const q = input.value;
+    if (tab === 'speaker') {
+      let list;
+      if (q.trim()) list = search(roster.data.speakerIndex, q, 30).map((e) => e.item);
+      else list = (a.speaker_ids || []).map((sid) => roster.data.speakers.get(sid)).filter(Boolean);
+      replace(results, list.length ? list.map((r) => row(r, 'speaker')) : h('li', { class: 'muted' }, q.trim() ? t('search.none') : t('speakers.none')));
+      return;
+    }
+    if (!q.trim()) { replace(results); return; }
+    const found = search(roster.data.traineeIndex, q, 12);
+    replace(results, found.length ? found.map((e) => row(e.item, 'trainee')) : h('li', { class: 'muted' }, t('search.none')));
+  }
+  input.addEventListener('input', showResults);
+  // Enter checks in the only match (keyboard and hardware-scanner use).
+  input.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'Enter') return;
+    const buttons = results.querySelectorAll('[data-test=check-in]');
+    if (buttons.length === 1) { ev.preventDefault(); buttons[0].click(); }
+  });
+
+  function update() {
+    const n = roster.presentCount(a.activity_id);
+    const sp = roster.presentCount(a.activity_id, 'speaker');
+    count.textContent = (a.capacity ? t('activity.count_cap', { n, cap: formatNumber(a.capacity) }) : t('activity.count', { n })) +
+      (a.kind === 'meeting' ? ' · ' + t('activity.speakers_count', { n: sp }) : '');
+    const rec = roster.recent(a.activity_id);
+    replace(recentList, rec.length ? rec.map((e) => {
+      const p = roster.person(e.person);
+      const name = p ? who(p) : e.person.id;
+      return h('li', { class: 'row', 'data-id': e.person.id },
+        h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, formatTime(Date.parse(e.recorded_at)))),
+        h('button', { type: 'button', class: 'secondary', 'data-test': 'recent-undo', 'aria-label': t('checkin.undo_for', { name }), onclick: () => doUndo(e.person, name) }, t('checkin.undo')));
+    }) : h('li', { class: 'muted' }, t('recent.none')));
+    showResults();
+  }
+
+  function setTab(k) {
+    tab = k;
+    label.textContent = k === 'speaker' ? t('search.label_speaker') : t('search.label');
+    for (const b of tabs.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.tab === k));
+    showResults();
+  }
+  const tabs = h('div', { class: 'tabs', role: 'group', 'aria-label': t('activity.who') },
+    h('button', { type: 'button', 'data-tab': 'trainee', onclick: () => setTab('trainee') }, t('tab.trainees')),
+    h('button', { type: 'button', 'data-tab': 'speaker', 'data-test': 'tab-speakers', onclick: () => setTab('speaker') }, t('tab.speakers')));
+
+  // Confirmation of a scanned or typed code: name and establishment first.
+  function confirmPerson(person, method, onClose = () => {}) {
+    const rec = roster.person(person);
+    const close = () => { dialog.close(); onClose(); };
+    const st = rec ? roster.state(a.activity_id, person) : { present: false };
+    const body = rec
+      ? [h('p', { class: 'big' }, h('strong', {}, h('bdi', {}, who(rec)))), h('p', {}, h('bdi', {}, detailOf(rec, person.kind)))]
+      : [h('p', { class: 'big' }, h('strong', {}, person.id)), h('p', { class: 'notice warn' }, t('confirm.unknown'))];
+    const name = rec ? who(rec) : person.id;
+    replace(dialog,
+      h('h2', { id: 'dlg-title' }, t('confirm.title')),
+      body,
+      st.present ? h('p', { class: 'notice ok' }, t('confirm.already')) : null,
+      h('div', { class: 'actions' },
+        st.present ? null : h('button', { type: 'button', class: 'primary', 'data-test': 'confirm', onclick: async () => { dialog.close(); await doCheckIn(person, method, name); onClose(); } },
+          rec ? t('confirm.ok') : t('confirm.anyway')),
+        h('button', { type: 'button', class: 'secondary', onclick: close }, t('confirm.cancel'))));
+    if (!dialog.open) dialog.showModal();
+  }
+
+  // Typed matricule: always available.
+  const matInput = h('input', { id: 'matricule', autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', maxlength: '40', 'data-test': 'matricule' });
+  const matMsg = h('p', { class: 'msg', role: 'alert' });
+  const matForm = h('form', { class: 'inline', 'data-test': 'matricule-form' },
+    h('label', { for: 'matricule' }, t('manual.label')), h('div', { class: 'row' }, matInput, h('button', { type: 'submit' }, t('manual.submit'))), matMsg);
+  matForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    matMsg.textContent = '';
+    const person = parseCode(matInput.value);
+    if (!person) {
+      const m = parseMatricule(matInput.value);
+      matMsg.textContent = m.error === 'check_letter' ? t('manual.bad_check') : t('manual.bad_format');
+      return;
+    }
+    confirmPerson(person, 'manual', () => { matInput.value = ''; });
+  });
+
+  // Camera scanning where BarcodeDetector exists.
+  function openScanner() {
+    const video = h('video', { class: 'camera', muted: true, 'aria-label': t('scan.video') });
+    const info = h('p', { role: 'status' }, t('scan.aim'));
+    let stop = () => {};
+    const close = () => { stop(); dialog.close(); };
+    replace(dialog, h('h2', { id: 'dlg-title' }, t('scan.title')), video, info,
+      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: close }, t('scan.close'))));
+    dialog.showModal();
+    dialog.addEventListener('close', () => stop(), { once: true });
+    startCamera(video, (d) => {
+      if (d.kind === 'ambiguous') info.textContent = t('scan.ambiguous');
+      else if (d.kind === 'invalid') info.textContent = t('scan.invalid');
+      else if (d.kind === 'one') { stop(); confirmPerson(d.person, 'qr'); }
+    }).then((s) => { stop = s; }).catch(() => { info.textContent = t('scan.no_camera'); });
+  }
+
+  // Walk-in registration.
+  function openWalkIn() {
+    const f = (name, labelKey, attrs = {}) => [h('label', { for: 'w-' + name }, t(labelKey)), h('input', { id: 'w-' + name, name, ...attrs })];
+    const user = ctx.user() || {};
+    const ests = [...roster.data.establishments.values()];
+    const estField = user.establishment_code
+      ? h('input', { type: 'hidden', name: 'establishment_code', value: user.establishment_code })
+      : [h('label', { for: 'w-est' }, t('walkin.establishment')),
+        h('select', { id: 'w-est', name: 'establishment_code', required: true }, ests.map((e) => h('option', { value: e.code }, `${e.name} (${e.code})`)))];
+    const form = h('form', { 'data-test': 'walkin-form' },
+      h('h2', { id: 'dlg-title' }, t('walkin.title')),
+      h('p', { class: 'muted' }, t('walkin.help')),
+      f('last_name', 'walkin.last_name', { required: true, autocomplete: 'off' }),
+      f('first_name', 'walkin.first_name', { required: true, autocomplete: 'off' }),
+      f('program', 'walkin.program', { autocomplete: 'off' }),
+      f('group', 'walkin.group', { autocomplete: 'off' }),
+      h('label', { for: 'w-gender' }, t('walkin.gender')),
+      h('select', { id: 'w-gender', name: 'gender' }, h('option', { value: '' }, '—'), h('option', { value: 'F' }, t('walkin.female')), h('option', { value: 'M' }, t('walkin.male'))),
+      estField,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', class: 'primary' }, t('walkin.submit')),
+        h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, t('confirm.cancel'))));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const fields = Object.fromEntries(new FormData(form));
+      dialog.close();
+      await actions.registerWalkIn(a.activity_id, fields);
+      ctx.announce(t('checkin.done', { name: `${fields.last_name} ${fields.first_name}` }));
+      update();
+    });
+    replace(dialog, form);
+    dialog.showModal();
+    form.querySelector('input').focus();
+  }
+
+  replace(root,
+    h('a', { class: 'link', href: '#/' }, t('nav.back')),
+    h('h1', {}, h('bdi', {}, frenchSpacing(a.title))),
+    h('p', { class: 'muted' }, formatDay(a.date), ' · ', h('bdi', { dir: 'ltr' }, `${a.start_time}–${a.end_time}`), ' · ', a.kind === 'company_visit' ? t('kind.company_visit') : t('kind.meeting')),
+    a.status === 'closed' ? h('p', { class: 'notice warn' }, t('activity.closed_help')) : null,
+    count,
+    a.kind === 'meeting' ? tabs : null,
+    label, input,
+    results,
+    h('div', { class: 'stack' },
+      cameraSupported() ? h('button', { type: 'button', class: 'primary', 'data-test': 'scan', onclick: openScanner }, t('scan.open')) : null,
+      matForm,
+      h('button', { type: 'button', 'data-test': 'walkin', onclick: openWalkIn }, t('walkin.open'))),
+    h('h2', {}, t('recent.title')),
+    recentList,
+    dialog);
+  setTab('trainee');
+  update();
+  input.focus();
+  return update;
+}
