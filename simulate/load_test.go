@@ -126,6 +126,8 @@ func TestDayEndLoad(t *testing.T) {
 	t.Logf("DAYEND push phase %.2f s (target < 10 s), throughput %.0f mutations/s", sum.Elapsed.Seconds(), sum.Throughput)
 	t.Logf("DAYEND push latency p50 %.0f ms, p95 %.0f ms, p99 %.0f ms (target < 500 ms), max %.0f ms",
 		msf(sum.P50), msf(sum.P95), msf(sum.P99), msf(sum.Max))
+	t.Logf("DAYEND batch latency, first send to answer (waits after 429/503 included) p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, max %.0f ms; %d throttled answers",
+		msf(sum.BatchP50), msf(sum.BatchP95), msf(sum.BatchP99), msf(sum.BatchMax), sum.Throttled)
 	t.Logf("DAYEND server peak RSS push phase %.1f MB (target < 150 MB); login phase %.1f MB; login phase %.2f s",
 		float64(after.PeakRSSBytes)/1e6, float64(loginPeak)/1e6, sum.LoginElapsed.Seconds())
 	t.Logf("DAYEND server CPU in push phase %.2f s = %.2f cores over %.2f s; %.2f ms CPU per mutation",

@@ -133,8 +133,12 @@ type Summary struct {
 	LoginElapsed, Elapsed time.Duration
 	// Throughput is Mutations / Elapsed, per second.
 	Throughput float64
-	// Latency percentiles of the answered push requests.
+	// Latency percentiles of the answered push requests (one HTTP round
+	// trip each).
 	P50, P95, P99, Max time.Duration
+	// Batch percentiles: from a batch's first send to its answer, waits
+	// and retries included (what the phone sees when the server sheds load).
+	BatchP50, BatchP95, BatchP99, BatchMax time.Duration
 	// Errors holds the first errors met (at most 20).
 	Errors []string
 }
@@ -152,6 +156,7 @@ type Runner struct {
 
 	mu        sync.Mutex
 	latencies []time.Duration
+	batchLat  []time.Duration
 	results   map[string]int
 	outcome   map[string]string
 	errs      []string
@@ -379,6 +384,7 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation) {
 	// retry is set after a failure (network, lost answer, 429, 5xx), not
 	// after a refresh of the session.
 	retry, lost := false, false
+	first := time.Now()
 	for attempt := 1; attempt <= r.opt.MaxAttempts && ctx.Err() == nil; attempt++ {
 		if retry {
 			r.retries.Add(1)
@@ -420,7 +426,7 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation) {
 				r.fail("device %s: decode push answer: %v", p.ID, err)
 				return
 			}
-			r.record(ms, &pr, lat)
+			r.record(ms, &pr, lat, time.Since(first))
 			return
 		case resp.status == http.StatusUnauthorized:
 			if !r.reauth(ctx, p) {
@@ -452,10 +458,11 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation) {
 }
 
 // record counts a push answer.
-func (r *Runner) record(ms []protocol.Mutation, pr *protocol.PushResponse, lat time.Duration) {
+func (r *Runner) record(ms []protocol.Mutation, pr *protocol.PushResponse, lat, batch time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.latencies = append(r.latencies, lat)
+	r.batchLat = append(r.batchLat, batch)
 	for _, res := range pr.Results {
 		r.results[res.Status]++
 		if _, ok := r.outcome[res.ID]; ok {
@@ -503,6 +510,12 @@ func (r *Runner) summary(elapsed time.Duration) *Summary {
 	if len(lat) > 0 {
 		s.Max = lat[len(lat)-1]
 	}
+	bl := append([]time.Duration(nil), r.batchLat...)
+	sort.Slice(bl, func(i, j int) bool { return bl[i] < bl[j] })
+	s.BatchP50, s.BatchP95, s.BatchP99 = Percentile(bl, 50), Percentile(bl, 95), Percentile(bl, 99)
+	if len(bl) > 0 {
+		s.BatchMax = bl[len(bl)-1]
+	}
 	s.Errors = append([]string(nil), r.errs...)
 	if r.nerrs > len(r.errs) {
 		s.Errors = append(s.Errors, fmt.Sprintf("… and %d more", r.nerrs-len(r.errs)))
@@ -543,6 +556,8 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "elapsed %s, throughput %.0f mutations/s\n", s.Elapsed.Round(time.Millisecond), s.Throughput)
 	fmt.Fprintf(w, "push latency p50 %s, p95 %s, p99 %s, max %s\n", ms(s.P50), ms(s.P95), ms(s.P99), ms(s.Max))
+	fmt.Fprintf(w, "batch latency (first send to answer, retries included) p50 %s, p95 %s, p99 %s, max %s\n",
+		ms(s.BatchP50), ms(s.BatchP95), ms(s.BatchP99), ms(s.BatchMax))
 	for _, e := range s.Errors {
 		fmt.Fprintln(w, "error:", e)
 	}
