@@ -17,6 +17,7 @@ import (
 	"prodays/auth"
 	"prodays/metrics"
 	"prodays/store"
+	"prodays/sync/engine"
 )
 
 // Server holds the dependencies of the HTTP API. Fill the fields, then call
@@ -31,6 +32,8 @@ type Server struct {
 	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Sync is the sync engine (default: engine.New(DB)).
+	Sync *engine.Engine
 	// LoginLimiter throttles failed logins (default: auth.NewLoginLimiter
 	// with the default figures and the clock Now).
 	LoginLimiter *auth.LoginLimiter
@@ -71,6 +74,14 @@ func (s *Server) Handler() *echo.Echo {
 	}
 	if s.Logger == nil {
 		s.Logger = slog.Default()
+	}
+	if s.Sync == nil {
+		eng, err := engine.New(s.DB)
+		if err != nil {
+			panic(err) // the tz database is embedded by main (time/tzdata)
+		}
+		eng.Logger = s.Logger
+		s.Sync = eng
 	}
 	if s.Metrics == nil {
 		var src metrics.Source
@@ -120,6 +131,27 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/auth/refresh", s.refresh, s.shedWrites)
 	v1.POST("/auth/logout", s.logout, s.shedWrites)
 	v1.GET("/auth/me", s.me, s.requireAuth)
+
+	// Sync (sync protocol v1) and review (issue #4).
+	v1.GET("/openapi.json", s.openapi)
+	v1.POST("/sync/push", s.push, s.requireAuth, handlerCapsBody, s.shedWrites)
+	v1.GET("/sync/pull", s.pull, s.requireAuth)
+	reviewer := requireRole(prodays.RoleSupervisor, prodays.RoleAdmin)
+	rv := v1.Group("/review", s.requireAuth, reviewer)
+	rv.GET("/flags", s.listFlags)
+	rv.POST("/flags/:id/accept", s.decide(s.acceptFlag), s.shedWrites)
+	rv.POST("/flags/:id/reject", s.decide(s.rejectFlag), s.shedWrites)
+	rv.GET("/conflicts", s.listConflicts)
+	rv.POST("/conflicts/:id/confirm", s.decide(s.confirmConflict), s.shedWrites)
+	rv.POST("/conflicts/:id/reverse", s.decide(s.reverseConflict), s.shedWrites)
+	rv.GET("/quarantine", s.listQuarantine)
+	rv.GET("/merge-proposals", s.listProposals)
+	rv.POST("/merge-proposals/:id/merge", s.decide(s.mergeProposal), s.shedWrites)
+	rv.POST("/merge-proposals/:id/dismiss", s.decide(s.dismissProposal), s.shedWrites)
+	rv.GET("/devices", s.listDevices)
+	rv.POST("/overrides", s.override, s.shedWrites)
+	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer, s.shedWrites)
+	v1.POST("/activities/:id/reopen", s.reopenActivity, s.requireAuth, requireRole(prodays.RoleAdmin), s.shedWrites)
 
 	// Admin API (api/admin.go): admins only; every change is audited.
 	admin := v1.Group("/admin", s.requireAuth, requireRole(prodays.RoleAdmin))

@@ -10,6 +10,8 @@ import (
 
 	"prodays"
 	"prodays/auth"
+	"prodays/sync/engine"
+	"prodays/sync/protocol"
 )
 
 // statusOf maps each stable error code to its HTTP status. Codes not listed
@@ -32,7 +34,11 @@ var statusOf = map[string]int{
 	auth.EDeviceRevoked:      http.StatusUnauthorized,
 	auth.EUserDisabled:       http.StatusUnauthorized,
 	"method_not_allowed":     http.StatusMethodNotAllowed,
-	"import_invalid":         http.StatusUnprocessableEntity, // importer.CodeInvalid
+	// Sync and review (sync protocol v1; issue #4).
+	protocol.ECodeDeviceMismatch: http.StatusForbidden,
+	engine.EReviewPending:        http.StatusConflict,
+	engine.EAlreadyDecided:       http.StatusConflict,
+	"import_invalid":             http.StatusUnprocessableEntity, // importer.CodeInvalid
 }
 
 // Problem is an RFC 9457 problem details object with prodays' stable code

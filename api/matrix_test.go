@@ -107,8 +107,39 @@ func matrixRows() []row {
 		{Method: "GET", Path: "/api/v1/exports/certificates/:file", URL: "/api/v1/exports/certificates/TR-CS-1.pdf", Want: regionScoped(s200)},
 		{Method: "GET", Path: "/api/v1/exports/bilan.pdf", URL: "/api/v1/exports/bilan.pdf?edition=1&region=CS", Want: regionScoped(s200)},
 		{Method: "GET", Path: "/api/v1/exports/bilan.xlsx", URL: "/api/v1/exports/bilan.xlsx?edition=1&region=CS", Want: regionScoped(s200)},
+
+		// Sync (sync protocol v1) and review (issue #4). A push names the
+		// caller's own device (the staff in scope's here): every other
+		// token gets 403 device_mismatch.
+		{Method: "GET", Path: "/api/v1/openapi.json", Want: everyone(s200)},
+		{Method: "POST", Path: "/api/v1/sync/push", Body: map[string]any{"device_id": "m-dev-m.staff.cs", "client_time": "2026-03-02T10:00:00Z", "mutations": []any{}},
+			Want: [nCallers]int{s401, s200, s403, s403, s403, s403}},
+		{Method: "GET", Path: "/api/v1/sync/pull", Want: authenticated(s200)},
+		{Method: "GET", Path: "/api/v1/review/flags", Want: reviewers(s200)},
+		{Method: "GET", Path: "/api/v1/review/conflicts", Want: reviewers(s200)},
+		{Method: "GET", Path: "/api/v1/review/quarantine", Want: reviewers(s200)},
+		{Method: "GET", Path: "/api/v1/review/merge-proposals", Want: reviewers(s200)},
+		{Method: "GET", Path: "/api/v1/review/devices", Want: reviewers(s200)},
+		// Decisions on items that do not exist: past authorisation to 404
+		// (decisions in scope: sync/engine tests and api/sync_test.go).
+		{Method: "POST", Path: "/api/v1/review/flags/:id/accept", URL: "/api/v1/review/flags/999/accept", Want: reviewers(s404)},
+		{Method: "POST", Path: "/api/v1/review/flags/:id/reject", URL: "/api/v1/review/flags/999/reject", Want: reviewers(s404)},
+		{Method: "POST", Path: "/api/v1/review/conflicts/:id/confirm", URL: "/api/v1/review/conflicts/999/confirm", Want: reviewers(s404)},
+		{Method: "POST", Path: "/api/v1/review/conflicts/:id/reverse", URL: "/api/v1/review/conflicts/999/reverse", Want: reviewers(s404)},
+		{Method: "POST", Path: "/api/v1/review/merge-proposals/:id/merge", URL: "/api/v1/review/merge-proposals/999/merge", Want: reviewers(s404)},
+		{Method: "POST", Path: "/api/v1/review/merge-proposals/:id/dismiss", URL: "/api/v1/review/merge-proposals/999/dismiss", Want: reviewers(s404)},
+		{Method: "POST", Path: "/api/v1/review/overrides", Body: map[string]any{"activity_id": "ACT-CS-1", "person": map[string]string{"kind": "trainee", "id": "TR-CS-1"}, "present": true, "reason": "on the signed sheet"},
+			Want: regionScoped(s204)},
+		{Method: "POST", Path: "/api/v1/activities/:id/close", URL: "/api/v1/activities/ACT-CS-1/close", Body: map[string]string{"reason": "signed off"}, Want: regionScoped(s204)},
+		{Method: "POST", Path: "/api/v1/activities/:id/reopen", URL: "/api/v1/activities/ACT-CS-1/reopen", Want: adminOnly(s204)},
 	}
 }
+
+// reviewers is the row of a review route: supervisors (each sees their own
+// region) and admins.
+func reviewers(ok int) [nCallers]int { return [nCallers]int{s401, s403, s403, ok, ok, ok} }
+
+const s404 = http.StatusNotFound
 
 // uncovered returns a message for every registered route without a row
 // and every row without a route. Echo's own catch-all entries (the

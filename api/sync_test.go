@@ -1,0 +1,244 @@
+package api_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"prodays/api"
+	"prodays/internal/synctest"
+	"prodays/internal/testenv"
+	"prodays/sync/protocol"
+)
+
+var eventNow = time.Date(2026, 3, 23, 10, 0, 0, 0, time.UTC)
+
+// syncEnv starts a server with the seeded roster and a pinned clock.
+func syncEnv(t *testing.T) *testenv.Env {
+	t.Helper()
+	env := testenv.New(t, testenv.Options{})
+	synctest.Seed(t, env.DB)
+	for _, u := range [][4]string{{"staff1", "staff", "E1", ""}, {"staff3", "staff", "E3", ""}, {"sup1", "supervisor", "", "RSK"}, {"admin", "admin", "", ""}} {
+		testenv.CreateUser(t, env.DB, u[0], u[1], u[2], u[3])
+	}
+	env.DB.Now = func() time.Time { return eventNow }
+	return env
+}
+
+// oas validates real responses against api/openapi.json.
+type oas struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+func loadOAS(t *testing.T, base string) *oas {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(api.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.json is invalid: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: base}}
+	r, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &oas{doc: doc, router: r}
+}
+
+// do sends a raw request and validates the response against the document.
+func (o *oas) do(t *testing.T, req *http.Request) (int, []byte, http.Header) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	route, params, err := o.router.FindRoute(req)
+	if err != nil {
+		t.Fatalf("%s %s: no route in openapi.json: %v", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+		Status: resp.StatusCode, Header: resp.Header, Body: io.NopCloser(bytes.NewReader(body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Errorf("%s %s %d: response does not match openapi.json: %v\n%s", req.Method, req.URL.Path, resp.StatusCode, err, body)
+	}
+	return resp.StatusCode, body, resp.Header
+}
+
+func newReq(t *testing.T, method, url, token string, body []byte, gz bool) *http.Request {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		if gz {
+			var b bytes.Buffer
+			zw := gzip.NewWriter(&b)
+			zw.Write(body)
+			zw.Close()
+			body = b.Bytes()
+		}
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if gz {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
+}
+
+func TestPushPullHTTPAgainstOpenAPI(t *testing.T) {
+	env := syncEnv(t)
+	o := loadOAS(t, env.URL)
+	s := env.Login(t, "staff1", "dev-http")
+	ph := synctest.NewPhone("dev-http", eventNow.Add(-time.Hour))
+	c1 := ph.CheckIn("A1", "trainee", synctest.TraineesE1[0])
+	body := synctest.Body("dev-http", eventNow, 3, c1, ph.CheckIn("B1", "trainee", synctest.TraineesE3[0]), ph.CheckIn("Z9", "speaker", "S1"))
+	st, b, _ := o.do(t, newReq(t, "POST", env.URL+"/api/v1/sync/push", s.AccessToken, body, true))
+	var pr protocol.PushResponse
+	json.Unmarshal(b, &pr)
+	if st != 200 || len(pr.Results) != 3 || pr.Results[0].Status != "applied" || pr.Results[1].Code != "out_of_scope" || pr.Results[2].Code != "unknown_activity" {
+		t.Fatalf("push: %d %s", st, b)
+	}
+	// The same batch again: duplicates with their first outcome.
+	st, b, _ = o.do(t, newReq(t, "POST", env.URL+"/api/v1/sync/push", s.AccessToken, body, false))
+	json.Unmarshal(b, &pr)
+	if st != 200 || pr.Results[0].Status != "duplicate" || pr.Results[0].Outcome != "applied" || pr.Results[1].Outcome != "rejected" {
+		t.Fatalf("retry: %d %s", st, b)
+	}
+	// Errors: device mismatch, too many mutations, bad JSON, no token.
+	st, b, _ = o.do(t, newReq(t, "POST", env.URL+"/api/v1/sync/push", s.AccessToken, synctest.Body("other-device", eventNow, 0), false))
+	if st != 403 || !strings.Contains(string(b), `"device_mismatch"`) {
+		t.Fatalf("device mismatch: %d %s", st, b)
+	}
+	many := make([]protocol.Mutation, 1001)
+	for i := range many {
+		many[i] = ph.CheckIn("A1", "trainee", synctest.TraineesE1[1])
+	}
+	st, b, _ = o.do(t, newReq(t, "POST", env.URL+"/api/v1/sync/push", s.AccessToken, synctest.Body("dev-http", eventNow, 0, many...), true))
+	var prob map[string]any
+	json.Unmarshal(b, &prob)
+	if st != 413 || prob["max_mutations"] != float64(1000) || prob["max_bytes"] != float64(2<<20) {
+		t.Fatalf("413: %d %s", st, b)
+	}
+	st, b, _ = o.do(t, newReq(t, "POST", env.URL+"/api/v1/sync/push", s.AccessToken, []byte(`{"device_id":`), false))
+	if st != 400 {
+		t.Fatalf("bad json: %d %s", st, b)
+	}
+	st, _, _ = o.do(t, newReq(t, "GET", env.URL+"/api/v1/sync/pull", "", nil, false))
+	if st != 401 {
+		t.Fatalf("no token: %d", st)
+	}
+	// Pull: snapshot pages, then incremental.
+	cur, n := "", 0
+	for {
+		st, b, _ := o.do(t, newReq(t, "GET", env.URL+"/api/v1/sync/pull?limit=4&cursor="+cur, s.AccessToken, nil, false))
+		var p protocol.PullResponse
+		json.Unmarshal(b, &p)
+		if st != 200 {
+			t.Fatalf("pull: %d %s", st, b)
+		}
+		n += len(p.Changes)
+		cur = p.Cursor
+		if !p.HasMore {
+			break
+		}
+	}
+	if n != 20 {
+		t.Errorf("snapshot: %d changes, want 20", n)
+	}
+	st, b, _ = o.do(t, newReq(t, "GET", env.URL+"/api/v1/sync/pull?limit=0", s.AccessToken, nil, false))
+	if st != 400 {
+		t.Fatalf("limit 0: %d %s", st, b)
+	}
+	st, b, _ = o.do(t, newReq(t, "GET", env.URL+"/api/v1/sync/pull?cursor=garbage", s.AccessToken, nil, false))
+	if st != 400 {
+		t.Fatalf("bad cursor: %d %s", st, b)
+	}
+	env.DB.Write.Exec(`UPDATE users SET scope_version = scope_version + 1 WHERE username = 'staff1'`)
+	st, b, _ = o.do(t, newReq(t, "GET", env.URL+"/api/v1/sync/pull?cursor="+cur, s.AccessToken, nil, false))
+	if st != 409 || !strings.Contains(string(b), `"resync"`) {
+		t.Fatalf("resync: %d %s", st, b)
+	}
+
+	// Review as the supervisor, validated too.
+	sup := env.Login(t, "sup1", "dev-sup")
+	for _, path := range []string{"/api/v1/review/flags", "/api/v1/review/conflicts", "/api/v1/review/quarantine", "/api/v1/review/merge-proposals", "/api/v1/review/devices"} {
+		if st, b, _ := o.do(t, newReq(t, "GET", env.URL+path, sup.AccessToken, nil, false)); st != 200 {
+			t.Errorf("%s: %d %s", path, st, b)
+		}
+	}
+	if st, b, _ := o.do(t, newReq(t, "GET", env.URL+"/api/v1/review/flags", s.AccessToken, nil, false)); st != 403 {
+		t.Errorf("staff review: %d %s", st, b)
+	}
+	if st, b, _ := o.do(t, newReq(t, "POST", env.URL+"/api/v1/activities/A1/close", sup.AccessToken, []byte(`{"reason":""}`), false)); st != 204 {
+		t.Errorf("close: %d %s", st, b)
+	}
+	if st, b, _ := o.do(t, newReq(t, "POST", env.URL+"/api/v1/activities/A1/reopen", sup.AccessToken, nil, false)); st != 403 {
+		t.Errorf("reopen by supervisor: %d %s", st, b)
+	}
+	if st, b, _ := o.do(t, newReq(t, "POST", env.URL+"/api/v1/review/overrides", sup.AccessToken,
+		[]byte(`{"activity_id":"A1","person":{"kind":"trainee","id":"`+synctest.TraineesE1[5]+`"},"present":true,"reason":"seen on the sheet"}`), false)); st != 204 {
+		t.Errorf("override: %d %s", st, b)
+	}
+	if st, b, _ := o.do(t, newReq(t, "GET", env.URL+"/api/v1/openapi.json", "", nil, false)); st != 200 || !json.Valid(b) {
+		t.Errorf("openapi.json: %d", st)
+	}
+}
+
+func TestPushGzipBomb(t *testing.T) {
+	env := syncEnv(t)
+	s := env.Login(t, "staff1", "dev-bomb")
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(`{"device_id":"dev-bomb","client_time":"2026-03-23T10:00:00Z","mutations":[],"app_version":"`))
+	zero := make([]byte, 1<<20)
+	for i := range zero {
+		zero[i] = 'a'
+	}
+	for i := 0; i < 64; i++ { // 64 MiB decompressed
+		zw.Write(zero)
+	}
+	zw.Close()
+	start := time.Now()
+	req := newReq(t, "POST", env.URL+"/api/v1/sync/push", s.AccessToken, b.Bytes(), false)
+	req.Header.Set("Content-Encoding", "gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Fatalf("bomb: %d", resp.StatusCode)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("bomb took %v", d)
+	}
+}

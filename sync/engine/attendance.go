@@ -1,0 +1,361 @@
+package engine
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"prodays"
+	"prodays/store"
+	"prodays/sync/protocol"
+)
+
+// AttendanceID is the pull id of an attendance entity:
+// "activity_id:kind:person_id".
+func AttendanceID(activityID, kind, personID string) string {
+	return activityID + ":" + kind + ":" + personID
+}
+
+// checkIn applies attendance.check_in (sync protocol, Presence).
+func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (outcome, error) {
+	t := b.t
+	act, err := t.activity(m.ActivityID)
+	if err != nil {
+		return outcome{}, err
+	}
+	if act == nil {
+		return rejected(protocol.CodeUnknownActivity, "No activity %q.", m.ActivityID), nil
+	}
+	if !inScope(b.p, act) {
+		return rejected(protocol.CodeOutOfScope, "Activity %s is outside your scope.", act.ID), nil
+	}
+	personID, o, err := b.resolvePerson(m.Person)
+	if err != nil || o != nil {
+		return deref(o), err
+	}
+	status := protocol.StatusApplied
+	var held outcome
+	if personID == "" {
+		// A walk-in whose trainee.register has not arrived: hold it.
+		personID = m.Person.ID
+		held = flagged(protocol.FlagAwaitingRegistration, "Waiting for the registration of walk-in %s.", personID)
+	} else {
+		held = t.gate(act, occurred, true)
+	}
+	if held.status != "" {
+		status = protocol.StatusFlagged
+	}
+	_, err = t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
+		store.FormatTime(occurred), store.FormatTime(b.receipt), status, boolInt(capped))
+	if err != nil {
+		return outcome{}, fmt.Errorf("insert check-in: %w", err)
+	}
+	if held.status != "" {
+		if err := t.flag(held.code, m.ID, act, b.req.DeviceID, map[string]any{"person_kind": m.Person.Kind, "person_id": personID,
+			"occurred_at": store.FormatTime(occurred), "activity_date": act.Date}); err != nil {
+			return outcome{}, err
+		}
+		return held, nil
+	}
+	if !b.undone[m.ID] {
+		// Fast path: a pair without a row has no surviving check-in (the
+		// table's invariant), so with this one not undone its presence is
+		// this check-in alone. Any existing row (an earlier check-in, an
+		// override) makes the insert a no-op and the full recompute runs.
+		res, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at)
+			VALUES (?, ?, ?, 1, ?, json_array(?), ?) ON CONFLICT DO NOTHING`,
+			act.ID, m.Person.Kind, personID, store.FormatTime(occurred), m.ID, store.FormatTime(t.now))
+		if err != nil {
+			return outcome{}, fmt.Errorf("presence: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return applied(), t.attendanceChange(act, m.Person.Kind, personID, "upsert")
+		}
+	}
+	return applied(), t.recompute(act, m.Person.Kind, personID)
+}
+
+func deref(o *outcome) outcome {
+	if o == nil {
+		return outcome{}
+	}
+	return *o
+}
+
+// resolvePerson checks the person of a check-in or undo. It returns the
+// person id to store (following merges), or "" for an unknown walk-in UUID
+// (to be held), or a rejection.
+func (b *batch) resolvePerson(pr *protocol.Person) (string, *outcome, error) {
+	t := b.t
+	if pr.Kind == prodays.PersonSpeaker {
+		sp, err := t.person(pr.Kind, pr.ID)
+		if err != nil {
+			return "", nil, err
+		}
+		if sp == nil {
+			o := rejected(protocol.CodeUnknownSpeaker, "No speaker %q.", pr.ID)
+			return "", &o, nil
+		}
+		return pr.ID, nil, nil
+	}
+	tr, err := t.resolveTrainee(pr.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	if tr != nil {
+		return tr.ID, nil, nil
+	}
+	if !protocol.IsUUID(pr.ID) {
+		o := rejected(protocol.CodeUnknownTrainee, "No trainee with matricule %q.", pr.ID)
+		return "", &o, nil
+	}
+	var code, msg string
+	err = t.QueryRowContext(t.ctx, `SELECT code, message FROM refused_registrations WHERE trainee_id = ?`, pr.ID).Scan(&code, &msg)
+	if err == nil {
+		o := rejected(code, "%s", msg)
+		return "", &o, nil
+	}
+	return "", nil, nil
+}
+
+// gate decides whether an attendance mutation at a applies now or waits
+// for a supervisor: late when the activity is closed (when checkClosed),
+// out of window when occurred is outside the activity's date ± 1 day. The
+// zero outcome means apply.
+func (t *txc) gate(a *activity, occurred time.Time, checkClosed bool) outcome {
+	if checkClosed && a.closed() {
+		return flagged(protocol.FlagLate, "Activity %s is closed: a supervisor will decide.", a.ID)
+	}
+	if !occurred.IsZero() && !protocol.InWindow(occurred, a.Date, locOf(t)) {
+		return flagged(protocol.FlagOutOfWindow, "Recorded on %s, outside the activity's date %s ± 1 day: a supervisor will decide.",
+			protocol.LocalDay(occurred, locOf(t)), a.Date)
+	}
+	return outcome{}
+}
+
+// casablanca is loaded once; New fails without it.
+var casablanca, _ = protocol.Casablanca()
+
+func locOf(*txc) *time.Location { return casablanca }
+
+// flag opens a flag of kind for a mutation.
+func (t *txc) flag(kind, mutationID string, a *activity, deviceID string, detail map[string]any) error {
+	d, _ := json.Marshal(detail)
+	_, err := t.exec(`INSERT INTO flags (kind, mutation_id, activity_id, device_id, region_code, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		kind, mutationID, a.ID, deviceID, a.Region, string(d), store.FormatTime(t.now))
+	if err != nil {
+		return fmt.Errorf("flag %s: %w", kind, err)
+	}
+	return nil
+}
+
+// undo applies attendance.undo: its targets wait in undo_targets for
+// check-ins not yet arrived (observed-remove set).
+func (b *batch) undo(m *protocol.Mutation, occurred time.Time) (outcome, error) {
+	t := b.t
+	act, err := t.activity(m.ActivityID)
+	if err != nil {
+		return outcome{}, err
+	}
+	if act == nil {
+		return rejected(protocol.CodeUnknownActivity, "No activity %q.", m.ActivityID), nil
+	}
+	if !inScope(b.p, act) {
+		return rejected(protocol.CodeOutOfScope, "Activity %s is outside your scope.", act.ID), nil
+	}
+	personID, o, err := b.resolvePerson(m.Person)
+	if err != nil {
+		return outcome{}, err
+	}
+	if o != nil && !(m.Person.Kind == prodays.PersonTrainee && protocol.IsUUID(m.Person.ID)) {
+		return *o, nil
+	}
+	if personID == "" {
+		personID = m.Person.ID
+	}
+	status := protocol.StatusApplied
+	held := outcome{}
+	if act.closed() {
+		held = flagged(protocol.FlagLate, "Activity %s is closed: a supervisor will decide.", act.ID)
+		status = protocol.StatusFlagged
+	}
+	for _, id := range m.Undoes {
+		b.undone[id] = true
+		if _, err := t.exec(`INSERT OR IGNORE INTO undo_targets (undo_id, checkin_id, activity_id, person_kind, person_id, status) VALUES (?, ?, ?, ?, ?, ?)`,
+			m.ID, id, act.ID, m.Person.Kind, personID, status); err != nil {
+			return outcome{}, fmt.Errorf("insert undo target: %w", err)
+		}
+	}
+	if held.status != "" {
+		return held, t.flag(held.code, m.ID, act, b.req.DeviceID, map[string]any{"person_kind": m.Person.Kind, "person_id": personID, "undoes": m.Undoes})
+	}
+	return applied(), t.recomputeUndo(m.ID)
+}
+
+// recomputeUndo recomputes the presence of every pair whose check-ins undo
+// undoID names (those arrived so far).
+func (t *txc) recomputeUndo(undoID string) error {
+	rows, err := t.QueryContext(t.ctx, `SELECT DISTINCT c.activity_id, c.person_kind, c.person_id FROM undo_targets u
+		JOIN checkins c ON c.id = u.checkin_id AND c.activity_id = u.activity_id WHERE u.undo_id = ?`, undoID)
+	if err != nil {
+		return fmt.Errorf("undo pairs: %w", err)
+	}
+	type pair struct{ a, k, p string }
+	var ps []pair
+	for rows.Next() {
+		var p pair
+		if err := rows.Scan(&p.a, &p.k, &p.p); err != nil {
+			rows.Close()
+			return err
+		}
+		ps = append(ps, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, p := range ps {
+		act, err := t.activity(p.a)
+		if err != nil {
+			return err
+		}
+		if act == nil {
+			continue
+		}
+		if err := t.recompute(act, p.k, p.p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recomputeSQL materialises the presence of one (activity, person) in one
+// statement (protocol.Presence in SQL): the applied check-ins not named by
+// an applied undo survive; the override wins; the row changes only when
+// something differs (so that unchanged rows record no change). A pair
+// without surviving check-ins and without a row gets no row.
+const recomputeSQL = `INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at)
+SELECT ?1, ?2, ?3,
+  CASE (SELECT override FROM attendance WHERE activity_id = ?1 AND person_kind = ?2 AND person_id = ?3)
+    WHEN 'present' THEN 1 WHEN 'absent' THEN 0 ELSE count(s.id) > 0 END,
+  min(s.occurred_at),
+  json_group_array(s.id ORDER BY s.occurred_at, s.id) FILTER (WHERE s.id IS NOT NULL),
+  ?4
+FROM (SELECT c.id, c.occurred_at FROM checkins c
+      WHERE c.activity_id = ?1 AND c.person_kind = ?2 AND c.person_id = ?3 AND c.status = 'applied'
+        AND NOT EXISTS (SELECT 1 FROM undo_targets u WHERE u.checkin_id = c.id AND u.activity_id = c.activity_id AND u.status = 'applied')) s
+WHERE true
+HAVING count(s.id) > 0 OR EXISTS (SELECT 1 FROM attendance WHERE activity_id = ?1 AND person_kind = ?2 AND person_id = ?3)
+ON CONFLICT (activity_id, person_kind, person_id) DO UPDATE SET
+  present = excluded.present, checked_in_at = excluded.checked_in_at, check_in_ids = excluded.check_in_ids, updated_at = excluded.updated_at
+WHERE attendance.present IS NOT excluded.present OR attendance.checked_in_at IS NOT excluded.checked_in_at
+   OR attendance.check_in_ids IS NOT excluded.check_in_ids
+RETURNING present, check_in_ids, override IS NOT NULL`
+
+// recompute materialises the presence of (a, kind, personID) and records
+// a change when the row changed. A row left with no surviving check-in and
+// no override is deleted (and the delete recorded), so that the table does
+// not depend on whether an undo arrived before or after its check-in.
+func (t *txc) recompute(a *activity, kind, personID string) error {
+	var present, overridden bool
+	var ids string
+	err := t.QueryRowContext(t.ctx, recomputeSQL, a.ID, kind, personID, store.FormatTime(t.now)).Scan(&present, &ids, &overridden)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // unchanged
+	} else if err != nil {
+		return fmt.Errorf("recompute presence %s %s: %w", a.ID, personID, err)
+	}
+	if !present && !overridden && ids == "[]" {
+		if _, err := t.exec(`DELETE FROM attendance WHERE activity_id = ? AND person_kind = ? AND person_id = ?`, a.ID, kind, personID); err != nil {
+			return err
+		}
+		return t.attendanceChange(a, kind, personID, "delete")
+	}
+	return t.attendanceChange(a, kind, personID, "upsert")
+}
+
+func (t *txc) attendanceChange(a *activity, kind, personID, op string) error {
+	return store.RecordChange(t.ctx, t, store.Change{Entity: "attendance", ID: AttendanceID(a.ID, kind, personID), Op: op,
+		RegionCode: a.Region, EstablishmentCode: a.Establishment})
+}
+
+// releaseHeld re-gates the check-ins held for walk-in traineeID once its
+// registration arrived: each is applied, or flagged late / out of window.
+func (t *txc) releaseHeld(traineeID string) error {
+	type heldRow struct {
+		flagID                 int64
+		id, activity, occurred string
+		device                 string
+	}
+	rows, err := t.QueryContext(t.ctx, `SELECT f.id, c.id, c.activity_id, c.occurred_at, c.device_id FROM checkins c
+		JOIN flags f ON f.mutation_id = c.id AND f.kind = 'awaiting_registration' AND f.status = 'open'
+		WHERE c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'`, traineeID)
+	if err != nil {
+		return fmt.Errorf("held check-ins: %w", err)
+	}
+	var hs []heldRow
+	for rows.Next() {
+		var h heldRow
+		if err := rows.Scan(&h.flagID, &h.id, &h.activity, &h.occurred, &h.device); err != nil {
+			rows.Close()
+			return err
+		}
+		hs = append(hs, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	touched := map[string]*activity{}
+	for _, h := range hs {
+		if _, err := t.exec(`UPDATE flags SET status = 'accepted', decided_by = 'system', decided_at = ?, reason = 'registration arrived' WHERE id = ?`,
+			store.FormatTime(t.now), h.flagID); err != nil {
+			return err
+		}
+		act, err := t.activity(h.activity)
+		if err != nil || act == nil {
+			return err
+		}
+		occ, _ := time.Parse(time.RFC3339Nano, h.occurred)
+		if g := t.gate(act, occ, true); g.status != "" {
+			if err := t.flag(g.code, h.id, act, h.device, map[string]any{"person_kind": "trainee", "person_id": traineeID,
+				"occurred_at": h.occurred, "activity_date": act.Date}); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := t.exec(`UPDATE checkins SET status = 'applied' WHERE id = ?`, h.id); err != nil {
+			return err
+		}
+		touched[act.ID] = act
+	}
+	for _, id := range sortedKeys(touched) {
+		if err := t.recompute(touched[id], prodays.PersonTrainee, traineeID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refuseHeld rejects the check-ins held for walk-in traineeID with the
+// reason its registration was refused (never orphaned).
+func (t *txc) refuseHeld(traineeID, code, msg string) error {
+	now := store.FormatTime(t.now)
+	if _, err := t.exec(`UPDATE flags SET status = 'rejected', decided_by = 'system', decided_at = ?, reason = ?
+		WHERE kind = 'awaiting_registration' AND status = 'open' AND mutation_id IN
+		(SELECT id FROM checkins WHERE person_kind = 'trainee' AND person_id = ? AND status = 'flagged')`, now, msg, traineeID); err != nil {
+		return err
+	}
+	if _, err := t.exec(`UPDATE mutations SET status = 'rejected', code = ?, message = ? WHERE id IN
+		(SELECT c.id FROM checkins c WHERE c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'
+		 AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.mutation_id = c.id AND f.status = 'open'))`, code, msg, traineeID); err != nil {
+		return err
+	}
+	_, err := t.exec(`UPDATE checkins SET status = 'rejected' WHERE person_kind = 'trainee' AND person_id = ? AND status = 'flagged'
+		AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.mutation_id = checkins.id AND f.status = 'open')`, traineeID)
+	return err
+}

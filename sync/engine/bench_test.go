@@ -1,0 +1,168 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"prodays/internal/synctest"
+	"prodays/internal/testenv"
+	"prodays/store"
+	"prodays/sync/protocol"
+)
+
+// benchBatch is the size of a push in the benchmarks.
+const benchBatch = 500
+
+// benchRoster adds 4,000 trainees of E1 and 40 activities of E1 (160,000
+// distinct (activity, trainee) pairs: check-ins mostly create presences,
+// as during the event).
+func benchRoster(tb testing.TB, db *store.DB) (trainees, acts []string) {
+	tb.Helper()
+	err := db.WithTx(context.Background(), func(tx *sql.Tx) error {
+		for i := 0; i < 4000; i++ {
+			id := fmt.Sprintf("F2500018%05dZ", i)
+			trainees = append(trainees, id)
+			if _, err := tx.Exec(`INSERT INTO trainees (id, last_name, first_name, establishment_code, updated_at) VALUES (?, 'N', 'P', 'E1', '2026-01-01T00:00:00.000Z')`, id); err != nil {
+				return err
+			}
+		}
+		for i := 0; i < 40; i++ {
+			id := fmt.Sprintf("BM-%03d", i)
+			acts = append(acts, id)
+			if _, err := tx.Exec(`INSERT INTO activities (id, kind, title, date, start_time, end_time, establishment_code, region_code) VALUES (?, 'meeting', 'B', '2026-03-23', '09:00', '10:00', 'E1', 'RSK')`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return trainees, acts
+}
+
+// pairs yields distinct (activity, trainee) pairs.
+func pair(trainees, acts []string, i int) (string, string) {
+	return acts[(i/len(trainees))%len(acts)], trainees[i%len(trainees)]
+}
+
+func reportRate(b *testing.B, n int) {
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "mutations/s")
+}
+
+// BenchmarkRawUpsert is the limit: raw SQLite upserts of attendance rows,
+// batches of 500 in one transaction through one prepared statement, on
+// the same database settings as the engine (WAL, synchronous FULL).
+func BenchmarkRawUpsert(b *testing.B) {
+	e := mustEngine(b)
+	trainees, acts := benchRoster(b, e.DB)
+	ctx := context.Background()
+	now := store.FormatTime(time.Now())
+	b.ResetTimer()
+	n := 0
+	for i := 0; i < b.N; i++ {
+		err := e.DB.WithTx(ctx, func(tx *sql.Tx) error {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at)
+				VALUES (?, 'trainee', ?, 1, ?, ?, ?) ON CONFLICT (activity_id, person_kind, person_id) DO UPDATE SET
+				present = excluded.present, checked_in_at = min(attendance.checked_in_at, excluded.checked_in_at), check_in_ids = excluded.check_in_ids, updated_at = excluded.updated_at`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for j := 0; j < benchBatch; j++ {
+				a, t := pair(trainees, acts, n)
+				n++
+				if _, err := st.ExecContext(ctx, a, t, now, `["x"]`, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, n)
+}
+
+// checkInBatches prepares count push requests of 500 check-ins (decoded
+// as the server would, outside the timer).
+func checkInBatches(b *testing.B, trainees, acts []string, count int) []*protocol.PushRequest {
+	ph := synctest.NewPhone("dev-bench", eventNow.Add(-time.Hour))
+	out := make([]*protocol.PushRequest, count)
+	k := 0
+	for i := range out {
+		ms := make([]protocol.Mutation, benchBatch)
+		for j := range ms {
+			a, t := pair(trainees, acts, k)
+			k++
+			ms[j] = ph.CheckIn(a, "trainee", t)
+		}
+		out[i] = synctest.Request(b, "dev-bench", eventNow, ms...)
+	}
+	return out
+}
+
+// BenchmarkApply is the engine's apply of batches of 500 check-ins: the
+// idempotency index, the check-ins, the presences and the change log.
+func BenchmarkApply(b *testing.B) {
+	e := mustEngine(b)
+	trainees, acts := benchRoster(b, e.DB)
+	reqs := checkInBatches(b, trainees, acts, b.N)
+	p := synctest.Principal("staff1", "dev-bench")
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		resp, err := e.Push(ctx, p, reqs[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		if resp.Results[0].Status != protocol.StatusApplied {
+			b.Fatalf("%+v", resp.Results[0])
+		}
+	}
+	reportRate(b, b.N*benchBatch)
+}
+
+// BenchmarkHTTPPush is the end-to-end push: HTTP, JSON decoding,
+// authentication, apply, commit, answer.
+func BenchmarkHTTPPush(b *testing.B) {
+	env := testenv.New(b, testenv.Options{})
+	synctest.Seed(b, env.DB)
+	testenv.CreateUser(b, env.DB, "staff1", "staff", "E1", "")
+	env.DB.Now = func() time.Time { return eventNow }
+	trainees, acts := benchRoster(b, env.DB)
+	s := env.Login(b, "staff1", "dev-bench")
+	ph := synctest.NewPhone("dev-bench", eventNow.Add(-time.Hour))
+	bodies := make([][]byte, b.N)
+	k := 0
+	for i := range bodies {
+		ms := make([]protocol.Mutation, benchBatch)
+		for j := range ms {
+			a, t := pair(trainees, acts, k)
+			k++
+			ms[j] = ph.CheckIn(a, "trainee", t)
+		}
+		bodies[i] = synctest.Body("dev-bench", eventNow, benchBatch, ms...)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, _ := http.NewRequest("POST", env.URL+"/api/v1/sync/push", bytes.NewReader(bodies[i]))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+s.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	reportRate(b, b.N*benchBatch)
+}

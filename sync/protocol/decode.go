@@ -1,0 +1,287 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"prodays"
+)
+
+// ECodeDeviceMismatch is the error code of a push whose device_id is not
+// the device of the caller's token (403).
+const ECodeDeviceMismatch = "device_mismatch"
+
+// pushEnvelope is the push body with the mutations left raw, so that one
+// bad mutation never blocks the others.
+type pushEnvelope struct {
+	DeviceID   string            `json:"device_id"`
+	ClientTime *time.Time        `json:"client_time"`
+	AppVersion string            `json:"app_version"`
+	OutboxSize int               `json:"outbox_size"`
+	Mutations  []json.RawMessage `json:"mutations"`
+}
+
+// TooLarge returns the 413 error of a push over the limits, with the limits
+// as extension members (max_mutations, max_bytes).
+func TooLarge(msg string) *prodays.Error {
+	return &prodays.Error{Code: prodays.ETooLarge, Message: msg,
+		Detail: map[string]any{"max_mutations": MaxMutations, "max_bytes": MaxBodyBytes}}
+}
+
+// DecodePush decodes and validates a push body (sync protocol, Push). The
+// envelope is decoded strictly (no unknown fields, valid UTF-8, one JSON
+// value, device_id and client_time present); an error there is an
+// *prodays.Error with code invalid (or too_large over MaxMutations), and
+// nothing of the batch applies. Each mutation is then decoded alone: a
+// malformed or unknown one gets Invalid set and is refused by itself.
+func DecodePush(body []byte) (*PushRequest, error) {
+	if len(body) > MaxBodyBytes {
+		return nil, TooLarge(fmt.Sprintf("The push body is over %d bytes: split the outbox.", MaxBodyBytes))
+	}
+	if !utf8.Valid(body) {
+		return nil, prodays.Errorf(prodays.EInvalid, "The body is not valid UTF-8.")
+	}
+	var env pushEnvelope
+	if err := strictUnmarshal(body, &env); err != nil {
+		return nil, prodays.Errorf(prodays.EInvalid, "Invalid push body: %s", err)
+	}
+	if env.DeviceID == "" || len(env.DeviceID) > 100 {
+		return nil, prodays.Errorf(prodays.EInvalid, "device_id is required.")
+	}
+	if env.ClientTime == nil {
+		return nil, prodays.Errorf(prodays.EInvalid, "client_time is required.")
+	}
+	if env.OutboxSize < 0 {
+		return nil, prodays.Errorf(prodays.EInvalid, "outbox_size must not be negative.")
+	}
+	if len(env.AppVersion) > 50 {
+		return nil, prodays.Errorf(prodays.EInvalid, "app_version is too long.")
+	}
+	if len(env.Mutations) > MaxMutations {
+		return nil, TooLarge(fmt.Sprintf("The push holds %d mutations, at most %d are allowed: split the outbox.", len(env.Mutations), MaxMutations))
+	}
+	req := &PushRequest{DeviceID: env.DeviceID, ClientTime: *env.ClientTime, AppVersion: env.AppVersion,
+		OutboxSize: env.OutboxSize, Mutations: make([]Mutation, len(env.Mutations))}
+	for i, raw := range env.Mutations {
+		req.Mutations[i] = DecodeMutation(raw)
+	}
+	return req, nil
+}
+
+// header is the part of a mutation read before its type is known.
+type header struct {
+	ID   string `json:"id"`
+	Seq  int64  `json:"seq"`
+	Type string `json:"type"`
+}
+
+// DecodeMutation decodes one mutation. It never fails: a mutation that
+// cannot be used has Invalid set (code invalid_mutation or unknown_type)
+// and whatever of its id and seq could be read.
+func DecodeMutation(raw json.RawMessage) Mutation {
+	m := Mutation{Raw: raw}
+	bad := func(format string, args ...any) Mutation {
+		m.Invalid = &Rejection{Code: CodeInvalidMutation, Message: fmt.Sprintf(format, args...)}
+		return m
+	}
+	var h header
+	if err := json.Unmarshal(raw, &h); err != nil {
+		_ = json.Unmarshal(raw, &struct {
+			ID *string `json:"id"`
+		}{&m.ID})
+		return bad("The mutation is not a JSON object with id, seq and type.")
+	}
+	m.ID, m.Seq, m.Type = h.ID, h.Seq, h.Type
+	if !IsUUID(h.ID) {
+		return bad("id must be a UUID.")
+	}
+	m.ID = strings.ToLower(h.ID)
+	if h.Seq < 1 {
+		return bad("seq must be a positive integer.")
+	}
+	switch h.Type {
+	case TypeCheckIn, TypeUndo, TypeTraineeRegister, TypeTraineeUpdate:
+	default:
+		m.Invalid = &Rejection{Code: CodeUnknownType, Message: fmt.Sprintf("This server does not know mutations of type %q.", truncate(h.Type, 60))}
+		return m
+	}
+	var full Mutation
+	if err := strictUnmarshal(raw, &full); err != nil {
+		return bad("%s", err)
+	}
+	full.ID, full.Raw = m.ID, raw
+	if err := full.validate(); err != nil {
+		m2 := full
+		m2.Invalid = &Rejection{Code: CodeInvalidMutation, Message: err.Error()}
+		return m2
+	}
+	return full
+}
+
+func (m *Mutation) validate() error {
+	if m.RecordedAt.IsZero() {
+		return errors.New("recorded_at is required (RFC 3339 with offset).")
+	}
+	switch m.Type {
+	case TypeCheckIn, TypeUndo:
+		if m.ActivityID == "" || len(m.ActivityID) > 100 {
+			return errors.New("activity_id is required.")
+		}
+		if m.Person == nil || m.Person.ID == "" || len(m.Person.ID) > 100 {
+			return errors.New("person {kind, id} is required.")
+		}
+		if m.Person.Kind != prodays.PersonTrainee && m.Person.Kind != prodays.PersonSpeaker {
+			return errors.New("person.kind must be trainee or speaker.")
+		}
+		if IsUUID(m.Person.ID) {
+			m.Person.ID = strings.ToLower(m.Person.ID)
+		}
+		if m.Trainee != nil || m.TraineeID != "" || m.Fields != nil || m.BaseVersion != nil {
+			return errors.New("fields of another mutation type are present.")
+		}
+		if m.Type == TypeCheckIn {
+			switch m.Method {
+			case MethodQR, MethodSearch, MethodManual:
+			default:
+				return errors.New("method must be qr, search or manual.")
+			}
+			if m.Undoes != nil {
+				return errors.New("undoes belongs to attendance.undo.")
+			}
+		} else {
+			if len(m.Undoes) > MaxMutations {
+				return errors.New("undoes names too many check-ins.")
+			}
+			for i, id := range m.Undoes {
+				if !IsUUID(id) {
+					return fmt.Errorf("undoes[%d] is not a UUID.", i)
+				}
+				m.Undoes[i] = strings.ToLower(id)
+			}
+		}
+	case TypeTraineeRegister:
+		t := m.Trainee
+		if t == nil {
+			return errors.New("trainee is required.")
+		}
+		if m.ActivityID != "" || m.Person != nil || m.Method != "" || m.Undoes != nil || m.TraineeID != "" || m.Fields != nil || m.BaseVersion != nil {
+			return errors.New("fields of another mutation type are present.")
+		}
+		if !IsUUID(t.ID) {
+			return errors.New("trainee.id of a walk-in must be a UUID made on the phone.")
+		}
+		t.ID = strings.ToLower(t.ID)
+		for name, v := range map[string]*string{"last_name": &t.LastName, "first_name": &t.FirstName, "establishment_code": &t.EstablishmentCode,
+			"program": &t.Program, "group": &t.Group, "gender": &t.Gender} {
+			*v = CleanText(*v)
+			if len(*v) > 300 {
+				return fmt.Errorf("trainee.%s is over 300 bytes.", name)
+			}
+		}
+		if t.LastName == "" || t.FirstName == "" || t.EstablishmentCode == "" {
+			return errors.New("trainee.last_name, first_name and establishment_code are required.")
+		}
+		if t.Gender != "" && t.Gender != "F" && t.Gender != "M" {
+			return errors.New("trainee.gender must be F, M or empty.")
+		}
+	case TypeTraineeUpdate:
+		if m.ActivityID != "" || m.Person != nil || m.Method != "" || m.Undoes != nil || m.Trainee != nil {
+			return errors.New("fields of another mutation type are present.")
+		}
+		if m.TraineeID == "" || len(m.TraineeID) > 100 {
+			return errors.New("trainee_id is required.")
+		}
+		if IsUUID(m.TraineeID) {
+			m.TraineeID = strings.ToLower(m.TraineeID)
+		}
+		if m.BaseVersion == nil || *m.BaseVersion < 1 {
+			return errors.New("base_version is required (the trainee's version the correction was made from).")
+		}
+		if len(m.Fields) == 0 {
+			return errors.New("fields must name at least one field.")
+		}
+		for k, v := range m.Fields {
+			if !UpdatableField(k) {
+				return fmt.Errorf("fields.%s cannot be updated.", truncate(k, 40))
+			}
+			v = CleanText(v)
+			if len(v) > 300 {
+				return fmt.Errorf("fields.%s is over 300 bytes.", k)
+			}
+			if (k == "last_name" || k == "first_name" || k == "establishment_code") && v == "" {
+				return fmt.Errorf("fields.%s must not be empty.", k)
+			}
+			if k == "gender" && v != "" && v != "F" && v != "M" {
+				return errors.New("fields.gender must be F, M or empty.")
+			}
+			m.Fields[k] = v
+		}
+	}
+	return nil
+}
+
+// TraineeUpdatableFields are the trainee fields a trainee.update may set,
+// under their import-file names.
+var TraineeUpdatableFields = []string{"last_name", "first_name", "establishment_code", "program", "group", "gender"}
+
+// UpdatableField reports whether trainee.update may set field.
+func UpdatableField(field string) bool {
+	for _, f := range TraineeUpdatableFields {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// strictUnmarshal decodes one JSON value with no unknown fields.
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return fmt.Errorf("malformed JSON at byte %d.", se.Offset)
+		case errors.As(err, &te):
+			return fmt.Errorf("field %q: expected %s.", te.Field, te.Type)
+		case errors.Is(err, io.EOF):
+			return errors.New("empty.")
+		default:
+			return fmt.Errorf("%s.", truncate(strings.TrimPrefix(err.Error(), "json: "), 120))
+		}
+	}
+	if dec.More() {
+		return errors.New("more than one JSON value.")
+	}
+	return nil
+}
+
+// IsUUID reports whether s is a UUID in its canonical 36-character form
+// (any version).
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
