@@ -215,3 +215,59 @@ func TestSupervisorReviewConsole(t *testing.T) {
 		t.Errorf("audited review decisions: %d, want at least 4", n)
 	}
 }
+
+// TestAdminExportsAndBilan: an admin downloads every export from the
+// Exports page (blobs fetched with the token: type and size checked) and
+// sees the bilan dashboard with the fixture's totals.
+func TestAdminExportsAndBilan(t *testing.T) {
+	browser := newBrowser(t)
+	srv, env := consoleFixture(t)
+	staff := env.Login(t, "s.staff", "dev-staff")
+	ph := synctest.NewPhone("dev-staff", time.Now().Add(-time.Minute))
+	push(t, staff, synctest.Body("dev-staff", time.Now(), 4,
+		ph.CheckIn("MTG-0001", "trainee", traineeAit), ph.CheckIn("MTG-0001", "trainee", traineeBenaissa),
+		ph.CheckIn("VIS-0001", "trainee", traineeAit), ph.CheckIn("MTG-0001", "speaker", "SPK-0001")))
+
+	ctx, cancel := newTab(t, browser, 3*time.Minute)
+	defer cancel()
+	consoleLogin(t, ctx, srv, "admin1")
+	waitFor(t, ctx, "the bilan", `!!document.querySelector('[data-test=fig-beneficiaries]')`, 20*time.Second)
+	for fig, want := range map[string]int{"beneficiaries": 3, "meeting_participations": 2, "visit_participations": 1, "speakers_present": 1, "organizations_represented": 1, "meetings_held": 1, "visits_held": 1} {
+		if got := eval[string](t, ctx, `document.querySelector('[data-test=fig-`+fig+`]').dataset.value`); got != fmt.Sprint(want) {
+			t.Errorf("bilan %s = %s, want %d", fig, got, want)
+		}
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('svg.chart rect.bar').length`); n < 3 {
+		t.Errorf("bars drawn: %d", n)
+	}
+	consoleShots(t, ctx, "console-bilan", `!!document.querySelector('[data-test=fig-beneficiaries]')`)
+
+	goTo(t, ctx, "#/exports", "exports")
+	for k, v := range map[string]string{"activity": "MTG-0001", "establishment": "EFP0105", "group": "GE101", "trainee": traineeAit} {
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-test=param-`+k+`]`), v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-test^=export-]')].map(b => b.dataset.test)`)
+	if len(keys) != 11 {
+		t.Fatalf("export buttons: %v", keys)
+	}
+	want := map[string]string{"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+	for _, k := range keys {
+		jsClick(t, ctx, `[data-test=`+k+`]`)
+		res := `document.querySelector('[data-test=` + k + `]').nextElementSibling`
+		waitFor(t, ctx, k, `!!(`+res+`.dataset.size || `+res+`.dataset.error)`, 30*time.Second)
+		typ := eval[string](t, ctx, res+`.dataset.type || ('error: ' + `+res+`.textContent)`)
+		size := eval[string](t, ctx, res+`.dataset.size || '0'`)
+		kind := "pdf"
+		switch {
+		case bytes.Contains([]byte(k), []byte("csv")):
+			kind = "csv"
+		case bytes.Contains([]byte(k), []byte("xlsx")):
+			kind = "xlsx"
+		}
+		if !bytes.HasPrefix([]byte(typ), []byte(want[kind])) || size == "0" {
+			t.Errorf("%s: type %q size %s", k, typ, size)
+		}
+	}
+}

@@ -22,7 +22,8 @@ export function barChart(rows, opts) {
   const width = labelW + barW + 70;
   const height = rows.length * (rowH + gap) + pad * 2;
   const max = Math.max(1, ...rows.map((r) => r.parts.reduce((a, b) => a + b, 0)));
-  const svg = el('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-label': opts.title, class: 'chart', preserveAspectRatio: 'xMinYMin meet' });
+  // direction ltr: the geometry is mirrored here, so text-anchor must not flip again.
+  const svg = el('svg', { direction: 'ltr', viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-label': opts.title, class: 'chart', preserveAspectRatio: 'xMinYMin meet' });
   svg.append(el('title', {}, opts.title));
   const x = (v, w) => (opts.rtl ? width - labelW - v - w : labelW + v);
   rows.forEach((r, i) => {
