@@ -310,6 +310,44 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 			badCase{name: "GET no token " + v.path[:min(len(v.path), 80)], method: "GET", path: v.path, want: 401, code: "unauthorized"},
 		)
 	}
+	// Review decisions (issue #6): malformed bodies, unknown actions and
+	// hostile ids, as an admin (nothing exists to decide).
+	for _, path := range []string{"/api/v1/review/quarantine/m1/resolve", "/api/v1/review/devices/d1/acknowledge-skew"} {
+		for _, b := range badJSONBodies() {
+			cases = append(cases, badCase{name: path + " " + b.name, method: "POST", path: path, ctype: "application/json", body: b.body, token: true, want: b.want, code: b.code})
+		}
+		cases = append(cases,
+			badCase{name: path + " text/plain", method: "POST", path: path, ctype: "text/plain", body: []byte(`{}`), token: true, want: 415, code: "unsupported_media_type"},
+			badCase{name: path + " no token", method: "POST", path: path, ctype: "application/json", body: []byte(`{"action":"acknowledge"}`), want: 401, code: "unauthorized"})
+	}
+	for _, v := range []struct {
+		path, body string
+		want       int
+		code       string
+	}{
+		{"/api/v1/review/quarantine/m1/resolve", `{}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":"delete"}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":"ACKNOWLEDGE"}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":"count_present"}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":"count_present","reason":"   "}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":["acknowledge"]}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", ``, 415, "unsupported_media_type"}, // the body is required
+		{"/api/v1/review/quarantine/%27%20OR%201%3D1--/resolve", `{"action":"acknowledge"}`, 404, "not_found"},
+		{"/api/v1/review/quarantine/" + long + "/resolve", `{"action":"acknowledge"}`, 404, "not_found"},
+		{"/api/v1/review/quarantine/%00/resolve", `{"action":"acknowledge"}`, 404, "not_found"},
+		{"/api/v1/review/devices/%27%20OR%201%3D1--/acknowledge-skew", `{"reason":"x"}`, 404, "not_found"},
+		{"/api/v1/review/devices/d1/acknowledge-skew", ``, 404, "not_found"},
+		{"/api/v1/review/devices/d1/acknowledge-skew", `{"reason":1}`, 400, "invalid"},
+	} {
+		c := badCase{name: "POST " + v.path[:min(len(v.path), 80)] + " " + v.body, method: "POST", path: v.path, token: true, want: v.want, code: v.code}
+		if v.body != "" {
+			c.ctype, c.body = "application/json", []byte(v.body)
+		}
+		cases = append(cases, c)
+	}
+	cases = append(cases,
+		badCase{name: "quarantine all=yes", method: "GET", path: "/api/v1/review/quarantine?all=yes", token: true, want: 400, code: "invalid"},
+		badCase{name: "activities bad date", method: "GET", path: "/api/v1/review/activities?date=%27%20OR%201%3D1", token: true, want: 400, code: "invalid"})
 	// Other routes.
 	cases = append(cases,
 		badCase{name: "unknown route", method: "GET", path: "/api/v1/nowhere", want: 404, code: "not_found"},

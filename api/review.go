@@ -57,9 +57,18 @@ func (s *Server) listConflicts(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, map[string]any{"conflicts": out})
 }
 
-// listQuarantine: GET /api/v1/review/quarantine.
+// listQuarantine: GET /api/v1/review/quarantine?all=1: the refused
+// mutations still to review (all=1: the resolved ones too).
 func (s *Server) listQuarantine(c echo.Context) error {
-	out, err := s.Sync.ListQuarantine(c.Request().Context(), principal(c))
+	all := false
+	switch c.QueryParam("all") {
+	case "", "0", "false":
+	case "1", "true":
+		all = true
+	default:
+		return prodays.Errorf(prodays.EInvalid, "all must be 1 or 0.")
+	}
+	out, err := s.Sync.ListQuarantine(c.Request().Context(), principal(c), all)
 	if err != nil {
 		return err
 	}
@@ -119,6 +128,38 @@ func (s *Server) mergeProposal(c echo.Context, id int64, reason string) error {
 }
 func (s *Server) dismissProposal(c echo.Context, id int64, reason string) error {
 	return s.Sync.DecideProposal(c.Request().Context(), principal(c), id, false, reason)
+}
+
+// resolveRequest is the body of POST /api/v1/review/quarantine/{id}/resolve.
+type resolveRequest struct {
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+}
+
+// resolveQuarantined: POST /api/v1/review/quarantine/{id}/resolve
+// {action: acknowledge|count_present, reason} (engine.ResolveQuarantined).
+func (s *Server) resolveQuarantined(c echo.Context) error {
+	var req resolveRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.Sync.ResolveQuarantined(c.Request().Context(), principal(c), c.Param("id"), req.Action, req.Reason); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// acknowledgeSkew: POST /api/v1/review/devices/{id}/acknowledge-skew
+// {reason?} (engine.AcknowledgeSkew).
+func (s *Server) acknowledgeSkew(c echo.Context) error {
+	var req decisionRequest
+	if err := optionalBody(c, &req); err != nil {
+		return err
+	}
+	if err := s.Sync.AcknowledgeSkew(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 // overrideRequest is the body of POST /api/v1/review/overrides.
