@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,7 +137,8 @@ func TestSupervisorReviewConsole(t *testing.T) {
 	w2 := ph.Register("EFP0105", "Moussaoui", "Rachid")
 	u1 := ph.Update(traineeByID, 1, map[string]string{"last_name": "El Idrissi Alaoui"})
 	refused := ph.CheckIn("MTG-0200", "trainee", traineeAit)
-	push(t, staff, synctest.Body("dev-staff", now, 6, late, outside, w1, w2, u1, refused))
+	unknown := ph.CheckIn("MTG-9999", "trainee", traineeAit)
+	push(t, staff, synctest.Body("dev-staff", now, 7, late, outside, w1, w2, u1, refused, unknown))
 	sk := synctest.NewPhone("dev-skew", now.Add(time.Hour))
 	u2 := sk.Update(traineeByID, 1, map[string]string{"last_name": "Idrissi"})
 	push(t, skewDev, synctest.Body("dev-skew", now.Add(time.Hour), 1, u2, sk.CheckIn("MTG-0001", "trainee", traineeArabic)))
@@ -162,6 +165,7 @@ func TestSupervisorReviewConsole(t *testing.T) {
 		fmt.Sprintf(`[data-test=item-merge][data-id="%d"]`, proposal),
 		fmt.Sprintf(`[data-test=item-conflict][data-id="%d"]`, conflict),
 		fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, refused.ID),
+		fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, unknown.ID),
 	} {
 		if !eval[bool](t, ctx, `!!document.querySelector(`+jsString(sel)+`)`) {
 			t.Errorf("the queue does not show %s", sel)
@@ -209,11 +213,156 @@ func TestSupervisorReviewConsole(t *testing.T) {
 		return sqlString(t, srv, `SELECT status FROM conflicts WHERE id = ?`, conflict) == "reversed"
 	})
 	act(fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, refused.ID), "present", "refused check-in counted present", func() bool {
-		return sqlString(t, srv, `SELECT override FROM attendance WHERE activity_id = 'MTG-0200' AND person_id = ?`, traineeAit) == "present"
+		return sqlString(t, srv, `SELECT override FROM attendance WHERE activity_id = 'MTG-0200' AND person_id = ?`, traineeAit) == "present" &&
+			sqlString(t, srv, `SELECT review_decision || '|' || review_decided_by FROM mutations WHERE id = ?`, refused.ID) == "counted_present|sup.cs"
 	})
-	if n := sqlInt(t, srv, `SELECT count(*) FROM audit_log WHERE username = 'sup.cs' AND action LIKE 'review.%'`); n < 4 {
-		t.Errorf("audited review decisions: %d, want at least 4", n)
+	act(fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, unknown.ID), "acknowledge", "refused check-in acknowledged", func() bool {
+		return sqlString(t, srv, `SELECT status || '|' || review_decision || '|' || review_decided_by FROM mutations WHERE id = ?`, unknown.ID) == "rejected|acknowledged|sup.cs"
+	})
+	act(`[data-test=item-skew][data-id="dev-skew"]`, "acknowledge_skew", "clock skew acknowledged", func() bool {
+		return sqlString(t, srv, `SELECT clock_skewed || '|' || skew_acknowledged_by FROM devices WHERE id = 'dev-skew'`) == "1|sup.cs"
+	})
+	// The decisions are the server's: after a reload the items stay gone,
+	// and the device keeps its offset on the Devices screen.
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
 	}
+	waitFor(t, ctx, "the review queue after reload", `!!document.querySelector('[data-test=screen-review] [data-test=group-quarantine]')`, 20*time.Second)
+	for _, sel := range []string{
+		fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, refused.ID),
+		fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, unknown.ID),
+		`[data-test=item-skew]`,
+	} {
+		if eval[bool](t, ctx, `!!document.querySelector(`+jsString(sel)+`)`) {
+			t.Errorf("after a reload the queue still shows %s", sel)
+		}
+	}
+	goTo(t, ctx, "#/devices", "devices")
+	if got := text(t, ctx, `[data-test=device][data-id="dev-skew"]`); !strings.Contains(got, "sup.cs") {
+		t.Errorf("the device row should keep the offset and say who noted it: %q", got)
+	}
+	if n := sqlInt(t, srv, `SELECT count(*) FROM audit_log WHERE username = 'sup.cs' AND action LIKE 'review.%'`); n < 7 {
+		t.Errorf("audited review decisions: %d, want at least 7", n)
+	}
+	if n := sqlInt(t, srv, `SELECT count(*) FROM changes WHERE entity = 'attendance' AND entity_id = ?`, "MTG-0200:trainee:"+traineeAit); n != 1 {
+		t.Errorf("the counted presence is not in the change log: %d", n)
+	}
+}
+
+// TestAdminImportsUsersAudit: an admin imports a CSV with one bad line
+// through the Imports page (refused, the line shown with file, line and
+// column; then imported with the bad line skipped, through the 48 px
+// checkbox), creates an account, resets its password through the form
+// (a short one is refused on the page), and finds those actions in the
+// audit log. On a phone the menu is the compact one.
+func TestAdminImportsUsersAudit(t *testing.T) {
+	browser := newBrowser(t)
+	srv, _ := consoleFixture(t)
+	csv := filepath.Join(t.TempDir(), "etablissements.csv")
+	if err := os.WriteFile(csv, []byte("code,name,city,region_code\nEFP0900,ISTA Test,Tanger,CS\nEFP0901,ITA Nulle part,Nowhere,ZZZ\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := newTab(t, browser, 3*time.Minute)
+	defer cancel()
+	consoleLogin(t, ctx, srv, "admin1")
+	// 360 px: the compact menu, not a tall stack of links.
+	if !eval[bool](t, ctx, `getComputedStyle(document.querySelector('.nav-wide')).display === 'none' && getComputedStyle(document.querySelector('[data-test=nav-menu]')).display !== 'none'`) {
+		t.Error("on a phone the console menu should be the compact one")
+	}
+	if h := eval[float64](t, ctx, `document.querySelector('.console-nav').getBoundingClientRect().height`); h > 120 {
+		t.Errorf("the phone menu is %.0f px tall", h)
+	}
+	jsClick(t, ctx, `[data-test=nav-menu] summary`)
+	jsClick(t, ctx, `[data-test=menu-imports]`)
+	waitFor(t, ctx, "the imports screen", `!!document.querySelector('[data-test=import-form]')`, 20*time.Second)
+
+	if h := eval[float64](t, ctx, `document.querySelector('[data-test=skip-label]').getBoundingClientRect().height`); h < 48 {
+		t.Errorf("the checkbox's label is %.0f px tall, want a 48 px target", h)
+	}
+	eval[bool](t, ctx, `(() => { const s = document.querySelector('[data-test=import-form] select'); s.value = 'establishments'; return true; })()`)
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS(`[data-test=import-form] input[type=file]`), []string{csv})); err != nil {
+		t.Fatal(err)
+	}
+	jsClick(t, ctx, `[data-test=import-form] button[type=submit]`)
+	waitFor(t, ctx, "the error line", `!!document.querySelector('[data-test=import-error]')`, 20*time.Second)
+	cells := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-test=import-error] td')].map(c => c.textContent)`)
+	if len(cells) != 4 || cells[0] != "etablissements.csv" || cells[1] != "3" || cells[2] == "" {
+		t.Errorf("error line: %q, want file, line 3, a column, a message", cells)
+	}
+	if n := sqlInt(t, srv, `SELECT count(*) FROM establishments WHERE code IN ('EFP0900', 'EFP0901')`); n != 0 {
+		t.Errorf("a refused file imported %d rows", n)
+	}
+	jsClick(t, ctx, `[data-test=skip-label] span`) // the label's text ticks the box
+	if !eval[bool](t, ctx, `document.getElementById('skip-invalid').checked`) {
+		t.Fatal("clicking the label should tick the box")
+	}
+	jsClick(t, ctx, `[data-test=import-form] button[type=submit]`)
+	waitFor(t, ctx, "the import report", `!!document.querySelector('[data-test=import-result] .notice.ok')`, 20*time.Second)
+	if n := sqlInt(t, srv, `SELECT count(*) FROM establishments WHERE code IN ('EFP0900', 'EFP0901')`); n != 1 {
+		t.Errorf("imported with the bad line skipped: %d rows, want 1", n)
+	}
+
+	goTo(t, ctx, "#/users", "users")
+	for k, v := range map[string]string{"username": "k.nouveau", "full_name": "Karim Nouveau", "establishment_code": "EFP0105", "password": "premier-mot-de-passe"} {
+		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-test=user-form] [name=`+k+`]`), v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jsClick(t, ctx, `[data-test=user-form] button[type=submit]`)
+	waitFor(t, ctx, "the new account", `!!document.querySelector('[data-test=user][data-id="k.nouveau"]')`, 20*time.Second)
+	hash := sqlString(t, srv, `SELECT password_hash FROM users WHERE username = 'k.nouveau'`)
+
+	jsClick(t, ctx, `[data-test=user][data-id="k.nouveau"] [data-test=reset]`)
+	waitFor(t, ctx, "the password form", `!!document.querySelector('[data-test=password-form]')`, 10*time.Second)
+	if !eval[bool](t, ctx, `(() => { const i = document.querySelector('[data-test=new-password]'); return !!i.labels.length && i.type === 'password' && i.minLength === 10; })()`) {
+		t.Error("the password field needs a label, type password and minlength 10")
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-test=new-password]`), "court")); err != nil {
+		t.Fatal(err)
+	}
+	jsClick(t, ctx, `[data-test=password-submit]`)
+	waitFor(t, ctx, "the short-password error", `document.querySelector('[data-test=password-form] [data-test=console-msg]').textContent !== ''`, 10*time.Second)
+	if sqlString(t, srv, `SELECT password_hash FROM users WHERE username = 'k.nouveau'`) != hash {
+		t.Error("a short password was sent")
+	}
+	eval[bool](t, ctx, `(document.querySelector('[data-test=new-password]').value = '', true)`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-test=new-password]`), "un-mot-de-passe-solide")); err != nil {
+		t.Fatal(err)
+	}
+	jsClick(t, ctx, `[data-test=password-submit]`)
+	waitFor(t, ctx, "the password changed", `!document.querySelector('[data-test=password-form]') && !!document.querySelector('[data-test=screen-users] .notice.ok')`, 10*time.Second)
+	if sqlString(t, srv, `SELECT password_hash FROM users WHERE username = 'k.nouveau'`) == hash {
+		t.Error("the password was not changed")
+	}
+
+	goTo(t, ctx, "#/audit", "audit")
+	waitFor(t, ctx, "the audit entries", `!!document.querySelector('[data-test=audit-entry]')`, 20*time.Second)
+	rows := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-test=audit-entry]')].map(r => r.textContent)`)
+	actions, err := srv.DB.Read.Query(`SELECT action, target FROM audit_log WHERE username = 'admin1' AND (action = 'import' OR target = 'k.nouveau')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want [][2]string
+	for actions.Next() {
+		var a, tg string
+		actions.Scan(&a, &tg)
+		want = append(want, [2]string{a, tg})
+	}
+	actions.Close()
+	if len(want) < 3 {
+		t.Errorf("audited: %v, want the import, the creation and the password change", want)
+	}
+	for _, w := range want {
+		found := false
+		for _, r := range rows {
+			found = found || strings.Contains(r, w[0]) && strings.Contains(r, w[1])
+		}
+		if !found {
+			t.Errorf("the audit screen does not show %s %s", w[0], w[1])
+		}
+	}
+	consoleShots(t, ctx, "console-audit", `!!document.querySelector('[data-test=audit-entry]')`)
 }
 
 // TestAdminExportsAndBilan: an admin downloads every export from the

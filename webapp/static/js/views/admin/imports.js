@@ -24,7 +24,7 @@ export async function render(root) {
   const skip = h('input', { type: 'checkbox', id: 'skip-invalid', name: 'skip_invalid', class: 'check' });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('imports.submit'));
   const form = h('form', { class: 'card', 'data-test': 'import-form' }, kind.el, file.el,
-    h('div', { class: 'check-row' }, skip, h('label', { for: 'skip-invalid' }, t('imports.skip'))), submit, msg);
+    h('label', { class: 'check-row', 'data-test': 'skip-label' }, skip, h('span', {}, t('imports.skip'))), submit, msg);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (!file.control.files.length) { msg.textContent = t('imports.pick'); return; }

@@ -1,5 +1,6 @@
 // views/admin/users.js — the accounts: list, create, disable, reset a
-// password, and a user's devices (revoke one).
+// password (a labelled form, at least 10 characters), and a user's devices
+// (revoke one).
 
 import { h, replace } from '../../dom.js';
 import { t } from '../../i18n.js';
@@ -7,6 +8,37 @@ import { getJSON, send } from '../console/api.js';
 import { errorText, when, field, table, message } from '../console/ui.js';
 
 const ROLES = ['staff', 'supervisor', 'admin'];
+const MIN_PASSWORD = 10;
+
+/** passwordForm fills box with the new-password form of username. */
+function passwordForm(box, username, reload) {
+  const msg = message();
+  const pw = field(t('users.new_password', { user: username }), {
+    name: 'new-password', type: 'password', autocomplete: 'new-password', required: true, minlength: String(MIN_PASSWORD), 'data-test': 'new-password',
+  });
+  const hint = h('p', { class: 'muted small-text' }, t('users.password_hint', { n: MIN_PASSWORD }));
+  const form = h('form', { class: 'card', 'data-test': 'password-form', novalidate: '' }, h('h2', {}, t('users.reset_title', { user: username })),
+    pw.el, hint, h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary', 'data-test': 'password-submit' }, t('users.reset_submit')),
+      h('button', { type: 'button', class: 'secondary', onclick: () => replace(box) }, t('users.cancel'))), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const value = pw.control.value;
+    if ([...value].length < MIN_PASSWORD) {
+      msg.textContent = t('users.password_short', { n: MIN_PASSWORD });
+      pw.control.setAttribute('aria-invalid', 'true');
+      pw.control.focus();
+      return;
+    }
+    pw.control.removeAttribute('aria-invalid');
+    try {
+      await send('PUT', `/api/v1/admin/users/${encodeURIComponent(username)}/password`, { password: value });
+      reload(t('users.password_done', { user: username }));
+    } catch (e) { msg.textContent = errorText(e); }
+  });
+  replace(box, form);
+  pw.control.focus();
+}
 
 async function showDevices(box, username) {
   replace(box, h('p', { class: 'muted', role: 'status' }, t('console.loading')));
@@ -56,6 +88,7 @@ export async function render(root, ctx, notice = '') {
     return;
   }
   const devicesBox = h('div', { 'data-test': 'user-devices' });
+  const passwordBox = h('div', { 'data-test': 'user-password' });
   const msg = message();
   const rows = users.map((u) => h('tr', { 'data-test': 'user', 'data-id': u.username, class: u.disabled ? 'revoked' : null },
     h('td', {}, h('bdi', {}, u.username), h('div', { class: 'muted' }, h('bdi', {}, u.full_name))),
@@ -66,13 +99,9 @@ export async function render(root, ctx, notice = '') {
       u.disabled ? null : h('button', { type: 'button', class: 'secondary small', 'data-test': 'disable', onclick: async () => {
         try { await send('PATCH', `/api/v1/admin/users/${encodeURIComponent(u.username)}`, { disabled: true }); reload(t('users.disabled_done', { user: u.username })); } catch (e) { msg.textContent = errorText(e); }
       } }, t('users.disable')),
-      h('button', { type: 'button', class: 'secondary small', 'data-test': 'reset', onclick: async () => {
-        const pw = window.prompt(t('users.new_password', { user: u.username }));
-        if (!pw) return;
-        try { await send('PUT', `/api/v1/admin/users/${encodeURIComponent(u.username)}/password`, { password: pw }); reload(t('users.password_done', { user: u.username })); } catch (e) { msg.textContent = errorText(e); }
-      } }, t('users.reset')))));
+      h('button', { type: 'button', class: 'secondary small', 'data-test': 'reset', onclick: () => passwordForm(passwordBox, u.username, reload) }, t('users.reset')))));
   replace(root, h('h1', {}, t('users.title')),
     notice ? h('p', { class: 'notice ok', role: 'status' }, notice) : null, msg,
     table(t('users.caption'), [t('login.username'), t('users.role'), t('users.state'), ''], rows),
-    devicesBox, createForm(reload));
+    passwordBox, devicesBox, createForm(reload));
 }

@@ -1,5 +1,6 @@
 // views/console/router.js — the screens of supervisors and admins (the
-// same PWA, online-first): which screens a role has, the navigation bar,
+// same PWA, online-first): which screens a role has, the navigation bar
+// (a row of links; on phones a compact <details> menu instead, by CSS),
 // and the dispatch of a hash to its screen. Staff never get here.
 
 import { h, replace } from '../../dom.js';
@@ -44,9 +45,12 @@ export async function render(root, ctx, hash) {
   const screens = screensOf(user);
   const path = hash.split('?')[0];
   const current = screens.find(([href]) => href === path) || screens[0];
+  const links = (prefix) => h('ul', {}, screens.map(([href, key]) => h('li', {},
+    h('a', { href, class: 'button', 'aria-current': href === current[0] ? 'page' : null, 'data-test': prefix + href.slice(2) }, t(key)))));
   const nav = h('nav', { class: 'console-nav', 'aria-label': t('nav.label') },
-    h('ul', {}, screens.map(([href, key]) => h('li', {},
-      h('a', { href, class: 'button', 'aria-current': href === current[0] ? 'page' : null, 'data-test': 'nav-' + href.slice(2) }, t(key))))),
+    h('div', { class: 'nav-wide' }, links('nav-')),
+    h('details', { class: 'nav-compact', 'data-test': 'nav-menu' },
+      h('summary', { class: 'button' }, t('nav.menu', { screen: t(current[1]) })), links('menu-')),
     h('button', { type: 'button', class: 'secondary', 'data-test': 'console-logout', onclick: () => logout(ctx) }, t('home.logout')));
   const screen = h('section', { class: 'console', 'data-test': 'screen-' + current[0].slice(2) });
   replace(root,

@@ -43,7 +43,8 @@ export async function render(root) {
         h('td', {}, when(d.last_push_at)),
         h('td', {}, formatNumber(d.outbox_size)),
         h('td', {}, h('bdi', {}, d.app_version || '—')),
-        h('td', {}, offset(d.clock_offset_ms)),
+        h('td', {}, offset(d.clock_offset_ms), d.skew_acknowledged_at
+          ? h('div', { class: 'muted small-text', 'data-test': 'skew-acknowledged' }, t('devices.skew_acknowledged', { user: d.skew_acknowledged_by || '' })) : null),
         h('td', {}, gaps(d.seq_gaps))))) : h('p', { class: 'muted' }, t('devices.none')),
     h('h2', {}, t('devices.never_title')),
     never.length ? h('ul', { class: 'list' }, never.map((d) => h('li', { class: 'row', 'data-test': 'never-synced' },

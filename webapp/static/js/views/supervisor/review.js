@@ -2,16 +2,13 @@
 // check-ins after close, out-of-window check-ins, clock-skewed devices,
 // walk-in duplicates to merge, field conflicts and quarantined (refused)
 // mutations; each item says what each device said and when, with the
-// decisions of the review endpoints.
+// decisions of the review endpoints. Every decision is kept by the server
+// (a resolved refusal or an acknowledged clock leaves the queue for good).
 
 import { h, replace } from '../../dom.js';
 import { t, formatNumber } from '../../i18n.js';
 import { getJSON, send } from '../console/api.js';
 import { errorText, when, dl, field, message } from '../console/ui.js';
-
-// Quarantined mutations have no decision state on the server: the ones
-// settled here by an override are hidden for the rest of the session.
-const settled = new Set();
 
 /** said describes a mutation as the phone recorded it. */
 function said(m) {
@@ -81,12 +78,14 @@ export async function render(root, ctx, notice = '') {
 
   const late = flags.filter((f) => f.kind === 'late').map(flagItem);
   const outOfWindow = flags.filter((f) => f.kind !== 'late').map(flagItem);
-  const skewed = devices.filter((d) => d.clock_skewed).map((d) => item('skew', d.device_id,
+  const skewed = devices.filter((d) => d.clock_skewed && !d.skew_acknowledged_at).map((d) => item('skew', d.device_id,
     t('review.skew_title', { user: d.username }), [
       [t('review.device'), d.device_id],
       [t('devices.offset'), t('devices.offset_min', { n: Math.round(d.clock_offset_ms / 60000) })],
       [t('devices.last_sync'), when(d.last_push_at)],
-    ], [], reload));
+    ], [
+      ['acknowledge_skew', post(`/api/v1/review/devices/${encodeURIComponent(d.device_id)}/acknowledge-skew`), true],
+    ], reload));
   const merges = proposals.map((p) => item('merge', p.id, t('review.merge_title', { name: p.walk_in_name || p.walk_in_id }), [
     [t('review.walk_in'), `${p.walk_in_name || ''} (${p.walk_in_id})`],
     [t('review.candidate'), `${p.candidate_name || ''} (${p.candidate_id})`],
@@ -104,7 +103,9 @@ export async function render(root, ctx, notice = '') {
     ['confirm', post(`/api/v1/review/conflicts/${c.id}/confirm`), true],
     ['reverse', post(`/api/v1/review/conflicts/${c.id}/reverse`)],
   ], reload));
-  const refused = quarantine.filter((m) => !settled.has(m.id)).map((m) => {
+  const resolve = (m, action, fallback) => (reason) => send('POST',
+    `/api/v1/review/quarantine/${encodeURIComponent(m.id)}/resolve`, { action, reason: reason || fallback });
+  const refused = quarantine.map((m) => {
     const p = m.payload || {};
     const presence = p.type === 'attendance.check_in' && p.person && p.activity_id;
     return item('quarantine', m.id, t('review.refused_title', { code: m.code }), [
@@ -113,10 +114,10 @@ export async function render(root, ctx, notice = '') {
       [t('review.received_at'), when(m.received_at)],
       [t('review.device'), `${m.username} · ${m.device_id}`],
       [t('review.server_said'), m.message],
-    ], presence ? [['present', async (reason) => {
-      await send('POST', '/api/v1/review/overrides', { activity_id: p.activity_id, person: p.person, present: true, reason: reason || t('review.present_reason') });
-      settled.add(m.id);
-    }, true]] : [], reload);
+    ], [
+      presence ? ['present', resolve(m, 'count_present', t('review.present_reason')), true] : null,
+      ['acknowledge', resolve(m, 'acknowledge', ''), !presence],
+    ].filter(Boolean), reload);
   });
 
   replace(root,
