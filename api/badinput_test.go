@@ -174,6 +174,7 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 		{"PUT", "/api/v1/admin/users/a.admin/password"},
 		{"POST", "/api/v1/admin/editions"},
 		{"PATCH", "/api/v1/admin/editions/1"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase"},
 	} {
 		for _, b := range badJSONBodies() {
 			if b.name == "empty" && r.method == "PATCH" {
@@ -208,6 +209,17 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 		{"GET", "/api/v1/admin/users/%00", ``, 404, "not_found"},
 		{"GET", "/api/v1/admin/audit?limit=-1&before_id=abc", ``, 400, "invalid"},
 		{"GET", "/api/v1/admin/audit?from=%27%20OR%201%3D1", ``, 400, "invalid"},
+		{"GET", "/api/v1/admin/trainees/%27%20OR%201%3D1/export", ``, 404, "not_found"},
+		{"GET", "/api/v1/admin/trainees/TR-CS/export", ``, 404, "not_found"},
+		{"GET", "/api/v1/admin/trainees/%25/export", ``, 404, "not_found"},
+		{"POST", "/api/v1/admin/trainees/%27%20OR%201%3D1/erase", `{"reason":"x"}`, 404, "not_found"},
+		{"POST", "/api/v1/admin/trainees/TR-CS/erase", `{"reason":"prefix of a real id"}`, 404, "not_found"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":""}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":"   "}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":"` + long + `"}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":"a\u0000b"}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":1}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/ANON-0123/erase", `{"reason":"x"}`, 409, "conflict"},
 	} {
 		c := badCase{name: v.method + " " + v.path + " " + v.body[:min(len(v.body), 60)], method: v.method, path: v.path, token: true, want: v.want, code: v.code}
 		if v.body != "" {
