@@ -139,6 +139,11 @@ func badJSONBodies() []struct {
 		{"raw NUL byte", []byte("{\"username\":\"a\x00b\"}"), 400, "invalid"},
 		{"unknown field", []byte(`{"username":"a","password":"b","device_id":"d","admin":true,"refresh_token":"x"}`), 400, "invalid"},
 		{"two values", []byte(`{"refresh_token":"x"}{"refresh_token":"y"}`), 400, "invalid"},
+		// encoding/json would take "USERNAME" for username and keep the
+		// last of two keys: both are refused (strictjson).
+		{"key in other case", []byte(`{"USERNAME":"a.admin","Password":"x","DEVICE_ID":"d","Refresh_Token":"x","REASON":"r"}`), 400, "invalid"},
+		{"duplicate key", []byte(`{"refresh_token":"x","refresh_token":"y","username":"a","username":"b","reason":"r","reason":"s"}`), 400, "invalid"},
+		{"duplicate nested key", []byte(`{"person":{"id":"a","id":"b"}}`), 400, "invalid"},
 		{"deeply nested", []byte(strings.Repeat("[", 100_000)), 400, "invalid"},
 		{"deeply nested object", []byte(strings.Repeat(`{"a":`, 50_000)), 400, "invalid"},
 		{"long keys", []byte(`{"` + strings.Repeat("k", 10_000) + `":"` + long + `"}`), 400, "invalid"},
