@@ -150,6 +150,8 @@ func (s *Server) routes(e *echo.Echo) {
 	rv.POST("/merge-proposals/:id/dismiss", s.decide(s.dismissProposal), s.shedWrites)
 	rv.GET("/devices", s.listDevices)
 	rv.POST("/overrides", s.override, s.shedWrites)
+	rv.GET("/activities", s.listActivities)
+	rv.POST("/outbox-upload", s.outboxUpload, handlerCapsBody, s.shedWrites)
 	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer, s.shedWrites)
 	v1.POST("/activities/:id/reopen", s.reopenActivity, s.requireAuth, requireRole(prodays.RoleAdmin), s.shedWrites)
 

@@ -124,6 +124,11 @@ func matrixRows() []row {
 		{Method: "GET", Path: "/api/v1/review/quarantine", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/merge-proposals", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/devices", Want: reviewers(s200)},
+		{Method: "GET", Path: "/api/v1/review/activities", URL: "/api/v1/review/activities?date=2026-03-02", Want: reviewers(s200)},
+		// An outbox file of the staff in scope's phone, uploaded by a
+		// supervisor: their region's supervisor and admins only.
+		{Method: "POST", Path: "/api/v1/review/outbox-upload", Body: map[string]any{"device_id": "m-dev-m.staff.cs", "client_time": "2026-03-02T10:00:00Z", "mutations": []any{}},
+			Want: regionScoped(s200)},
 		// Decisions on items that do not exist: past authorisation to 404
 		// (decisions in scope: sync/engine tests and api/sync_test.go).
 		{Method: "POST", Path: "/api/v1/review/flags/:id/accept", URL: "/api/v1/review/flags/999/accept", Want: reviewers(s404)},
