@@ -62,14 +62,20 @@ func (s *Server) push(c echo.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	s.countMutations(pr, resp)
+	return writeJSON(c, http.StatusOK, resp)
+}
+
+// countMutations adds a pushed batch's results to
+// prodays_sync_mutations_total (results are in the order of the batch).
+func (s *Server) countMutations(pr *protocol.PushRequest, resp *protocol.PushResponse) {
 	for i, r := range resp.Results {
 		typ := ""
 		if i < len(pr.Mutations) {
-			typ = pr.Mutations[i].Type // results are in the order of the batch
+			typ = pr.Mutations[i].Type
 		}
 		s.Metrics.MutationApplied(typ, r.Status)
 	}
-	return writeJSON(c, http.StatusOK, resp)
 }
 
 // pushOutcome is the prodays_sync_push_batches_total outcome of a push
