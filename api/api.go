@@ -171,6 +171,9 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/editions", s.createEditionHandler, s.shedWrites)
 	admin.PATCH("/editions/:id", s.updateEditionHandler, s.shedWrites)
 	admin.POST("/import/:kind", s.importFile, handlerCapsBody, s.shedWrites)
+	// Personal data (law 09-08, api/personal.go): access and erasure.
+	admin.GET("/trainees/:id/export", s.exportTraineeHandler, s.shedWrites)
+	admin.POST("/trainees/:id/erase", s.eraseTraineeHandler, s.shedWrites)
 
 	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
 

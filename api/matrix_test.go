@@ -93,6 +93,10 @@ func matrixRows() []row {
 		// A JSON body, not a multipart upload: the admin gets past
 		// authorisation to the handler's 400 (import itself: api/import_test.go).
 		{Method: "POST", Path: "/api/v1/admin/import/:kind", URL: "/api/v1/admin/import/establishments", Body: map[string]string{}, Want: adminOnly(s400)},
+		// Personal data (law 09-08): admins only. The erasure takes a
+		// trainee no other row uses.
+		{Method: "GET", Path: "/api/v1/admin/trainees/:id/export", URL: "/api/v1/admin/trainees/TR-CS-1/export", Want: adminOnly(s200)},
+		{Method: "POST", Path: "/api/v1/admin/trainees/:id/erase", URL: "/api/v1/admin/trainees/TR-TTA-1/erase", Body: map[string]string{"reason": "written request of the trainee"}, Want: adminOnly(s200)},
 
 		// Reports and exports: admins everything, supervisors their region,
 		// staff nothing. The target is region CS's data.

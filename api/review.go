@@ -286,6 +286,7 @@ func (s *Server) outboxUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.countMutations(pr, resp)
 	counts := map[string]int{}
 	for _, r := range resp.Results {
 		counts[r.Status]++
