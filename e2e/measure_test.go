@@ -26,7 +26,7 @@ func TestMeasure(t *testing.T) {
 
 	browser := newBrowser(t)
 	f := newFixture(9000)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", newFakeSync(f))
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
 	f.seed(t, srv.DB)
 	ctx, cancel := newTab(t, browser, 3*time.Minute)
 	defer cancel()
