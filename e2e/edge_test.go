@@ -16,12 +16,18 @@ import (
 // roster, then for the home screen and the service worker.
 func loginAndDownload(t *testing.T, ctx context.Context, srv *server) {
 	t.Helper()
+	loginAndDownloadAs(t, ctx, srv, "s.staff")
+}
+
+// loginAndDownloadAs is loginAndDownload for another user.
+func loginAndDownloadAs(t *testing.T, ctx context.Context, srv *server, username string) {
+	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
 	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#username"), "s.staff"),
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
 		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
 		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
 		t.Fatal(err)

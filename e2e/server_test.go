@@ -151,6 +151,8 @@ type faults struct {
 	tooMany     int  // the next pushes answer 429 with Retry-After: 1
 	unavailable bool // pushes answer 503
 	resyncNext  bool // the next pull with a cursor answers 409 resync
+	// held devices' pushes answer 503 (a test picks who syncs first).
+	held map[string]bool
 	// Counts.
 	pushes       int   // pushes passed to the server
 	batches      []int // their sizes (mutations)
@@ -229,10 +231,16 @@ func (f *faults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		var b struct {
+			DeviceID  string            `json:"device_id"`
 			Mutations []json.RawMessage `json:"mutations"`
 		}
 		json.Unmarshal(body, &b)
 		f.mu.Lock()
+		if f.held[b.DeviceID] {
+			f.mu.Unlock()
+			problem(w, http.StatusServiceUnavailable, prodays.EUnavailable, "Held by the test.")
+			return
+		}
 		f.pushes++
 		f.batches = append(f.batches, len(b.Mutations))
 		f.mu.Unlock()
