@@ -53,7 +53,19 @@ type server struct {
 type serverOptions struct {
 	// AccessTTL of access tokens (default auth.DefaultAccessTTL).
 	AccessTTL time.Duration
+	// Clock, when set, is the clock of the database, the token issuer and
+	// the API (a test moves it forward; the browser keeps the real one).
+	Clock *clock
 }
+
+// clock is the real time plus an offset a test can advance.
+type clock struct{ offset atomic.Int64 }
+
+// Now is time.Now plus the offset.
+func (c *clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // unitDir is e2e/testdata/unit, wherever the test runs from.
 func unitDir() string {
@@ -80,6 +92,9 @@ func serve(t *testing.T, dbPath, addr string, opt serverOptions, fl *faults) *se
 	}
 	srv := &api.Server{DB: db, InsecureCookies: true, Logger: slog.New(slog.DiscardHandler),
 		Auth: &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}}
+	if opt.Clock != nil {
+		db.Now, srv.Now, srv.Auth.Tokens.Now = opt.Clock.Now, opt.Clock.Now, opt.Clock.Now
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/test/", http.StripPrefix("/test/", http.FileServer(http.Dir(unitDir()))))
 	handler := srv.Handler()
