@@ -93,6 +93,10 @@ func matrixRows() []row {
 		// A JSON body, not a multipart upload: the admin gets past
 		// authorisation to the handler's 400 (import itself: api/import_test.go).
 		{Method: "POST", Path: "/api/v1/admin/import/:kind", URL: "/api/v1/admin/import/establishments", Body: map[string]string{}, Want: adminOnly(s400)},
+		// Personal data (law 09-08): admins only. The erasure takes a
+		// trainee no other row uses.
+		{Method: "GET", Path: "/api/v1/admin/trainees/:id/export", URL: "/api/v1/admin/trainees/TR-CS-1/export", Want: adminOnly(s200)},
+		{Method: "POST", Path: "/api/v1/admin/trainees/:id/erase", URL: "/api/v1/admin/trainees/TR-TTA-1/erase", Body: map[string]string{"reason": "written request of the trainee"}, Want: adminOnly(s200)},
 
 		// Reports and exports: admins everything, supervisors their region,
 		// staff nothing. The target is region CS's data.
@@ -120,6 +124,11 @@ func matrixRows() []row {
 		{Method: "GET", Path: "/api/v1/review/quarantine", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/merge-proposals", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/devices", Want: reviewers(s200)},
+		{Method: "GET", Path: "/api/v1/review/activities", URL: "/api/v1/review/activities?date=2026-03-02", Want: reviewers(s200)},
+		// An outbox file of the staff in scope's phone, uploaded by a
+		// supervisor: their region's supervisor and admins only.
+		{Method: "POST", Path: "/api/v1/review/outbox-upload", Body: map[string]any{"device_id": "m-dev-m.staff.cs", "client_time": "2026-03-02T10:00:00Z", "mutations": []any{}},
+			Want: regionScoped(s200)},
 		// Decisions on items that do not exist: past authorisation to 404
 		// (decisions in scope: sync/engine tests and api/sync_test.go).
 		{Method: "POST", Path: "/api/v1/review/flags/:id/accept", URL: "/api/v1/review/flags/999/accept", Want: reviewers(s404)},

@@ -50,6 +50,12 @@ type Conflict struct {
 	RegionCode       string `json:"region_code,omitempty"`
 	Status           string `json:"status"`
 	CreatedAt        string `json:"created_at"`
+	// What each phone said and when: the device and the phone's clock of
+	// the winning and the losing write.
+	WinnerDeviceID   string `json:"winner_device_id,omitempty"`
+	WinnerRecordedAt string `json:"winner_recorded_at,omitempty"`
+	LoserDeviceID    string `json:"loser_device_id,omitempty"`
+	LoserRecordedAt  string `json:"loser_recorded_at,omitempty"`
 }
 
 // QuarantinedMutation is a rejected mutation with its payload and reason.
@@ -74,6 +80,9 @@ type MergeProposal struct {
 	RegionCode  string `json:"region_code,omitempty"`
 	Status      string `json:"status"`
 	CreatedAt   string `json:"created_at"`
+	// WalkInName and CandidateName are "last first" of both trainees.
+	WalkInName    string `json:"walk_in_name,omitempty"`
+	CandidateName string `json:"candidate_name,omitempty"`
 }
 
 // Device is a phone as the supervisors' console shows it: user, last sync,
@@ -139,8 +148,11 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 		status = "open"
 	}
 	w, args := regionFilter(p, "region_code")
-	rows, err := e.DB.Read.QueryContext(ctx, `SELECT id, trainee_id, field, base_version, winner_mutation_id, winner_value, loser_mutation_id, loser_value,
-		COALESCE(region_code, ''), status, created_at FROM conflicts WHERE `+w+` AND status = ? ORDER BY id LIMIT 1000`, append(args, status)...)
+	rows, err := e.DB.Read.QueryContext(ctx, `SELECT c.id, c.trainee_id, c.field, c.base_version, c.winner_mutation_id, c.winner_value, c.loser_mutation_id, c.loser_value,
+		COALESCE(c.region_code, ''), c.status, c.created_at,
+		COALESCE(mw.device_id, ''), COALESCE(mw.recorded_at, ''), COALESCE(ml.device_id, ''), COALESCE(ml.recorded_at, '')
+		FROM conflicts c LEFT JOIN mutations mw ON mw.id = c.winner_mutation_id LEFT JOIN mutations ml ON ml.id = c.loser_mutation_id
+		WHERE `+strings.Replace(w, "region_code", "c.region_code", 1)+` AND c.status = ? ORDER BY c.id LIMIT 1000`, append(args, status)...)
 	if err != nil {
 		return nil, fmt.Errorf("list conflicts: %w", err)
 	}
@@ -149,7 +161,7 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 	for rows.Next() {
 		var c Conflict
 		if err := rows.Scan(&c.ID, &c.TraineeID, &c.Field, &c.BaseVersion, &c.WinnerMutationID, &c.WinnerValue, &c.LoserMutationID, &c.LoserValue,
-			&c.RegionCode, &c.Status, &c.CreatedAt); err != nil {
+			&c.RegionCode, &c.Status, &c.CreatedAt, &c.WinnerDeviceID, &c.WinnerRecordedAt, &c.LoserDeviceID, &c.LoserRecordedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -197,8 +209,10 @@ func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status
 		status = "open"
 	}
 	w, args := regionFilter(p, "region_code")
-	rows, err := e.DB.Read.QueryContext(ctx, `SELECT id, walk_in_id, candidate_id, reason, COALESCE(region_code, ''), status, created_at
-		FROM merge_proposals WHERE `+w+` AND status = ? ORDER BY id LIMIT 1000`, append(args, status)...)
+	rows, err := e.DB.Read.QueryContext(ctx, `SELECT m.id, m.walk_in_id, m.candidate_id, m.reason, COALESCE(m.region_code, ''), m.status, m.created_at,
+		COALESCE(tw.last_name || ' ' || tw.first_name, ''), COALESCE(tc.last_name || ' ' || tc.first_name, '')
+		FROM merge_proposals m LEFT JOIN trainees tw ON tw.id = m.walk_in_id LEFT JOIN trainees tc ON tc.id = m.candidate_id
+		WHERE `+strings.Replace(w, "region_code", "m.region_code", 1)+` AND m.status = ? ORDER BY m.id LIMIT 1000`, append(args, status)...)
 	if err != nil {
 		return nil, fmt.Errorf("list proposals: %w", err)
 	}
@@ -206,7 +220,7 @@ func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status
 	out := []MergeProposal{}
 	for rows.Next() {
 		var m MergeProposal
-		if err := rows.Scan(&m.ID, &m.WalkInID, &m.CandidateID, &m.Reason, &m.RegionCode, &m.Status, &m.CreatedAt); err != nil {
+		if err := rows.Scan(&m.ID, &m.WalkInID, &m.CandidateID, &m.Reason, &m.RegionCode, &m.Status, &m.CreatedAt, &m.WalkInName, &m.CandidateName); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
