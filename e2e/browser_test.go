@@ -33,10 +33,19 @@ func chromium(t *testing.T) string {
 // the context of a first tab, 360×740 like a low-end phone.
 func newBrowser(t *testing.T) (browser context.Context) {
 	t.Helper()
+	b, _ := newBrowserAt(t, filepath.Join(t.TempDir(), "profile"))
+	return b
+}
+
+// newBrowserAt is newBrowser with the profile in dir (a second browser on
+// the same dir is the same phone after the app was closed); close ends the
+// browser process.
+func newBrowserAt(t *testing.T, dir string) (browser context.Context, close func()) {
+	t.Helper()
 	path := chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
+		chromedp.UserDataDir(dir),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
@@ -51,14 +60,15 @@ func newBrowser(t *testing.T) (browser context.Context) {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() {
+	close = func() {
 		cancelB()
 		cancelA()
-	})
+	}
+	t.Cleanup(close)
 	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return bctx
+	return bctx, close
 }
 
 // newTab opens a tab of browser with a deadline, emulating a 360×740 phone.

@@ -16,12 +16,18 @@ import (
 // roster, then for the home screen and the service worker.
 func loginAndDownload(t *testing.T, ctx context.Context, srv *server) {
 	t.Helper()
+	loginAndDownloadAs(t, ctx, srv, "s.staff")
+}
+
+// loginAndDownloadAs is loginAndDownload for another user.
+func loginAndDownloadAs(t *testing.T, ctx context.Context, srv *server, username string) {
+	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
 	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#username"), "s.staff"),
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
 		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
 		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
 		t.Fatal(err)
@@ -55,22 +61,27 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 
 func jsString(s string) string { return mustJSON(s) }
 
-// TestSyncEdgeCases: a refused check-in lands in the refused list with its
-// reason after a 429 with Retry-After; a 409 resync pulls a fresh
-// snapshot; logout is refused while the outbox is not saved; a new version
-// of the app waits for the user's click.
+// TestSyncEdgeCases, against the real server with faults in front of it:
+// a check-in the engine refuses (the trainee was removed from the server)
+// lands in the refused list with its reason after a 429 with Retry-After;
+// a 409 resync pulls a fresh snapshot; logout is refused while the outbox
+// is not saved; a new version of the app waits for the user's click.
 func TestSyncEdgeCases(t *testing.T) {
 	browser := newBrowser(t)
 	f := newFixture(50)
-	fake := newFakeSync(f)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", fake)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
 	f.seed(t, srv.DB)
 	ctx, cancel := newTab(t, browser, 3*time.Minute)
 	defer cancel()
 	loginAndDownload(t, ctx, srv)
+	waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, 20*time.Second)
 
 	t.Run("refused after 429", func(t *testing.T) {
-		fake.set(func(f *fakeSync) { f.rejectActivity, f.tooMany = "VIS-0001", 1 })
+		// The phone still lists Benaïssa; the server no longer knows her.
+		if _, err := srv.DB.Write.Exec(`DELETE FROM trainees WHERE id = ?`, traineeBenaissa); err != nil {
+			t.Fatal(err)
+		}
+		srv.faults.set(func(f *faults) { f.tooMany = 1 })
 		click(t, ctx, `[data-test=activity][data-id="VIS-0001"]`)
 		waitFor(t, ctx, "the activity", `!!document.querySelector('#q')`, 5*time.Second)
 		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), "benaissa")); err != nil {
@@ -78,59 +89,56 @@ func TestSyncEdgeCases(t *testing.T) {
 		}
 		click(t, ctx, `[data-test=results] li[data-id="`+traineeBenaissa+`"] [data-test=check-in]`)
 		waitFor(t, ctx, "the refused count", `(document.querySelector('[data-test=issues]') || {}).textContent === '1 refusé'`, 30*time.Second)
-		if fake.tooMany != 0 {
+		if n := read(srv.faults, func(f *faults) int { return f.tooMany }); n != 0 {
 			t.Error("the 429 was not met")
 		}
 		waitFor(t, ctx, "an empty outbox", `document.querySelector('[data-test=pending]').dataset.count === '0'`, 5*time.Second)
 		jsClick(t, ctx, "[data-test=issues]")
-		waitFor(t, ctx, "the refused list", `document.querySelector('main').textContent.includes('Activité inconnue du serveur.')`, 5*time.Second)
+		waitFor(t, ctx, "the refused list", `document.querySelector('main').textContent.includes('No trainee with matricule')`, 5*time.Second)
 		if got := text(t, ctx, "main"); !strings.Contains(got, "Benaïssa Salma · VIS-0001") {
 			t.Errorf("refused list: %q", got)
+		}
+		var status, code string
+		if err := srv.DB.Read.QueryRow(`SELECT status, code FROM mutations WHERE type = 'attendance.check_in'`).Scan(&status, &code); err != nil || status != "rejected" || code != "unknown_trainee" {
+			t.Errorf("server's record of the check-in: %s %s %v, want rejected unknown_trainee", status, code, err)
 		}
 	})
 
 	t.Run("resync", func(t *testing.T) {
-		var dropped string
-		fake.set(func(f *fakeSync) {
-			// The new scope lacks the last trainee: only a fresh snapshot,
-			// not an incremental pull, makes it disappear from the phone.
-			last := len(f.changes) - 1
-			dropped = f.changes[last]["id"].(string)
-			f.changes = f.changes[:last]
-			f.resyncNext = true
-			f.changes = append(f.changes, map[string]any{"entity": "trainee", "op": "upsert", "id": "F25010599999A",
-				"data": map[string]any{"trainee_id": "F25010599999A", "last_name": "Recrue", "first_name": "Nouvelle", "establishment_code": "EFP0105", "program": "", "group": "", "gender": ""}})
-		})
+		// A trainee the server never sent, as if left from an old scope:
+		// only a fresh snapshot, not an incremental pull, removes it.
+		const stale = "F25010599999A"
+		eval[bool](t, ctx, `import('/js/db.js').then((db) => db.tx(['trainee'], 'readwrite', (t) => {
+			t.objectStore('trainee').put({ id: '`+stale+`', sk: 'recrue nouvelle', data: { trainee_id: '`+stale+`', last_name: 'Recrue', first_name: 'Nouvelle', establishment_code: 'EFP0105' } });
+		})).then(() => import('/js/roster.js')).then((r) => r.reload()).then(() => true)`)
+		if !eval[bool](t, ctx, `import('/js/roster.js').then(r => r.data.trainees.has('`+stale+`'))`) {
+			t.Fatal("the stale trainee was not planted")
+		}
+		fresh := read(srv.faults, func(f *faults) int { return f.freshPulls })
+		srv.faults.set(func(f *faults) { f.resyncNext = true })
 		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#/activity/MTG-0001")); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, ctx, "the activity", `!!document.querySelector('#q')`, 10*time.Second)
 		waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, 10*time.Second)
 		jsClick(t, ctx, "[data-test=sync-now]")
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			fake.mu.Lock()
-			done := !fake.resyncNext
-			fake.mu.Unlock()
-			if done || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
+		waitFor(t, ctx, "the stale trainee gone", `import('/js/roster.js').then(r => !r.data.trainees.has('`+stale+`'))`, 20*time.Second)
+		if read(srv.faults, func(f *faults) bool { return f.resyncNext }) {
+			t.Error("the 409 resync was not met")
 		}
-		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), "recrue")); err != nil {
-			t.Fatal(err)
+		if got := read(srv.faults, func(f *faults) int { return f.freshPulls }); got != fresh+1 {
+			t.Errorf("snapshots pulled after the 409: %d, want 1", got-fresh)
 		}
-		waitFor(t, ctx, "the trainee of the fresh snapshot", `!!document.querySelector('[data-test=results] li[data-id="F25010599999A"]')`, 20*time.Second)
-		if n := eval[int](t, ctx, `import('/js/roster.js').then(r => r.data.trainees.size)`); n != 50 {
-			t.Errorf("trainees after resync: %d, want 50", n)
-		}
-		if eval[bool](t, ctx, `import('/js/roster.js').then(r => r.data.trainees.has(`+jsString(dropped)+`))`) {
-			t.Errorf("trainee %s, out of the new scope, is still on the phone", dropped)
+		// Benaïssa, deleted from the server in the subtest above, is gone
+		// too: the snapshot lists the 49 trainees left.
+		if n := eval[int](t, ctx, `import('/js/roster.js').then(r => r.data.trainees.size)`); n != 49 {
+			t.Errorf("trainees after resync: %d, want 49", n)
 		}
 	})
 
 	t.Run("logout refused until saved", func(t *testing.T) {
-		fake.set(func(f *fakeSync) { f.unavailable = true })
+		srv.faults.set(func(f *faults) { f.unavailable = true })
+		defer srv.faults.set(func(f *faults) { f.unavailable = false })
 		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#/activity/MTG-0001")); err != nil {
 			t.Fatal(err)
 		}

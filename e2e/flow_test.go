@@ -15,38 +15,24 @@ import (
 	"prodays/internal/testenv"
 )
 
-// TestOfflineFlowAgainstProtocol runs the whole offline scenario against
-// the real server (auth, PWA) with the sync API answered by fakeSync, the
-// protocol's stand-in: it runs today, whatever the state of the sync
-// engine, and writes the screenshots.
-func TestOfflineFlowAgainstProtocol(t *testing.T) {
+// TestOfflineFlowEndToEnd runs the whole offline scenario against the real
+// server (auth, sync engine, PWA, SQLite file), writes the screenshots and
+// asserts the server's attendance table and the size of the pushes.
+func TestOfflineFlowEndToEnd(t *testing.T) {
 	browser := newBrowser(t)
 	f := newFixture(300)
-	fake := newFakeSync(f)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", fake)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
 	f.seed(t, srv.DB)
-	offlineScenario(t, browser, srv, screenshotDir(t), fake.presences)
-	if fake.pushes == 0 {
+	offlineScenario(t, browser, srv, screenshotDir(t), func() []string { return srv.presences(t) })
+	pushes, batches := read(srv.faults, func(f *faults) int { return f.pushes }), read(srv.faults, func(f *faults) []int { return f.batches })
+	if pushes == 0 {
 		t.Fatal("no push reached the server")
 	}
-	for _, n := range fake.batches {
+	for _, n := range batches {
 		if n > 500 {
 			t.Errorf("a push carried %d mutations, over 500", n)
 		}
 	}
-}
-
-// TestOfflineFlowEndToEnd is the same scenario against the real sync
-// engine, asserting the server's attendance table.
-func TestOfflineFlowEndToEnd(t *testing.T) {
-	if !syncLanded(t) {
-		t.Skip("waiting for the sync engine: GET /api/v1/sync/pull and POST /api/v1/sync/push are not registered in api.routes() yet")
-	}
-	browser := newBrowser(t)
-	f := newFixture(300)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", nil)
-	f.seed(t, srv.DB)
-	offlineScenario(t, browser, srv, "", func() []string { return srv.presences(t) })
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)

@@ -10,7 +10,7 @@ import (
 // database file on the same address, and the server reads the new handle.
 func TestServerRestart(t *testing.T) {
 	f := newFixture(10)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", nil)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
 	f.seed(t, srv.DB)
 	url := srv.URL
 	srv.restart()

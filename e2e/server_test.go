@@ -1,11 +1,13 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -15,10 +17,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"prodays"
 	"prodays/api"
 	"prodays/auth"
 	"prodays/importer"
@@ -26,22 +30,42 @@ import (
 	"prodays/store"
 )
 
-// server is a real prodays server (API, auth and the PWA) on a real SQLite
-// file, on an address that survives a restart. The test mux adds the unit
-// test page at /test/ and, when the sync engine is not in this build, a
-// stand-in of the sync API (fakeSync) that follows the protocol.
+// server is a real prodays server (API, auth, sync engine and the PWA) on
+// a real SQLite file, on an address that survives a restart. The test mux
+// adds the unit test page at /test/ and puts faults in front of the API, so
+// that a test can make the real server misbehave (429, 503, 409 resync).
 type server struct {
 	t      *testing.T
 	dbPath string
 	addr   string
+	opt    serverOptions
 	URL    string
 	DB     *store.DB
+	API    *api.Server
 	hs     *http.Server
-	fake   *fakeSync
+	faults *faults
 	// swRevision, when not 0, is appended to /sw.js as a comment: a
 	// byte-different worker, as after a deployment.
 	swRevision *atomic.Int64
 }
+
+// serverOptions tune startServer.
+type serverOptions struct {
+	// AccessTTL of access tokens (default auth.DefaultAccessTTL).
+	AccessTTL time.Duration
+	// Clock, when set, is the clock of the database, the token issuer and
+	// the API (a test moves it forward; the browser keeps the real one).
+	Clock *clock
+}
+
+// clock is the real time plus an offset a test can advance.
+type clock struct{ offset atomic.Int64 }
+
+// Now is time.Now plus the offset.
+func (c *clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // unitDir is e2e/testdata/unit, wherever the test runs from.
 func unitDir() string {
@@ -50,8 +74,13 @@ func unitDir() string {
 }
 
 // startServer opens dbPath and serves on addr ("127.0.0.1:0" for a new
-// port). fake, when not nil, answers /api/v1/sync/.
-func startServer(t *testing.T, dbPath, addr string, fake *fakeSync) *server {
+// port).
+func startServer(t *testing.T, dbPath, addr string, opt serverOptions) *server {
+	t.Helper()
+	return serve(t, dbPath, addr, opt, &faults{})
+}
+
+func serve(t *testing.T, dbPath, addr string, opt serverOptions, fl *faults) *server {
 	t.Helper()
 	db, err := store.Open(context.Background(), dbPath, store.Options{})
 	if err != nil {
@@ -61,14 +90,13 @@ func startServer(t *testing.T, dbPath, addr string, fake *fakeSync) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &api.Server{DB: db, InsecureCookies: true,
-		Auth: &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys}}}
+	srv := &api.Server{DB: db, InsecureCookies: true, Logger: slog.New(slog.DiscardHandler),
+		Auth: &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}}
+	if opt.Clock != nil {
+		db.Now, srv.Now, srv.Auth.Tokens.Now = opt.Clock.Now, opt.Clock.Now, opt.Clock.Now
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/test/", http.StripPrefix("/test/", http.FileServer(http.Dir(unitDir()))))
-	if fake != nil {
-		fake.auth = srv.Auth
-		mux.Handle("/api/v1/sync/", fake)
-	}
 	handler := srv.Handler()
 	rev := new(atomic.Int64)
 	mux.HandleFunc("/sw.js", func(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +114,10 @@ func startServer(t *testing.T, dbPath, addr string, fake *fakeSync) *server {
 		w.WriteHeader(rec.Code)
 		io.WriteString(w, body)
 	})
-	mux.Handle("/", handler)
+	fl.mu.Lock()
+	fl.next = handler
+	fl.mu.Unlock()
+	mux.Handle("/", fl)
 	var ln net.Listener
 	for i := 0; ; i++ { // the old socket of a restart may linger a moment
 		ln, err = net.Listen("tcp", addr)
@@ -99,7 +130,7 @@ func startServer(t *testing.T, dbPath, addr string, fake *fakeSync) *server {
 		db.Close()
 		t.Fatalf("listen %s: %v", addr, err)
 	}
-	s := &server{t: t, dbPath: dbPath, addr: ln.Addr().String(), URL: "http://" + ln.Addr().String(), DB: db, fake: fake, swRevision: rev,
+	s := &server{t: t, dbPath: dbPath, addr: ln.Addr().String(), opt: opt, URL: "http://" + ln.Addr().String(), DB: db, API: srv, faults: fl, swRevision: rev,
 		hs: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	go s.hs.Serve(ln)
 	t.Cleanup(s.stop)
@@ -116,28 +147,129 @@ func (s *server) stop() {
 	s.hs = nil
 }
 
-// restart serves the same database file on the same address again; s
-// then reads the new database.
+// restart serves the same database file on the same address again, with
+// the same options and faults; s then reads the new database.
 func (s *server) restart() {
 	s.stop()
-	n := startServer(s.t, s.dbPath, s.addr, s.fake)
-	s.DB, s.hs, s.swRevision = n.DB, n.hs, n.swRevision
+	n := serve(s.t, s.dbPath, s.addr, s.opt, s.faults)
+	s.DB, s.API, s.hs, s.swRevision = n.DB, n.API, n.hs, n.swRevision
 	n.hs = nil // s's cleanup stops it
 }
 
-// syncLanded reports whether this build registers the real sync API.
-func syncLanded(t *testing.T) bool {
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "probe.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
+// faults is a thin http.Handler in front of the real API: it passes every
+// request through, except when a test asks it to misbehave, and counts
+// what went by.
+type faults struct {
+	mu   sync.Mutex
+	next http.Handler
+	// Knobs.
+	tooMany     int  // the next pushes answer 429 with Retry-After: 1
+	unavailable bool // pushes answer 503
+	resyncNext  bool // the next pull with a cursor answers 409 resync
+	// held devices' pushes answer 503 (a test picks who syncs first).
+	held map[string]bool
+	// Counts.
+	pushes       int   // pushes passed to the server
+	batches      []int // their sizes (mutations)
+	freshPulls   int   // pulls without a cursor (snapshots)
+	refreshes    []int // statuses of POST /api/v1/auth/refresh
+	unauthorized int   // 401 answers to sync requests
+}
+
+// set changes the knobs under the lock.
+func (f *faults) set(fn func(f *faults)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+// read returns fn(f) under the lock.
+func read[T any](f *faults, fn func(f *faults) T) T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return fn(f)
+}
+
+func problem(w http.ResponseWriter, status int, code, detail string) {
+	w.Header().Set("Content-Type", api.ProblemContentType)
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"type": "urn:prodays:problem:" + code, "title": http.StatusText(status), "status": status, "detail": detail, "code": code})
+}
+
+// statusWriter remembers the status of an answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
 	}
-	defer db.Close()
-	e := (&api.Server{DB: db}).Handler()
-	has := map[string]bool{}
-	for _, r := range e.Routes() {
-		has[r.Method+" "+r.Path] = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
 	}
-	return has["POST /api/v1/sync/push"] && has["GET /api/v1/sync/pull"]
+	return w.ResponseWriter.Write(b)
+}
+
+func (f *faults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	push := r.Method == "POST" && r.URL.Path == "/api/v1/sync/push"
+	pull := r.Method == "GET" && r.URL.Path == "/api/v1/sync/pull"
+	f.mu.Lock()
+	next := f.next
+	switch {
+	case push && f.unavailable:
+		f.mu.Unlock()
+		problem(w, http.StatusServiceUnavailable, prodays.EUnavailable, "Try later.")
+		return
+	case push && f.tooMany > 0:
+		f.tooMany--
+		f.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		problem(w, http.StatusTooManyRequests, prodays.ETooManyRequest, "Too many requests.")
+		return
+	case pull && f.resyncNext && r.URL.Query().Get("cursor") != "":
+		f.resyncNext = false
+		f.mu.Unlock()
+		problem(w, http.StatusConflict, "resync", "Your scope changed: pull a fresh snapshot.")
+		return
+	}
+	if pull && r.URL.Query().Get("cursor") == "" {
+		f.freshPulls++
+	}
+	f.mu.Unlock()
+	if push {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		var b struct {
+			DeviceID  string            `json:"device_id"`
+			Mutations []json.RawMessage `json:"mutations"`
+		}
+		json.Unmarshal(body, &b)
+		f.mu.Lock()
+		if f.held[b.DeviceID] {
+			f.mu.Unlock()
+			problem(w, http.StatusServiceUnavailable, prodays.EUnavailable, "Held by the test.")
+			return
+		}
+		f.pushes++
+		f.batches = append(f.batches, len(b.Mutations))
+		f.mu.Unlock()
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	next.ServeHTTP(sw, r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r.URL.Path == "/api/v1/auth/refresh" {
+		f.refreshes = append(f.refreshes, sw.status)
+	}
+	if (push || pull) && sw.status == http.StatusUnauthorized {
+		f.unauthorized++
+	}
 }
 
 // fixture is a small scope: two establishments of one region, activities
@@ -250,23 +382,6 @@ func (f *fixture) seed(t *testing.T, db *store.DB) {
 		t.Fatalf("import the fixture: %v %+v", err, rep)
 	}
 	testenv.CreateUser(t, db, "s.staff", "staff", "EFP0105", "")
-}
-
-// changes lists the fixture as pull changes, in dependency order.
-func (f *fixture) changes() []map[string]any {
-	var out []map[string]any
-	add := func(entity, idKey string, rows []map[string]any) {
-		for _, r := range rows {
-			out = append(out, map[string]any{"entity": entity, "op": "upsert", "id": r[idKey], "data": r})
-		}
-	}
-	add("establishment", "code", f.Establishments)
-	add("organization", "organization_id", f.Organizations)
-	add("company", "company_id", f.Companies)
-	add("speaker", "speaker_id", f.Speakers)
-	add("activity", "activity_id", f.Activities)
-	add("trainee", "trainee_id", f.Trainees)
-	return out
 }
 
 // presences returns the present (activity, kind, id) triples of the

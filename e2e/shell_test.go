@@ -13,7 +13,7 @@ import (
 // the shell must come from the cache.
 func TestShellWorksOffline(t *testing.T) {
 	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", nil)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
 	ctx, cancel := newTab(t, browser, 60*time.Second)
 	defer cancel()
 
@@ -49,7 +49,7 @@ func TestShellWorksOffline(t *testing.T) {
 // every button, link, input and select is at least 48 px high.
 func TestTouchTargets(t *testing.T) {
 	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", nil)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
 	ctx, cancel := newTab(t, browser, 60*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {

@@ -13,7 +13,7 @@ import (
 // each case as a subtest.
 func TestPureModulesInBrowser(t *testing.T) {
 	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", nil)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
 	ctx, cancel := newTab(t, browser, 60*time.Second)
 	defer cancel()
 	type result struct {

@@ -125,7 +125,7 @@ async function start() {
   if (user && !persisted) await ctx.persist();
   updateStatus = statusView.mount(document.getElementById('status'), ctx);
   sync.events.addEventListener('change', () => updateStatus());
-  sync.events.addEventListener('pulled', async () => { await roster.reload(); if (current) current(); });
+  sync.events.addEventListener('pulled', async (e) => { await roster.reloadAfterPull(e.detail && e.detail.entities); if (current) current(); });
   sync.events.addEventListener('pushed', async () => { await roster.reloadJournal(); if (current) current(); });
   window.addEventListener('online', () => updateStatus());
   window.addEventListener('offline', () => updateStatus());

@@ -41,6 +41,22 @@ export async function reload() {
   for (const e of jn) addJournal(e);
 }
 
+/**
+ * reloadAfterPull re-reads what a pull changed: only the attendance rows
+ * and the journal when nothing else changed (the usual pull after a push,
+ * which must not rebuild the search indexes under the user's taps),
+ * everything otherwise (entities null: a snapshot).
+ */
+export async function reloadAfterPull(entities) {
+  if (!entities || [...entities].some((e) => e !== 'attendance')) return reload();
+  const [att, jn] = await Promise.all([getAll('attendance'), getAll('journal')]);
+  const rows = new Map();
+  for (const r of att) if (r.data && r.data.person) rows.set(pairKey(r.data.activity_id, r.data.person), r);
+  data.rows = rows;
+  data.journal = new Map();
+  for (const e of jn) addJournal(e);
+}
+
 /** reloadJournal re-reads the journal only (after a push). */
 export async function reloadJournal() {
   const jn = await getAll('journal');

@@ -71,7 +71,9 @@ let pulling = null;
 async function pullPages(onPage) {
   let cursor = await getMeta('cursor');
   let fresh = !cursor;
+  let fresh0 = fresh;
   let n = 0;
+  const changed = new Set(); // entities the pull brought
   for (;;) {
     const q = `/api/v1/sync/pull?limit=${PAGE}` + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
     const res = await authFetch(q, { headers: { Accept: 'application/json' } });
@@ -79,7 +81,7 @@ async function pullPages(onPage) {
       const err = await errorOf(res);
       if (err.code === 'resync' && cursor) {
         cursor = null;
-        fresh = true;
+        fresh = fresh0 = true;
         continue;
       }
       throw err;
@@ -90,9 +92,12 @@ async function pullPages(onPage) {
     fresh = false;
     cursor = page.cursor;
     n += (page.changes || []).length;
+    for (const c of page.changes || []) changed.add(c.entity);
     onPage(n);
     if (!page.has_more) {
-      if (n) events.dispatchEvent(new Event('pulled'));
+      // detail.entities lets the app reload only what changed (a snapshot
+      // counts as every entity).
+      if (n) events.dispatchEvent(new CustomEvent('pulled', { detail: { entities: fresh0 ? null : changed } }));
       return n;
     }
   }

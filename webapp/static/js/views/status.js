@@ -40,6 +40,7 @@ export function mount(el, ctx) {
       parts.push(h('button', { type: 'button', class: 'small', 'data-test': 'sync-now', 'aria-busy': String(state.running), disabled: state.running || !online, onclick: () => syncNow() },
         state.running ? t('status.syncing') : t('status.sync_now')));
     }
+    el.setAttribute('aria-label', t('status.label')); // a named region: a landmark
     replace(el, ...parts);
   };
   return update;
