@@ -143,11 +143,12 @@ func TestEditionFiftyOffline(t *testing.T) {
 	waitFor(t, ctx, "the activity screen offline", `document.documentElement.dataset.ready === '1' && !!document.querySelector('#q')`, 30*time.Second)
 	p := &phone{name: username, ctx: ctx}
 	start = time.Now()
-	for _, pk := range picks {
-		p.checkIn(t, pk.query, pk.id)
+	missed := 0
+	for i, pk := range picks {
+		missed += checkInPatiently(t, ctx, pk.query, pk.id, i)
 	}
 	waitFor(t, ctx, fmt.Sprintf("%d pending", n), fmt.Sprintf(`document.querySelector('[data-test=pending]')?.dataset.count === '%d'`, n), 10*time.Second)
-	t.Logf("%d check-ins offline through the UI: %s", n, time.Since(start).Round(10*time.Millisecond))
+	t.Logf("%d check-ins offline through the UI: %s (%d taps recorded nothing and were repeated)", n, time.Since(start).Round(10*time.Millisecond), missed)
 	screenshot(t, ctx, screenshotDir(t), "edition-fifty-offline")
 
 	// Back online: the person presses "Synchroniser" until the outbox is
@@ -196,6 +197,37 @@ func TestEditionFiftyOffline(t *testing.T) {
 	}
 	t.Logf("bilan before: %d participations (%d held meetings); after: %d (%d); total %s",
 		before.Beneficiaries, before.MeetingsHeld, after.Beneficiaries, after.MeetingsHeld, time.Since(began).Round(100*time.Millisecond))
+}
+
+// checkInPatiently checks trainee id in as a person would: type query in
+// the search box, tap the person's result, see them in the recent list.
+// done is the number of actions already pending. A tap that recorded
+// nothing after 5 s (the pending count unchanged, the result still offers
+// "Pointer") is tapped again, at most twice; it returns the missed taps.
+// Every wait is bounded.
+func checkInPatiently(t *testing.T, ctx context.Context, query, id string, done int) (missed int) {
+	t.Helper()
+	eval[bool](t, ctx, `(() => { const i = document.querySelector('#q'); i.value = ''; i.dispatchEvent(new Event('input')); return true; })()`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#q"), query)); err != nil {
+		t.Fatal(err)
+	}
+	sel := fmt.Sprintf(`[data-test=results] li[data-id=%q] [data-test=check-in]`, id)
+	recorded := fmt.Sprintf(`!!document.querySelector('[data-test=recent] li[data-id=%q]')`, id)
+	waitFor(t, ctx, "result "+id+" for "+query, fmt.Sprintf(`!!document.querySelector(%q)`, sel), 30*time.Second)
+	for tap := 0; ; tap++ {
+		click(t, ctx, sel)
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](recorded, chromedp.WithPollingTimeout(5*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))); err == nil {
+			return missed
+		}
+		pending := eval[string](t, ctx, `document.querySelector('[data-test=pending]')?.dataset.count || ''`)
+		if tap == 2 || pending != fmt.Sprint(done) || !eval[bool](t, ctx, fmt.Sprintf(`!!document.querySelector(%q)`, sel)) {
+			break
+		}
+		missed++
+		t.Logf("tap on %s recorded nothing (pending %s; status bar %q); tapping again", id, pending, text(t, ctx, "[data-test=status]"))
+	}
+	waitFor(t, ctx, id+" in the recent list", recorded, 30*time.Second)
+	return missed
 }
 
 func cloneCounts(m map[string]report.Counts) map[string]report.Counts {
