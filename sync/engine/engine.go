@@ -273,7 +273,8 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 		offset := protocol.ClockOffset(receipt, req.ClientTime)
 		resp = &protocol.PushResponse{ServerTime: receipt, ClockOffsetMS: offset.Milliseconds(),
 			Results: make([]protocol.Result, 0, len(req.Mutations))}
-		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset}
+		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset,
+			pendingMuts: make([]any, 0, mutationCols*len(req.Mutations))}
 		if err := b.preload(); err != nil {
 			return err
 		}
