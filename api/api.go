@@ -145,11 +145,15 @@ func (s *Server) routes(e *echo.Echo) {
 	rv.POST("/conflicts/:id/confirm", s.decide(s.confirmConflict), s.shedWrites)
 	rv.POST("/conflicts/:id/reverse", s.decide(s.reverseConflict), s.shedWrites)
 	rv.GET("/quarantine", s.listQuarantine)
+	rv.POST("/quarantine/:id/resolve", s.resolveQuarantined, s.shedWrites)
 	rv.GET("/merge-proposals", s.listProposals)
 	rv.POST("/merge-proposals/:id/merge", s.decide(s.mergeProposal), s.shedWrites)
 	rv.POST("/merge-proposals/:id/dismiss", s.decide(s.dismissProposal), s.shedWrites)
 	rv.GET("/devices", s.listDevices)
+	rv.POST("/devices/:id/acknowledge-skew", s.acknowledgeSkew, s.shedWrites)
 	rv.POST("/overrides", s.override, s.shedWrites)
+	rv.GET("/activities", s.listActivities)
+	rv.POST("/outbox-upload", s.outboxUpload, handlerCapsBody, s.shedWrites)
 	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer, s.shedWrites)
 	v1.POST("/activities/:id/reopen", s.reopenActivity, s.requireAuth, requireRole(prodays.RoleAdmin), s.shedWrites)
 
@@ -167,6 +171,9 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/editions", s.createEditionHandler, s.shedWrites)
 	admin.PATCH("/editions/:id", s.updateEditionHandler, s.shedWrites)
 	admin.POST("/import/:kind", s.importFile, handlerCapsBody, s.shedWrites)
+	// Personal data (law 09-08, api/personal.go): access and erasure.
+	admin.GET("/trainees/:id/export", s.exportTraineeHandler, s.shedWrites)
+	admin.POST("/trainees/:id/erase", s.eraseTraineeHandler, s.shedWrites)
 
 	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
 

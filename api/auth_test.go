@@ -69,3 +69,40 @@ func TestLoginFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestAnonymousLogout: a logout with neither a refresh token nor a valid
+// access token is a no-op 204 that writes no audit entry; a real one is
+// audited.
+func TestAnonymousLogout(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
+	count := func() int {
+		var n int
+		if err := env.DB.Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'auth.logout'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		name, token string
+		body        any
+	}{
+		{"nothing", "", nil},
+		{"empty body", "", map[string]string{}},
+		{"bad access token", "not-a-jwt", nil},
+	} {
+		if st := env.Do(t, "POST", "/api/v1/auth/logout", tc.token, tc.body, nil); st != http.StatusNoContent {
+			t.Fatalf("%s: %d, want 204", tc.name, st)
+		}
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("anonymous logouts wrote %d audit entries, want 0", n)
+	}
+	s := env.Login(t, "a.admin", "dev-1")
+	if st := env.Do(t, "POST", "/api/v1/auth/logout", "", map[string]string{"refresh_token": s.RefreshToken}, nil); st != http.StatusNoContent {
+		t.Fatalf("logout: %d", st)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("logout wrote %d audit entries, want 1", n)
+	}
+}

@@ -53,6 +53,8 @@ func TestBadInputPush(t *testing.T) {
 		{"deeply nested", "application/json", "", []byte(strings.Repeat("[", 100_000)), 400, "invalid"},
 		{"invalid UTF-8", "application/json", "", []byte("{\"device_id\":\"\xff\"}"), 400, "invalid"},
 		{"unknown field", "application/json", "", []byte(`{"device_id":"dev-push","mutations":[],"admin":true}`), 400, "invalid"},
+		{"key in other case", "application/json", "", []byte(`{"DEVICE_ID":"dev-push","client_time":"2026-03-21T10:00:00Z","mutations":[]}`), 400, "invalid"},
+		{"duplicate key", "application/json", "", []byte(`{"device_id":"other","device_id":"dev-push","client_time":"2026-03-21T10:00:00Z","mutations":[]}`), 400, "invalid"},
 		{"text/plain", "text/plain", "", batch(1), 415, "unsupported_media_type"},
 		{"over 2 MiB", "application/json", "", append(batch(1)[:len(batch(1))-1], []byte(`,"pad":"`+strings.Repeat("x", 3<<20)+`"}`)...), 413, "too_large"},
 	} {

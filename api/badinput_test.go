@@ -139,6 +139,11 @@ func badJSONBodies() []struct {
 		{"raw NUL byte", []byte("{\"username\":\"a\x00b\"}"), 400, "invalid"},
 		{"unknown field", []byte(`{"username":"a","password":"b","device_id":"d","admin":true,"refresh_token":"x"}`), 400, "invalid"},
 		{"two values", []byte(`{"refresh_token":"x"}{"refresh_token":"y"}`), 400, "invalid"},
+		// encoding/json would take "USERNAME" for username and keep the
+		// last of two keys: both are refused (strictjson).
+		{"key in other case", []byte(`{"USERNAME":"a.admin","Password":"x","DEVICE_ID":"d","Refresh_Token":"x","REASON":"r"}`), 400, "invalid"},
+		{"duplicate key", []byte(`{"refresh_token":"x","refresh_token":"y","username":"a","username":"b","reason":"r","reason":"s"}`), 400, "invalid"},
+		{"duplicate nested key", []byte(`{"person":{"id":"a","id":"b"}}`), 400, "invalid"},
 		{"deeply nested", []byte(strings.Repeat("[", 100_000)), 400, "invalid"},
 		{"deeply nested object", []byte(strings.Repeat(`{"a":`, 50_000)), 400, "invalid"},
 		{"long keys", []byte(`{"` + strings.Repeat("k", 10_000) + `":"` + long + `"}`), 400, "invalid"},
@@ -174,6 +179,7 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 		{"PUT", "/api/v1/admin/users/a.admin/password"},
 		{"POST", "/api/v1/admin/editions"},
 		{"PATCH", "/api/v1/admin/editions/1"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase"},
 	} {
 		for _, b := range badJSONBodies() {
 			if b.name == "empty" && r.method == "PATCH" {
@@ -208,6 +214,17 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 		{"GET", "/api/v1/admin/users/%00", ``, 404, "not_found"},
 		{"GET", "/api/v1/admin/audit?limit=-1&before_id=abc", ``, 400, "invalid"},
 		{"GET", "/api/v1/admin/audit?from=%27%20OR%201%3D1", ``, 400, "invalid"},
+		{"GET", "/api/v1/admin/trainees/%27%20OR%201%3D1/export", ``, 404, "not_found"},
+		{"GET", "/api/v1/admin/trainees/TR-CS/export", ``, 404, "not_found"},
+		{"GET", "/api/v1/admin/trainees/%25/export", ``, 404, "not_found"},
+		{"POST", "/api/v1/admin/trainees/%27%20OR%201%3D1/erase", `{"reason":"x"}`, 404, "not_found"},
+		{"POST", "/api/v1/admin/trainees/TR-CS/erase", `{"reason":"prefix of a real id"}`, 404, "not_found"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":""}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":"   "}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":"` + long + `"}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":"a\u0000b"}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/TR-CS-1/erase", `{"reason":1}`, 400, "invalid"},
+		{"POST", "/api/v1/admin/trainees/ANON-0123/erase", `{"reason":"x"}`, 409, "conflict"},
 	} {
 		c := badCase{name: v.method + " " + v.path + " " + v.body[:min(len(v.body), 60)], method: v.method, path: v.path, token: true, want: v.want, code: v.code}
 		if v.body != "" {
@@ -310,6 +327,44 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 			badCase{name: "GET no token " + v.path[:min(len(v.path), 80)], method: "GET", path: v.path, want: 401, code: "unauthorized"},
 		)
 	}
+	// Review decisions (issue #6): malformed bodies, unknown actions and
+	// hostile ids, as an admin (nothing exists to decide).
+	for _, path := range []string{"/api/v1/review/quarantine/m1/resolve", "/api/v1/review/devices/d1/acknowledge-skew"} {
+		for _, b := range badJSONBodies() {
+			cases = append(cases, badCase{name: path + " " + b.name, method: "POST", path: path, ctype: "application/json", body: b.body, token: true, want: b.want, code: b.code})
+		}
+		cases = append(cases,
+			badCase{name: path + " text/plain", method: "POST", path: path, ctype: "text/plain", body: []byte(`{}`), token: true, want: 415, code: "unsupported_media_type"},
+			badCase{name: path + " no token", method: "POST", path: path, ctype: "application/json", body: []byte(`{"action":"acknowledge"}`), want: 401, code: "unauthorized"})
+	}
+	for _, v := range []struct {
+		path, body string
+		want       int
+		code       string
+	}{
+		{"/api/v1/review/quarantine/m1/resolve", `{}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":"delete"}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":"ACKNOWLEDGE"}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":"count_present"}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":"count_present","reason":"   "}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", `{"action":["acknowledge"]}`, 400, "invalid"},
+		{"/api/v1/review/quarantine/m1/resolve", ``, 415, "unsupported_media_type"}, // the body is required
+		{"/api/v1/review/quarantine/%27%20OR%201%3D1--/resolve", `{"action":"acknowledge"}`, 404, "not_found"},
+		{"/api/v1/review/quarantine/" + long + "/resolve", `{"action":"acknowledge"}`, 404, "not_found"},
+		{"/api/v1/review/quarantine/%00/resolve", `{"action":"acknowledge"}`, 404, "not_found"},
+		{"/api/v1/review/devices/%27%20OR%201%3D1--/acknowledge-skew", `{"reason":"x"}`, 404, "not_found"},
+		{"/api/v1/review/devices/d1/acknowledge-skew", ``, 404, "not_found"},
+		{"/api/v1/review/devices/d1/acknowledge-skew", `{"reason":1}`, 400, "invalid"},
+	} {
+		c := badCase{name: "POST " + v.path[:min(len(v.path), 80)] + " " + v.body, method: "POST", path: v.path, token: true, want: v.want, code: v.code}
+		if v.body != "" {
+			c.ctype, c.body = "application/json", []byte(v.body)
+		}
+		cases = append(cases, c)
+	}
+	cases = append(cases,
+		badCase{name: "quarantine all=yes", method: "GET", path: "/api/v1/review/quarantine?all=yes", token: true, want: 400, code: "invalid"},
+		badCase{name: "activities bad date", method: "GET", path: "/api/v1/review/activities?date=%27%20OR%201%3D1", token: true, want: 400, code: "invalid"})
 	// Other routes.
 	cases = append(cases,
 		badCase{name: "unknown route", method: "GET", path: "/api/v1/nowhere", want: 404, code: "not_found"},

@@ -1,19 +1,17 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
 	"prodays"
+	"prodays/internal/strictjson"
 )
 
 // maxJSONBody is the default cap of a JSON request body (push has its own).
@@ -21,7 +19,8 @@ const maxJSONBody = 1 << 20
 
 // bindJSON decodes the request body into v strictly: content type
 // application/json, at most maxJSONBody bytes, valid UTF-8, no unknown
-// fields, one JSON value. Errors are *prodays.Error (EUnsupported,
+// fields, keys matched case-sensitively and never repeated, one JSON
+// value. Errors are *prodays.Error (EUnsupported,
 // ETooLarge, EInvalid) that say what is wrong.
 func bindJSON(c echo.Context, v any) error {
 	return decodeJSON(c, v, maxJSONBody)
@@ -48,29 +47,13 @@ func decodeJSON(c echo.Context, v any, limit int64) error {
 	return unmarshalStrict(body, v)
 }
 
-// unmarshalStrict decodes one JSON value with no unknown fields.
+// unmarshalStrict decodes one JSON value strictly (strictjson.Unmarshal):
+// keys match field names exactly (case included), each key once per
+// object, no unknown fields, valid UTF-8. Errors are EInvalid
+// *prodays.Error: "Invalid JSON body: duplicate key "id"." and the like.
 func unmarshalStrict(body []byte, v any) error {
-	if !utf8.Valid(body) {
-		return prodays.Errorf(prodays.EInvalid, "The body is not valid UTF-8.")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return prodays.Errorf(prodays.EInvalid, "Malformed JSON at byte %d.", se.Offset)
-		case errors.As(err, &te):
-			return prodays.Errorf(prodays.EInvalid, "Field %q: expected %s.", te.Field, te.Type)
-		case errors.Is(err, io.EOF):
-			return prodays.Errorf(prodays.EInvalid, "The body is empty.")
-		default:
-			return prodays.Errorf(prodays.EInvalid, "Invalid JSON: %s.", strings.TrimPrefix(err.Error(), "json: "))
-		}
-	}
-	if dec.More() {
-		return prodays.Errorf(prodays.EInvalid, "The body holds more than one JSON value.")
+	if err := strictjson.Unmarshal(body, v); err != nil {
+		return prodays.Errorf(prodays.EInvalid, "Invalid JSON body: %s", err)
 	}
 	return nil
 }

@@ -36,6 +36,8 @@ func FuzzUnmarshalStrict(f *testing.F) {
 		`{}`, `null`, `[]`, `{"count":1e400}`, `{"count":"1"}`, `{"unknown":1}`, `{"username":"\u0000"}`,
 		`{"a":1}{"b":2}`, `{"username":"x"} `, "\xff", `{"ids":[` + strings.Repeat("[", 100) + `]}`,
 		`{"USERNAME":"case"}`, `{"username":"a","username":"b"}`, `{"count":-0}`, `{"seq":1.5}`,
+		`{"person":{"id":"a","id":"b"}}`, `{"Person":{"ID":"x"}}`, `{"fields":{"a":"1","a":"2"}}`, `{"raw":{"k":1,"k":2}}`,
+		`{"username":"a","Username":"b"}`, `{"u\u0073ername":"escaped key"}`, `{"username":"a","us\u0065rname":"b"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -81,4 +83,22 @@ func normalize(v fuzzBody) fuzzBody {
 		v.Raw = json.RawMessage(b.String())
 	}
 	return v
+}
+
+// TestUnmarshalStrictKeys: keys in another case and repeated keys are
+// refused (encoding/json accepts both), at any depth.
+func TestUnmarshalStrictKeys(t *testing.T) {
+	for _, in := range []string{
+		`{"USERNAME":"a"}`, `{"Username":"a"}`, `{"username":"a","username":"b"}`, `{"username":"a","us\u0065rname":"b"}`,
+		`{"person":{"ID":"x"}}`, `{"person":{"id":"a","id":"b"}}`, `{"fields":{"a":"1","a":"2"}}`, `{"raw":[{"k":1,"k":2}]}`,
+	} {
+		var v fuzzBody
+		if err := unmarshalStrict([]byte(in), &v); prodays.ErrorCode(err) != prodays.EInvalid {
+			t.Errorf("%s: %v, want invalid", in, err)
+		}
+	}
+	var v fuzzBody
+	if err := unmarshalStrict([]byte(`{"u\u0073ername":"escaped key","person":{"id":"p"}}`), &v); err != nil || v.Username != "escaped key" {
+		t.Errorf("an escaped key is the same key: %v %+v", err, v)
+	}
 }

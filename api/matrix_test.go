@@ -93,6 +93,10 @@ func matrixRows() []row {
 		// A JSON body, not a multipart upload: the admin gets past
 		// authorisation to the handler's 400 (import itself: api/import_test.go).
 		{Method: "POST", Path: "/api/v1/admin/import/:kind", URL: "/api/v1/admin/import/establishments", Body: map[string]string{}, Want: adminOnly(s400)},
+		// Personal data (law 09-08): admins only. The erasure takes a
+		// trainee no other row uses.
+		{Method: "GET", Path: "/api/v1/admin/trainees/:id/export", URL: "/api/v1/admin/trainees/TR-CS-1/export", Want: adminOnly(s200)},
+		{Method: "POST", Path: "/api/v1/admin/trainees/:id/erase", URL: "/api/v1/admin/trainees/TR-TTA-1/erase", Body: map[string]string{"reason": "written request of the trainee"}, Want: adminOnly(s200)},
 
 		// Reports and exports: admins everything, supervisors their region,
 		// staff nothing. The target is region CS's data.
@@ -120,6 +124,11 @@ func matrixRows() []row {
 		{Method: "GET", Path: "/api/v1/review/quarantine", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/merge-proposals", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/devices", Want: reviewers(s200)},
+		{Method: "GET", Path: "/api/v1/review/activities", URL: "/api/v1/review/activities?date=2026-03-02", Want: reviewers(s200)},
+		// An outbox file of the staff in scope's phone, uploaded by a
+		// supervisor: their region's supervisor and admins only.
+		{Method: "POST", Path: "/api/v1/review/outbox-upload", Body: map[string]any{"device_id": "m-dev-m.staff.cs", "client_time": "2026-03-02T10:00:00Z", "mutations": []any{}},
+			Want: regionScoped(s200)},
 		// Decisions on items that do not exist: past authorisation to 404
 		// (decisions in scope: sync/engine tests and api/sync_test.go).
 		{Method: "POST", Path: "/api/v1/review/flags/:id/accept", URL: "/api/v1/review/flags/999/accept", Want: reviewers(s404)},
@@ -128,6 +137,15 @@ func matrixRows() []row {
 		{Method: "POST", Path: "/api/v1/review/conflicts/:id/reverse", URL: "/api/v1/review/conflicts/999/reverse", Want: reviewers(s404)},
 		{Method: "POST", Path: "/api/v1/review/merge-proposals/:id/merge", URL: "/api/v1/review/merge-proposals/999/merge", Want: reviewers(s404)},
 		{Method: "POST", Path: "/api/v1/review/merge-proposals/:id/dismiss", URL: "/api/v1/review/merge-proposals/999/dismiss", Want: reviewers(s404)},
+		{Method: "POST", Path: "/api/v1/review/quarantine/:id/resolve", URL: "/api/v1/review/quarantine/no-such-mutation/resolve", Body: map[string]string{"action": "acknowledge"}, Want: reviewers(s404)},
+		{Method: "POST", Path: "/api/v1/review/devices/:id/acknowledge-skew", URL: "/api/v1/review/devices/no-such-device/acknowledge-skew", Want: reviewers(s404)},
+		// A skewed phone of region CS: its supervisor and admins only
+		// (the admin's call finds it acknowledged already: 409).
+		{Method: "POST", Path: "/api/v1/review/devices/:id/acknowledge-skew", URL: "/api/v1/review/devices/m-dev-m.staff.cs/acknowledge-skew", Body: map[string]string{"reason": "phone clock wrong"},
+			Want: [nCallers]int{s401, s403, s403, s204, s403, s409}},
+		// A refused check-in of the staff in scope's phone, at ACT-CS-1.
+		{Method: "POST", Path: "/api/v1/review/quarantine/:id/resolve", URL: "/api/v1/review/quarantine/m-refused-1/resolve", Body: map[string]string{"action": "count_present", "reason": "on the signed sheet"},
+			Want: [nCallers]int{s401, s403, s403, s204, s403, s409}},
 		{Method: "POST", Path: "/api/v1/review/overrides", Body: map[string]any{"activity_id": "ACT-CS-1", "person": map[string]string{"kind": "trainee", "id": "TR-CS-1"}, "present": true, "reason": "on the signed sheet"},
 			Want: regionScoped(s204)},
 		{Method: "POST", Path: "/api/v1/activities/:id/close", URL: "/api/v1/activities/ACT-CS-1/close", Body: map[string]string{"reason": "signed off"}, Want: regionScoped(s204)},
@@ -139,7 +157,10 @@ func matrixRows() []row {
 // region) and admins.
 func reviewers(ok int) [nCallers]int { return [nCallers]int{s401, s403, s403, ok, ok, ok} }
 
-const s404 = http.StatusNotFound
+const (
+	s404 = http.StatusNotFound
+	s409 = http.StatusConflict
+)
 
 // uncovered returns a message for every registered route without a row
 // and every row without a route. Echo's own catch-all entries (the
@@ -206,6 +227,12 @@ func matrixFixture(t *testing.T, env *testenv.Env) [nCallers]string {
 	for i, u := range []string{"m.staff.cs", "m.staff.tta", "m.sup.cs", "m.sup.tta", "m.admin"} {
 		tokens[i+1] = env.Login(t, u, "m-dev-"+u).AccessToken
 	}
+	// The staff in scope's phone: clock skewed, one refused check-in.
+	exec(t, env,
+		`UPDATE devices SET clock_skewed = 1, clock_offset_ms = 3600000 WHERE id = 'm-dev-m.staff.cs'`,
+		`INSERT INTO mutations (id, device_id, username, seq, type, status, code, message, received_at, payload)
+			VALUES ('m-refused-1', 'm-dev-m.staff.cs', 'm.staff.cs', 1, 'attendance.check_in', 'rejected', 'out_of_scope', 'refused',
+			'2026-03-02T10:00:00.000Z', '{"id":"m-refused-1","type":"attendance.check_in","activity_id":"ACT-CS-1","person":{"kind":"trainee","id":"TR-CS-2"}}')`)
 	return tokens
 }
 

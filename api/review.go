@@ -1,13 +1,21 @@
 package api
 
 import (
+	"database/sql"
 	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"prodays"
+	"prodays/store"
 	"prodays/sync/protocol"
 )
 
@@ -49,9 +57,18 @@ func (s *Server) listConflicts(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, map[string]any{"conflicts": out})
 }
 
-// listQuarantine: GET /api/v1/review/quarantine.
+// listQuarantine: GET /api/v1/review/quarantine?all=1: the refused
+// mutations still to review (all=1: the resolved ones too).
 func (s *Server) listQuarantine(c echo.Context) error {
-	out, err := s.Sync.ListQuarantine(c.Request().Context(), principal(c))
+	all := false
+	switch c.QueryParam("all") {
+	case "", "0", "false":
+	case "1", "true":
+		all = true
+	default:
+		return prodays.Errorf(prodays.EInvalid, "all must be 1 or 0.")
+	}
+	out, err := s.Sync.ListQuarantine(c.Request().Context(), principal(c), all)
 	if err != nil {
 		return err
 	}
@@ -113,6 +130,38 @@ func (s *Server) dismissProposal(c echo.Context, id int64, reason string) error 
 	return s.Sync.DecideProposal(c.Request().Context(), principal(c), id, false, reason)
 }
 
+// resolveRequest is the body of POST /api/v1/review/quarantine/{id}/resolve.
+type resolveRequest struct {
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+}
+
+// resolveQuarantined: POST /api/v1/review/quarantine/{id}/resolve
+// {action: acknowledge|count_present, reason} (engine.ResolveQuarantined).
+func (s *Server) resolveQuarantined(c echo.Context) error {
+	var req resolveRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := s.Sync.ResolveQuarantined(c.Request().Context(), principal(c), c.Param("id"), req.Action, req.Reason); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// acknowledgeSkew: POST /api/v1/review/devices/{id}/acknowledge-skew
+// {reason?} (engine.AcknowledgeSkew).
+func (s *Server) acknowledgeSkew(c echo.Context) error {
+	var req decisionRequest
+	if err := optionalBody(c, &req); err != nil {
+		return err
+	}
+	if err := s.Sync.AcknowledgeSkew(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // overrideRequest is the body of POST /api/v1/review/overrides.
 type overrideRequest struct {
 	ActivityID string          `json:"activity_id"`
@@ -170,4 +219,186 @@ func OpenAPI() []byte { return openAPIDoc }
 // openapi: GET /api/v1/openapi.json.
 func (s *Server) openapi(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/json", openAPIDoc)
+}
+
+// outboxUploadMaxBytes caps an uploaded outbox file: a push body, plus the
+// multipart envelope.
+const outboxUploadMaxBytes = protocol.MaxBodyBytes + multipartSlack
+
+// OutboxUploadResponse is the answer of POST /api/v1/review/outbox-upload:
+// the phone's owner and the per-mutation results of the push.
+type OutboxUploadResponse struct {
+	DeviceID string `json:"device_id"`
+	Username string `json:"username"`
+	*protocol.PushResponse
+}
+
+// outboxUpload: POST /api/v1/review/outbox-upload (supervisor of the
+// phone's region, admin). The body is an outbox file saved from a phone
+// (a push body {device_id, client_time, app_version, outbox_size,
+// mutations}), either as the multipart form field "file" or as the JSON
+// body itself. It is applied through the same engine push as the phone's
+// own sync, on behalf of the device's owner (their scope, the file's
+// device_id), so it is idempotent: a mutation already received is a
+// duplicate. The upload is audited. Errors: not_found for a device the
+// server never saw, forbidden for a phone of another region.
+func (s *Server) outboxUpload(c echo.Context) error {
+	req := c.Request()
+	if req.ContentLength > outboxUploadMaxBytes {
+		return protocol.TooLarge(fmt.Sprintf("The file is over %d bytes: it cannot be a phone's outbox.", protocol.MaxBodyBytes))
+	}
+	req.Body = http.MaxBytesReader(c.Response(), req.Body, outboxUploadMaxBytes)
+	body, err := readOutboxFile(c)
+	if err != nil {
+		return err
+	}
+	if len(body) > protocol.MaxBodyBytes {
+		return protocol.TooLarge(fmt.Sprintf("The file is over %d bytes: it cannot be a phone's outbox.", protocol.MaxBodyBytes))
+	}
+	pr, err := protocol.DecodePush(body)
+	if err != nil {
+		return err
+	}
+	ctx := req.Context()
+	var owner string
+	err = s.DB.Read.QueryRowContext(ctx, `SELECT username FROM devices WHERE id = ?`, pr.DeviceID).Scan(&owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return prodays.Errorf(prodays.ENotFound, "No device %q: the phone must have logged in once.", pr.DeviceID)
+	} else if err != nil {
+		return fmt.Errorf("outbox upload: device owner: %w", err)
+	}
+	u, err := s.DB.GetUser(ctx, owner)
+	if err != nil {
+		return err
+	}
+	region := u.RegionCode
+	if region == "" && u.EstablishmentCode != "" {
+		if err := s.DB.Read.QueryRowContext(ctx, `SELECT region_code FROM establishments WHERE code = ?`, u.EstablishmentCode).Scan(&region); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	if err := checkRegion(c, region); err != nil {
+		return err
+	}
+	onBehalf := &prodays.Principal{Username: u.Username, DeviceID: pr.DeviceID,
+		Scope: prodays.Scope{Role: u.Role, EstablishmentCode: u.EstablishmentCode, RegionCode: region}}
+	resp, err := s.Sync.Push(ctx, onBehalf, pr)
+	if err != nil {
+		return err
+	}
+	s.countMutations(pr, resp)
+	counts := map[string]int{}
+	for _, r := range resp.Results {
+		counts[r.Status]++
+	}
+	p := principal(c)
+	if err := store.Audit(ctx, s.DB.Write, s.Now(), store.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
+		Action: "review.outbox_upload", Target: "device:" + pr.DeviceID,
+		Detail: map[string]any{"owner": u.Username, "mutations": len(pr.Mutations), "results": counts}}); err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, OutboxUploadResponse{DeviceID: pr.DeviceID, Username: u.Username, PushResponse: resp})
+}
+
+// readOutboxFile returns the uploaded file: the multipart field "file",
+// or the request body when it is JSON.
+func readOutboxFile(c echo.Context) ([]byte, error) {
+	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	switch {
+	case mt == "multipart/form-data":
+		fh, err := c.FormFile("file")
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, protocol.TooLarge("The file is too large to be a phone's outbox.")
+			}
+			return nil, prodays.Errorf(prodays.EInvalid, "Send the outbox file in the multipart form field \"file\".")
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return io.ReadAll(io.LimitReader(f, protocol.MaxBodyBytes+1))
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		b, err := io.ReadAll(c.Request().Body)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, protocol.TooLarge("The file is too large to be a phone's outbox.")
+			}
+			return nil, prodays.Errorf(prodays.EInvalid, "Could not read the request body.")
+		}
+		return b, nil
+	}
+	return nil, prodays.Errorf(prodays.EUnsupported, "Send the outbox file as multipart/form-data (field \"file\") or as application/json.")
+}
+
+// ActivityOfDay is one row of GET /api/v1/review/activities: an activity
+// of the supervisor's region with its presence count and sign-off.
+type ActivityOfDay struct {
+	ID                string `json:"activity_id"`
+	Kind              string `json:"kind"`
+	Title             string `json:"title"`
+	Date              string `json:"date"`
+	StartTime         string `json:"start_time"`
+	EndTime           string `json:"end_time"`
+	EstablishmentCode string `json:"establishment_code"`
+	RegionCode        string `json:"region_code"`
+	Capacity          int    `json:"capacity"`
+	Present           int    `json:"present"`
+	Status            string `json:"status"`
+	ClosedAt          string `json:"closed_at,omitempty"`
+	ClosedBy          string `json:"closed_by,omitempty"`
+	CloseReason       string `json:"close_reason,omitempty"`
+	OpenFlags         int    `json:"open_flags"`
+}
+
+// casablanca is the time zone of the activities' dates.
+var casablanca = func() *time.Location {
+	if loc, err := time.LoadLocation("Africa/Casablanca"); err == nil {
+		return loc
+	}
+	return time.FixedZone("Africa/Casablanca", 3600)
+}()
+
+// listActivities: GET /api/v1/review/activities?date=YYYY-MM-DD (default
+// today in Casablanca) answers the activities of that day of the caller's
+// region (admins: all), with the trainees present, the capacity, the
+// status and sign-off, and the open flags.
+func (s *Server) listActivities(c echo.Context) error {
+	date := c.QueryParam("date")
+	if date == "" {
+		date = s.Now().In(casablanca).Format(time.DateOnly)
+	} else if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return prodays.Errorf(prodays.EInvalid, "date must be YYYY-MM-DD.")
+	}
+	q := `SELECT a.id, a.kind, a.title, a.date, a.start_time, a.end_time, a.establishment_code, a.region_code, a.capacity, a.status,
+		COALESCE(a.closed_at, ''), COALESCE(a.closed_by, ''), COALESCE(a.close_reason, ''),
+		(SELECT count(*) FROM attendance t WHERE t.activity_id = a.id AND t.present = 1 AND t.person_kind = 'trainee'),
+		(SELECT count(*) FROM flags f WHERE f.activity_id = a.id AND f.status = 'open')
+		FROM activities a WHERE a.date = ?`
+	args := []any{date}
+	if p := principal(c); p.Role != prodays.RoleAdmin {
+		q += ` AND a.region_code = ?`
+		args = append(args, p.RegionCode)
+	}
+	rows, err := s.DB.Read.QueryContext(c.Request().Context(), q+` ORDER BY a.start_time, a.id`, args...)
+	if err != nil {
+		return fmt.Errorf("list activities: %w", err)
+	}
+	defer rows.Close()
+	out := []ActivityOfDay{}
+	for rows.Next() {
+		var a ActivityOfDay
+		if err := rows.Scan(&a.ID, &a.Kind, &a.Title, &a.Date, &a.StartTime, &a.EndTime, &a.EstablishmentCode, &a.RegionCode, &a.Capacity, &a.Status,
+			&a.ClosedAt, &a.ClosedBy, &a.CloseReason, &a.Present, &a.OpenFlags); err != nil {
+			return err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"date": date, "activities": out})
 }

@@ -22,7 +22,13 @@ import (
 // reading (a gzip bomb stops at protocol.MaxBodyBytes + 1 bytes). Answers
 // 200 with per-mutation results once the batch committed; 413 over the
 // limits (max_mutations, max_bytes); 403 device_mismatch.
-func (s *Server) push(c echo.Context) error {
+//
+// Metrics: every call counts one prodays_sync_push_batches_total by
+// outcome (committed: answered 200; refused: a 4xx error; failed: any
+// other error), and a committed batch one prodays_sync_mutations_total per
+// result, by mutation type and result status.
+func (s *Server) push(c echo.Context) (err error) {
+	defer func() { s.Metrics.PushBatch(pushOutcome(err)) }()
 	req := c.Request()
 	mt, _, err := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -56,10 +62,38 @@ func (s *Server) push(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.countMutations(pr, resp)
 	return writeJSON(c, http.StatusOK, resp)
 }
 
+// countMutations adds a pushed batch's results to
+// prodays_sync_mutations_total (results are in the order of the batch).
+func (s *Server) countMutations(pr *protocol.PushRequest, resp *protocol.PushResponse) {
+	for i, r := range resp.Results {
+		typ := ""
+		if i < len(pr.Mutations) {
+			typ = pr.Mutations[i].Type
+		}
+		s.Metrics.MutationApplied(typ, r.Status)
+	}
+}
+
+// pushOutcome is the prodays_sync_push_batches_total outcome of a push
+// that returned err: "committed" (nil), "refused" (an error answered 4xx)
+// or "failed" (5xx).
+func pushOutcome(err error) string {
+	if err == nil {
+		return "committed"
+	}
+	if st, ok := statusOf[prodays.ErrorCode(err)]; ok && st >= 500 {
+		return "failed" // prodays.ErrorCode of a plain error is EInternal
+	}
+	return "refused"
+}
+
 // pull: GET /api/v1/sync/pull?cursor=C&limit=N (sync protocol, Pull).
+// Each page served counts in prodays_sync_pull_pages_total and its JSON
+// size, in bytes before compression, in prodays_sync_pull_bytes_total.
 func (s *Server) pull(c echo.Context) error {
 	limit := 0
 	if v := c.QueryParam("limit"); v != "" {
@@ -73,28 +107,53 @@ func (s *Server) pull(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, resp)
+	n, err := writeJSONSize(c, http.StatusOK, resp)
+	s.Metrics.PullPage(int(n))
+	return err
 }
 
 // writeJSON writes v as JSON, gzip-compressed when the client accepts it.
 func writeJSON(c echo.Context, status int, v any) error {
+	_, err := writeJSONSize(c, status, v)
+	return err
+}
+
+// writeJSONSize is writeJSON that also returns the size of the JSON in
+// bytes (before compression).
+func writeJSONSize(c echo.Context, status int, v any) (int64, error) {
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Add("Vary", "Accept-Encoding")
-	if !acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
-		return c.JSON(status, v)
-	}
 	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	if !acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
+		c.Response().WriteHeader(status)
+		cw := &countingWriter{w: c.Response()}
+		err := json.NewEncoder(cw).Encode(v)
+		return cw.n, err
+	}
 	h.Set(echo.HeaderContentEncoding, "gzip")
 	c.Response().WriteHeader(status)
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)
 	zw.Reset(c.Response())
-	if err := json.NewEncoder(zw).Encode(v); err != nil {
+	cw := &countingWriter{w: zw}
+	if err := json.NewEncoder(cw).Encode(v); err != nil {
 		zw.Close()
-		return err
+		return cw.n, err
 	}
-	return zw.Close()
+	return cw.n, zw.Close()
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (cw *countingWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	cw.n += int64(n)
+	return n, err
 }
 
 // gzipWriters recycles compressors: a new flate writer allocates about

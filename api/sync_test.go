@@ -19,6 +19,7 @@ import (
 	"prodays/api"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
+	"prodays/sync/engine"
 	"prodays/sync/protocol"
 )
 
@@ -208,8 +209,100 @@ func TestPushPullHTTPAgainstOpenAPI(t *testing.T) {
 		[]byte(`{"activity_id":"A1","person":{"kind":"trainee","id":"`+synctest.TraineesE1[5]+`"},"present":true,"reason":"seen on the sheet"}`), false)); st != 204 {
 		t.Errorf("override: %d %s", st, b)
 	}
+	testReviewDecisionsAgainstOpenAPI(t, env, o, sup.AccessToken, c1.ID)
 	if st, b, _ := o.do(t, newReq(t, "GET", env.URL+"/api/v1/openapi.json", "", nil, false)); st != 200 || !json.Valid(b) {
 		t.Errorf("openapi.json: %d", st)
+	}
+}
+
+// testReviewDecisionsAgainstOpenAPI resolves the quarantine of
+// TestPushPullHTTPAgainstOpenAPI's push (B1 out_of_scope in CS, Z9
+// unknown_activity), acknowledges a clock skew, and calls the activities
+// of the day and the outbox upload, every answer validated.
+func testReviewDecisionsAgainstOpenAPI(t *testing.T, env *testenv.Env, o *oas, sup string, applied string) {
+	t.Helper()
+	adm := env.Login(t, "admin", "dev-adm").AccessToken
+	quarantine := func(token, query string) []engine.QuarantinedMutation {
+		st, b, _ := o.do(t, newReq(t, "GET", env.URL+"/api/v1/review/quarantine"+query, token, nil, false))
+		var out struct{ Mutations []engine.QuarantinedMutation }
+		if err := json.Unmarshal(b, &out); st != 200 || err != nil {
+			t.Fatalf("quarantine%s: %d %s", query, st, b)
+		}
+		return out.Mutations
+	}
+	byCode := map[string]string{}
+	for _, m := range quarantine(sup, "") {
+		byCode[m.Code] = m.ID
+	}
+	if len(byCode) != 2 || byCode["out_of_scope"] == "" || byCode["unknown_activity"] == "" {
+		t.Fatalf("quarantine: %v", byCode)
+	}
+	resolve := func(token, id, body string) (int, []byte) {
+		st, b, _ := o.do(t, newReq(t, "POST", env.URL+"/api/v1/review/quarantine/"+id+"/resolve", token, []byte(body), false))
+		return st, b
+	}
+	for _, c := range []struct {
+		token, id, body string
+		want            int
+	}{
+		{sup, byCode["unknown_activity"], `{"action":"count_present","reason":"x"}`, 400}, // no such activity
+		{sup, byCode["unknown_activity"], `{"action":"acknowledge","reason":"typo on the phone"}`, 204},
+		{sup, byCode["unknown_activity"], `{"action":"acknowledge"}`, 409},
+		{sup, byCode["out_of_scope"], `{"action":"count_present","reason":"seen"}`, 403}, // B1 is in CS
+		{adm, byCode["out_of_scope"], `{"action":"count_present"}`, 400},                 // reason required
+		{adm, byCode["out_of_scope"], `{"action":"count_present","reason":"on the signed sheet"}`, 204},
+		{adm, applied, `{"action":"acknowledge"}`, 404}, // applied, not quarantined
+		{adm, "nope", `{"action":"acknowledge"}`, 404},
+		{adm, byCode["out_of_scope"], `{"action":"ignore"}`, 400},
+	} {
+		if st, b := resolve(c.token, c.id, c.body); st != c.want {
+			t.Errorf("resolve %s %s: %d, want %d: %s", c.id, c.body, st, c.want, b)
+		}
+	}
+	if left := quarantine(sup, ""); len(left) != 0 {
+		t.Errorf("resolved items still listed: %+v", left)
+	}
+	all := quarantine(adm, "?all=1")
+	if len(all) != 2 || all[0].Decision == "" || all[1].Decision == "" {
+		t.Errorf("?all=1: %+v", all)
+	}
+	var ov, reason string
+	if err := env.DB.Read.QueryRow(`SELECT override, override_reason FROM attendance WHERE activity_id = 'B1' AND person_kind = 'trainee' AND person_id = ?`,
+		synctest.TraineesE3[0]).Scan(&ov, &reason); err != nil || ov != protocol.OverridePresent || reason != "on the signed sheet" {
+		t.Errorf("count_present: override %q %q %v", ov, reason, err)
+	}
+	var changes, audits int
+	env.DB.Read.QueryRow(`SELECT count(*) FROM changes WHERE entity = 'attendance' AND entity_id LIKE 'B1%'`).Scan(&changes)
+	env.DB.Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action LIKE 'review.quarantine_%'`).Scan(&audits)
+	if changes == 0 || audits != 2 {
+		t.Errorf("change log %d, audit %d", changes, audits)
+	}
+
+	// Clock skew: acknowledged once, then 409; the device list keeps it.
+	env.DB.Write.Exec(`UPDATE devices SET clock_skewed = 1, clock_offset_ms = 5400000 WHERE id = 'dev-http'`)
+	for _, want := range []int{204, 409} {
+		if st, b, _ := o.do(t, newReq(t, "POST", env.URL+"/api/v1/review/devices/dev-http/acknowledge-skew", sup, []byte(`{"reason":"clock wrong"}`), false)); st != want {
+			t.Errorf("acknowledge-skew: %d, want %d: %s", st, want, b)
+		}
+	}
+	if st, b, _ := o.do(t, newReq(t, "GET", env.URL+"/api/v1/review/devices", sup, nil, false)); st != 200 || !strings.Contains(string(b), `"skew_acknowledged_by":"sup1"`) {
+		t.Errorf("devices: %d %s", st, b)
+	}
+	if st, b, _ := o.do(t, newReq(t, "POST", env.URL+"/api/v1/review/devices/nope/acknowledge-skew", sup, nil, false)); st != 404 {
+		t.Errorf("unknown device: %d %s", st, b)
+	}
+
+	// Activities of the day and an outbox upload (the phone's batch again:
+	// duplicates).
+	if st, b, _ := o.do(t, newReq(t, "GET", env.URL+"/api/v1/review/activities?date=2026-03-23", sup, nil, false)); st != 200 || !strings.Contains(string(b), `"activity_id":"A1"`) {
+		t.Errorf("activities: %d %s", st, b)
+	}
+	if st, b, _ := o.do(t, newReq(t, "GET", env.URL+"/api/v1/review/activities?date=23-03-2026", sup, nil, false)); st != 400 {
+		t.Errorf("activities bad date: %d %s", st, b)
+	}
+	up := synctest.Body("dev-http", eventNow, 0)
+	if st, b, _ := o.do(t, newReq(t, "POST", env.URL+"/api/v1/review/outbox-upload", sup, up, false)); st != 200 || !strings.Contains(string(b), `"username":"staff1"`) {
+		t.Errorf("outbox upload: %d %s", st, b)
 	}
 }
 

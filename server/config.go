@@ -25,6 +25,7 @@ type Config struct {
 	AccessTTL       time.Duration // --access-ttl, PRODAYS_ACCESS_TTL
 	RefreshTTL      time.Duration // --refresh-ttl, PRODAYS_REFRESH_TTL
 	InsecureCookies bool          // --insecure-cookies, PRODAYS_INSECURE_COOKIES=1
+	Pprof           string        // --pprof, PRODAYS_PPROF: loopback address of net/http/pprof ("" = off)
 	TrustProxy      bool          // --trust-proxy, PRODAYS_TRUST_PROXY=1
 
 	// HTTP server timeouts (net/http.Server fields of the same names).

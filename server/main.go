@@ -3,6 +3,7 @@
 //	prodays [serve] [--addr :8080] [--db ./data/prodays.db]   serve the API and the PWA
 //	prodays import --dir DIR | FILE...                       import the office's files
 //	prodays user add|passwd|list|disable …                   manage accounts
+//	prodays simulate --file checkins.jsonl [--url URL] …      replay phones' check-ins
 //
 // Run `prodays help` for every command and option.
 package main
@@ -67,6 +68,7 @@ func commands() []command {
 		{"healthcheck", "exit 0 when a running server answers /healthz", runHealthcheck},
 		{"import", "import the office's files (--dir DIR or FILE...)", runImport},
 		{"user", "manage accounts (add, passwd, list, disable)", runUser},
+		{"simulate", "replay a checkins.jsonl against a running server as many phones", runSimulate},
 		{"backup", "copy the live database (once with --out, or --every 15m --dir)", runBackup},
 		{"restore", "put a backup in place of a stopped server's database", runRestore},
 	}

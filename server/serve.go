@@ -27,6 +27,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.DurationVar(&cfg.AccessTTL, "access-ttl", envDuration("PRODAYS_ACCESS_TTL", cfg.AccessTTL), "lifetime of access tokens")
 	fs.DurationVar(&cfg.RefreshTTL, "refresh-ttl", envDuration("PRODAYS_REFRESH_TTL", cfg.RefreshTTL), "lifetime of refresh tokens (a session that survives days offline)")
 	fs.BoolVar(&cfg.InsecureCookies, "insecure-cookies", os.Getenv("PRODAYS_INSECURE_COOKIES") == "1", "drop the Secure attribute of the refresh cookie (plain HTTP on a closed network only)")
+	fs.StringVar(&cfg.Pprof, "pprof", envString("PRODAYS_PPROF", ""), "serve net/http/pprof on this loopback address, e.g. 127.0.0.1:6060 (env PRODAYS_PPROF; off by default)")
 	fs.BoolVar(&cfg.TrustProxy, "trust-proxy", os.Getenv("PRODAYS_TRUST_PROXY") == "1", "trust reverse proxies on loopback, link-local and private addresses (shorthand for --trusted-proxies with those ranges)")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", envDuration("PRODAYS_READ_HEADER_TIMEOUT", cfg.ReadHeaderTimeout), "how long a client may take to send the request headers")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", envDuration("PRODAYS_READ_TIMEOUT", cfg.ReadTimeout), "how long a client may take to send a whole request (headers and body)")
@@ -112,6 +113,14 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	scheme := "http"
 	if hs.TLSConfig != nil {
 		scheme = "https"
+	}
+	if cfg.Pprof != "" {
+		stopPprof, err := servePprof(cfg.Pprof, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
 	}
 	logger.Info("prodays listening", "addr", ln.Addr().String(), "scheme", scheme, "db", cfg.DB,
 		"trusted_proxies", cidrFlag{&cfg.TrustedProxies}.String(), "metrics_public", cfg.MetricsPublic)

@@ -50,6 +50,12 @@ type Conflict struct {
 	RegionCode       string `json:"region_code,omitempty"`
 	Status           string `json:"status"`
 	CreatedAt        string `json:"created_at"`
+	// What each phone said and when: the device and the phone's clock of
+	// the winning and the losing write.
+	WinnerDeviceID   string `json:"winner_device_id,omitempty"`
+	WinnerRecordedAt string `json:"winner_recorded_at,omitempty"`
+	LoserDeviceID    string `json:"loser_device_id,omitempty"`
+	LoserRecordedAt  string `json:"loser_recorded_at,omitempty"`
 }
 
 // QuarantinedMutation is a rejected mutation with its payload and reason.
@@ -63,6 +69,13 @@ type QuarantinedMutation struct {
 	Message    string          `json:"message"`
 	ReceivedAt string          `json:"received_at"`
 	Payload    json.RawMessage `json:"payload"`
+	// Decision is empty while the mutation waits for review, else
+	// "acknowledged" or "counted_present" (ResolveQuarantined), with who,
+	// when and why.
+	Decision       string `json:"decision,omitempty"`
+	DecidedBy      string `json:"decided_by,omitempty"`
+	DecidedAt      string `json:"decided_at,omitempty"`
+	DecisionReason string `json:"decision_reason,omitempty"`
 }
 
 // MergeProposal proposes merging walk-in WalkInID into CandidateID.
@@ -74,6 +87,9 @@ type MergeProposal struct {
 	RegionCode  string `json:"region_code,omitempty"`
 	Status      string `json:"status"`
 	CreatedAt   string `json:"created_at"`
+	// WalkInName and CandidateName are "last first" of both trainees.
+	WalkInName    string `json:"walk_in_name,omitempty"`
+	CandidateName string `json:"candidate_name,omitempty"`
 }
 
 // Device is a phone as the supervisors' console shows it: user, last sync,
@@ -91,6 +107,10 @@ type Device struct {
 	MaxSeq        int64      `json:"max_seq"`
 	SeqGaps       [][2]int64 `json:"seq_gaps"`
 	Revoked       bool       `json:"revoked"`
+	// SkewAcknowledgedAt/By: a supervisor acknowledged the skew mark
+	// (AcknowledgeSkew); the device leaves the review queue.
+	SkewAcknowledgedAt string `json:"skew_acknowledged_at,omitempty"`
+	SkewAcknowledgedBy string `json:"skew_acknowledged_by,omitempty"`
 }
 
 // regionFilter returns the SQL condition and args limiting col to p's
@@ -139,8 +159,11 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 		status = "open"
 	}
 	w, args := regionFilter(p, "region_code")
-	rows, err := e.DB.Read.QueryContext(ctx, `SELECT id, trainee_id, field, base_version, winner_mutation_id, winner_value, loser_mutation_id, loser_value,
-		COALESCE(region_code, ''), status, created_at FROM conflicts WHERE `+w+` AND status = ? ORDER BY id LIMIT 1000`, append(args, status)...)
+	rows, err := e.DB.Read.QueryContext(ctx, `SELECT c.id, c.trainee_id, c.field, c.base_version, c.winner_mutation_id, c.winner_value, c.loser_mutation_id, c.loser_value,
+		COALESCE(c.region_code, ''), c.status, c.created_at,
+		COALESCE(mw.device_id, ''), COALESCE(mw.recorded_at, ''), COALESCE(ml.device_id, ''), COALESCE(ml.recorded_at, '')
+		FROM conflicts c LEFT JOIN mutations mw ON mw.id = c.winner_mutation_id LEFT JOIN mutations ml ON ml.id = c.loser_mutation_id
+		WHERE `+strings.Replace(w, "region_code", "c.region_code", 1)+` AND c.status = ? ORDER BY c.id LIMIT 1000`, append(args, status)...)
 	if err != nil {
 		return nil, fmt.Errorf("list conflicts: %w", err)
 	}
@@ -149,7 +172,7 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 	for rows.Next() {
 		var c Conflict
 		if err := rows.Scan(&c.ID, &c.TraineeID, &c.Field, &c.BaseVersion, &c.WinnerMutationID, &c.WinnerValue, &c.LoserMutationID, &c.LoserValue,
-			&c.RegionCode, &c.Status, &c.CreatedAt); err != nil {
+			&c.RegionCode, &c.Status, &c.CreatedAt, &c.WinnerDeviceID, &c.WinnerRecordedAt, &c.LoserDeviceID, &c.LoserRecordedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -158,9 +181,11 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 }
 
 // ListQuarantine returns the rejected mutations pushed by the users of p's
-// region (admins: all), newest first, at most 1,000.
-func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal) ([]QuarantinedMutation, error) {
-	q := `SELECT m.id, m.device_id, m.username, m.seq, m.type, m.code, m.message, m.received_at, m.payload FROM mutations m`
+// region (admins: all), newest first, at most 1,000: only those still to
+// review, or all of them (resolved included) when all is true.
+func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal, all bool) ([]QuarantinedMutation, error) {
+	q := `SELECT m.id, m.device_id, m.username, m.seq, m.type, m.code, m.message, m.received_at, m.payload,
+		COALESCE(m.review_decision, ''), COALESCE(m.review_decided_by, ''), COALESCE(m.review_decided_at, ''), COALESCE(m.review_reason, '') FROM mutations m`
 	var args []any
 	if p.Role != prodays.RoleAdmin {
 		q += ` JOIN users u ON u.username = m.username LEFT JOIN establishments e ON e.code = u.establishment_code
@@ -168,6 +193,9 @@ func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal) ([]Qu
 		args = append(args, p.RegionCode)
 	} else {
 		q += ` WHERE m.status = 'rejected'`
+	}
+	if !all {
+		q += ` AND m.review_decision IS NULL`
 	}
 	rows, err := e.DB.Read.QueryContext(ctx, q+` ORDER BY m.received_at DESC LIMIT 1000`, args...)
 	if err != nil {
@@ -178,7 +206,8 @@ func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal) ([]Qu
 	for rows.Next() {
 		var m QuarantinedMutation
 		var payload string
-		if err := rows.Scan(&m.ID, &m.DeviceID, &m.Username, &m.Seq, &m.Type, &m.Code, &m.Message, &m.ReceivedAt, &payload); err != nil {
+		if err := rows.Scan(&m.ID, &m.DeviceID, &m.Username, &m.Seq, &m.Type, &m.Code, &m.Message, &m.ReceivedAt, &payload,
+			&m.Decision, &m.DecidedBy, &m.DecidedAt, &m.DecisionReason); err != nil {
 			return nil, err
 		}
 		m.Payload = json.RawMessage(payload)
@@ -190,6 +219,140 @@ func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal) ([]Qu
 	return out, rows.Err()
 }
 
+// Quarantine decisions (ResolveQuarantined).
+const (
+	// QuarantineAcknowledge marks a refused mutation reviewed; nothing else
+	// changes.
+	QuarantineAcknowledge = "acknowledge"
+	// QuarantineCountPresent counts the refused check-in's person present
+	// at its activity (a supervisor override) and marks it reviewed.
+	QuarantineCountPresent = "count_present"
+)
+
+// userRegion returns the region of username (theirs, or their
+// establishment's); "" when unknown.
+func (t *txc) userRegion(username string) (string, error) {
+	var region string
+	err := t.QueryRowContext(t.ctx, `SELECT COALESCE(u.region_code, e.region_code, '') FROM users u
+		LEFT JOIN establishments e ON e.code = u.establishment_code WHERE u.username = ?`, username).Scan(&region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return region, err
+}
+
+// ResolveQuarantined decides on quarantined (rejected) mutation id:
+// acknowledge marks it reviewed; count_present applies a supervisor
+// presence override (present, with reason) for the check-in's (activity,
+// person), through the same path as Override, and marks it reviewed. The
+// mutation stays rejected in the quarantine either way, with the decision,
+// who, when and the reason; the decision is audited. A supervisor of the
+// activity's region (or, to acknowledge, of the pushing user's region) or
+// an admin. Errors: not_found (no such rejected mutation), forbidden,
+// invalid (unknown action; count_present of something that is not a
+// check-in, or without a reason), already_decided.
+func (e *Engine) ResolveQuarantined(ctx context.Context, p *prodays.Principal, id, action, reason string) error {
+	if action != QuarantineAcknowledge && action != QuarantineCountPresent {
+		return prodays.Errorf(prodays.EInvalid, "action must be acknowledge or count_present.")
+	}
+	if action == QuarantineCountPresent && strings.TrimSpace(reason) == "" {
+		return prodays.Errorf(prodays.EInvalid, "A reason is required to count a refused check-in present.")
+	}
+	return e.withTx(ctx, func(t *txc) error {
+		var username, typ, payload string
+		var decision sql.NullString
+		err := t.QueryRowContext(ctx, `SELECT username, type, payload, review_decision FROM mutations WHERE id = ? AND status = 'rejected'`, id).
+			Scan(&username, &typ, &payload, &decision)
+		if errors.Is(err, sql.ErrNoRows) {
+			return prodays.Errorf(prodays.ENotFound, "No quarantined mutation %q.", id)
+		} else if err != nil {
+			return err
+		}
+		var m struct {
+			ActivityID string          `json:"activity_id"`
+			Person     protocol.Person `json:"person"`
+		}
+		_ = json.Unmarshal([]byte(payload), &m)
+		act, err := t.activity(m.ActivityID)
+		if err != nil {
+			return err
+		}
+		userRegion, err := t.userRegion(username)
+		if err != nil {
+			return err
+		}
+		allowed := supervisorOf(p, userRegion) == nil
+		if act != nil {
+			ofActivity := supervisorOf(p, act.Region) == nil
+			if action == QuarantineCountPresent {
+				allowed = ofActivity
+			} else {
+				allowed = allowed || ofActivity
+			}
+		}
+		if !allowed {
+			return forbidden()
+		}
+		if decision.Valid {
+			return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", id, decision.String)
+		}
+		done := "acknowledged"
+		if action == QuarantineCountPresent {
+			if typ != protocol.TypeCheckIn || act == nil || m.Person.ID == "" ||
+				m.Person.Kind != prodays.PersonTrainee && m.Person.Kind != prodays.PersonSpeaker {
+				return prodays.Errorf(prodays.EInvalid, "Only a refused check-in of a known activity can be counted present.")
+			}
+			if err := t.override(p, act, m.Person, true, reason); err != nil {
+				return err
+			}
+			done = "counted_present"
+		}
+		if _, err := t.exec(`UPDATE mutations SET review_decision = ?, review_decided_by = ?, review_decided_at = ?, review_reason = ? WHERE id = ?`,
+			done, p.Username, store.FormatTime(t.now), reason, id); err != nil {
+			return err
+		}
+		return t.audit(p, "review.quarantine_"+done, "mutation:"+id, map[string]any{"type": typ, "activity_id": m.ActivityID, "reason": reason})
+	})
+}
+
+// AcknowledgeSkew takes device id's clock-skew mark out of the review
+// queue (the offset and the mark stay in ListDevices), audited. A
+// supervisor of the device owner's region or an admin. Errors: not_found,
+// forbidden, already_decided (acknowledged already, or no skew mark).
+func (e *Engine) AcknowledgeSkew(ctx context.Context, p *prodays.Principal, id, reason string) error {
+	return e.withTx(ctx, func(t *txc) error {
+		var username string
+		var skewed bool
+		var offset int64
+		var acked sql.NullString
+		err := t.QueryRowContext(ctx, `SELECT username, clock_skewed, clock_offset_ms, skew_acknowledged_at FROM devices WHERE id = ?`, id).
+			Scan(&username, &skewed, &offset, &acked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return prodays.Errorf(prodays.ENotFound, "No device %q.", id)
+		} else if err != nil {
+			return err
+		}
+		region, err := t.userRegion(username)
+		if err != nil {
+			return err
+		}
+		if err := supervisorOf(p, region); err != nil {
+			return err
+		}
+		if !skewed {
+			return prodays.Errorf(EAlreadyDecided, "Device %s has no clock-skew mark.", id)
+		}
+		if acked.Valid {
+			return prodays.Errorf(EAlreadyDecided, "The clock skew of device %s was acknowledged at %s.", id, acked.String)
+		}
+		if _, err := t.exec(`UPDATE devices SET skew_acknowledged_at = ?, skew_acknowledged_by = ?, skew_reason = ? WHERE id = ?`,
+			store.FormatTime(t.now), p.Username, reason, id); err != nil {
+			return err
+		}
+		return t.audit(p, "review.skew_acknowledged", "device:"+id, map[string]any{"clock_offset_ms": offset, "owner": username, "reason": reason})
+	})
+}
+
 // ListProposals returns the merge proposals of p's region with status
 // (default open).
 func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status string) ([]MergeProposal, error) {
@@ -197,8 +360,10 @@ func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status
 		status = "open"
 	}
 	w, args := regionFilter(p, "region_code")
-	rows, err := e.DB.Read.QueryContext(ctx, `SELECT id, walk_in_id, candidate_id, reason, COALESCE(region_code, ''), status, created_at
-		FROM merge_proposals WHERE `+w+` AND status = ? ORDER BY id LIMIT 1000`, append(args, status)...)
+	rows, err := e.DB.Read.QueryContext(ctx, `SELECT m.id, m.walk_in_id, m.candidate_id, m.reason, COALESCE(m.region_code, ''), m.status, m.created_at,
+		COALESCE(tw.last_name || ' ' || tw.first_name, ''), COALESCE(tc.last_name || ' ' || tc.first_name, '')
+		FROM merge_proposals m LEFT JOIN trainees tw ON tw.id = m.walk_in_id LEFT JOIN trainees tc ON tc.id = m.candidate_id
+		WHERE `+strings.Replace(w, "region_code", "m.region_code", 1)+` AND m.status = ? ORDER BY m.id LIMIT 1000`, append(args, status)...)
 	if err != nil {
 		return nil, fmt.Errorf("list proposals: %w", err)
 	}
@@ -206,7 +371,7 @@ func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status
 	out := []MergeProposal{}
 	for rows.Next() {
 		var m MergeProposal
-		if err := rows.Scan(&m.ID, &m.WalkInID, &m.CandidateID, &m.Reason, &m.RegionCode, &m.Status, &m.CreatedAt); err != nil {
+		if err := rows.Scan(&m.ID, &m.WalkInID, &m.CandidateID, &m.Reason, &m.RegionCode, &m.Status, &m.CreatedAt, &m.WalkInName, &m.CandidateName); err != nil {
 			return nil, err
 		}
 		out = append(out, m)
@@ -217,7 +382,8 @@ func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status
 // ListDevices returns the devices of the users of p's region (admins: all).
 func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) ([]Device, error) {
 	q := `SELECT d.id, d.username, d.last_seen_at, COALESCE(d.last_push_at, ''), d.app_version, d.clock_offset_ms, d.clock_skewed,
-		d.outbox_size, d.max_seq, d.revoked_at IS NOT NULL FROM devices d JOIN users u ON u.username = d.username
+		d.outbox_size, d.max_seq, d.revoked_at IS NOT NULL,
+		COALESCE(d.skew_acknowledged_at, ''), COALESCE(d.skew_acknowledged_by, '') FROM devices d JOIN users u ON u.username = d.username
 		LEFT JOIN establishments e ON e.code = u.establishment_code`
 	var args []any
 	if p.Role != prodays.RoleAdmin {
@@ -232,7 +398,7 @@ func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) ([]Devic
 	for rows.Next() {
 		var d Device
 		if err := rows.Scan(&d.ID, &d.Username, &d.LastSeenAt, &d.LastPushAt, &d.AppVersion, &d.ClockOffsetMS, &d.ClockSkewed,
-			&d.OutboxSize, &d.MaxSeq, &d.Revoked); err != nil {
+			&d.OutboxSize, &d.MaxSeq, &d.Revoked, &d.SkewAcknowledgedAt, &d.SkewAcknowledgedBy); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -657,38 +823,45 @@ func (e *Engine) Override(ctx context.Context, p *prodays.Principal, activityID 
 		if err := supervisorOf(p, act.Region); err != nil {
 			return err
 		}
-		id := person.ID
-		if person.Kind == prodays.PersonTrainee {
-			tr, err := t.resolveTrainee(person.ID)
-			if err != nil {
-				return err
-			}
-			if tr == nil {
-				return prodays.Errorf(prodays.ENotFound, "No trainee %q.", person.ID)
-			}
-			id = tr.ID
-		} else if sp, err := t.person(person.Kind, person.ID); err != nil {
-			return err
-		} else if sp == nil {
-			return prodays.Errorf(prodays.ENotFound, "No speaker %q.", person.ID)
-		}
-		ov := protocol.OverrideAbsent
-		if present {
-			ov = protocol.OverridePresent
-		}
-		now := store.FormatTime(t.now)
-		if _, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, check_in_ids, override, override_reason, override_by, override_at, updated_at)
-			VALUES (?, ?, ?, 0, '[]', ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET override = excluded.override, override_reason = excluded.override_reason,
-			override_by = excluded.override_by, override_at = excluded.override_at`,
-			act.ID, person.Kind, id, ov, reason, p.Username, now, now); err != nil {
-			return err
-		}
-		if err := t.recompute(act, person.Kind, id); err != nil {
-			return err
-		}
-		if err := t.attendanceChange(act, person.Kind, id, "upsert"); err != nil {
-			return err
-		}
-		return t.audit(p, "attendance.override", "attendance:"+AttendanceID(act.ID, person.Kind, id), map[string]any{"override": ov, "reason": reason})
+		return t.override(p, act, person, present, reason)
 	})
+}
+
+// override sets p's presence decision for person at act (Override's
+// transaction; ResolveQuarantined's count_present): the attendance row's
+// override, its presence recomputed, the change log and the audit.
+func (t *txc) override(p *prodays.Principal, act *activity, person protocol.Person, present bool, reason string) error {
+	id := person.ID
+	if person.Kind == prodays.PersonTrainee {
+		tr, err := t.resolveTrainee(person.ID)
+		if err != nil {
+			return err
+		}
+		if tr == nil {
+			return prodays.Errorf(prodays.ENotFound, "No trainee %q.", person.ID)
+		}
+		id = tr.ID
+	} else if sp, err := t.person(person.Kind, person.ID); err != nil {
+		return err
+	} else if sp == nil {
+		return prodays.Errorf(prodays.ENotFound, "No speaker %q.", person.ID)
+	}
+	ov := protocol.OverrideAbsent
+	if present {
+		ov = protocol.OverridePresent
+	}
+	now := store.FormatTime(t.now)
+	if _, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, check_in_ids, override, override_reason, override_by, override_at, updated_at)
+		VALUES (?, ?, ?, 0, '[]', ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET override = excluded.override, override_reason = excluded.override_reason,
+		override_by = excluded.override_by, override_at = excluded.override_at`,
+		act.ID, person.Kind, id, ov, reason, p.Username, now, now); err != nil {
+		return err
+	}
+	if err := t.recompute(act, person.Kind, id); err != nil {
+		return err
+	}
+	if err := t.attendanceChange(act, person.Kind, id, "upsert"); err != nil {
+		return err
+	}
+	return t.audit(p, "attendance.override", "attendance:"+AttendanceID(act.ID, person.Kind, id), map[string]any{"override": ov, "reason": reason})
 }

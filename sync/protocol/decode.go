@@ -1,18 +1,19 @@
 package protocol
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
 	"prodays"
+	"prodays/internal/strictjson"
 )
 
 // ECodeDeviceMismatch is the error code of a push whose device_id is not
@@ -50,7 +51,9 @@ func DecodePush(body []byte) (*PushRequest, error) {
 		return nil, prodays.Errorf(prodays.EInvalid, "The body is not valid UTF-8.")
 	}
 	var env pushEnvelope
-	if err := strictUnmarshal(body, &env); err != nil {
+	// Duplicate keys are checked in the envelope only: a mutation with a
+	// repeated key is refused by itself (DecodeMutation).
+	if err := strictjson.UnmarshalTopLevel(body, &env); err != nil {
 		return nil, prodays.Errorf(prodays.EInvalid, "Invalid push body: %s", err)
 	}
 	if env.DeviceID == "" || len(env.DeviceID) > 100 {
@@ -92,11 +95,13 @@ func DecodeMutation(raw json.RawMessage) Mutation {
 		m.Invalid = &Rejection{Code: CodeInvalidMutation, Message: fmt.Sprintf(format, args...)}
 		return m
 	}
+	// The header is read leniently (other keys are the type's, repeated
+	// keys are refused below) but with exact keys: "ID" is not id.
 	var h header
-	if err := json.Unmarshal(raw, &h); err != nil {
-		_ = json.Unmarshal(raw, &struct {
+	if err := jsonv2.Unmarshal(raw, &h, jsontext.AllowDuplicateNames(true)); err != nil {
+		_ = jsonv2.Unmarshal(raw, &struct {
 			ID *string `json:"id"`
-		}{&m.ID})
+		}{&m.ID}, jsontext.AllowDuplicateNames(true))
 		return bad("The mutation is not a JSON object with id, seq and type.")
 	}
 	m.ID, m.Seq, m.Type = h.ID, h.Seq, h.Type
@@ -115,6 +120,10 @@ func DecodeMutation(raw json.RawMessage) Mutation {
 	}
 	var full Mutation
 	if err := strictUnmarshal(raw, &full); err != nil {
+		var se *jsontext.SyntacticError
+		if errors.As(err, &se) && errors.Is(err, jsontext.ErrDuplicateName) && se.JSONPointer == "/id" {
+			m.ID = "" // which one? neither: quarantined under a derived key
+		}
 		return bad("%s", err)
 	}
 	full.ID, full.Raw = m.ID, raw
@@ -242,28 +251,10 @@ func UpdatableField(field string) bool {
 	return false
 }
 
-// strictUnmarshal decodes one JSON value with no unknown fields.
+// strictUnmarshal decodes one JSON value strictly (strictjson.Unmarshal:
+// no unknown fields, keys in their exact case, no repeated key).
 func strictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return fmt.Errorf("malformed JSON at byte %d.", se.Offset)
-		case errors.As(err, &te):
-			return fmt.Errorf("field %q: expected %s.", te.Field, te.Type)
-		case errors.Is(err, io.EOF):
-			return errors.New("empty.")
-		default:
-			return fmt.Errorf("%s.", truncate(strings.TrimPrefix(err.Error(), "json: "), 120))
-		}
-	}
-	if dec.More() {
-		return errors.New("more than one JSON value.")
-	}
-	return nil
+	return strictjson.Unmarshal(b, v)
 }
 
 // IsUUID reports whether s is a UUID in its canonical 36-character form

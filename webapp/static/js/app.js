@@ -14,6 +14,7 @@ import * as loginView from './views/login.js';
 import * as homeView from './views/home.js';
 import * as activityView from './views/activity.js';
 import * as issuesView from './views/issues.js';
+import * as consoles from './views/console/router.js';
 
 const main = document.getElementById('main');
 const live = document.getElementById('live');
@@ -31,7 +32,7 @@ const ctx = {
   user: () => user,
   setUser(u) {
     user = u;
-    if (u && !syncStarted) { syncStarted = true; sync.start(device, false); }
+    if (u && !consoles.isConsole(u) && !syncStarted) { syncStarted = true; sync.start(device, false); }
     updateStatus();
   },
   deviceId: () => device,
@@ -59,6 +60,11 @@ async function route() {
   live.hidden = true;
   current = null;
   if (!user && hash !== '#/login') { location.hash = '#/login'; return; }
+  // Supervisors and admins get their own screens (online-first, no roster).
+  const inConsole = consoles.isConsole(user) && hash !== '#/login';
+  document.getElementById('status').hidden = inConsole;
+  document.body.classList.toggle('console-mode', inConsole);
+  if (inConsole) { await consoles.render(main, ctx, hash); return; }
   if (hash.startsWith('#/activity/')) {
     current = activityView.render(main, ctx, decodeURIComponent(hash.slice('#/activity/'.length)));
   } else if (hash === '#/issues') {
@@ -126,7 +132,7 @@ async function start() {
   window.addEventListener('hashchange', route);
   await route();
   registerWorker();
-  if (user) { syncStarted = true; sync.start(device, true); }
+  if (user && !consoles.isConsole(user)) { syncStarted = true; sync.start(device, true); }
   document.documentElement.dataset.ready = '1';
 }
 

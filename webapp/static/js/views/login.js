@@ -38,6 +38,7 @@ export async function render(root, ctx) {
       pass.value = '';
       await setMeta('user', u);
       ctx.setUser(u);
+      if (u.role === 'supervisor' || u.role === 'admin') { ctx.go('#/'); return; } // online screens, no download
       sync.loggedIn();
       if (!(await getMeta('cursor')) || !(await getMeta('roster_at'))) {
         await download(root, ctx);

@@ -1,0 +1,140 @@
+// Package strictjson decodes untrusted JSON strictly, with
+// github.com/go-json-experiment/json (the future encoding/json/v2):
+// object keys match struct field names exactly (encoding/json matches
+// "ID" to a field tagged "id"), a key may appear once per object
+// (encoding/json keeps the last of duplicates), no unknown fields, valid
+// UTF-8, exactly one JSON value, at most 10,000 levels of nesting.
+//
+// Errors are *Error with a message fit to show to the client (a sentence
+// fragment in lower case, ending with a period).
+package strictjson
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	json "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Error is a JSON body refused by Unmarshal; Message says why.
+type Error struct {
+	Message string
+	Err     error // the decoder's error (nil for checks of this package)
+}
+
+func (e *Error) Error() string { return e.Message }
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrDuplicateName is wrapped by the Error of a key repeated in an object.
+var ErrDuplicateName = jsontext.ErrDuplicateName
+
+// ErrUnknownName is wrapped by the Error of a key that names no field.
+var ErrUnknownName = json.ErrUnknownName
+
+var strict = json.JoinOptions(json.RejectUnknownMembers(true), jsontext.AllowDuplicateNames(false), jsontext.AllowInvalidUTF8(false))
+
+// Unmarshal decodes b into v (a pointer) strictly: see the package doc.
+func Unmarshal(b []byte, v any) error {
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return &Error{Message: "empty."}
+	}
+	if !utf8.Valid(b) {
+		return &Error{Message: "not valid UTF-8."}
+	}
+	if err := json.Unmarshal(b, v, strict); err != nil {
+		return wrap(err)
+	}
+	return nil
+}
+
+// UnmarshalTopLevel is Unmarshal that checks duplicate keys in the
+// top-level object only, so that nested values decoded later on their
+// own (json.RawMessage fields, such as the mutations of a push) are judged
+// one by one rather than failing the whole document.
+func UnmarshalTopLevel(b []byte, v any) error {
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return &Error{Message: "empty."}
+	}
+	if !utf8.Valid(b) {
+		return &Error{Message: "not valid UTF-8."}
+	}
+	if err := json.Unmarshal(b, v, strict, jsontext.AllowDuplicateNames(true)); err != nil {
+		return wrap(err)
+	}
+	// The document is valid JSON: read its top-level keys.
+	dec := jsontext.NewDecoder(strings.NewReader(string(b)), jsontext.AllowDuplicateNames(true))
+	tok, err := dec.ReadToken()
+	if err != nil || tok.Kind() != '{' {
+		return nil // not an object: v's type said so already
+	}
+	seen := map[string]bool{}
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return wrap(err)
+		}
+		if seen[name.String()] {
+			return &Error{Message: fmt.Sprintf("duplicate key %q.", truncate(name.String(), 60)), Err: ErrDuplicateName}
+		}
+		seen[name.String()] = true
+		if err := dec.SkipValue(); err != nil {
+			return wrap(err)
+		}
+	}
+	return nil
+}
+
+// wrap turns a decoder error into an *Error with a short message.
+func wrap(err error) error {
+	var se *jsontext.SyntacticError
+	var me *json.SemanticError
+	switch {
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return &Error{Message: fmt.Sprintf("duplicate key %s.", pointerName(err)), Err: err}
+	case errors.Is(err, json.ErrUnknownName):
+		return &Error{Message: fmt.Sprintf("unknown field %s.", pointerName(err)), Err: err}
+	case errors.As(err, &se):
+		return &Error{Message: fmt.Sprintf("malformed JSON at byte %d.", se.ByteOffset), Err: err}
+	case errors.As(err, &me):
+		field := strings.TrimPrefix(string(me.JSONPointer), "/")
+		if me.GoType != nil && field != "" {
+			return &Error{Message: fmt.Sprintf("field %q: expected %s.", truncate(field, 60), me.GoType), Err: err}
+		}
+		if me.GoType != nil {
+			return &Error{Message: fmt.Sprintf("expected %s.", me.GoType), Err: err}
+		}
+	}
+	return &Error{Message: truncate(strings.TrimPrefix(err.Error(), "json: "), 120) + ".", Err: err}
+}
+
+// pointerName returns the last name of the JSON pointer of err, quoted.
+func pointerName(err error) string {
+	var se *jsontext.SyntacticError
+	var me *json.SemanticError
+	var p jsontext.Pointer
+	switch {
+	case errors.As(err, &se):
+		p = se.JSONPointer
+	case errors.As(err, &me):
+		p = me.JSONPointer
+	}
+	s := string(p)
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
+	return fmt.Sprintf("%q", truncate(s, 60))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

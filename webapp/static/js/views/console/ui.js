@@ -1,0 +1,54 @@
+// views/console/ui.js — small building blocks shared by the supervisor and
+// admin screens: error messages, times, definition lists, tables and a
+// labelled field (every input has its label).
+
+import { h } from '../../dom.js';
+import { t, formatDateTime } from '../../i18n.js';
+import { HttpError } from '../../http.js';
+
+let fieldSeq = 0;
+
+/** errorText turns a failure into a sentence for the screen. */
+export function errorText(e) {
+  if (e instanceof HttpError) {
+    if (e.status === 403) return t('console.forbidden');
+    return t('console.failed', { detail: e.message });
+  }
+  return t('console.offline');
+}
+
+/** when formats an RFC 3339 time (empty: a dash). */
+export function when(s) {
+  if (!s) return '—';
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? s : formatDateTime(ms);
+}
+
+/** dl builds a definition list from [label, value] pairs (null values skipped). */
+export function dl(pairs) {
+  return h('dl', { class: 'facts' }, pairs.filter((p) => p && p[1] !== null && p[1] !== undefined && p[1] !== '')
+    .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v instanceof Node ? v : h('bdi', {}, String(v)))]));
+}
+
+/** table builds a table with a caption, headers and rows of cells. */
+export function table(caption, headers, rows, attrs = {}) {
+  return h('div', { class: 'table-wrap' },
+    h('table', attrs,
+      h('caption', {}, caption),
+      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', {}, rows)));
+}
+
+/** field returns a labelled input (or select when options are given) and the control. */
+export function field(label, attrs = {}, options = null) {
+  const id = attrs.id || 'f' + (++fieldSeq);
+  const control = options
+    ? h('select', { ...attrs, id }, options.map(([v, txt]) => h('option', { value: v }, txt)))
+    : h('input', { type: 'text', ...attrs, id });
+  return { el: h('div', { class: 'field' }, h('label', { for: id }, label), control), control };
+}
+
+/** message returns an alert paragraph, empty until set. */
+export function message() {
+  return h('p', { class: 'msg', role: 'alert', 'data-test': 'console-msg' });
+}

@@ -1,0 +1,132 @@
+// views/supervisor/review.js — the review queue, one screen: late
+// check-ins after close, out-of-window check-ins, clock-skewed devices,
+// walk-in duplicates to merge, field conflicts and quarantined (refused)
+// mutations; each item says what each device said and when, with the
+// decisions of the review endpoints. Every decision is kept by the server
+// (a resolved refusal or an acknowledged clock leaves the queue for good).
+
+import { h, replace } from '../../dom.js';
+import { t, formatNumber } from '../../i18n.js';
+import { getJSON, send } from '../console/api.js';
+import { errorText, when, dl, field, message } from '../console/ui.js';
+
+/** said describes a mutation as the phone recorded it. */
+function said(m) {
+  if (!m || typeof m !== 'object') return '—';
+  const who = m.person ? `${m.person.id}` : m.trainee ? `${m.trainee.last_name} ${m.trainee.first_name}` : m.trainee_id || '';
+  const fields = m.fields ? Object.entries(m.fields).map(([k, v]) => `${k} = ${v}`).join(', ') : '';
+  return [t('type.' + m.type), who, m.activity_id, fields].filter(Boolean).join(' · ');
+}
+
+/** item builds one card: title, facts, an optional reason and the actions. */
+function item(kind, id, title, facts, actions, reload) {
+  const msg = message();
+  const reason = field(t('review.reason'), { name: 'reason', autocomplete: 'off' });
+  const buttons = actions.map(([key, run, primary]) => h('button', {
+    type: 'button', class: primary ? 'primary' : 'secondary', 'data-test': 'act-' + key,
+    onclick: async (ev) => {
+      const all = ev.currentTarget.parentElement.querySelectorAll('button');
+      all.forEach((b) => { b.disabled = true; });
+      try {
+        await run(reason.control.value.trim());
+        await reload(t('review.done_' + key));
+      } catch (e) {
+        msg.textContent = errorText(e);
+        all.forEach((b) => { b.disabled = false; });
+      }
+    },
+  }, t('review.' + key)));
+  return h('li', { class: 'card item', 'data-test': 'item-' + kind, 'data-id': id },
+    h('h3', {}, title), dl(facts), actions.length ? [reason.el, h('div', { class: 'actions' }, buttons)] : null, msg);
+}
+
+function group(kind, items, help) {
+  return h('section', { class: 'group', 'data-test': 'group-' + kind, 'aria-labelledby': 'g-' + kind },
+    h('h2', { id: 'g-' + kind }, t('review.group.' + kind), ' ', h('span', { class: 'badge' }, formatNumber(items.length))),
+    help ? h('p', { class: 'muted' }, help) : null,
+    items.length ? h('ul', { class: 'cards' }, items) : h('p', { class: 'muted' }, t('review.none')));
+}
+
+/** render loads every open item of the region and draws the queue. */
+export async function render(root, ctx, notice = '') {
+  const status = h('p', { role: 'status', class: 'muted' }, t('console.loading'));
+  replace(root, h('h1', {}, t('review.title')), status);
+  let flags, conflicts, proposals, quarantine, devices;
+  try {
+    [flags, conflicts, proposals, quarantine, devices] = await Promise.all([
+      getJSON('/api/v1/review/flags').then((r) => r.flags),
+      getJSON('/api/v1/review/conflicts').then((r) => r.conflicts),
+      getJSON('/api/v1/review/merge-proposals').then((r) => r.merge_proposals),
+      getJSON('/api/v1/review/quarantine').then((r) => r.mutations),
+      getJSON('/api/v1/review/devices').then((r) => r.devices),
+    ]);
+  } catch (e) {
+    status.textContent = errorText(e);
+    return;
+  }
+  const reload = (msg) => render(root, ctx, msg);
+  const post = (url) => (reason) => send('POST', url, reason ? { reason } : undefined);
+  const flagItem = (f) => item(f.kind, f.id, t('review.flag.' + f.kind, { activity: f.activity_id }), [
+    [t('review.device_said'), said(f.payload)],
+    [t('review.recorded_at'), when(f.payload && f.payload.recorded_at)],
+    [t('review.received_at'), when(f.created_at)],
+    [t('review.device'), f.device_id],
+  ], [
+    ['accept', post(`/api/v1/review/flags/${f.id}/accept`), true],
+    ['reject', post(`/api/v1/review/flags/${f.id}/reject`)],
+  ].filter(([k]) => k !== 'accept' || f.kind !== 'awaiting_registration'), reload);
+
+  const late = flags.filter((f) => f.kind === 'late').map(flagItem);
+  const outOfWindow = flags.filter((f) => f.kind !== 'late').map(flagItem);
+  const skewed = devices.filter((d) => d.clock_skewed && !d.skew_acknowledged_at).map((d) => item('skew', d.device_id,
+    t('review.skew_title', { user: d.username }), [
+      [t('review.device'), d.device_id],
+      [t('devices.offset'), t('devices.offset_min', { n: Math.round(d.clock_offset_ms / 60000) })],
+      [t('devices.last_sync'), when(d.last_push_at)],
+    ], [
+      ['acknowledge_skew', post(`/api/v1/review/devices/${encodeURIComponent(d.device_id)}/acknowledge-skew`), true],
+    ], reload));
+  const merges = proposals.map((p) => item('merge', p.id, t('review.merge_title', { name: p.walk_in_name || p.walk_in_id }), [
+    [t('review.walk_in'), `${p.walk_in_name || ''} (${p.walk_in_id})`],
+    [t('review.candidate'), `${p.candidate_name || ''} (${p.candidate_id})`],
+    [t('review.why'), p.reason],
+    [t('review.received_at'), when(p.created_at)],
+  ], [
+    ['merge', post(`/api/v1/review/merge-proposals/${p.id}/merge`), true],
+    ['dismiss', post(`/api/v1/review/merge-proposals/${p.id}/dismiss`)],
+  ], reload));
+  const conflictItems = conflicts.map((c) => item('conflict', c.id, t('review.conflict_title', { field: c.field, trainee: c.trainee_id }), [
+    [t('review.kept'), t('review.said_by', { value: c.winner_value, device: c.winner_device_id || '?', at: when(c.winner_recorded_at) })],
+    [t('review.other'), t('review.said_by', { value: c.loser_value, device: c.loser_device_id || '?', at: when(c.loser_recorded_at) })],
+    [t('review.base_version'), c.base_version],
+  ], [
+    ['confirm', post(`/api/v1/review/conflicts/${c.id}/confirm`), true],
+    ['reverse', post(`/api/v1/review/conflicts/${c.id}/reverse`)],
+  ], reload));
+  const resolve = (m, action, fallback) => (reason) => send('POST',
+    `/api/v1/review/quarantine/${encodeURIComponent(m.id)}/resolve`, { action, reason: reason || fallback });
+  const refused = quarantine.map((m) => {
+    const p = m.payload || {};
+    const presence = p.type === 'attendance.check_in' && p.person && p.activity_id;
+    return item('quarantine', m.id, t('review.refused_title', { code: m.code }), [
+      [t('review.device_said'), said(p)],
+      [t('review.recorded_at'), when(p.recorded_at)],
+      [t('review.received_at'), when(m.received_at)],
+      [t('review.device'), `${m.username} · ${m.device_id}`],
+      [t('review.server_said'), m.message],
+    ], [
+      presence ? ['present', resolve(m, 'count_present', t('review.present_reason')), true] : null,
+      ['acknowledge', resolve(m, 'acknowledge', ''), !presence],
+    ].filter(Boolean), reload);
+  });
+
+  replace(root,
+    h('h1', {}, t('review.title')),
+    notice ? h('p', { class: 'notice ok', role: 'status', 'data-test': 'review-notice' }, notice) : null,
+    group('late', late, t('review.help.late')),
+    group('window', outOfWindow, t('review.help.window')),
+    group('skew', skewed, t('review.help.skew')),
+    group('merge', merges, t('review.help.merge')),
+    group('conflict', conflictItems, t('review.help.conflict')),
+    group('quarantine', refused, t('review.help.quarantine')));
+}
