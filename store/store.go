@@ -66,6 +66,10 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {
+		// The writer keeps its statement journals (multi-row statements
+		// of a write transaction) in memory: they only roll back a
+		// failed statement inside a transaction, never durability.
+		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()

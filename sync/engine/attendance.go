@@ -44,13 +44,31 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 	} else {
 		held = t.gate(act, occurred, true)
 	}
+	pair := AttendanceID(act.ID, m.Person.Kind, personID)
+	if held.status == "" && !b.undone[m.ID] && !b.pendingPairs[pair] {
+		// Fast path, written by flush in multi-row statements: the
+		// check-in row, then the presence (the first check-in of a pair
+		// without a row), else the full recompute of its pair.
+		b.pendingIns = append(b.pendingIns, pendingCheckIn{act: act, kind: m.Person.Kind, person: personID, args: []any{
+			m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
+			store.FormatTime(occurred), b.receiptText, status, boolInt(capped)}})
+		if b.pendingPairs == nil {
+			b.pendingPairs = map[string]bool{}
+		}
+		b.pendingPairs[pair] = true
+		return applied(), nil
+	}
+	// The slow path reads and writes the tables the pending rows go to.
+	if err := b.flush(); err != nil {
+		return outcome{}, err
+	}
 	if held.status != "" {
 		status = protocol.StatusFlagged
 	}
 	_, err = t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
-		store.FormatTime(occurred), store.FormatTime(b.receipt), status, boolInt(capped))
+		store.FormatTime(occurred), b.receiptText, status, boolInt(capped))
 	if err != nil {
 		return outcome{}, fmt.Errorf("insert check-in: %w", err)
 	}
@@ -61,22 +79,88 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 		}
 		return held, nil
 	}
-	if !b.undone[m.ID] {
-		// Fast path: a pair without a row has no surviving check-in (the
-		// table's invariant), so with this one not undone its presence is
-		// this check-in alone. Any existing row (an earlier check-in, an
-		// override) makes the insert a no-op and the full recompute runs.
-		res, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at)
-			VALUES (?, ?, ?, 1, ?, json_array(?), ?) ON CONFLICT DO NOTHING`,
-			act.ID, m.Person.Kind, personID, store.FormatTime(occurred), m.ID, store.FormatTime(t.now))
-		if err != nil {
-			return outcome{}, fmt.Errorf("presence: %w", err)
+	// Undone, or a second check-in of a pair in this batch.
+	return applied(), t.recompute(act, m.Person.Kind, personID)
+}
+
+// pendingCheckIn is a fast-path check-in queued by checkIn: args are its
+// checkins row.
+type pendingCheckIn struct {
+	act          *activity
+	kind, person string
+	args         []any
+}
+
+// checkInCols is the width of a checkins row (pendingCheckIn.args).
+const checkInCols = 12
+
+// flush writes the queued rows in multi-row statements, in the order the
+// mutations were applied one by one: the check-ins, then their presences
+// (a pair without a row has no surviving check-in, the table's invariant,
+// so with this check-in not undone its presence is this check-in alone;
+// an existing row, an earlier check-in or an override, makes the insert a
+// no-op and the pair is recomputed), the change log, the mutation rows.
+// The queued pairs are distinct and none is undone, so each sees what it
+// would have seen applied alone. It runs before anything that reads those
+// tables (any other mutation, a slow-path check-in) and before commit.
+func (b *batch) flush() error {
+	t := b.t
+	if len(b.pendingIns) > 0 {
+		ins := b.pendingIns
+		b.pendingIns, b.pendingPairs = b.pendingIns[:0], nil
+		args := make([]any, 0, len(ins)*checkInCols)
+		for _, p := range ins {
+			args = append(args, p.args...)
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			return applied(), t.attendanceChange(act, m.Person.Kind, personID, "upsert")
+		if err := t.insertRows(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped) VALUES `,
+			`(?,?,?,?,?,?,?,?,?,?,?,?)`, ``, checkInCols, args, nil); err != nil {
+			return fmt.Errorf("insert check-ins: %w", err)
+		}
+		now := store.FormatTime(t.now)
+		args = args[:0]
+		for _, p := range ins {
+			// checked_in_at is the occurred_at, check_in_ids the id.
+			args = append(args, p.act.ID, p.kind, p.person, p.args[8], p.args[0], now)
+		}
+		created := map[string]bool{}
+		err := t.insertRows(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at) VALUES `,
+			`(?,?,?,1,?,json_array(?),?)`, ` ON CONFLICT DO NOTHING RETURNING activity_id, person_kind, person_id`, 6, args,
+			func(rows *sql.Rows) error {
+				var a, k, p string
+				if err := rows.Scan(&a, &k, &p); err != nil {
+					return err
+				}
+				created[AttendanceID(a, k, p)] = true
+				return nil
+			})
+		if err != nil {
+			return fmt.Errorf("presence: %w", err)
+		}
+		changes := make([]store.Change, 0, len(ins))
+		for _, p := range ins {
+			op := "upsert"
+			if !created[AttendanceID(p.act.ID, p.kind, p.person)] {
+				if op, err = t.recomputeRow(p.act, p.kind, p.person); err != nil {
+					return err
+				}
+			}
+			if op != "" {
+				changes = append(changes, attendanceChangeOf(p.act, p.kind, p.person, op))
+			}
+		}
+		if err := t.recordChanges(changes); err != nil {
+			return err
 		}
 	}
-	return applied(), t.recompute(act, m.Person.Kind, personID)
+	if len(b.pendingMuts) > 0 {
+		args := b.pendingMuts
+		b.pendingMuts = b.pendingMuts[:0]
+		if err := t.insertRows(`INSERT OR IGNORE INTO mutations (id, device_id, username, seq, type, status, code, message, recorded_at, occurred_at, received_at, payload, occurred_capped) VALUES `,
+			`(?,?,?,?,?,?,?,?,?,?,?,?,?)`, ``, mutationCols, args, nil); err != nil {
+			return fmt.Errorf("record mutation: %w", err)
+		}
+	}
+	return nil
 }
 
 func deref(o *outcome) outcome {
@@ -261,26 +345,62 @@ RETURNING present, check_in_ids, override IS NOT NULL`
 // no override is deleted (and the delete recorded), so that the table does
 // not depend on whether an undo arrived before or after its check-in.
 func (t *txc) recompute(a *activity, kind, personID string) error {
+	op, err := t.recomputeRow(a, kind, personID)
+	if err != nil || op == "" {
+		return err
+	}
+	return t.attendanceChange(a, kind, personID, op)
+}
+
+// recomputeRow is recompute without the change log: it returns the op to
+// record ("upsert", "delete"), or "" when the row did not change.
+func (t *txc) recomputeRow(a *activity, kind, personID string) (string, error) {
 	var present, overridden bool
 	var ids string
 	err := t.QueryRowContext(t.ctx, recomputeSQL, a.ID, kind, personID, store.FormatTime(t.now)).Scan(&present, &ids, &overridden)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil // unchanged
+		return "", nil // unchanged
 	} else if err != nil {
-		return fmt.Errorf("recompute presence %s %s: %w", a.ID, personID, err)
+		return "", fmt.Errorf("recompute presence %s %s: %w", a.ID, personID, err)
 	}
 	if !present && !overridden && ids == "[]" {
 		if _, err := t.exec(`DELETE FROM attendance WHERE activity_id = ? AND person_kind = ? AND person_id = ?`, a.ID, kind, personID); err != nil {
-			return err
+			return "", err
 		}
-		return t.attendanceChange(a, kind, personID, "delete")
+		return "delete", nil
 	}
-	return t.attendanceChange(a, kind, personID, "upsert")
+	return "upsert", nil
 }
 
 func (t *txc) attendanceChange(a *activity, kind, personID, op string) error {
-	return store.RecordChange(t.ctx, t, store.Change{Entity: "attendance", ID: AttendanceID(a.ID, kind, personID), Op: op,
-		RegionCode: a.Region, EstablishmentCode: a.Establishment})
+	return store.RecordChange(t.ctx, t, attendanceChangeOf(a, kind, personID, op))
+}
+
+func attendanceChangeOf(a *activity, kind, personID, op string) store.Change {
+	return store.Change{Entity: "attendance", ID: AttendanceID(a.ID, kind, personID), Op: op,
+		RegionCode: a.Region, EstablishmentCode: a.Establishment}
+}
+
+// recordChanges appends cs to the change log in order, as RecordChange
+// one by one would (same statement, in multi-row form).
+func (t *txc) recordChanges(cs []store.Change) error {
+	args := make([]any, 0, 5*len(cs))
+	for _, c := range cs {
+		args = append(args, c.Entity, c.ID, c.Op, nullable(c.RegionCode), nullable(c.EstablishmentCode))
+	}
+	if err := t.insertRows(`INSERT OR REPLACE INTO changes (entity, entity_id, op, region_code, establishment_code) VALUES `,
+		`(?,?,?,?,?)`, ``, 5, args, nil); err != nil {
+		return fmt.Errorf("record changes: %w", err)
+	}
+	return nil
+}
+
+// nullable maps "" to SQL NULL (as store.RecordChange does).
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // releaseHeld re-gates the check-ins held for walk-in traineeID once its

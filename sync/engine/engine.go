@@ -273,10 +273,12 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 		offset := protocol.ClockOffset(receipt, req.ClientTime)
 		resp = &protocol.PushResponse{ServerTime: receipt, ClockOffsetMS: offset.Milliseconds(),
 			Results: make([]protocol.Result, 0, len(req.Mutations))}
-		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset}
+		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset,
+			pendingMuts: make([]any, 0, mutationCols*len(req.Mutations))}
 		if err := b.preload(); err != nil {
 			return err
 		}
+		b.receiptText = store.FormatTime(receipt)
 		var maxSeq int64
 		for i := range req.Mutations {
 			m := &req.Mutations[i]
@@ -288,6 +290,9 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			if m.Invalid == nil || m.Seq > 0 {
 				maxSeq = max(maxSeq, m.Seq)
 			}
+		}
+		if err := b.flush(); err != nil {
+			return err
 		}
 		now := store.FormatTime(receipt)
 		skewed := 0
@@ -317,13 +322,20 @@ type batch struct {
 	p       *prodays.Principal
 	req     *protocol.PushRequest
 	receipt time.Time
-	offset  time.Duration
-	seen    map[string]seen
-	seqs    map[int64]string
+	// receiptText is receipt as stored.
+	receiptText string
+	offset      time.Duration
+	seen        map[string]seen
+	seqs        map[int64]string
 	// undone holds the batch's check-in ids named by an undo (stored
 	// before the batch, or earlier in it): those never take the presence
 	// fast path.
 	undone map[string]bool
+	// Rows not yet written (see flush): the fast-path check-ins and the
+	// mutation rows of the batch, written in multi-row statements.
+	pendingIns   []pendingCheckIn
+	pendingPairs map[string]bool
+	pendingMuts  []any
 }
 
 // preload reads in two queries which mutations of the batch were seen
@@ -504,6 +516,51 @@ func (b *batch) preloadEntities() error {
 	return nil
 }
 
+// rowChunks are the row counts of the multi-row statements of insertRows:
+// a few fixed sizes, so that each has one text and stays prepared.
+var rowChunks = []int{128, 32, 8, 1}
+
+// insertRows runs prefix + n copies of row (joined by commas) + suffix
+// over args (width values a row) in statements of rowChunks rows (at most
+// 128 × width host parameters, far under SQLite's 32,766), in order. With
+// each, the statements are queries (RETURNING) and each scans every row.
+func (t *txc) insertRows(prefix, row, suffix string, width int, args []any, each func(*sql.Rows) error) error {
+	for len(args) > 0 {
+		n := len(args) / width
+		size := rowChunks[len(rowChunks)-1]
+		for _, c := range rowChunks {
+			if c <= n {
+				size = c
+				break
+			}
+		}
+		q := prefix + strings.TrimSuffix(strings.Repeat(row+",", size), ",") + suffix
+		chunk := args[:size*width]
+		args = args[size*width:]
+		if each == nil {
+			if _, err := t.exec(q, chunk...); err != nil {
+				return err
+			}
+			continue
+		}
+		rows, err := t.QueryContext(t.ctx, q, chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func chunks(xs []any, n int) [][]any {
 	var out [][]any
 	for len(xs) > n {
@@ -564,11 +621,17 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 		case protocol.TypeCheckIn:
 			o, err = b.checkIn(m, occurred, capped)
 		case protocol.TypeUndo:
-			o, err = b.undo(m, occurred)
+			if err = b.flush(); err == nil {
+				o, err = b.undo(m, occurred)
+			}
 		case protocol.TypeTraineeRegister:
-			o, err = b.register(m, occurred)
+			if err = b.flush(); err == nil {
+				o, err = b.register(m, occurred)
+			}
 		case protocol.TypeTraineeUpdate:
-			o, err = b.update(m, occurred)
+			if err = b.flush(); err == nil {
+				o, err = b.update(m, occurred)
+			}
 		}
 	}
 	if err != nil {
@@ -584,7 +647,11 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 	return protocol.Result{ID: m.ID, Status: o.status, Code: o.code, Message: o.message}, nil
 }
 
-// record inserts the mutation's row in the idempotency index.
+// mutationCols is the width of a row of mutations as record writes it.
+const mutationCols = 13
+
+// record queues the mutation's row in the idempotency index; flush writes
+// it (before anything of the batch reads mutations, and before commit).
 func (b *batch) record(id string, m *protocol.Mutation, occurred time.Time, capped bool, o outcome) error {
 	rec, occ := "", ""
 	if !m.RecordedAt.IsZero() {
@@ -597,13 +664,9 @@ func (b *batch) record(id string, m *protocol.Mutation, occurred time.Time, capp
 	if !json.Valid(m.Raw) {
 		payload, _ = jsonString(string(m.Raw))
 	}
-	_, err := b.t.exec(`INSERT OR IGNORE INTO mutations (id, device_id, username, seq, type, status, code, message, recorded_at, occurred_at, received_at, payload, occurred_capped)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	b.pendingMuts = append(b.pendingMuts,
 		id, b.req.DeviceID, b.p.Username, m.Seq, truncateText(m.Type, 100), o.status, o.code, o.message, rec, occ,
-		store.FormatTime(b.receipt), payload, boolInt(capped))
-	if err != nil {
-		return fmt.Errorf("record mutation: %w", err)
-	}
+		b.receiptText, payload, boolInt(capped))
 	return nil
 }
 
