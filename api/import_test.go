@@ -7,22 +7,12 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"prodays/internal/dbtest"
 	"strings"
 	"testing"
 
 	"prodays/store"
 )
-
-func mustOpenDB(tb testing.TB) *store.DB {
-	tb.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "prodays.db"), store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
-}
 
 // upload calls importFile directly, as the router would, and renders any
 // error with the server's error handler.
@@ -57,7 +47,7 @@ func upload(t *testing.T, s *Server, kind, filename, body string, fields map[str
 }
 
 func TestImportFile(t *testing.T) {
-	s := &Server{DB: mustOpenDB(t)}
+	s := &Server{DB: dbtest.Open(t)}
 	const trainees = "trainee_id,last_name,first_name,establishment_code\n" +
 		"F25010500001N,\"Aït\nBaha\",Meryem,EFP0105\n" +
 		"F25010500002P,Rami,Omar,EFP9999\n"

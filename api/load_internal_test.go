@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"prodays/internal/dbtest"
 	"runtime"
 	"slices"
 	"strconv"
@@ -79,7 +80,7 @@ type loadResult struct {
 }
 
 func loadPhase(t *testing.T, shed ShedOptions, clients int, dur time.Duration) loadResult {
-	db := mustOpenDB(t)
+	db := dbtest.Open(t)
 	s := &Server{DB: db, Logger: slog.New(slog.DiscardHandler), Shed: shed}
 	e := s.Handler()
 	// A push-like write: one transaction of 20 rows (audit and change log),

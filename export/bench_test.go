@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"prodays/internal/dbtest"
 	"runtime"
 	"strconv"
 	"strings"
@@ -105,7 +106,7 @@ func (m *peakMeter) Stop() (heapMB, rssMB float64) {
 }
 
 func benchExport(b *testing.B, write func(ctx context.Context, db *store.DB, w io.Writer) (int, error)) {
-	db := MustOpenDB(b)
+	db := dbtest.Open(b)
 	generateEdition(b, db, benchParticipations)
 	ctx := context.Background()
 	var heap, rss float64

@@ -3,6 +3,7 @@ package export_test
 import (
 	"bytes"
 	"context"
+	"prodays/internal/dbtest"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -70,7 +71,7 @@ func TestCertificatePDF(t *testing.T) {
 }
 
 func TestBilanDocuments(t *testing.T) {
-	db := MustOpenDB(t)
+	db := dbtest.Open(t)
 	fixture.Base(t, db)
 	ctx := context.Background()
 	b, err := report.Bilan(ctx, db, report.Filter{EditionID: ed1})

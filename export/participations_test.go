@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"path/filepath"
+	"prodays/internal/dbtest"
 	"strings"
 	"testing"
 
@@ -15,20 +15,9 @@ import (
 	"prodays/store"
 )
 
-// MustOpenDB opens a real SQLite file in a temporary folder.
-func MustOpenDB(tb testing.TB) *store.DB {
-	tb.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "prodays.db"), store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
-}
-
 // nastyDB is the Base fixture plus the nasty names at meeting N1.
 func nastyDB(tb testing.TB) *store.DB {
-	db := MustOpenDB(tb)
+	db := dbtest.Open(tb)
 	fixture.Base(tb, db)
 	fixture.Nasty(tb, db)
 	return db

@@ -3,6 +3,7 @@ package importer_test
 import (
 	"context"
 	"path/filepath"
+	"prodays/internal/dbtest"
 	"testing"
 
 	"prodays/importer"
@@ -16,7 +17,7 @@ func BenchmarkImportTrainees(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
-		db := MustOpenDB(b)
+		db := dbtest.Open(b)
 		if _, err := importer.ImportFile(ctx, db, filepath.Join(dir, "establishments.csv"), "", importer.Options{}); err != nil {
 			b.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"prodays/internal/dbtest"
 	"strings"
 	"testing"
 
@@ -17,17 +18,6 @@ import (
 	"prodays/internal/shared"
 	"prodays/store"
 )
-
-// MustOpenDB opens a real SQLite file in a temporary folder.
-func MustOpenDB(tb testing.TB) *store.DB {
-	tb.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "prodays.db"), store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
-}
 
 // readCSVFile parses a dataset file with encoding/csv, independently of the
 // importer: header and records.
@@ -100,7 +90,7 @@ var tableOfKind = map[string]string{
 
 func TestImportDirFullEdition(t *testing.T) {
 	dir := shared.Dir(t, "datasets/prodays-2026")
-	db := MustOpenDB(t)
+	db := dbtest.Open(t)
 	ctx := context.Background()
 	rep, err := importer.ImportDir(ctx, db, dir, importer.Options{})
 	if err != nil {
@@ -183,7 +173,7 @@ func indexOf(header []string, name string) int {
 // back exactly as in its file, after trimming outer spaces and NFC.
 func TestImportSmallNasty(t *testing.T) {
 	dir := shared.Dir(t, "datasets/small-nasty")
-	db := MustOpenDB(t)
+	db := dbtest.Open(t)
 	rep, err := importer.ImportDir(context.Background(), db, dir, importer.Options{})
 	if err != nil {
 		t.Fatalf("import: %v\n%v", err, rep.Errors)

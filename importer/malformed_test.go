@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"prodays/internal/dbtest"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func matricule(year, est, seq int) string {
 // an organization and a speaker.
 func baseDB(t *testing.T) *store.DB {
 	t.Helper()
-	db := MustOpenDB(t)
+	db := dbtest.Open(t)
 	dir := t.TempDir()
 	files := map[string]string{
 		"establishments.csv": "code,name,city,region_code\nEFP0105,ISTA Tanger,Tanger,TTA\nEFP0130,ITA Fnideq,Fnideq,TTA\n",
@@ -275,7 +276,7 @@ func (e *endlessCSV) Read(p []byte) (int, error) {
 // TestImportStreamTooLarge refuses a 100 MB upload by size, having read
 // only a little over the cap.
 func TestImportStreamTooLarge(t *testing.T) {
-	db := MustOpenDB(t)
+	db := dbtest.Open(t)
 	src := &endlessCSV{n: 100 << 20}
 	r := io.MultiReader(strings.NewReader(traineeHeader), src)
 	const limit = 1 << 20
@@ -289,7 +290,7 @@ func TestImportStreamTooLarge(t *testing.T) {
 }
 
 func TestImportDirBothCSVAndXLSX(t *testing.T) {
-	db := MustOpenDB(t)
+	db := dbtest.Open(t)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "trainees.csv"), []byte(traineeHeader), 0o600)
 	os.WriteFile(filepath.Join(dir, "trainees.xlsx"), []byte("x"), 0o600)

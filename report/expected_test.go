@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"prodays/internal/dbtest"
 	"reflect"
 	"sort"
 	"testing"
@@ -107,7 +108,7 @@ func TestBilanMatchesExpected(t *testing.T) {
 				t.Skip("full edition: not with -short")
 			}
 			dir := shared.Dir(t, "datasets/"+name)
-			db := MustOpenDB(t)
+			db := dbtest.Open(t)
 			LoadEdition(t, db, dir)
 			got, err := report.Bilan(context.Background(), db, report.Filter{})
 			if err != nil {

@@ -2,7 +2,7 @@ package report_test
 
 import (
 	"context"
-	"path/filepath"
+	"prodays/internal/dbtest"
 	"reflect"
 	"testing"
 
@@ -11,17 +11,6 @@ import (
 	"prodays/report"
 	"prodays/store"
 )
-
-// MustOpenDB opens a real SQLite file in a temporary folder.
-func MustOpenDB(tb testing.TB) *store.DB {
-	tb.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "prodays.db"), store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
-}
 
 func loadFixture(tb testing.TB, db *store.DB) { fixture.Base(tb, db) }
 
@@ -37,7 +26,7 @@ func zeroRegions(except map[string]report.Counts) map[string]report.Counts {
 }
 
 func TestBilanFixture(t *testing.T) {
-	db := MustOpenDB(t)
+	db := dbtest.Open(t)
 	loadFixture(t, db)
 	ed1 := int64(1)
 	c := func(m, v int) report.Counts {
@@ -91,7 +80,7 @@ func TestBilanFixture(t *testing.T) {
 }
 
 func TestBilanUnknownEdition(t *testing.T) {
-	db := MustOpenDB(t)
+	db := dbtest.Open(t)
 	id := int64(99)
 	_, err := report.Bilan(context.Background(), db, report.Filter{EditionID: &id})
 	if got := prodays.ErrorCode(err); got != prodays.ENotFound {
