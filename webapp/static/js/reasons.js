@@ -3,7 +3,8 @@
 // (refused or held actions, API problems); each code has its text under
 // "reason.<code>" in the message files (a Go test, webapp/reasons_test.go,
 // fails when a code the server can emit lacks one). An unknown code shows
-// the server's message with the code.
+// the server's message with the code. (The app's own login_required, a session
+// that cannot be refreshed, has its text too.)
 
 import { t, has } from './i18n.js';
 
