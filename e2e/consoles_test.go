@@ -174,6 +174,16 @@ func TestSupervisorReviewConsole(t *testing.T) {
 	if got := text(t, ctx, fmt.Sprintf(`[data-test=item-conflict][data-id="%d"]`, conflict)); !bytes.Contains([]byte(got), []byte("dev-skew")) {
 		t.Errorf("the conflict should say which device wrote what: %q", got)
 	}
+	// The refusals' reasons are the server's codes in French (reasons.js,
+	// reason.<code> in fr.json), not the server's English messages.
+	for id, want := range map[string]string{
+		refused.ID: "Hors de votre périmètre : l'activité ou le stagiaire relève d'un autre établissement ou d'une autre région.",
+		unknown.ID: "Activité inconnue du serveur.",
+	} {
+		if got := text(t, ctx, fmt.Sprintf(`[data-test=item-quarantine][data-id=%q] [data-test=reason]`, id)); got != want {
+			t.Errorf("reason of %s in the French console: got %q, want %q", id, got, want)
+		}
+	}
 	consoleShots(t, ctx, "console-review", `!!document.querySelector('[data-test=group-late] h2')`)
 
 	// Close MTG-0001 while its out-of-window check-in is open: a reason is asked.

@@ -94,7 +94,8 @@ func TestSyncEdgeCases(t *testing.T) {
 		}
 		waitFor(t, ctx, "an empty outbox", `document.querySelector('[data-test=pending]').dataset.count === '0'`, 5*time.Second)
 		jsClick(t, ctx, "[data-test=issues]")
-		waitFor(t, ctx, "the refused list", `document.querySelector('main').textContent.includes('No trainee with matricule')`, 5*time.Second)
+		// The reason is the code's French text (reasons.js), not the server's English message.
+		waitFor(t, ctx, "the refused list", `document.querySelector('main').textContent.includes('Stagiaire inconnu : aucun stagiaire avec ce matricule.')`, 5*time.Second)
 		if got := text(t, ctx, "main"); !strings.Contains(got, "Benaïssa Salma · VIS-0001") {
 			t.Errorf("refused list: %q", got)
 		}

@@ -330,7 +330,7 @@ func WriteAttendanceXLSX(ctx context.Context, db *store.DB, w io.Writer, f Filte
 			return err
 		}
 	}
-	return x.Write(w)
+	return writeWorkbook(x, w)
 }
 
 // sheetName makes an activity id a legal worksheet name (at most 31

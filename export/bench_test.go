@@ -2,9 +2,12 @@ package export_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
-	"prodays/internal/dbtest"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -105,39 +108,141 @@ func (m *peakMeter) Stop() (heapMB, rssMB float64) {
 	return float64(m.peak.Load()) / (1 << 20), rssMB
 }
 
-func benchExport(b *testing.B, write func(ctx context.Context, db *store.DB, w io.Writer) (int, error)) {
-	db := dbtest.Open(b)
-	generateEdition(b, db, benchParticipations)
-	ctx := context.Background()
-	var heap, rss float64
-	for b.Loop() {
-		m := startPeak()
-		n, err := write(ctx, db, io.Discard)
-		h, r := m.Stop()
-		heap, rss = max(heap, h), max(rss, r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if n != benchParticipations {
-			b.Fatalf("rows: %d", n)
-		}
+// exportFuncs are the exports the benchmarks measure, by name.
+var exportFuncs = map[string]func(ctx context.Context, db *store.DB, w io.Writer) (int, error){
+	"csv": func(ctx context.Context, db *store.DB, w io.Writer) (int, error) {
+		return export.WriteParticipationsCSV(ctx, db, w, export.Filter{EditionID: ed1}, ';')
+	},
+	"xlsx": func(ctx context.Context, db *store.DB, w io.Writer) (int, error) {
+		return export.WriteParticipationsXLSX(ctx, db, w, export.Filter{EditionID: ed1})
+	},
+}
+
+// childEnv names the export a child process runs (see TestExportChild):
+// "format:database path".
+const childEnv = "PRODAYS_EXPORT_CHILD"
+
+// childResult is what a child process measured, printed as JSON on a line
+// of its own after childPrefix.
+type childResult struct {
+	Rows    int
+	Seconds float64
+	HeapMB  float64
+	RSSMB   float64
+}
+
+const childPrefix = "EXPORT-CHILD-RESULT "
+
+// TestExportChild is the export run in a process of its own by the
+// benchmarks, so that the peak RSS measured is the export's (the process
+// opens the database, exports to io.Discard and exits) and not that of the
+// fixture generation in the benchmark's process. Without childEnv it does
+// nothing.
+func TestExportChild(t *testing.T) {
+	spec := os.Getenv(childEnv)
+	if spec == "" {
+		t.Skip("run by the benchmarks in a child process")
 	}
-	b.ReportMetric(heap, "peak-heap-MB")
-	b.ReportMetric(rss, "peak-RSS-MB")
+	format, path, _ := strings.Cut(spec, ":")
+	write := exportFuncs[format]
+	if write == nil {
+		t.Fatalf("format %q", format)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	m := startPeak()
+	start := time.Now()
+	n, err := write(ctx, db, io.Discard)
+	secs := time.Since(start).Seconds()
+	heap, rss := m.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(childResult{Rows: n, Seconds: secs, HeapMB: heap, RSSMB: rss})
+	fmt.Printf("\n%s%s\n", childPrefix, b)
+}
+
+// benchDBs caches the generated databases by size, for -count > 1.
+var benchDBs = map[int]string{}
+
+// benchDB returns the path of a database with n generated participations,
+// made once per size in a folder removed at the end (TestMain).
+func benchDB(b *testing.B, n int) string {
+	if path, ok := benchDBs[n]; ok {
+		return path
+	}
+	path := filepath.Join(benchDir, fmt.Sprintf("edition-%d.db", n))
+	db, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	generateEdition(b, db, n)
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	benchDBs[n] = path
+	return path
+}
+
+var benchDir string
+
+func TestMain(m *testing.M) {
+	var err error
+	if benchDir, err = os.MkdirTemp("", "prodays-export-bench-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(benchDir)
+	os.Exit(code)
+}
+
+// benchExport measures an export of the full edition (1x) and of twice as
+// many participations (2x), each run in a child process (TestExportChild):
+// the export's time, its peak Go heap in use and the process's peak RSS.
+// Memory must not grow with the data: 2x must peak as 1x does.
+func benchExport(b *testing.B, format string) {
+	for _, scale := range []int{1, 2} {
+		b.Run(fmt.Sprintf("%dx", scale), func(b *testing.B) {
+			n := scale * benchParticipations
+			path := benchDB(b, n)
+			var heap, rss, secs float64
+			for b.Loop() {
+				cmd := exec.Command(os.Args[0], "-test.run=^TestExportChild$", "-test.count=1", "-test.v")
+				cmd.Env = append(os.Environ(), childEnv+"="+format+":"+path)
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					b.Fatalf("%v\n%s", err, out)
+				}
+				_, js, ok := strings.Cut(string(out), childPrefix)
+				if !ok {
+					b.Fatalf("no result:\n%s", out)
+				}
+				js, _, _ = strings.Cut(js, "\n")
+				var r childResult
+				if err := json.Unmarshal([]byte(js), &r); err != nil {
+					b.Fatal(err)
+				}
+				if r.Rows != n {
+					b.Fatalf("rows: %d, want %d", r.Rows, n)
+				}
+				heap, rss, secs = max(heap, r.HeapMB), max(rss, r.RSSMB), max(secs, r.Seconds)
+			}
+			b.ReportMetric(secs, "export-s")
+			b.ReportMetric(heap, "peak-heap-MB")
+			b.ReportMetric(rss, "peak-RSS-MB")
+		})
+	}
 }
 
 // BenchmarkParticipationsCSV exports the full edition's 45,128
-// participations as CSV.
-func BenchmarkParticipationsCSV(b *testing.B) {
-	benchExport(b, func(ctx context.Context, db *store.DB, w io.Writer) (int, error) {
-		return export.WriteParticipationsCSV(ctx, db, w, export.Filter{EditionID: ed1}, ';')
-	})
-}
+// participations as CSV, and twice as many.
+func BenchmarkParticipationsCSV(b *testing.B) { benchExport(b, "csv") }
 
 // BenchmarkParticipationsXLSX exports the full edition's 45,128
-// participations as XLSX.
-func BenchmarkParticipationsXLSX(b *testing.B) {
-	benchExport(b, func(ctx context.Context, db *store.DB, w io.Writer) (int, error) {
-		return export.WriteParticipationsXLSX(ctx, db, w, export.Filter{EditionID: ed1})
-	})
-}
+// participations as XLSX, and twice as many.
+func BenchmarkParticipationsXLSX(b *testing.B) { benchExport(b, "xlsx") }

@@ -518,5 +518,5 @@ func WriteBilanXLSX(ctx context.Context, db *store.DB, w io.Writer, b *report.Fi
 	if err := write("Par jour", []float64{12, 24, 22, 22, 16}, append([]string{"date", "Jour"}, counts...), rows); err != nil {
 		return err
 	}
-	return x.Write(w)
+	return writeWorkbook(x, w)
 }

@@ -10,3 +10,22 @@
 // drawn in a PDF is normalised to NFC and Arabic is shaped and laid out
 // right to left (PDFText).
 package export
+
+import (
+	"archive/zip"
+	"io"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// writeWorkbook writes x to w as its ZIP archive is made. excelize's
+// File.Write first builds the whole archive in a bytes.Buffer and then
+// copies it (v2.11.1: WriteTo calls WriteToBuffer); its ZipWriter hook lets
+// the archive go straight to w instead, so that the compressed workbook is
+// never held in memory. The buffer excelize still passes stays empty: no
+// part is over 4 GB (ZIP64 local headers, which excelize patches in that
+// buffer) and no workbook is encrypted.
+func writeWorkbook(x *excelize.File, w io.Writer) error {
+	x.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w) })
+	return x.Write(w)
+}

@@ -295,6 +295,7 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 		if err != nil {
 			return nil, err
 		}
+		sizeStream(sw)
 		for i, wd := range xlsxWidths {
 			if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
 				return nil, err
@@ -321,6 +322,7 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 			if err := sw.Flush(); err != nil {
 				return err
 			}
+			releaseStream(sw)
 			if sw, err = open(SheetVisits); err != nil {
 				return err
 			}
@@ -341,6 +343,7 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 	if err := sw.Flush(); err != nil {
 		return n, err
 	}
+	releaseStream(sw)
 	if current == SheetMeetings { // no visit: the sheet still has its header
 		if sw, err = open(SheetVisits); err != nil {
 			return n, err
@@ -348,11 +351,12 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 		if err := sw.Flush(); err != nil {
 			return n, err
 		}
+		releaseStream(sw)
 	}
 	if err := writeSummary(ctx, db, x, f, t, bold); err != nil {
 		return n, err
 	}
-	if err := x.Write(w); err != nil {
+	if err := writeWorkbook(x, w); err != nil {
 		return n, err
 	}
 	return n, nil

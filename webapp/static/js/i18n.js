@@ -65,6 +65,9 @@ export async function setLang(l) {
 /** currentLang returns the active language. */
 export function currentLang() { return lang; }
 
+/** has reports whether the active language or the default one has key. */
+export function has(key) { return key in messages || key in fallback; }
+
 /** t returns the message key, formatted; with params.n, its plural form. */
 export function t(key, params = {}) {
   const n = typeof params.n === 'number' ? params.n : undefined;

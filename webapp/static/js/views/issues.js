@@ -1,10 +1,12 @@
 // views/issues.js — the lists of actions the server refused (with the
-// reason) or holds for a supervisor's review.
+// reason, in the user's language: reasons.js) or holds for a supervisor's
+// review.
 
 import { h, replace } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
 import { getAll } from '../db.js';
 import { person } from '../roster.js';
+import { reasonText } from '../reasons.js';
 
 function describe(m) {
   if (m.type === 'trainee.register') return `${m.trainee.last_name} ${m.trainee.first_name}`;
@@ -24,7 +26,7 @@ export async function render(root, ctx) {
       h('div', { class: 'grow' },
         h('strong', {}, h('bdi', {}, describe(i.mutation))),
         h('div', { class: 'muted' }, t('type.' + i.mutation.type), ' · ', formatDateTime(Date.parse(i.mutation.recorded_at) || i.at)),
-        h('div', {}, i.message || i.code || '')))));
+        h('div', { 'data-test': 'reason', 'data-code': i.code || '' }, reasonText(i.code, i.message))))));
   };
   replace(root,
     h('button', { type: 'button', class: 'link', onclick: () => ctx.go('#/') }, t('nav.back')),

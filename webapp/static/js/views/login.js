@@ -8,12 +8,13 @@ import * as sync from '../sync.js';
 import * as roster from '../roster.js';
 import { getMeta, setMeta } from '../db.js';
 import { HttpError } from '../http.js';
+import { reasonText } from '../reasons.js';
 
 function errorText(e) {
   if (e instanceof HttpError) {
     if (e.code === 'invalid_credentials') return t('login.invalid');
     if (e.status === 429) return t('login.rate_limited', { s: e.retryAfter ?? 60 });
-    return t('login.failed', { detail: e.message });
+    return t('login.failed', { detail: reasonText(e.code, e.message) });
   }
   return t('login.offline');
 }
@@ -76,7 +77,7 @@ async function download(root, ctx) {
   } catch (e) {
     replace(root,
       h('h1', {}, t('download.title')),
-      h('p', { class: 'notice bad', role: 'alert' }, t('download.failed', { detail: e.message })),
+      h('p', { class: 'notice bad', role: 'alert' }, t('download.failed', { detail: reasonText(e.code, e.message) })),
       h('button', { type: 'button', class: 'primary', onclick: () => download(root, ctx) }, t('download.retry')));
   }
 }

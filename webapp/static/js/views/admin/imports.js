@@ -7,6 +7,7 @@ import { t, formatNumber } from '../../i18n.js';
 import { authFetch } from '../../auth.js';
 import { problemOf } from '../console/api.js';
 import { errorText, field, table, message } from '../console/ui.js';
+import { reasonText } from '../../reasons.js';
 
 const KINDS = ['regions', 'establishments', 'organizations', 'companies', 'trainees', 'speakers', 'activities', 'users'];
 
@@ -48,7 +49,7 @@ export async function render(root) {
         replace(out, h('p', { class: 'notice bad', role: 'alert' }, t('imports.refused', { n: (body.errors || []).length })),
           issues(t('imports.errors'), body.errors || []));
       } else {
-        replace(out, h('p', { class: 'notice bad', role: 'alert' }, t('console.failed', { detail: (body && body.detail) || res.status })));
+        replace(out, h('p', { class: 'notice bad', role: 'alert' }, t('console.failed', { detail: body && (body.code || body.detail) ? reasonText(body.code, body.detail) : res.status })));
       }
     } catch (e) {
       msg.textContent = errorText(e);

@@ -5,14 +5,18 @@
 import { h } from '../../dom.js';
 import { t, formatDateTime } from '../../i18n.js';
 import { HttpError } from '../../http.js';
+import { reasonText } from '../../reasons.js';
 
 let fieldSeq = 0;
 
-/** errorText turns a failure into a sentence for the screen. */
+/**
+ * errorText turns a failure into a sentence for the screen: the text of the
+ * problem's code in the user's language (reasons.js).
+ */
 export function errorText(e) {
   if (e instanceof HttpError) {
     if (e.status === 403) return t('console.forbidden');
-    return t('console.failed', { detail: e.message });
+    return t('console.failed', { detail: reasonText(e.code, e.message) });
   }
   return t('console.offline');
 }

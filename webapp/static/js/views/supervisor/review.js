@@ -9,6 +9,7 @@ import { h, replace } from '../../dom.js';
 import { t, formatNumber } from '../../i18n.js';
 import { getJSON, send } from '../console/api.js';
 import { errorText, when, dl, field, message } from '../console/ui.js';
+import { reasonText, mergeReasonText } from '../../reasons.js';
 
 /** said describes a mutation as the phone recorded it. */
 function said(m) {
@@ -89,7 +90,7 @@ export async function render(root, ctx, notice = '') {
   const merges = proposals.map((p) => item('merge', p.id, t('review.merge_title', { name: p.walk_in_name || p.walk_in_id }), [
     [t('review.walk_in'), `${p.walk_in_name || ''} (${p.walk_in_id})`],
     [t('review.candidate'), `${p.candidate_name || ''} (${p.candidate_id})`],
-    [t('review.why'), p.reason],
+    [t('review.why'), mergeReasonText(p.reason)],
     [t('review.received_at'), when(p.created_at)],
   ], [
     ['merge', post(`/api/v1/review/merge-proposals/${p.id}/merge`), true],
@@ -113,7 +114,7 @@ export async function render(root, ctx, notice = '') {
       [t('review.recorded_at'), when(p.recorded_at)],
       [t('review.received_at'), when(m.received_at)],
       [t('review.device'), `${m.username} · ${m.device_id}`],
-      [t('review.server_said'), m.message],
+      [t('review.server_said'), h('span', { 'data-test': 'reason', 'data-code': m.code }, reasonText(m.code, m.message))],
     ], [
       presence ? ['present', resolve(m, 'count_present', t('review.present_reason')), true] : null,
       ['acknowledge', resolve(m, 'acknowledge', ''), !presence],

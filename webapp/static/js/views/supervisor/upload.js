@@ -7,6 +7,7 @@ import { h, replace } from '../../dom.js';
 import { t } from '../../i18n.js';
 import { send } from '../console/api.js';
 import { errorText, table, message } from '../console/ui.js';
+import { reasonText } from '../../reasons.js';
 
 /** render shows the upload form. */
 export async function render(root) {
@@ -30,7 +31,7 @@ export async function render(root) {
       replace(out,
         h('p', { class: 'notice ok', role: 'status' }, t('upload.done', { user: r.username, n: r.results.length })),
         table(t('upload.caption'), [t('upload.id'), t('upload.status'), t('upload.code')],
-          r.results.map((x) => h('tr', {}, h('td', {}, h('bdi', {}, x.id.slice(0, 13) + '…')), h('td', {}, t('upload.st.' + x.status)), h('td', {}, x.code || x.outcome || '')))));
+          r.results.map((x) => h('tr', {}, h('td', {}, h('bdi', {}, x.id.slice(0, 13) + '…')), h('td', {}, t('upload.st.' + x.status)), h('td', { 'data-test': 'reason', 'data-code': x.code || '' }, x.code ? reasonText(x.code, x.message) : x.outcome ? t('upload.st.' + x.outcome) : '')))));
     } catch (e) {
       msg.textContent = errorText(e);
     }
