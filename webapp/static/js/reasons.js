@@ -8,9 +8,22 @@
 
 import { t, has } from './i18n.js';
 
-/** reasonText returns the text of code, else message (code). */
+/**
+ * GENERIC are codes whose text says only the kind of failure: the server's
+ * message names what failed (a field, a user, a row), so it is kept after
+ * the text, in the server's words.
+ */
+const GENERIC = new Set(['invalid', 'conflict', 'not_found']);
+
+/**
+ * reasonText returns the text of code (followed by the server's message
+ * for a GENERIC code), else message (code).
+ */
 export function reasonText(code, message) {
-  if (code && has('reason.' + code)) return t('reason.' + code);
+  if (code && has('reason.' + code)) {
+    const text = t('reason.' + code);
+    return GENERIC.has(code) && message ? `${text} ${message}` : text;
+  }
   if (code && message) return `${message} (${code})`;
   return message || code || '';
 }
