@@ -51,7 +51,7 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 		// without a row), else the full recompute of its pair.
 		b.pendingIns = append(b.pendingIns, pendingCheckIn{act: act, kind: m.Person.Kind, person: personID, args: []any{
 			m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
-			store.FormatTime(occurred), b.receiptText, status, boolInt(capped)}})
+			store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username}})
 		if b.pendingPairs == nil {
 			b.pendingPairs = map[string]bool{}
 		}
@@ -65,10 +65,10 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 	if held.status != "" {
 		status = protocol.StatusFlagged
 	}
-	_, err = t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
-		store.FormatTime(occurred), b.receiptText, status, boolInt(capped))
+		store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username)
 	if err != nil {
 		return outcome{}, fmt.Errorf("insert check-in: %w", err)
 	}
@@ -92,7 +92,7 @@ type pendingCheckIn struct {
 }
 
 // checkInCols is the width of a checkins row (pendingCheckIn.args).
-const checkInCols = 12
+const checkInCols = 14
 
 // flush writes the queued rows in multi-row statements, in the order the
 // mutations were applied one by one: the check-ins, then their presences
@@ -112,8 +112,8 @@ func (b *batch) flush() error {
 		for _, p := range ins {
 			args = append(args, p.args...)
 		}
-		if err := t.insertRows(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped) VALUES `,
-			`(?,?,?,?,?,?,?,?,?,?,?,?)`, ``, checkInCols, args, nil); err != nil {
+		if err := t.insertRows(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username) VALUES `,
+			`(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, ``, checkInCols, args, nil); err != nil {
 			return fmt.Errorf("insert check-ins: %w", err)
 		}
 		now := store.FormatTime(t.now)
@@ -155,7 +155,7 @@ func (b *batch) flush() error {
 	if len(b.pendingMuts) > 0 {
 		args := b.pendingMuts
 		b.pendingMuts = b.pendingMuts[:0]
-		if err := t.insertRows(`INSERT OR IGNORE INTO mutations (id, device_id, username, seq, type, status, code, message, recorded_at, occurred_at, received_at, payload, occurred_capped) VALUES `,
+		if err := t.insertRows(`INSERT OR IGNORE INTO mutation_log (id, device_id, username, seq, type, status, code, message, recorded_at, occurred_at, received_at, payload, occurred_capped) VALUES `,
 			`(?,?,?,?,?,?,?,?,?,?,?,?,?)`, ``, mutationCols, args, nil); err != nil {
 			return fmt.Errorf("record mutation: %w", err)
 		}
@@ -470,7 +470,7 @@ func (t *txc) refuseHeld(traineeID, code, msg string) error {
 		(SELECT id FROM checkins WHERE person_kind = 'trainee' AND person_id = ? AND status = 'flagged')`, now, msg, traineeID); err != nil {
 		return err
 	}
-	if _, err := t.exec(`UPDATE mutations SET status = 'rejected', code = ?, message = ? WHERE id IN
+	if _, err := t.exec(`UPDATE mutation_log SET status = 'rejected', code = ?, message = ? WHERE id IN
 		(SELECT c.id FROM checkins c WHERE c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'
 		 AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.mutation_id = c.id AND f.status = 'open'))`, code, msg, traineeID); err != nil {
 		return err

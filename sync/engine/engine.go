@@ -273,8 +273,7 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 		offset := protocol.ClockOffset(receipt, req.ClientTime)
 		resp = &protocol.PushResponse{ServerTime: receipt, ClockOffsetMS: offset.Milliseconds(),
 			Results: make([]protocol.Result, 0, len(req.Mutations))}
-		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset,
-			pendingMuts: make([]any, 0, mutationCols*len(req.Mutations))}
+		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset}
 		if err := b.preload(); err != nil {
 			return err
 		}
@@ -354,18 +353,26 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(ids, 500) {
-		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT id, status, code, message FROM mutations WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		// A check-in applied on receipt has no mutation_log row: its
+		// checkins row says it was seen, applied (the log row wins when
+		// there is one: an older check-in, or a flagged one).
+		ph := placeholders(len(chunk))
+		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT id, status, code, message, 1 FROM mutation_log WHERE id IN (`+ph+`)
+			UNION ALL SELECT id, 'applied', '', '', 0 FROM checkins WHERE id IN (`+ph+`)`, append(chunk, chunk...)...)
 		if err != nil {
 			return fmt.Errorf("preload mutations: %w", err)
 		}
 		for rows.Next() {
 			var id string
 			var s seen
-			if err := rows.Scan(&id, &s.Status, &s.Code, &s.Message); err != nil {
+			var logged bool
+			if err := rows.Scan(&id, &s.Status, &s.Code, &s.Message, &logged); err != nil {
 				rows.Close()
 				return err
 			}
-			b.seen[id] = s
+			if _, ok := b.seen[id]; !ok || logged {
+				b.seen[id] = s
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -401,8 +408,10 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(seqs, 500) {
-		args := append([]any{b.req.DeviceID}, chunk...)
-		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT seq, id FROM mutations WHERE device_id = ? AND seq IN (`+placeholders(len(chunk))+`)`, args...)
+		args := append(append(append([]any{b.req.DeviceID}, chunk...), b.req.DeviceID), chunk...)
+		ph := placeholders(len(chunk))
+		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT seq, id FROM mutation_log WHERE device_id = ? AND seq IN (`+ph+`)
+			UNION ALL SELECT seq, id FROM checkins WHERE device_id = ? AND seq IN (`+ph+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("preload seqs: %w", err)
 		}
@@ -592,8 +601,9 @@ func flagged(kind, format string, args ...any) outcome {
 	return outcome{status: protocol.StatusFlagged, code: kind, message: fmt.Sprintf(format, args...)}
 }
 
-// apply applies one mutation and records it in the idempotency index
-// (mutations); rejected ones stay there as the quarantine.
+// apply applies one mutation and records it in the idempotency index:
+// mutation_log, where rejected ones stay as the quarantine, or for a
+// check-in applied now its checkins row (the view mutations shows both).
 func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 	if m.Invalid != nil && !protocol.IsUUID(m.ID) {
 		// No usable idempotency key: keep it in quarantine under a key
@@ -637,8 +647,11 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 	if err != nil {
 		return protocol.Result{}, err
 	}
-	if err := b.record(m.ID, m, occurred, capped, o); err != nil {
-		return protocol.Result{}, err
+	if m.Invalid != nil || m.Type != protocol.TypeCheckIn || o.status != protocol.StatusApplied {
+		// A check-in applied now is its checkins row (migration 00033).
+		if err := b.record(m.ID, m, occurred, capped, o); err != nil {
+			return protocol.Result{}, err
+		}
 	}
 	b.seen[m.ID] = seen{Status: o.status, Code: o.code, Message: o.message}
 	if m.Seq > 0 && b.seqs[m.Seq] == "" {
@@ -650,8 +663,8 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 // mutationCols is the width of a row of mutations as record writes it.
 const mutationCols = 13
 
-// record queues the mutation's row in the idempotency index; flush writes
-// it (before anything of the batch reads mutations, and before commit).
+// record queues the mutation's row in mutation_log; flush writes it
+// (before anything of the batch reads mutations, and before commit).
 func (b *batch) record(id string, m *protocol.Mutation, occurred time.Time, capped bool, o outcome) error {
 	rec, occ := "", ""
 	if !m.RecordedAt.IsZero() {
