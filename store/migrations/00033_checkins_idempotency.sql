@@ -16,6 +16,9 @@ ALTER TABLE checkins ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE checkins ADD COLUMN username TEXT NOT NULL DEFAULT '';
 UPDATE checkins SET seq = m.seq, username = m.username FROM mutation_log m WHERE m.id = checkins.id;
 CREATE INDEX checkins_device_seq ON checkins (device_id, seq);
+-- The engine looks a batch's seqs up only up to the device's max_seq:
+-- make sure it covers every stored seq.
+UPDATE devices SET max_seq = max(max_seq, COALESCE((SELECT max(seq) FROM mutation_log m WHERE m.device_id = devices.id), 0));
 
 CREATE VIEW mutations AS
 SELECT id, device_id, username, seq, type, status, code, message, recorded_at, occurred_at, received_at, payload, occurred_capped,

@@ -337,28 +337,24 @@ type batch struct {
 	pendingMuts  []any
 }
 
-// preload reads in two queries which mutations of the batch were seen
+// preload reads in a few queries which mutations of the batch were seen
 // before and which of its seqs the device already used.
 func (b *batch) preload() error {
 	b.seen = map[string]seen{}
 	b.seqs = map[int64]string{}
 	var ids []any
-	var seqs []any
 	for _, m := range b.req.Mutations {
 		if m.ID != "" {
 			ids = append(ids, m.ID)
-		}
-		if m.Seq > 0 {
-			seqs = append(seqs, m.Seq)
 		}
 	}
 	for _, chunk := range chunks(ids, 500) {
 		// A check-in applied on receipt has no mutation_log row: its
 		// checkins row says it was seen, applied (the log row wins when
 		// there is one: an older check-in, or a flagged one).
-		ph := placeholders(len(chunk))
-		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT id, status, code, message, 1 FROM mutation_log WHERE id IN (`+ph+`)
-			UNION ALL SELECT id, 'applied', '', '', 0 FROM checkins WHERE id IN (`+ph+`)`, append(chunk, chunk...)...)
+		list := jsonList(chunk)
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT id, status, code, message, 1 FROM mutation_log WHERE id IN (SELECT value FROM json_each(?1))
+			UNION ALL SELECT id, 'applied', '', '', 0 FROM checkins WHERE id IN (SELECT value FROM json_each(?1))`, list)
 		if err != nil {
 			return fmt.Errorf("preload mutations: %w", err)
 		}
@@ -390,7 +386,7 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(checkInIDs, 500) {
-		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT checkin_id FROM undo_targets WHERE checkin_id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT checkin_id FROM undo_targets WHERE checkin_id IN (SELECT value FROM json_each(?))`, jsonList(chunk))
 		if err != nil {
 			return fmt.Errorf("preload undos: %w", err)
 		}
@@ -407,11 +403,23 @@ func (b *batch) preload() error {
 			return err
 		}
 	}
+	// A seq matters only for a mutation not seen before (a duplicate
+	// answers first), and can have been used only up to the device's
+	// max_seq (updated by every push in the transaction that stores its
+	// mutations): a phone's next batch usually needs no query.
+	var maxSeq int64
+	if err := b.t.QueryRowContext(b.t.ctx, `SELECT max_seq FROM devices WHERE id = ?`, b.req.DeviceID).Scan(&maxSeq); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("preload max seq: %w", err)
+	}
+	var seqs []any
+	for _, m := range b.req.Mutations {
+		if _, ok := b.seen[m.ID]; !ok && m.Seq > 0 && m.Seq <= maxSeq {
+			seqs = append(seqs, m.Seq)
+		}
+	}
 	for _, chunk := range chunks(seqs, 500) {
-		args := append(append(append([]any{b.req.DeviceID}, chunk...), b.req.DeviceID), chunk...)
-		ph := placeholders(len(chunk))
-		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT seq, id FROM mutation_log WHERE device_id = ? AND seq IN (`+ph+`)
-			UNION ALL SELECT seq, id FROM checkins WHERE device_id = ? AND seq IN (`+ph+`)`, args...)
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT seq, id FROM mutation_log WHERE device_id = ?1 AND seq IN (SELECT value FROM json_each(?2))
+			UNION ALL SELECT seq, id FROM checkins WHERE device_id = ?1 AND seq IN (SELECT value FROM json_each(?2))`, b.req.DeviceID, jsonList(chunk))
 		if err != nil {
 			return fmt.Errorf("preload seqs: %w", err)
 		}
@@ -462,7 +470,7 @@ func (b *batch) preloadEntities() error {
 			keys = append(keys, id)
 		}
 		for _, chunk := range chunks(keys, 500) {
-			rows, err := t.tx.QueryContext(t.ctx, q+`(`+placeholders(len(chunk))+`)`, chunk...)
+			rows, err := t.QueryContext(t.ctx, q+`(SELECT value FROM json_each(?))`, jsonList(chunk))
 			if err != nil {
 				return err
 			}
@@ -580,6 +588,16 @@ func chunks(xs []any, n int) [][]any {
 		out = append(out, xs)
 	}
 	return out
+}
+
+// jsonList is xs as a JSON array: a list bound as one parameter and read
+// with json_each (one bind instead of one per value).
+func jsonList(xs []any) string {
+	bs, err := json.Marshal(xs)
+	if err != nil {
+		panic(err) // strings and integers only
+	}
+	return string(bs)
 }
 
 func placeholders(n int) string {
