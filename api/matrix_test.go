@@ -230,7 +230,7 @@ func matrixFixture(t *testing.T, env *testenv.Env) [nCallers]string {
 	// The staff in scope's phone: clock skewed, one refused check-in.
 	exec(t, env,
 		`UPDATE devices SET clock_skewed = 1, clock_offset_ms = 3600000 WHERE id = 'm-dev-m.staff.cs'`,
-		`INSERT INTO mutations (id, device_id, username, seq, type, status, code, message, received_at, payload)
+		`INSERT INTO mutation_log (id, device_id, username, seq, type, status, code, message, received_at, payload)
 			VALUES ('m-refused-1', 'm-dev-m.staff.cs', 'm.staff.cs', 1, 'attendance.check_in', 'rejected', 'out_of_scope', 'refused',
 			'2026-03-02T10:00:00.000Z', '{"id":"m-refused-1","type":"attendance.check_in","activity_id":"ACT-CS-1","person":{"kind":"trainee","id":"TR-CS-2"}}')`)
 	return tokens

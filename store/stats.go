@@ -42,7 +42,7 @@ func (db *DB) OpsStats(ctx context.Context) (OpsStats, error) {
 	err = db.Read.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM devices WHERE last_seen_at >= ?),
 		(SELECT count(*) FROM flags WHERE status = 'open'),
-		(SELECT count(*) FROM mutations WHERE status = 'rejected')`, since).
+		(SELECT count(*) FROM mutation_log WHERE status = 'rejected')`, since).
 		Scan(&st.DevicesLastHour, &st.OpenFlags, &st.Quarantined)
 	if err != nil {
 		return st, fmt.Errorf("ops stats: %w", err)

@@ -51,7 +51,7 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 		// without a row), else the full recompute of its pair.
 		b.pendingIns = append(b.pendingIns, pendingCheckIn{act: act, kind: m.Person.Kind, person: personID, args: []any{
 			m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
-			store.FormatTime(occurred), b.receiptText, status, boolInt(capped)}})
+			store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username}})
 		if b.pendingPairs == nil {
 			b.pendingPairs = map[string]bool{}
 		}
@@ -65,10 +65,10 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 	if held.status != "" {
 		status = protocol.StatusFlagged
 	}
-	_, err = t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
-		store.FormatTime(occurred), b.receiptText, status, boolInt(capped))
+		store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username)
 	if err != nil {
 		return outcome{}, fmt.Errorf("insert check-in: %w", err)
 	}
@@ -92,7 +92,7 @@ type pendingCheckIn struct {
 }
 
 // checkInCols is the width of a checkins row (pendingCheckIn.args).
-const checkInCols = 12
+const checkInCols = 14
 
 // flush writes the queued rows in multi-row statements, in the order the
 // mutations were applied one by one: the check-ins, then their presences
@@ -108,59 +108,103 @@ func (b *batch) flush() error {
 	if len(b.pendingIns) > 0 {
 		ins := b.pendingIns
 		b.pendingIns, b.pendingPairs = b.pendingIns[:0], nil
-		args := make([]any, 0, len(ins)*checkInCols)
-		for _, p := range ins {
-			args = append(args, p.args...)
-		}
-		if err := t.insertRows(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped) VALUES `,
-			`(?,?,?,?,?,?,?,?,?,?,?,?)`, ``, checkInCols, args, nil); err != nil {
-			return fmt.Errorf("insert check-ins: %w", err)
-		}
-		now := store.FormatTime(t.now)
-		args = args[:0]
-		for _, p := range ins {
-			// checked_in_at is the occurred_at, check_in_ids the id.
-			args = append(args, p.act.ID, p.kind, p.person, p.args[8], p.args[0], now)
-		}
-		created := map[string]bool{}
-		err := t.insertRows(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at) VALUES `,
-			`(?,?,?,1,?,json_array(?),?)`, ` ON CONFLICT DO NOTHING RETURNING activity_id, person_kind, person_id`, 6, args,
-			func(rows *sql.Rows) error {
-				var a, k, p string
-				if err := rows.Scan(&a, &k, &p); err != nil {
-					return err
-				}
-				created[AttendanceID(a, k, p)] = true
-				return nil
-			})
-		if err != nil {
-			return fmt.Errorf("presence: %w", err)
-		}
-		changes := make([]store.Change, 0, len(ins))
-		for _, p := range ins {
-			op := "upsert"
-			if !created[AttendanceID(p.act.ID, p.kind, p.person)] {
-				if op, err = t.recomputeRow(p.act, p.kind, p.person); err != nil {
-					return err
-				}
-			}
-			if op != "" {
-				changes = append(changes, attendanceChangeOf(p.act, p.kind, p.person, op))
-			}
-		}
-		if err := t.recordChanges(changes); err != nil {
+		if err := b.flushCheckIns(ins); err != nil {
 			return err
 		}
 	}
 	if len(b.pendingMuts) > 0 {
 		args := b.pendingMuts
 		b.pendingMuts = b.pendingMuts[:0]
-		if err := t.insertRows(`INSERT OR IGNORE INTO mutations (id, device_id, username, seq, type, status, code, message, recorded_at, occurred_at, received_at, payload, occurred_capped) VALUES `,
+		if err := t.insertRows(`INSERT OR IGNORE INTO mutation_log (id, device_id, username, seq, type, status, code, message, recorded_at, occurred_at, received_at, payload, occurred_capped) VALUES `,
 			`(?,?,?,?,?,?,?,?,?,?,?,?,?)`, ``, mutationCols, args, nil); err != nil {
 			return fmt.Errorf("record mutation: %w", err)
 		}
 	}
 	return nil
+}
+
+// flushCheckIns writes the queued fast-path check-ins: their checkins rows
+// in multi-row statements, then their presences and change-log rows in
+// one INSERT ... SELECT each over those rows (the checkins rowids after the
+// table's last one before them: one writer, no gaps), so that the values
+// are bound once. A presence insert that leaves out a pair (a row exists:
+// an earlier check-in or an override) sends the batch through the pair by
+// pair path: each such pair recomputed, the change log in order.
+func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
+	t := b.t
+	var last int64
+	if err := t.QueryRowContext(t.ctx, `SELECT COALESCE(max(rowid), 0) FROM checkins`).Scan(&last); err != nil {
+		return fmt.Errorf("check-ins: %w", err)
+	}
+	args := make([]any, 0, len(ins)*checkInCols)
+	for _, p := range ins {
+		args = append(args, p.args...)
+	}
+	if err := t.insertRows(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username) VALUES `,
+		`(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, ``, checkInCols, args, nil); err != nil {
+		return fmt.Errorf("insert check-ins: %w", err)
+	}
+	var first, n int64
+	if err := t.QueryRowContext(t.ctx, `SELECT COALESCE(min(rowid), 0), count(*) FROM checkins WHERE rowid > ?`, last).Scan(&first, &n); err != nil {
+		return fmt.Errorf("check-ins: %w", err)
+	}
+	if first != last+1 || n != int64(len(ins)) {
+		return fmt.Errorf("check-ins: rowids %d.. (%d rows) after %d, want %d rows", first, n, last, len(ins))
+	}
+	// checked_in_at is the occurred_at, check_in_ids the id.
+	res, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at)
+		SELECT activity_id, person_kind, person_id, 1, occurred_at, json_array(id), ?2 FROM checkins WHERE rowid > ?1 ORDER BY rowid
+		ON CONFLICT DO NOTHING`, last, store.FormatTime(t.now))
+	if err != nil {
+		return fmt.Errorf("presence: %w", err)
+	}
+	created, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("presence: %w", err)
+	}
+	if created == int64(len(ins)) {
+		// Every pair got its row: one upsert each, in order (the entity
+		// id is AttendanceID's).
+		if _, err := t.exec(`INSERT OR REPLACE INTO changes (entity, entity_id, op, region_code, establishment_code)
+			SELECT 'attendance', c.activity_id || ':' || c.person_kind || ':' || c.person_id, 'upsert', NULLIF(a.region_code, ''), NULLIF(a.establishment_code, '')
+			FROM checkins c JOIN activities a ON a.id = c.activity_id WHERE c.rowid > ? ORDER BY c.rowid`, last); err != nil {
+			return fmt.Errorf("record changes: %w", err)
+		}
+		return nil
+	}
+	// The pairs left out: a row that is not this check-in alone.
+	rows, err := t.QueryContext(t.ctx, `SELECT c.activity_id, c.person_kind, c.person_id FROM checkins c
+		JOIN attendance a ON a.activity_id = c.activity_id AND a.person_kind = c.person_kind AND a.person_id = c.person_id
+		WHERE c.rowid > ? AND a.check_in_ids <> json_array(c.id)`, last)
+	if err != nil {
+		return fmt.Errorf("presence: %w", err)
+	}
+	existed := map[string]bool{}
+	for rows.Next() {
+		var a, k, p string
+		if err := rows.Scan(&a, &k, &p); err != nil {
+			rows.Close()
+			return err
+		}
+		existed[AttendanceID(a, k, p)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	changes := make([]store.Change, 0, len(ins))
+	for _, p := range ins {
+		op := "upsert"
+		if existed[AttendanceID(p.act.ID, p.kind, p.person)] {
+			if op, err = t.recomputeRow(p.act, p.kind, p.person); err != nil {
+				return err
+			}
+		}
+		if op != "" {
+			changes = append(changes, attendanceChangeOf(p.act, p.kind, p.person, op))
+		}
+	}
+	return t.recordChanges(changes)
 }
 
 func deref(o *outcome) outcome {
@@ -470,7 +514,7 @@ func (t *txc) refuseHeld(traineeID, code, msg string) error {
 		(SELECT id FROM checkins WHERE person_kind = 'trainee' AND person_id = ? AND status = 'flagged')`, now, msg, traineeID); err != nil {
 		return err
 	}
-	if _, err := t.exec(`UPDATE mutations SET status = 'rejected', code = ?, message = ? WHERE id IN
+	if _, err := t.exec(`UPDATE mutation_log SET status = 'rejected', code = ?, message = ? WHERE id IN
 		(SELECT c.id FROM checkins c WHERE c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'
 		 AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.mutation_id = c.id AND f.status = 'open'))`, code, msg, traineeID); err != nil {
 		return err

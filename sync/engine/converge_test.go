@@ -230,7 +230,7 @@ func convergenceDB(tb testing.TB) *engine.Engine {
 
 // resetSQL brings the database back to the seeded roster.
 var resetSQL = []string{
-	`DELETE FROM mutations`, `DELETE FROM checkins`, `DELETE FROM undo_targets`, `DELETE FROM attendance`, `DELETE FROM flags`,
+	`DELETE FROM mutation_log`, `DELETE FROM checkins`, `DELETE FROM undo_targets`, `DELETE FROM attendance`, `DELETE FROM flags`,
 	`DELETE FROM conflicts`, `DELETE FROM merge_proposals`, `DELETE FROM changes`, `DELETE FROM trainee_field_writes`,
 	`DELETE FROM trainee_field_stamps`, `DELETE FROM refused_registrations`, `DELETE FROM audit_log`, `DELETE FROM devices`,
 	`DELETE FROM trainees`, `INSERT INTO trainees SELECT * FROM trainees_seed`,

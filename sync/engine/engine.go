@@ -273,8 +273,7 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 		offset := protocol.ClockOffset(receipt, req.ClientTime)
 		resp = &protocol.PushResponse{ServerTime: receipt, ClockOffsetMS: offset.Milliseconds(),
 			Results: make([]protocol.Result, 0, len(req.Mutations))}
-		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset,
-			pendingMuts: make([]any, 0, mutationCols*len(req.Mutations))}
+		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset}
 		if err := b.preload(); err != nil {
 			return err
 		}
@@ -338,34 +337,38 @@ type batch struct {
 	pendingMuts  []any
 }
 
-// preload reads in two queries which mutations of the batch were seen
+// preload reads in a few queries which mutations of the batch were seen
 // before and which of its seqs the device already used.
 func (b *batch) preload() error {
 	b.seen = map[string]seen{}
 	b.seqs = map[int64]string{}
 	var ids []any
-	var seqs []any
 	for _, m := range b.req.Mutations {
 		if m.ID != "" {
 			ids = append(ids, m.ID)
 		}
-		if m.Seq > 0 {
-			seqs = append(seqs, m.Seq)
-		}
 	}
 	for _, chunk := range chunks(ids, 500) {
-		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT id, status, code, message FROM mutations WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		// A check-in applied on receipt has no mutation_log row: its
+		// checkins row says it was seen, applied (the log row wins when
+		// there is one: an older check-in, or a flagged one).
+		list := jsonList(chunk)
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT id, status, code, message, 1 FROM mutation_log WHERE id IN (SELECT value FROM json_each(?1))
+			UNION ALL SELECT id, 'applied', '', '', 0 FROM checkins WHERE id IN (SELECT value FROM json_each(?1))`, list)
 		if err != nil {
 			return fmt.Errorf("preload mutations: %w", err)
 		}
 		for rows.Next() {
 			var id string
 			var s seen
-			if err := rows.Scan(&id, &s.Status, &s.Code, &s.Message); err != nil {
+			var logged bool
+			if err := rows.Scan(&id, &s.Status, &s.Code, &s.Message, &logged); err != nil {
 				rows.Close()
 				return err
 			}
-			b.seen[id] = s
+			if _, ok := b.seen[id]; !ok || logged {
+				b.seen[id] = s
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -383,7 +386,7 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(checkInIDs, 500) {
-		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT checkin_id FROM undo_targets WHERE checkin_id IN (`+placeholders(len(chunk))+`)`, chunk...)
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT checkin_id FROM undo_targets WHERE checkin_id IN (SELECT value FROM json_each(?))`, jsonList(chunk))
 		if err != nil {
 			return fmt.Errorf("preload undos: %w", err)
 		}
@@ -400,9 +403,23 @@ func (b *batch) preload() error {
 			return err
 		}
 	}
+	// A seq matters only for a mutation not seen before (a duplicate
+	// answers first), and can have been used only up to the device's
+	// max_seq (updated by every push in the transaction that stores its
+	// mutations): a phone's next batch usually needs no query.
+	var maxSeq int64
+	if err := b.t.QueryRowContext(b.t.ctx, `SELECT max_seq FROM devices WHERE id = ?`, b.req.DeviceID).Scan(&maxSeq); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("preload max seq: %w", err)
+	}
+	var seqs []any
+	for _, m := range b.req.Mutations {
+		if _, ok := b.seen[m.ID]; !ok && m.Seq > 0 && m.Seq <= maxSeq {
+			seqs = append(seqs, m.Seq)
+		}
+	}
 	for _, chunk := range chunks(seqs, 500) {
-		args := append([]any{b.req.DeviceID}, chunk...)
-		rows, err := b.t.tx.QueryContext(b.t.ctx, `SELECT seq, id FROM mutations WHERE device_id = ? AND seq IN (`+placeholders(len(chunk))+`)`, args...)
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT seq, id FROM mutation_log WHERE device_id = ?1 AND seq IN (SELECT value FROM json_each(?2))
+			UNION ALL SELECT seq, id FROM checkins WHERE device_id = ?1 AND seq IN (SELECT value FROM json_each(?2))`, b.req.DeviceID, jsonList(chunk))
 		if err != nil {
 			return fmt.Errorf("preload seqs: %w", err)
 		}
@@ -453,7 +470,7 @@ func (b *batch) preloadEntities() error {
 			keys = append(keys, id)
 		}
 		for _, chunk := range chunks(keys, 500) {
-			rows, err := t.tx.QueryContext(t.ctx, q+`(`+placeholders(len(chunk))+`)`, chunk...)
+			rows, err := t.QueryContext(t.ctx, q+`(SELECT value FROM json_each(?))`, jsonList(chunk))
 			if err != nil {
 				return err
 			}
@@ -573,6 +590,16 @@ func chunks(xs []any, n int) [][]any {
 	return out
 }
 
+// jsonList is xs as a JSON array: a list bound as one parameter and read
+// with json_each (one bind instead of one per value).
+func jsonList(xs []any) string {
+	bs, err := json.Marshal(xs)
+	if err != nil {
+		panic(err) // strings and integers only
+	}
+	return string(bs)
+}
+
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
@@ -592,8 +619,9 @@ func flagged(kind, format string, args ...any) outcome {
 	return outcome{status: protocol.StatusFlagged, code: kind, message: fmt.Sprintf(format, args...)}
 }
 
-// apply applies one mutation and records it in the idempotency index
-// (mutations); rejected ones stay there as the quarantine.
+// apply applies one mutation and records it in the idempotency index:
+// mutation_log, where rejected ones stay as the quarantine, or for a
+// check-in applied now its checkins row (the view mutations shows both).
 func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 	if m.Invalid != nil && !protocol.IsUUID(m.ID) {
 		// No usable idempotency key: keep it in quarantine under a key
@@ -637,8 +665,11 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 	if err != nil {
 		return protocol.Result{}, err
 	}
-	if err := b.record(m.ID, m, occurred, capped, o); err != nil {
-		return protocol.Result{}, err
+	if m.Invalid != nil || m.Type != protocol.TypeCheckIn || o.status != protocol.StatusApplied {
+		// A check-in applied now is its checkins row (migration 00033).
+		if err := b.record(m.ID, m, occurred, capped, o); err != nil {
+			return protocol.Result{}, err
+		}
 	}
 	b.seen[m.ID] = seen{Status: o.status, Code: o.code, Message: o.message}
 	if m.Seq > 0 && b.seqs[m.Seq] == "" {
@@ -650,8 +681,8 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 // mutationCols is the width of a row of mutations as record writes it.
 const mutationCols = 13
 
-// record queues the mutation's row in the idempotency index; flush writes
-// it (before anything of the batch reads mutations, and before commit).
+// record queues the mutation's row in mutation_log; flush writes it
+// (before anything of the batch reads mutations, and before commit).
 func (b *batch) record(id string, m *protocol.Mutation, occurred time.Time, capped bool, o outcome) error {
 	rec, occ := "", ""
 	if !m.RecordedAt.IsZero() {

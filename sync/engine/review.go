@@ -135,7 +135,7 @@ func (e *Engine) ListFlags(ctx context.Context, p *prodays.Principal, status str
 	w, args := regionFilter(p, "f.region_code")
 	rows, err := e.DB.Read.QueryContext(ctx, `SELECT f.id, f.kind, COALESCE(f.mutation_id, ''), COALESCE(f.activity_id, ''), COALESCE(f.device_id, ''),
 		COALESCE(f.region_code, ''), f.detail, f.status, f.created_at, COALESCE(m.payload, 'null')
-		FROM flags f LEFT JOIN mutations m ON m.id = f.mutation_id WHERE `+w+` AND f.status = ? ORDER BY f.id LIMIT 1000`, append(args, status)...)
+		FROM flags f LEFT JOIN mutation_log m ON m.id = f.mutation_id WHERE `+w+` AND f.status = ? ORDER BY f.id LIMIT 1000`, append(args, status)...)
 	if err != nil {
 		return nil, fmt.Errorf("list flags: %w", err)
 	}
@@ -162,7 +162,7 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 	rows, err := e.DB.Read.QueryContext(ctx, `SELECT c.id, c.trainee_id, c.field, c.base_version, c.winner_mutation_id, c.winner_value, c.loser_mutation_id, c.loser_value,
 		COALESCE(c.region_code, ''), c.status, c.created_at,
 		COALESCE(mw.device_id, ''), COALESCE(mw.recorded_at, ''), COALESCE(ml.device_id, ''), COALESCE(ml.recorded_at, '')
-		FROM conflicts c LEFT JOIN mutations mw ON mw.id = c.winner_mutation_id LEFT JOIN mutations ml ON ml.id = c.loser_mutation_id
+		FROM conflicts c LEFT JOIN mutation_log mw ON mw.id = c.winner_mutation_id LEFT JOIN mutation_log ml ON ml.id = c.loser_mutation_id
 		WHERE `+strings.Replace(w, "region_code", "c.region_code", 1)+` AND c.status = ? ORDER BY c.id LIMIT 1000`, append(args, status)...)
 	if err != nil {
 		return nil, fmt.Errorf("list conflicts: %w", err)
@@ -185,7 +185,7 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 // review, or all of them (resolved included) when all is true.
 func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal, all bool) ([]QuarantinedMutation, error) {
 	q := `SELECT m.id, m.device_id, m.username, m.seq, m.type, m.code, m.message, m.received_at, m.payload,
-		COALESCE(m.review_decision, ''), COALESCE(m.review_decided_by, ''), COALESCE(m.review_decided_at, ''), COALESCE(m.review_reason, '') FROM mutations m`
+		COALESCE(m.review_decision, ''), COALESCE(m.review_decided_by, ''), COALESCE(m.review_decided_at, ''), COALESCE(m.review_reason, '') FROM mutation_log m`
 	var args []any
 	if p.Role != prodays.RoleAdmin {
 		q += ` JOIN users u ON u.username = m.username LEFT JOIN establishments e ON e.code = u.establishment_code
@@ -261,7 +261,7 @@ func (e *Engine) ResolveQuarantined(ctx context.Context, p *prodays.Principal, i
 	return e.withTx(ctx, func(t *txc) error {
 		var username, typ, payload string
 		var decision sql.NullString
-		err := t.QueryRowContext(ctx, `SELECT username, type, payload, review_decision FROM mutations WHERE id = ? AND status = 'rejected'`, id).
+		err := t.QueryRowContext(ctx, `SELECT username, type, payload, review_decision FROM mutation_log WHERE id = ? AND status = 'rejected'`, id).
 			Scan(&username, &typ, &payload, &decision)
 		if errors.Is(err, sql.ErrNoRows) {
 			return prodays.Errorf(prodays.ENotFound, "No quarantined mutation %q.", id)
@@ -307,7 +307,7 @@ func (e *Engine) ResolveQuarantined(ctx context.Context, p *prodays.Principal, i
 			}
 			done = "counted_present"
 		}
-		if _, err := t.exec(`UPDATE mutations SET review_decision = ?, review_decided_by = ?, review_decided_at = ?, review_reason = ? WHERE id = ?`,
+		if _, err := t.exec(`UPDATE mutation_log SET review_decision = ?, review_decided_by = ?, review_decided_at = ?, review_reason = ? WHERE id = ?`,
 			done, p.Username, store.FormatTime(t.now), reason, id); err != nil {
 			return err
 		}
@@ -515,7 +515,7 @@ func (t *txc) settleFlagged(act *activity, mutID, kind string, accept bool, reas
 		if reason != "" {
 			msg += ": " + reason
 		}
-		if _, err := t.exec(`UPDATE mutations SET status = 'rejected', code = ?, message = ? WHERE id = ?`, protocol.CodeFlagRejected, msg, mutID); err != nil {
+		if _, err := t.exec(`UPDATE mutation_log SET status = 'rejected', code = ?, message = ? WHERE id = ?`, protocol.CodeFlagRejected, msg, mutID); err != nil {
 			return err
 		}
 		if isCheckIn {
@@ -532,7 +532,7 @@ func (t *txc) settleFlagged(act *activity, mutID, kind string, accept bool, reas
 		if _, err := t.exec(`UPDATE undo_targets SET status = 'applied' WHERE undo_id = ?`, mutID); err != nil {
 			return err
 		}
-		_, err = t.exec(`UPDATE mutations SET status = 'applied', code = '', message = '' WHERE id = ?`, mutID)
+		_, err = t.exec(`UPDATE mutation_log SET status = 'applied', code = '', message = '' WHERE id = ?`, mutID)
 		if err != nil {
 			return err
 		}
@@ -547,7 +547,7 @@ func (t *txc) settleFlagged(act *activity, mutID, kind string, accept bool, reas
 	if _, err := t.exec(`UPDATE checkins SET status = 'applied' WHERE id = ?`, mutID); err != nil {
 		return err
 	}
-	if _, err := t.exec(`UPDATE mutations SET status = 'applied', code = '', message = '' WHERE id = ?`, mutID); err != nil {
+	if _, err := t.exec(`UPDATE mutation_log SET status = 'applied', code = '', message = '' WHERE id = ?`, mutID); err != nil {
 		return err
 	}
 	return t.recompute(act, pkind, person)

@@ -28,7 +28,7 @@ func (b *batch) register(m *protocol.Mutation, occurred time.Time) (outcome, err
 			tr.ID, m.ID, o.code, o.message); err != nil {
 			return outcome{}, err
 		}
-		if _, err := t.exec(`UPDATE mutations SET status = 'rejected', code = ?, message = ? WHERE id IN (SELECT mutation_id FROM flags
+		if _, err := t.exec(`UPDATE mutation_log SET status = 'rejected', code = ?, message = ? WHERE id IN (SELECT mutation_id FROM flags
 			WHERE kind = 'awaiting_registration' AND status = 'open' AND activity_id IS NULL AND detail->>'trainee_id' = ?)`, o.code, o.message, tr.ID); err != nil {
 			return outcome{}, err
 		}
@@ -85,7 +85,7 @@ func (b *batch) register(m *protocol.Mutation, occurred time.Time) (outcome, err
 // id now that it is registered, as they would have applied on arrival.
 func (b *batch) releaseHeldUpdates(id string) error {
 	t := b.t
-	rows, err := t.QueryContext(t.ctx, `SELECT f.id, m.payload, m.occurred_at, m.device_id, m.username FROM flags f JOIN mutations m ON m.id = f.mutation_id
+	rows, err := t.QueryContext(t.ctx, `SELECT f.id, m.payload, m.occurred_at, m.device_id, m.username FROM flags f JOIN mutation_log m ON m.id = f.mutation_id
 		WHERE f.kind = 'awaiting_registration' AND f.status = 'open' AND f.activity_id IS NULL AND f.detail->>'trainee_id' = ? ORDER BY f.id`, id)
 	if err != nil {
 		return fmt.Errorf("held updates: %w", err)

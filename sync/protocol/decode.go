@@ -23,11 +23,12 @@ const ECodeDeviceMismatch = "device_mismatch"
 // pushEnvelope is the push body with the mutations left raw, so that one
 // bad mutation never blocks the others.
 type pushEnvelope struct {
-	DeviceID   string            `json:"device_id"`
-	ClientTime *time.Time        `json:"client_time"`
-	AppVersion string            `json:"app_version"`
-	OutboxSize int               `json:"outbox_size"`
-	Mutations  []json.RawMessage `json:"mutations"`
+	DeviceID   string     `json:"device_id"`
+	ClientTime *time.Time `json:"client_time"`
+	AppVersion string     `json:"app_version"`
+	OutboxSize int        `json:"outbox_size"`
+	// Mutations is nil when the member is absent or null (required).
+	Mutations *[]json.RawMessage `json:"mutations"`
 }
 
 // TooLarge returns the 413 error of a push over the limits, with the limits
@@ -39,7 +40,7 @@ func TooLarge(msg string) *prodays.Error {
 
 // DecodePush decodes and validates a push body (sync protocol, Push). The
 // envelope is decoded strictly (no unknown fields, valid UTF-8, one JSON
-// value, device_id and client_time present); an error there is an
+// value, device_id, client_time and mutations present); an error there is an
 // *prodays.Error with code invalid (or too_large over MaxMutations), and
 // nothing of the batch applies. Each mutation is then decoded alone: a
 // malformed or unknown one gets Invalid set and is refused by itself.
@@ -68,12 +69,16 @@ func DecodePush(body []byte) (*PushRequest, error) {
 	if len(env.AppVersion) > 50 {
 		return nil, prodays.Errorf(prodays.EInvalid, "app_version is too long.")
 	}
-	if len(env.Mutations) > MaxMutations {
-		return nil, TooLarge(fmt.Sprintf("The push holds %d mutations, at most %d are allowed: split the outbox.", len(env.Mutations), MaxMutations))
+	if env.Mutations == nil {
+		return nil, prodays.Errorf(prodays.EInvalid, "mutations is required (an empty array when there is nothing to send).")
+	}
+	raws := *env.Mutations
+	if len(raws) > MaxMutations {
+		return nil, TooLarge(fmt.Sprintf("The push holds %d mutations, at most %d are allowed: split the outbox.", len(raws), MaxMutations))
 	}
 	req := &PushRequest{DeviceID: env.DeviceID, ClientTime: *env.ClientTime, AppVersion: env.AppVersion,
-		OutboxSize: env.OutboxSize, Mutations: make([]Mutation, len(env.Mutations))}
-	for i, raw := range env.Mutations {
+		OutboxSize: env.OutboxSize, Mutations: make([]Mutation, len(raws))}
+	for i, raw := range raws {
 		req.Mutations[i] = DecodeMutation(raw)
 	}
 	return req, nil

@@ -1,8 +1,11 @@
 package protocol
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"prodays"
 )
 
 // TestDecodeStrictKeys: a mutation whose keys differ in case from the
@@ -49,5 +52,25 @@ func TestDecodeStrictKeys(t *testing.T) {
 		if _, err := DecodePush([]byte(env)); err == nil {
 			t.Errorf("envelope %s: accepted", env)
 		}
+	}
+}
+
+// TestDecodePushMutationsRequired: the push body carries its batch
+// (sync protocol, Push; OpenAPI PushRequest requires mutations); an empty
+// batch is a batch.
+func TestDecodePushMutationsRequired(t *testing.T) {
+	for _, env := range []string{
+		`{"device_id":"d","client_time":"2026-03-23T10:00:00Z"}`,
+		`{"device_id":"d","client_time":"2026-03-23T10:00:00Z","mutations":null}`,
+	} {
+		_, err := DecodePush([]byte(env))
+		var pe *prodays.Error
+		if !errors.As(err, &pe) || pe.Code != prodays.EInvalid {
+			t.Errorf("envelope %s: %v, want code invalid", env, err)
+		}
+	}
+	req, err := DecodePush([]byte(`{"device_id":"d","client_time":"2026-03-23T10:00:00Z","mutations":[]}`))
+	if err != nil || len(req.Mutations) != 0 {
+		t.Errorf("empty batch: %v %+v", err, req)
 	}
 }
