@@ -93,3 +93,31 @@ export function search(index, query, limit = 30) {
   }
   return byId.concat(starts, contains).slice(0, limit);
 }
+
+/**
+ * packIndex turns a trainee index into one string (JSON rows of id, search
+ * key, last name, first name, establishment, group, registered here),
+ * stored in one IndexedDB record: reading it back at start is one small
+ * structured clone and one JSON.parse, instead of every trainee record.
+ * The index keeps its (name) order.
+ */
+export function packIndex(index) {
+  return JSON.stringify(index.map((e) => {
+    const d = e.item.data || {};
+    return [e.item.id, e.sk, d.last_name || '', d.first_name || '', d.establishment_code || '', d.group || '', e.item.local ? 1 : 0];
+  }));
+}
+
+/**
+ * unpackIndex is the inverse of packIndex: index entries whose item is the
+ * part of the trainee the app shows ({id, sk, data: {trainee_id,
+ * last_name, first_name, establishment_code, group}, local}).
+ */
+export function unpackIndex(packed) {
+  return JSON.parse(packed).map(([id, sk, last, first, est, group, local]) => ({
+    id: String(id).toUpperCase(),
+    sk,
+    label: last + ' ' + first,
+    item: { id, sk, data: { trainee_id: id, last_name: last, first_name: first, establishment_code: est, group }, local: !!local },
+  }));
+}
