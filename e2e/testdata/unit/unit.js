@@ -32,6 +32,7 @@ const ids = (q) => search(index, q).map((e) => e.id).sort();
 
 // Folding.
 eq('fold accents and case', fold('Benaïssa'), 'benaissa');
+eq('fold ASCII fast path', [fold("  O'Brien-SMITH  2nd\t_x"), fold('AbC09'), fold('--'), fold(12)], ['obriensmith2ndx', 'abc09', '', '12']);
 eq('fold decomposed accents', fold('Be\u0301naissa'), 'benaissa');
 eq('fold spaces and apostrophes', fold(" N'Diaye  El-Ouardi "), 'ndiayeelouardi');
 eq('fold ligature', fold('Œuvre'), 'oeuvre');

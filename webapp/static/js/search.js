@@ -13,6 +13,8 @@ const ARABIC_MAP = {
 const ARABIC_RE = /[\u0671\u0649\u0629\u06CC\u06A9]/g;
 const LIGATURES = { 'œ': 'oe', 'æ': 'ae', 'ß': 'ss', 'ø': 'o', 'ł': 'l', 'đ': 'd', 'ı': 'i' };
 const LIGATURE_RE = /[œæßøłđı]/g;
+const ASCII_RE = /^[\x00-\x7f]*$/;
+const NOT_ALNUM_RE = /[^a-z0-9]/g;
 
 /**
  * fold returns the search key of s: compatibility decomposition, marks
@@ -23,7 +25,12 @@ const LIGATURE_RE = /[œæßøłđı]/g;
  */
 export function fold(s) {
   if (!s) return '';
-  return String(s)
+  s = String(s);
+  // Plain ASCII (most Latin-script names): nothing to decompose or unify,
+  // the same result without the Unicode passes (a first download folds
+  // every trainee's names).
+  if (ASCII_RE.test(s)) return s.toLowerCase().replace(NOT_ALNUM_RE, '');
+  return s
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
