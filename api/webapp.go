@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,8 +87,23 @@ func LoadShell(fsys fs.FS) (*Shell, error) {
 		sh.files[url] = newShellFile(url, body)
 		sh.Precache = append(sh.Precache, url)
 	}
-	if _, ok := sh.files["/index.html"]; !ok {
+	index, ok := sh.files["/index.html"]
+	if !ok {
 		return nil, fmt.Errorf("webapp files: no index.html")
+	}
+	// The module graph of the entry module, preloaded by index.html: the
+	// browser then asks for every module at once instead of discovering
+	// them level by level (each level a round trip through the service
+	// worker).
+	if i := bytes.Index(index.body, []byte(preloadMarker)); i >= 0 {
+		var links bytes.Buffer
+		for _, u := range moduleGraph(sh.files, entryModule) {
+			if u != entryModule {
+				fmt.Fprintf(&links, "<link rel=\"modulepreload\" href=\"%s\">\n", u)
+			}
+		}
+		body := append(append(append([]byte{}, index.body[:i]...), links.Bytes()...), index.body[i+len(preloadMarker):]...)
+		sh.files["/index.html"] = newShellFile("/index.html", body)
 	}
 	if swSource == nil {
 		return nil, fmt.Errorf("webapp files: no sw.js")
@@ -101,6 +117,39 @@ func LoadShell(fsys fs.FS) (*Shell, error) {
 	sw = append(sw, ";\n"...)
 	sh.files[swPath] = newShellFile(swPath, append(sw, swSource...))
 	return sh, nil
+}
+
+// entryModule is the app's entry module; preloadMarker, a line of
+// index.html that the server replaces by a <link rel="modulepreload"> for
+// every module that the entry module imports, directly or not.
+const (
+	entryModule   = "/js/app.js"
+	preloadMarker = "<!-- modulepreload -->\n"
+)
+
+// importRE finds the static imports (and re-exports) of relative modules;
+// import() (a module loaded on demand) does not match.
+var importRE = regexp.MustCompile(`(?m)^\s*(?:import|export)\s+(?:[\w*{}\s,$]+?\s+from\s+)?['"](\.{1,2}/[^'"]+)['"]`)
+
+// moduleGraph returns the URL of entry and of every module it imports
+// statically, directly or not, in breadth-first order.
+func moduleGraph(files map[string]*shellFile, entry string) []string {
+	seen := map[string]bool{entry: true}
+	order := []string{entry}
+	for i := 0; i < len(order); i++ {
+		f, ok := files[order[i]]
+		if !ok {
+			continue
+		}
+		for _, m := range importRE.FindAllSubmatch(f.body, -1) {
+			u := path.Join(path.Dir(order[i]), string(m[1]))
+			if _, ok := files[u]; ok && !seen[u] {
+				seen[u] = true
+				order = append(order, u)
+			}
+		}
+	}
+	return order
 }
 
 func newShellFile(url string, body []byte) *shellFile {

@@ -109,8 +109,11 @@ func TestSyncEdgeCases(t *testing.T) {
 		// A trainee the server never sent, as if left from an old scope:
 		// only a fresh snapshot, not an incremental pull, removes it.
 		const stale = "F25010599999A"
-		eval[bool](t, ctx, `import('/js/db.js').then((db) => db.tx(['trainee'], 'readwrite', (t) => {
+		// (Written as the app writes trainees: with bumpTrainees, which
+		// makes the packed search index stale.)
+		eval[bool](t, ctx, `import('/js/db.js').then((db) => db.tx(['trainee', 'meta'], 'readwrite', async (t) => {
 			t.objectStore('trainee').put({ id: '`+stale+`', sk: 'recrue nouvelle', data: { trainee_id: '`+stale+`', last_name: 'Recrue', first_name: 'Nouvelle', establishment_code: 'EFP0105' } });
+			await db.bumpTrainees(t);
 		})).then(() => import('/js/roster.js')).then((r) => r.reload()).then(() => true)`)
 		if !eval[bool](t, ctx, `import('/js/roster.js').then(r => r.data.trainees.has('`+stale+`'))`) {
 			t.Fatal("the stale trainee was not planted")

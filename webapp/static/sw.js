@@ -7,6 +7,11 @@
 const PRECACHE = self.PRECACHE || { version: 'dev', files: ['/index.html'] };
 const CACHE = 'prodays-shell-' + PRECACHE.version;
 
+// The shell's cache, opened once per worker start (not once per request:
+// a cold start asks for some twenty files at once).
+let shellCache = null;
+const openShell = () => shellCache || (shellCache = caches.open(CACHE));
+
 self.addEventListener('install', (event) => {
   // No skipWaiting here: a new version waits until the user asks for it.
   event.waitUntil((async () => {
@@ -35,14 +40,14 @@ self.addEventListener('fetch', (event) => {
   if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return;
   if (req.mode === 'navigate') {
     event.respondWith((async () => {
-      const cache = await caches.open(CACHE);
+      const cache = await openShell();
       const shell = await cache.match('/index.html');
       return shell || fetch(req);
     })());
     return;
   }
   event.respondWith((async () => {
-    const cache = await caches.open(CACHE);
+    const cache = await openShell();
     const hit = await cache.match(req, { ignoreSearch: true });
     return hit || fetch(req);
   })());

@@ -2,7 +2,7 @@
 // presence), run in the browser by e2e/unit_test.go, which reads
 // window.unitResults: [{name, ok, got, want}].
 
-import { fold, personKey, buildIndex, search } from '/js/search.js';
+import { fold, personKey, buildIndex, search, packIndex, unpackIndex } from '/js/search.js';
 import { parseCode, parseMatricule, decide, matriculeCheck } from '/js/scanner.js';
 import { format, pick, dirOf, LANGS } from '/js/i18n.js';
 import { pairState } from '/js/presence.js';
@@ -32,6 +32,7 @@ const ids = (q) => search(index, q).map((e) => e.id).sort();
 
 // Folding.
 eq('fold accents and case', fold('Benaïssa'), 'benaissa');
+eq('fold ASCII fast path', [fold("  O'Brien-SMITH  2nd\t_x"), fold('AbC09'), fold('--'), fold(12)], ['obriensmith2ndx', 'abc09', '', '12']);
 eq('fold decomposed accents', fold('Be\u0301naissa'), 'benaissa');
 eq('fold spaces and apostrophes', fold(" N'Diaye  El-Ouardi "), 'ndiayeelouardi');
 eq('fold ligature', fold('Œuvre'), 'oeuvre');
@@ -41,6 +42,13 @@ eq('fold arabic tatweel', fold('محـــمد'), 'محمد');
 eq('fold hamza alef variants', [fold('أحمد'), fold('إدريس'), fold('آمنة'), fold('ٱلله')], ['احمد', 'ادريس', 'امنه', 'الله']);
 eq('fold alef maqsura, teh marbuta, waw and yeh hamza', [fold('مصطفى'), fold('فاطمة'), fold('مؤمن'), fold('هانئ')], ['مصطفي', 'فاطمه', 'مومن', 'هاني']);
 eq('fold arabic presentation forms', fold('\uFEE3\uFEA4\uFEE4\uFEAA'), 'محمد');
+
+// The packed index (stored at start): same order, keys and answers.
+const unpacked = unpackIndex(packIndex(index));
+eq('packed index keeps order and keys', unpacked.map((e) => [e.id, e.sk, e.label]), index.map((e) => [e.id, e.sk, e.label]));
+eq('packed index answers the same', search(unpacked, 'benaissa').map((e) => e.id), search(index, 'benaissa').map((e) => e.id));
+eq('packed index items', unpackIndex(packIndex(buildIndex([{ id: 'x1', data: { last_name: 'A', first_name: 'B', establishment_code: 'E', group: 'G', program: 'P' }, local: true }])))[0].item,
+  { id: 'x1', sk: personKey({ last_name: 'A', first_name: 'B' }), data: { trainee_id: 'x1', last_name: 'A', first_name: 'B', establishment_code: 'E', group: 'G' }, local: true });
 
 // Search.
 eq('ait finds Aït', ids('ait'), ['F25012400035S']);

@@ -14,7 +14,17 @@ import * as loginView from './views/login.js';
 import * as homeView from './views/home.js';
 import * as activityView from './views/activity.js';
 import * as issuesView from './views/issues.js';
-import * as consoles from './views/console/router.js';
+
+// The console (supervisors' and admins' screens, a dozen modules) is
+// loaded only when such a user opens it: the staff app starts without it.
+const consoles = {
+  isConsole: (u) => !!u && (u.role === 'supervisor' || u.role === 'admin'),
+  render: async (...args) => (await import('./views/console/router.js')).render(...args),
+};
+
+// Marks of the start-up (performance.mark): TestMeasure logs where the
+// offline cold start goes.
+performance.mark('app:modules');
 
 const main = document.getElementById('main');
 const live = document.getElementById('live');
@@ -110,18 +120,27 @@ async function registerWorker() {
 }
 
 async function start() {
+  // The messages, the local database and the roster load at the same time.
+  const local = Promise.all([
+    db.deviceId(uuidv7),
+    db.getMeta('user'),
+    roster.reload().then(() => performance.mark('app:roster')),
+    navigator.storage && navigator.storage.persisted ? navigator.storage.persisted() : null,
+  ]);
+  local.catch(() => {}); // awaited below
   await i18n.setLang(i18n.savedLang());
+  performance.mark('app:i18n');
   texts();
   langSelect.addEventListener('change', async () => {
     await i18n.setLang(langSelect.value);
     texts();
     route();
   });
-  device = await db.deviceId(uuidv7);
+  let u;
+  [device, u, , persisted] = await local;
+  user = u || null;
   auth.setDevice(device);
-  user = (await db.getMeta('user')) || null;
-  await roster.reload();
-  if (navigator.storage && navigator.storage.persisted) persisted = await navigator.storage.persisted();
+  performance.mark('app:local');
   if (user && !persisted) await ctx.persist();
   updateStatus = statusView.mount(document.getElementById('status'), ctx);
   sync.events.addEventListener('change', () => updateStatus());
@@ -131,6 +150,7 @@ async function start() {
   window.addEventListener('offline', () => updateStatus());
   window.addEventListener('hashchange', route);
   await route();
+  performance.mark('app:route');
   registerWorker();
   if (user && !consoles.isConsole(user)) { syncStarted = true; sync.start(device, true); }
   document.documentElement.dataset.ready = '1';

@@ -105,3 +105,12 @@ export async function deviceId(make) {
     return id;
   });
 }
+
+/**
+ * bumpTrainees marks, inside a transaction t over meta that writes
+ * trainees, that the packed trainee index (roster.js) is stale.
+ */
+export async function bumpTrainees(t) {
+  const m = t.objectStore('meta');
+  m.put(((await req(m.get('trainee_gen'))) || 0) + 1, 'trainee_gen');
+}

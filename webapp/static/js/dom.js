@@ -34,6 +34,34 @@ export function replace(el, ...children) {
 }
 
 /**
+ * keyed makes el's children the nodes of items ([key, make] pairs): a child
+ * of the same data-key is kept as it is, only the others are built (make)
+ * and nothing that stays is removed or moved. A list re-rendered under the
+ * user's finger thus keeps the element the finger is on: a click needs the
+ * same element under the press and the release, and a replaced button
+ * never gets it.
+ */
+export function keyed(el, items) {
+  const old = new Map();
+  for (const c of el.children) if (c.dataset.key) old.set(c.dataset.key, c);
+  const nodes = items.map(([key, make]) => {
+    const kept = old.get(key);
+    if (kept) { old.delete(key); return kept; }
+    const n = make();
+    n.dataset.key = key;
+    return n;
+  });
+  const keep = new Set(nodes);
+  for (const c of [...el.childNodes]) if (!keep.has(c)) c.remove();
+  let cur = el.firstChild;
+  for (const n of nodes) {
+    if (n === cur) cur = cur.nextSibling;
+    else el.insertBefore(n, cur);
+  }
+  return el;
+}
+
+/**
  * frenchSpacing returns s with no-break spaces before : ; ! ? » and after «,
  * so that a line never starts with the punctuation of a French title.
  */

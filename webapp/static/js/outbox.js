@@ -3,7 +3,7 @@
 // the screen says "done". It also applies the server's push results
 // (drop, awaiting review, refused) and exports the outbox to a file.
 
-import { tx, req } from './db.js';
+import { tx, req, bumpTrainees } from './db.js';
 import { uuidv7 } from './uuid.js';
 import { isoLocal } from './time.js';
 import { personKey } from './search.js';
@@ -38,6 +38,7 @@ export function record(type, fields) {
     } else if (type === 'trainee.register') {
       const d = fields.trainee;
       t.objectStore('trainee').put({ id: d.id, data: { trainee_id: d.id, ...d }, sk: personKey(d), local: true });
+      await bumpTrainees(t);
     }
     return m;
   }, options.durability);

@@ -2,8 +2,8 @@
 // into memory: activities, establishments, the search indexes of trainees
 // and speakers, and the presence of every (activity, person) pair.
 
-import { getAll, getMeta, tx } from './db.js';
-import { buildIndex } from './search.js';
+import { getAll, getMeta, tx, req } from './db.js';
+import { buildIndex, packIndex, unpackIndex } from './search.js';
 import { pairKey, pairState } from './presence.js';
 
 /** data is the loaded scope; reload() fills it. */
@@ -20,25 +20,79 @@ export const data = {
   journal: new Map(), // pairKey → journal entries
 };
 
-/** reload reads everything from the local database. */
-export async function reload() {
-  const [acts, ests, orgs, trs, sps, att, jn, rosterAt] = await Promise.all([
-    getAll('activity'), getAll('establishment'), getAll('organization'), getAll('trainee'),
-    getAll('speaker'), getAll('attendance'), getAll('journal'), getMeta('roster_at'),
+/**
+ * reload reads everything from the local database. The trainees come from
+ * their packed search index (one record of meta, see readIndex), and only
+ * when it is missing or stale from the trainee store, which then packs it
+ * again.
+ */
+export function reload() {
+  // A reload asked while one runs (the download's own and the 'pulled'
+  // event's) waits for it and runs once more after it, then cheaply: the
+  // first one has stored the packed index.
+  if (!loading) {
+    loading = load().finally(() => { loading = null; });
+    return loading;
+  }
+  if (!queued) queued = loading.catch(() => {}).then(() => { queued = null; return reload(); });
+  return queued;
+}
+
+let loading = null;
+let queued = null;
+
+async function load() {
+  const [acts, ests, orgs, sps, att, jn, rosterAt, packed] = await Promise.all([
+    getAll('activity'), getAll('establishment'), getAll('organization'),
+    getAll('speaker'), getAll('attendance'), getAll('journal'), getMeta('roster_at'), readIndex(),
   ]);
+  performance.mark('roster:read');
   data.activities = acts.map((r) => r.data).sort((a, b) =>
     (a.date + a.start_time + a.activity_id).localeCompare(b.date + b.start_time + b.activity_id));
   data.establishments = new Map(ests.map((r) => [r.id, r.data]));
   data.organizations = new Map(orgs.map((r) => [r.id, r.data]));
-  data.trainees = new Map(trs.map((r) => [r.id, r]));
   data.speakers = new Map(sps.map((r) => [r.id, r]));
-  data.traineeIndex = buildIndex(trs);
   data.speakerIndex = buildIndex(sps);
+  data.traineeIndex = packed ? unpackIndex(packed) : await indexTrainees();
+  data.trainees = new Map(data.traineeIndex.map((e) => [e.item.id, e.item]));
+  performance.mark('roster:index');
   data.rosterAt = rosterAt || null;
   data.rows = new Map();
   for (const r of att) if (r.data && r.data.person) data.rows.set(pairKey(r.data.activity_id, r.data.person), r);
   data.journal = new Map();
   for (const e of jn) addJournal(e);
+}
+
+/**
+ * readIndex returns the packed trainee index of meta when it was built
+ * from the trainee store as it is: every write of trainees (a pull page,
+ * a walk-in) bumps meta.trainee_gen in its transaction (db.bumpTrainees), and
+ * the packed index records the generation it was built from.
+ */
+function readIndex() {
+  return tx(['meta'], 'readonly', async (t) => {
+    const m = t.objectStore('meta');
+    const [gen, idx] = await Promise.all([req(m.get('trainee_gen')), req(m.get('trainee_index'))]);
+    return idx && idx.gen === (gen || 0) ? idx.packed : null;
+  });
+}
+
+/**
+ * indexTrainees builds the trainee index from the trainee store and saves
+ * it packed, unless trainees were written in between (not awaited: the
+ * next start reads it).
+ */
+async function indexTrainees() {
+  const { gen, rows } = await tx(['trainee', 'meta'], 'readonly', async (t) => {
+    const [g, r] = await Promise.all([req(t.objectStore('meta').get('trainee_gen')), req(t.objectStore('trainee').getAll())]);
+    return { gen: g || 0, rows: r };
+  });
+  const packed = packIndex(buildIndex(rows));
+  tx(['meta'], 'readwrite', async (t) => {
+    const m = t.objectStore('meta');
+    if (((await req(m.get('trainee_gen'))) || 0) === gen) m.put({ gen, packed }, 'trainee_index');
+  }, 'relaxed').catch(() => { /* rebuilt at the next start */ });
+  return unpackIndex(packed);
 }
 
 /**
@@ -73,8 +127,9 @@ export function addJournal(e) {
 
 /** addTrainee adds a trainee registered on this phone to memory. */
 export function addTrainee(rec) {
-  data.trainees.set(rec.id, rec);
-  data.traineeIndex.push(...buildIndex([rec]));
+  const [e] = unpackIndex(packIndex(buildIndex([rec])));
+  data.trainees.set(e.item.id, e.item);
+  data.traineeIndex.push(e);
 }
 
 /** state returns {present, checkInIds, at} of a person at an activity. */
@@ -134,6 +189,6 @@ export function wipe() {
   return tx([...scope, 'meta'], 'readwrite', (t) => {
     for (const s of scope) t.objectStore(s).clear();
     const m = t.objectStore('meta');
-    for (const k of ['cursor', 'roster_at', 'user', 'last_sync_at']) m.delete(k);
+    for (const k of ['cursor', 'roster_at', 'user', 'last_sync_at', 'trainee_index']) m.delete(k);
   });
 }

@@ -13,6 +13,8 @@ const ARABIC_MAP = {
 const ARABIC_RE = /[\u0671\u0649\u0629\u06CC\u06A9]/g;
 const LIGATURES = { 'œ': 'oe', 'æ': 'ae', 'ß': 'ss', 'ø': 'o', 'ł': 'l', 'đ': 'd', 'ı': 'i' };
 const LIGATURE_RE = /[œæßøłđı]/g;
+const ASCII_RE = /^[\x00-\x7f]*$/;
+const NOT_ALNUM_RE = /[^a-z0-9]/g;
 
 /**
  * fold returns the search key of s: compatibility decomposition, marks
@@ -23,7 +25,12 @@ const LIGATURE_RE = /[œæßøłđı]/g;
  */
 export function fold(s) {
   if (!s) return '';
-  return String(s)
+  s = String(s);
+  // Plain ASCII (most Latin-script names): nothing to decompose or unify,
+  // the same result without the Unicode passes (a first download folds
+  // every trainee's names).
+  if (ASCII_RE.test(s)) return s.toLowerCase().replace(NOT_ALNUM_RE, '');
+  return s
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
@@ -92,4 +99,32 @@ export function search(index, query, limit = 30) {
     if (byId.length >= limit || (!idq && starts.length >= limit)) break;
   }
   return byId.concat(starts, contains).slice(0, limit);
+}
+
+/**
+ * packIndex turns a trainee index into one string (JSON rows of id, search
+ * key, last name, first name, establishment, group, registered here),
+ * stored in one IndexedDB record: reading it back at start is one small
+ * structured clone and one JSON.parse, instead of every trainee record.
+ * The index keeps its (name) order.
+ */
+export function packIndex(index) {
+  return JSON.stringify(index.map((e) => {
+    const d = e.item.data || {};
+    return [e.item.id, e.sk, d.last_name || '', d.first_name || '', d.establishment_code || '', d.group || '', e.item.local ? 1 : 0];
+  }));
+}
+
+/**
+ * unpackIndex is the inverse of packIndex: index entries whose item is the
+ * part of the trainee the app shows ({id, sk, data: {trainee_id,
+ * last_name, first_name, establishment_code, group}, local}).
+ */
+export function unpackIndex(packed) {
+  return JSON.parse(packed).map(([id, sk, last, first, est, group, local]) => ({
+    id: String(id).toUpperCase(),
+    sk,
+    label: last + ' ' + first,
+    item: { id, sk, data: { trainee_id: id, last_name: last, first_name: first, establishment_code: est, group }, local: !!local },
+  }));
 }

@@ -3,15 +3,19 @@
 // transaction), and schedules automatic syncs with exponential backoff,
 // jitter and Retry-After.
 
-import { tx, req, setMeta, getMeta, ENTITIES } from './db.js';
+import { tx, req, setMeta, getMeta, bumpTrainees, ENTITIES } from './db.js';
 import { authFetch } from './auth.js';
 import { errorOf, LoginRequired } from './http.js';
 import * as outbox from './outbox.js';
 import { personKey } from './search.js';
 import { isoLocal } from './time.js';
 
-/** PAGE is the pull page size. */
-export const PAGE = 1000;
+/**
+ * PAGE is the pull page size: the most the server allows
+ * (protocol.MaxPullLimit); the server is about 3 times faster per item at
+ * 5,000 than at 1,000, and the phone writes fewer transactions.
+ */
+export const PAGE = 5000;
 
 /** events fires 'change' whenever the sync state changes. */
 export const events = new EventTarget();
@@ -28,12 +32,17 @@ function emit() { events.dispatchEvent(new Event('change')); }
 
 /**
  * applyPage stores one pull page: upserts and deletes of every entity,
- * then the cursor, in ONE transaction. A snapshot's first page first
- * empties the entity stores (keeping walk-ins not yet pushed).
+ * then the cursor, in ONE transaction (the puts are queued, not awaited
+ * one by one; the promise settles when the transaction completes). A
+ * snapshot's first page first empties the entity stores (keeping walk-ins
+ * not yet pushed). The durability is relaxed: a page lost to a power cut
+ * is pulled again from the cursor before it, as the cursor is in the same
+ * transaction (the outbox, never relaxed, is not touched here).
  */
 export function applyPage(page, fresh) {
   const now = Date.now();
   return tx([...ENTITIES, 'meta'], 'readwrite', async (t) => {
+    let trainees = fresh;
     if (fresh) {
       for (const e of ENTITIES) {
         if (e !== 'trainee') { t.objectStore(e).clear(); continue; }
@@ -41,9 +50,12 @@ export function applyPage(page, fresh) {
         for (const r of all) if (!r.local) t.objectStore(e).delete(r.id);
       }
     }
+    const stores = {};
+    for (const e of ENTITIES) stores[e] = t.objectStore(e);
     for (const c of page.changes || []) {
-      if (!ENTITIES.includes(c.entity)) continue;
-      const s = t.objectStore(c.entity);
+      const s = stores[c.entity];
+      if (!s) continue;
+      if (c.entity === 'trainee') trainees = true;
       if (c.op === 'delete') { s.delete(c.id); continue; }
       const rec = { id: c.id, data: c.data || {} };
       if (c.entity === 'trainee' || c.entity === 'speaker') rec.sk = personKey(rec.data);
@@ -53,7 +65,8 @@ export function applyPage(page, fresh) {
     const m = t.objectStore('meta');
     m.put(page.cursor, 'cursor');
     if (!page.has_more) m.put(now, 'roster_at');
-  });
+    if (trainees) await bumpTrainees(t);
+  }, 'relaxed');
 }
 
 /**
@@ -68,26 +81,42 @@ export function pull(onPage = () => {}) {
 
 let pulling = null;
 
+/**
+ * fetchPage asks for the page after cursor and reads it: {page}, or {res}
+ * when the server did not answer 200.
+ */
+async function fetchPage(cursor) {
+  const q = `/api/v1/sync/pull?limit=${PAGE}` + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+  const res = await authFetch(q, { headers: { Accept: 'application/json' } });
+  return res.ok ? { page: await res.json() } : { res };
+}
+
 async function pullPages(onPage) {
   let cursor = await getMeta('cursor');
   let fresh = !cursor;
   let fresh0 = fresh;
   let n = 0;
   const changed = new Set(); // entities the pull brought
+  let next = fetchPage(cursor);
   for (;;) {
-    const q = `/api/v1/sync/pull?limit=${PAGE}` + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
-    const res = await authFetch(q, { headers: { Accept: 'application/json' } });
-    if (res.status === 409) {
+    const { page, res } = await next;
+    if (res && res.status === 409) {
       const err = await errorOf(res);
       if (err.code === 'resync' && cursor) {
         cursor = null;
         fresh = fresh0 = true;
+        next = fetchPage(cursor);
         continue;
       }
       throw err;
     }
-    if (!res.ok) throw await errorOf(res);
-    const page = await res.json();
+    if (res) throw await errorOf(res);
+    // The next page travels while this one is written (it is only used
+    // once this one is stored, with the cursor this one ends at).
+    if (page.has_more) {
+      next = fetchPage(page.cursor);
+      next.catch(() => {}); // a failure surfaces when it is awaited
+    }
     await applyPage(page, fresh);
     fresh = false;
     cursor = page.cursor;

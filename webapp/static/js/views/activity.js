@@ -2,7 +2,7 @@
 // QR scan or typed matricule with confirmation, recent check-ins with
 // undo, the speakers of a meeting, and walk-in registration.
 
-import { h, replace, frenchSpacing } from '../dom.js';
+import { h, replace, keyed, frenchSpacing } from '../dom.js';
 import { t, formatNumber, formatTime, formatDay } from '../i18n.js';
 import * as roster from '../roster.js';
 import { search } from '../search.js';
@@ -43,23 +43,50 @@ export function render(root, ctx, id) {
     update();
   }
 
+  // The rows carry who they are (data-id, data-kind, data-name) and their
+  // buttons what they do (data-action); one listener on each list, which
+  // the screen never replaces, acts on them. With keyed() re-rendering,
+  // a row that did not change stays the same element.
   function row(rec, kind) {
-    const person = { kind, id: rec.id };
-    const st = roster.state(a.activity_id, person);
+    const st = roster.state(a.activity_id, { kind, id: rec.id });
     const name = who(rec);
-    return h('li', { class: 'row' + (st.present ? ' present' : ''), 'data-id': rec.id },
-      h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, h('bdi', {}, detailOf(rec, kind)))),
-      st.present
-        ? [h('span', { class: 'tag ok' }, t('checkin.present')),
-          h('button', { type: 'button', class: 'secondary', 'data-test': 'undo', 'aria-label': t('checkin.undo_for', { name }), onclick: () => doUndo(person, name) }, t('checkin.undo'))]
-        : h('button', { type: 'button', class: 'primary', 'data-test': 'check-in', 'aria-label': t('checkin.do_for', { name }),
-          onclick: async () => {
-            await doCheckIn(person, 'search', name);
-            input.value = '';
-            showResults();
-            input.focus();
-          } }, t('checkin.do')));
+    const detail = detailOf(rec, kind);
+    return [[kind, rec.id, st.present ? 1 : 0, name, detail].join('|'), () =>
+      h('li', { class: 'row' + (st.present ? ' present' : ''), 'data-id': rec.id, 'data-kind': kind, 'data-name': name },
+        h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, h('bdi', {}, detail))),
+        st.present
+          ? [h('span', { class: 'tag ok' }, t('checkin.present')),
+            h('button', { type: 'button', class: 'secondary', 'data-test': 'undo', 'data-action': 'undo', 'aria-label': t('checkin.undo_for', { name }) }, t('checkin.undo'))]
+          : h('button', { type: 'button', class: 'primary', 'data-test': 'check-in', 'data-action': 'check-in', 'aria-label': t('checkin.do_for', { name }) }, t('checkin.do')))];
   }
+  const note = (text) => ['note|' + text, () => h('li', { class: 'muted' }, text)];
+
+  // busy holds the persons whose action is being written: a second tap
+  // on the same button meanwhile does not record it twice.
+  const busy = new Set();
+  async function onListClick(ev) {
+    const b = ev.target.closest('button[data-action]');
+    const li = b && b.closest('li[data-id]');
+    if (!li || !ev.currentTarget.contains(li)) return;
+    const person = { kind: li.dataset.kind, id: li.dataset.id };
+    const k = person.kind + '|' + person.id;
+    if (busy.has(k)) return;
+    busy.add(k);
+    try {
+      if (b.dataset.action === 'undo') {
+        await doUndo(person, li.dataset.name);
+      } else {
+        await doCheckIn(person, 'search', li.dataset.name);
+        input.value = '';
+        showResults();
+        input.focus();
+      }
+    } finally {
+      busy.delete(k);
+    }
+  }
+  results.addEventListener('click', onListClick);
+  recentList.addEventListener('click', onListClick);
 
   function showResults() {
     const q = input.value;
@@ -67,12 +94,12 @@ export function render(root, ctx, id) {
       let list;
       if (q.trim()) list = search(roster.data.speakerIndex, q, 30).map((e) => e.item);
       else list = (a.speaker_ids || []).map((sid) => roster.data.speakers.get(sid)).filter(Boolean);
-      replace(results, list.length ? list.map((r) => row(r, 'speaker')) : h('li', { class: 'muted' }, q.trim() ? t('search.none') : t('speakers.none')));
+      keyed(results, list.length ? list.map((r) => row(r, 'speaker')) : [note(q.trim() ? t('search.none') : t('speakers.none'))]);
       return;
     }
-    if (!q.trim()) { replace(results); return; }
+    if (!q.trim()) { keyed(results, []); return; }
     const found = search(roster.data.traineeIndex, q, 12);
-    replace(results, found.length ? found.map((e) => row(e.item, 'trainee')) : h('li', { class: 'muted' }, t('search.none')));
+    keyed(results, found.length ? found.map((e) => row(e.item, 'trainee')) : [note(t('search.none'))]);
   }
   input.addEventListener('input', showResults);
   // Enter checks in the only match (keyboard and hardware-scanner use).
@@ -88,13 +115,14 @@ export function render(root, ctx, id) {
     count.textContent = (a.capacity ? t('activity.count_cap', { n, cap: formatNumber(a.capacity) }) : t('activity.count', { n })) +
       (a.kind === 'meeting' ? ' · ' + t('activity.speakers_count', { n: sp }) : '');
     const rec = roster.recent(a.activity_id);
-    replace(recentList, rec.length ? rec.map((e) => {
+    keyed(recentList, rec.length ? rec.map((e) => {
       const p = roster.person(e.person);
       const name = p ? who(p) : e.person.id;
-      return h('li', { class: 'row', 'data-id': e.person.id },
-        h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, formatTime(Date.parse(e.recorded_at)))),
-        h('button', { type: 'button', class: 'secondary', 'data-test': 'recent-undo', 'aria-label': t('checkin.undo_for', { name }), onclick: () => doUndo(e.person, name) }, t('checkin.undo')));
-    }) : h('li', { class: 'muted' }, t('recent.none')));
+      return [[e.person.kind, e.person.id, e.id, name].join('|'), () =>
+        h('li', { class: 'row', 'data-id': e.person.id, 'data-kind': e.person.kind, 'data-name': name },
+          h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, formatTime(Date.parse(e.recorded_at)))),
+          h('button', { type: 'button', class: 'secondary', 'data-test': 'recent-undo', 'data-action': 'undo', 'aria-label': t('checkin.undo_for', { name }) }, t('checkin.undo')))];
+    }) : [note(t('recent.none'))]);
     showResults();
   }
 

@@ -64,9 +64,13 @@ async function download(root, ctx) {
   const progress = h('p', { role: 'status', 'data-test': 'download-progress' }, t('download.starting'));
   replace(root, h('h1', {}, t('download.title')), progress);
   try {
+    performance.mark('download:start');
     await sync.pull((n) => { progress.textContent = t('download.progress', { n }); });
+    performance.mark('download:pulled');
     await roster.reload();
+    performance.mark('download:roster');
     await ctx.persist();
+    performance.mark('download:persisted');
     sync.syncNow();
     const n = roster.data.trainees.size;
     replace(root,

@@ -8,6 +8,9 @@ import { state, syncNow } from '../sync.js';
 import { size } from '../outbox.js';
 import { getAll } from '../db.js';
 
+/** sizer is the data-sizer of an item that may show any of texts. */
+function sizer(...texts) { return texts.join('\n'); }
+
 /** mount renders the status bar into el and returns its update function. */
 export function mount(el, ctx) {
   let generation = 0;
@@ -20,12 +23,22 @@ export function mount(el, ctx) {
     const online = navigator.onLine;
     const last = state.lastSyncAt;
     const sameDay = last && new Date(last).toDateString() === new Date().toDateString();
+    // Every item is as wide as its widest possible text (data-sizer, drawn
+    // invisible by the stylesheet), so that the bar never changes its
+    // rows, and so its height, when a sync starts or ends, the network
+    // comes and goes, or the pending count gains a digit: a change of
+    // height would move the whole screen under the user's finger, and a
+    // tap whose finger comes up on another element records nothing.
     const parts = [
-      h('span', { class: 'pill ' + (online && !state.unreachable ? 'ok' : 'off'), 'data-test': 'net' },
-        !online ? t('status.offline') : state.unreachable ? t('status.unreachable') : t('status.online')),
-      h('span', { class: 'pill' + (pending ? ' warn' : ''), 'data-test': 'pending', 'data-count': pending }, t('status.pending', { n: pending })),
-      h('span', { class: 'pill', 'data-test': 'last-sync' },
-        last ? t('status.last_sync', { when: sameDay ? formatTime(last) : formatDateTime(last) }) : t('status.never_synced')),
+      h('span', { class: 'pill sized ' + (online && !state.unreachable ? 'ok' : 'off'), 'data-test': 'net',
+        'data-sizer': sizer(t('status.online'), t('status.offline'), t('status.unreachable')) },
+      !online ? t('status.offline') : state.unreachable ? t('status.unreachable') : t('status.online')),
+      h('span', { class: 'pill pending sized' + (pending ? ' warn' : ''), 'data-test': 'pending', 'data-count': pending,
+        'data-sizer': sizer(t('status.pending', { n: 1 }), t('status.pending', { n: 88 }), t('status.pending', { n: 888 }), t('status.pending', { n: 8888 })) },
+      t('status.pending', { n: pending })),
+      h('span', { class: 'pill sized', 'data-test': 'last-sync',
+        'data-sizer': sizer(t('status.never_synced'), t('status.last_sync', { when: formatTime(new Date(2026, 0, 1, 20, 58)) })) },
+      last ? t('status.last_sync', { when: sameDay ? formatTime(last) : formatDateTime(last) }) : t('status.never_synced')),
     ];
     if (state.loginRequired) {
       parts.push(h('a', { class: 'pill bad', href: '#/login' }, t('status.login_required')));
@@ -35,10 +48,11 @@ export function mount(el, ctx) {
         [refused ? t('status.refused', { n: refused }) : '', refused && review ? ' · ' : '', review ? t('status.review', { n: review }) : '']));
     }
     if (ctx.user()) {
-      // The button shows the running sync itself, so that the bar keeps its
-      // layout (nothing moves under the user's finger).
+      // The button shows the running sync itself, at the width of its
+      // wider label, so that the bar keeps its layout.
+      // (The sizer is on a span: a button lays its content out in a row.)
       parts.push(h('button', { type: 'button', class: 'small', 'data-test': 'sync-now', 'aria-busy': String(state.running), disabled: state.running || !online, onclick: () => syncNow() },
-        state.running ? t('status.syncing') : t('status.sync_now')));
+        h('span', { class: 'sized', 'data-sizer': sizer(t('status.syncing'), t('status.sync_now')) }, state.running ? t('status.syncing') : t('status.sync_now'))));
     }
     el.setAttribute('aria-label', t('status.label')); // a named region: a landmark
     replace(el, ...parts);
