@@ -48,7 +48,9 @@ self.addEventListener('fetch', (event) => {
   }
   event.respondWith((async () => {
     const cache = await openShell();
-    const hit = await cache.match(req, { ignoreSearch: true });
+    // An exact match is a keyed lookup; ignoreSearch makes the cache scan
+    // every entry, so it is only the fallback (a URL with a query string).
+    const hit = (await cache.match(req)) || (url.search && await cache.match(req, { ignoreSearch: true }));
     return hit || fetch(req);
   })());
 });
