@@ -184,6 +184,12 @@ func TestSupervisorReviewConsole(t *testing.T) {
 			t.Errorf("reason of %s in the French console: got %q, want %q", id, got, want)
 		}
 	}
+	// Counting present is offered where it can work (out_of_scope), not for
+	// a check-in of an activity the server does not have.
+	if eval[bool](t, ctx, fmt.Sprintf(`!!document.querySelector('[data-test=item-quarantine][data-id=%q] [data-test=act-present]')`, unknown.ID)) ||
+		!eval[bool](t, ctx, fmt.Sprintf(`!!document.querySelector('[data-test=item-quarantine][data-id=%q] [data-test=act-present]')`, refused.ID)) {
+		t.Error("count present: offered for unknown_activity, or not for out_of_scope")
+	}
 	consoleShots(t, ctx, "console-review", `!!document.querySelector('[data-test=group-late] h2')`)
 
 	// Close MTG-0001 while its out-of-window check-in is open: a reason is asked.

@@ -13,7 +13,7 @@ import { t, has } from './i18n.js';
  * message names what failed (a field, a user, a row), so it is kept after
  * the text, in the server's words.
  */
-const GENERIC = new Set(['invalid', 'conflict', 'not_found']);
+const GENERIC = new Set(['invalid', 'invalid_mutation', 'conflict', 'not_found', 'forbidden']);
 
 /**
  * reasonText returns the text of code (followed by the server's message

@@ -6,17 +6,28 @@
 // (a resolved refusal or an acknowledged clock leaves the queue for good).
 
 import { h, replace } from '../../dom.js';
-import { t, formatNumber } from '../../i18n.js';
+import { t, has, formatNumber } from '../../i18n.js';
 import { getJSON, send } from '../console/api.js';
 import { errorText, when, dl, field, message } from '../console/ui.js';
 import { reasonText, mergeReasonText } from '../../reasons.js';
+
+/** typeText names a mutation type (the type itself when unknown). */
+function typeText(type) {
+  return has('type.' + type) ? t('type.' + type) : String(type || '—');
+}
+
+/**
+ * CANNOT_COUNT are refusal codes whose check-in names something the server
+ * does not have: counting it present can only fail, so it is not offered.
+ */
+const CANNOT_COUNT = new Set(['unknown_activity', 'unknown_trainee', 'unknown_speaker', 'invalid_mutation']);
 
 /** said describes a mutation as the phone recorded it. */
 function said(m) {
   if (!m || typeof m !== 'object') return '—';
   const who = m.person ? `${m.person.id}` : m.trainee ? `${m.trainee.last_name} ${m.trainee.first_name}` : m.trainee_id || '';
   const fields = m.fields ? Object.entries(m.fields).map(([k, v]) => `${k} = ${v}`).join(', ') : '';
-  return [t('type.' + m.type), who, m.activity_id, fields].filter(Boolean).join(' · ');
+  return [typeText(m.type), who, m.activity_id, fields].filter(Boolean).join(' · ');
 }
 
 /** item builds one card: title, facts, an optional reason and the actions. */
@@ -108,8 +119,8 @@ export async function render(root, ctx, notice = '') {
     `/api/v1/review/quarantine/${encodeURIComponent(m.id)}/resolve`, { action, reason: reason || fallback });
   const refused = quarantine.map((m) => {
     const p = m.payload || {};
-    const presence = p.type === 'attendance.check_in' && p.person && p.activity_id;
-    return item('quarantine', m.id, t('review.refused_title', { code: m.code }), [
+    const presence = p.type === 'attendance.check_in' && p.person && p.activity_id && !CANNOT_COUNT.has(m.code);
+    return item('quarantine', m.id, t('review.refused_title', { what: typeText(p.type) }), [
       [t('review.device_said'), said(p)],
       [t('review.recorded_at'), when(p.recorded_at)],
       [t('review.received_at'), when(m.received_at)],
