@@ -410,9 +410,12 @@ func writeSummary(ctx context.Context, db *store.DB, x *excelize.File, f Filter,
 			return head("region_code", "Région", "meeting_participations", "visit_participations", "beneficiaries")
 		},
 	}
+	// Every region, with its zeros, as the bilan lists them, unless the
+	// filter names a place: then the regions it wrote.
+	placed := f.RegionCode != "" || f.EstablishmentCode != "" || f.ActivityID != ""
 	for _, r := range names {
 		c, ok := t.byRegion[r.Code]
-		if !ok {
+		if !ok && placed {
 			continue
 		}
 		steps = append(steps, func() error { return put(r.Code, r.Name, c[0], c[1], c[0]+c[1]) })

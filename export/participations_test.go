@@ -210,4 +210,23 @@ func TestParticipationsXLSX(t *testing.T) {
 	if len(want) > 0 {
 		t.Errorf("Synthèse lacks %v", want)
 	}
+	// Unfiltered, every region has its row (the bilan's 12), zeros
+	// included.
+	regions, zeros, in := 0, 0, false
+	for _, row := range sum {
+		switch {
+		case len(row) > 0 && row[0] == "region_code":
+			in = true
+		case len(row) > 0 && row[0] == "date":
+			in = false
+		case in && len(row) == 5:
+			regions++
+			if row[4] == "0" {
+				zeros++
+			}
+		}
+	}
+	if regions != 12 || zeros == 0 {
+		t.Errorf("Synthèse regions: %d rows (%d with zero participations), want 12 with some zeros", regions, zeros)
+	}
 }
