@@ -11,14 +11,17 @@ import (
 	"prodays/store"
 )
 
-// EnsureAdmin creates the account `admin` (role admin) when no admin
-// account exists. Its password is password when given (at least
-// MinPasswordLength and at most MaxPasswordLength characters), else a
-// random one. It returns the password it set ("" when an admin already
-// existed). There is never a fixed default password.
+// EnsureAdmin creates the account `admin` (role admin) when no admin can
+// log in: none exists, or every admin is disabled or has no password yet
+// (an admin imported with a users file before the first start). An
+// existing `admin` account is given the role, the password and is enabled
+// again. Its password is password when given (at least MinPasswordLength
+// and at most MaxPasswordLength characters), else a random one. It
+// returns the password it set ("" when an admin could already log in).
+// There is never a fixed default password.
 func EnsureAdmin(ctx context.Context, db *store.DB, password string) (string, error) {
 	var n int
-	if err := db.Write.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin'`).Scan(&n); err != nil {
+	if err := db.Write.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND password_hash IS NOT NULL`).Scan(&n); err != nil {
 		return "", fmt.Errorf("look for an admin: %w", err)
 	}
 	if n > 0 {
