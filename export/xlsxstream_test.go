@@ -62,15 +62,7 @@ func TestStreamBufferReachable(t *testing.T) {
 	if buf.Cap() != 0 {
 		t.Fatalf("buffer kept: %d bytes", buf.Cap())
 	}
-	var out bytes.Buffer
-	if err := writeWorkbook(x, &out); err != nil {
-		t.Fatal(err)
-	}
-	y, err := excelize.OpenReader(&out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer y.Close()
+	y := reopen(t, x)
 	last, _ := excelize.CoordinatesToCellName(17, rows)
 	if v, err := y.GetCellValue("Sheet1", last); err != nil || v != cell {
 		t.Fatalf("%s: %d characters (%v)", last, len([]rune(v)), err)
@@ -97,6 +89,15 @@ func TestReleaseStreamInMemory(t *testing.T) {
 	if buf, _ := streamRaw(sw); buf.Cap() >= excelize.StreamChunkSize {
 		t.Fatalf("capacity kept: %d", buf.Cap())
 	}
+	y := reopen(t, x)
+	if v, _ := y.GetCellValue("Sheet1", "B1"); v != "deux" {
+		t.Fatalf("B1: %q", v)
+	}
+}
+
+// reopen writes x through writeWorkbook and opens what it wrote.
+func reopen(t *testing.T, x *excelize.File) *excelize.File {
+	t.Helper()
 	var out bytes.Buffer
 	if err := writeWorkbook(x, &out); err != nil {
 		t.Fatal(err)
@@ -105,8 +106,6 @@ func TestReleaseStreamInMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer y.Close()
-	if v, _ := y.GetCellValue("Sheet1", "B1"); v != "deux" {
-		t.Fatalf("B1: %q", v)
-	}
+	t.Cleanup(func() { y.Close() })
+	return y
 }
