@@ -272,7 +272,7 @@ func testReviewDecisionsAgainstOpenAPI(t *testing.T, env *testenv.Env, o *oas, s
 		t.Errorf("count_present: override %q %q %v", ov, reason, err)
 	}
 	var changes, audits int
-	env.DB.Read.QueryRow(`SELECT count(*) FROM changes WHERE entity = 'attendance' AND entity_id LIKE 'B1%'`).Scan(&changes)
+	env.DB.Read.QueryRow(`SELECT count(*) FROM attendance WHERE activity_id = 'B1' AND seq > 0`).Scan(&changes)
 	env.DB.Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action LIKE 'review.quarantine_%'`).Scan(&audits)
 	if changes == 0 || audits != 2 {
 		t.Errorf("change log %d, audit %d", changes, audits)

@@ -260,7 +260,7 @@ func TestSupervisorReviewConsole(t *testing.T) {
 	if n := sqlInt(t, srv, `SELECT count(*) FROM audit_log WHERE username = 'sup.cs' AND action LIKE 'review.%'`); n < 7 {
 		t.Errorf("audited review decisions: %d, want at least 7", n)
 	}
-	if n := sqlInt(t, srv, `SELECT count(*) FROM changes WHERE entity = 'attendance' AND entity_id = ?`, "MTG-0200:trainee:"+traineeAit); n != 1 {
+	if n := sqlInt(t, srv, `SELECT count(*) FROM attendance WHERE activity_id = 'MTG-0200' AND person_kind = 'trainee' AND person_id = ? AND seq > 0`, traineeAit); n != 1 {
 		t.Errorf("the counted presence is not in the change log: %d", n)
 	}
 }

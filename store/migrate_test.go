@@ -73,3 +73,91 @@ func TestMigration33KeepsMutations(t *testing.T) {
 		t.Errorf("check-in as a mutation:\n got %s\nwant %s", got, want)
 	}
 }
+
+// TestMigration34AttendanceSeq: a database written before 00034 (each
+// presence's change in the change log) migrates forward with each row
+// holding its change's seq in its place of the sequence, the log keeping
+// the rest (deletes, other entities), and the sequence going on after
+// the highest value.
+func TestMigration34AttendanceSeq(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	w, err := sql.Open("sqlite", dsn(path, 5*time.Second, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.SetMaxOpenConns(1)
+	p, err := goose.NewProvider(goose.DialectSQLite3, w, migrationsFS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 33); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO establishments (code, name, city, region_code) VALUES ('E1', 'ISTA', 'Rabat', 'RSK')`,
+		`INSERT INTO activities (id, kind, title, date, start_time, end_time, establishment_code, region_code) VALUES ('A', 'meeting', 'M', '2026-03-23', '09:00', '10:00', 'E1', 'RSK')`,
+		`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at) VALUES
+			('A', 'trainee', 'T1', 1, '2026-03-23T09:00:00.000Z', '["c1"]', 'x'),
+			('A', 'trainee', 'T2', 1, '2026-03-23T09:00:00.000Z', '["c2"]', 'x'),
+			('A', 'speaker', 'S1', 1, '2026-03-23T09:00:00.000Z', '["c3"]', 'x')`,
+		`INSERT INTO changes (entity, entity_id, op, region_code, establishment_code) VALUES
+			('attendance', 'A:trainee:T2', 'upsert', 'RSK', 'E1'),
+			('trainee', 'T1', 'upsert', 'RSK', 'E1'),
+			('attendance', 'A:trainee:T9', 'delete', 'RSK', 'E1'),
+			('attendance', 'A:trainee:T1', 'upsert', 'RSK', 'E1'),
+			('attendance', 'A:trainee:T8', 'upsert', 'RSK', 'E1')`,
+	} {
+		if _, err := w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrate(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := w.QueryRowContext(ctx, `SELECT group_concat(person_id || ':' || seq, ' ') FROM (SELECT * FROM attendance ORDER BY person_id)`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	// S1 had no entry: it keeps seq 0, out of pulls as before.
+	if want := `S1:0 T1:4 T2:1`; got != want {
+		t.Errorf("attendance seqs after 00034: got %s, want %s", got, want)
+	}
+	// T8's upsert names a row that is gone: it stays, and a pull sends it
+	// as a delete, as before.
+	if err := w.QueryRowContext(ctx, `SELECT group_concat(seq || ':' || entity || ':' || entity_id || ':' || op, ' ') FROM (SELECT * FROM changes ORDER BY seq)`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := `2:trainee:T1:upsert 3:attendance:A:trainee:T9:delete 5:attendance:A:trainee:T8:upsert`; got != want {
+		t.Errorf("change log after 00034:\n got %s\nwant %s", got, want)
+	}
+	for _, want := range []int64{6, 7} {
+		first, err := NextSeqs(ctx, w, 1)
+		if err != nil || first != want {
+			t.Fatalf("NextSeqs: %d %v, want %d", first, err, want)
+		}
+	}
+	if err := RecordChange(ctx, w, Change{Entity: "trainee", ID: "T2", Op: "upsert"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.QueryRowContext(ctx, `SELECT seq FROM changes WHERE entity_id = 'T2'`).Scan(&got); err != nil || got != "8" {
+		t.Errorf("the log's next entry: seq %s %v, want 8 (after the reserved values)", got, err)
+	}
+	// An attendance upsert moves the row to the end of the sequence and
+	// drops the entity's entry in the log; one whose row is gone is a
+	// delete in the log.
+	if err := RecordChange(ctx, w, Change{Entity: "attendance", ID: "A:trainee:T1", Op: "upsert"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RecordChange(ctx, w, Change{Entity: "attendance", ID: "A:trainee:T9", Op: "upsert", RegionCode: "RSK"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.QueryRowContext(ctx, `SELECT (SELECT seq FROM attendance WHERE person_id = 'T1') || ' ' ||
+		(SELECT seq || ':' || op || ':' || region_code FROM changes WHERE entity_id = 'A:trainee:T9')`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := `9 11:delete:RSK`; got != want {
+		t.Errorf("after two attendance changes: got %s, want %s", got, want)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -206,13 +207,72 @@ type Change struct {
 }
 
 // RecordChange appends c to the change log with the next server sequence,
-// replacing the entity's previous entry (a page holds the net effect).
+// replacing the entity's previous entry (a page holds the net effect). An
+// attendance upsert (ID "activity_id:kind:person_id") is recorded on the
+// row itself, by TouchAttendance (migration 00034).
 func RecordChange(ctx context.Context, tx Execer, c Change) error {
+	if c.Entity == "attendance" && c.Op == "upsert" {
+		parts := strings.SplitN(c.ID, ":", 3)
+		if len(parts) != 3 {
+			return fmt.Errorf("record change: attendance id %q is not activity:kind:person", c.ID)
+		}
+		return TouchAttendance(ctx, tx, c, parts[0], parts[1], parts[2])
+	}
 	_, err := tx.ExecContext(ctx,
 		`INSERT OR REPLACE INTO changes (entity, entity_id, op, region_code, establishment_code) VALUES (?, ?, ?, ?, ?)`,
 		c.Entity, c.ID, c.Op, nullable(c.RegionCode), nullable(c.EstablishmentCode))
 	if err != nil {
 		return fmt.Errorf("record change %s %s: %w", c.Entity, c.ID, err)
+	}
+	return nil
+}
+
+// NextSeqs reserves n (≥ 1) consecutive values of the server sequence
+// that orders the change log (sync protocol, Pull: "every server-side
+// change takes the next value of one server sequence") and returns the
+// first. The counter is the changes table's AUTOINCREMENT entry in
+// sqlite_sequence, so the log's own inserts never take a reserved value.
+// Attendance rows take their seq from here (migration 00034).
+func NextSeqs(ctx context.Context, tx Execer, n int) (int64, error) {
+	if n < 1 {
+		return 0, fmt.Errorf("reserve %d sequence values", n)
+	}
+	var top int64
+	err := tx.QueryRowContext(ctx, `UPDATE sqlite_sequence SET seq = max(seq, (SELECT COALESCE(max(seq), 0) FROM changes)) + ?
+		WHERE name = 'changes' RETURNING seq`, n).Scan(&top)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Only if the counter's row was removed by hand.
+		err = tx.QueryRowContext(ctx, `INSERT INTO sqlite_sequence (name, seq) SELECT 'changes', max(
+			(SELECT COALESCE(max(seq), 0) FROM changes), (SELECT COALESCE(max(seq), 0) FROM attendance)) + ? RETURNING seq`, n).Scan(&top)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reserve sequence values: %w", err)
+	}
+	return top - int64(n) + 1, nil
+}
+
+// TouchAttendance records a change of the presence (activityID, kind,
+// personID): the row takes the next server sequence value, and the
+// entity's entry in changes (a delete recorded before the row came back)
+// is dropped. A row that no longer exists is recorded as a delete in
+// changes instead; c gives its scope keys.
+func TouchAttendance(ctx context.Context, tx Execer, c Change, activityID, kind, personID string) error {
+	seq, err := NextSeqs(ctx, tx, 1)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE attendance SET seq = ? WHERE activity_id = ? AND person_kind = ? AND person_id = ?`, seq, activityID, kind, personID)
+	if err != nil {
+		return fmt.Errorf("record change attendance %s: %w", c.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		c.Op = "delete"
+		return RecordChange(ctx, tx, c)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE entity = 'attendance' AND entity_id = ?`, c.ID); err != nil {
+		return fmt.Errorf("record change attendance %s: %w", c.ID, err)
 	}
 	return nil
 }

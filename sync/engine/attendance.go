@@ -99,7 +99,7 @@ const checkInCols = 14
 // (a pair without a row has no surviving check-in, the table's invariant,
 // so with this check-in not undone its presence is this check-in alone;
 // an existing row, an earlier check-in or an override, makes the insert a
-// no-op and the pair is recomputed), the change log, the mutation rows.
+// no-op and the pair is recomputed) with their changes, the mutation rows.
 // The queued pairs are distinct and none is undone, so each sees what it
 // would have seen applied alone. It runs before anything that reads those
 // tables (any other mutation, a slow-path check-in) and before commit.
@@ -124,12 +124,12 @@ func (b *batch) flush() error {
 }
 
 // flushCheckIns writes the queued fast-path check-ins: their checkins rows
-// in multi-row statements, then their presences and change-log rows in
-// one INSERT ... SELECT each over those rows (the checkins rowids after the
-// table's last one before them: one writer, no gaps), so that the values
-// are bound once. A presence insert that leaves out a pair (a row exists:
-// an earlier check-in or an override) sends the batch through the pair by
-// pair path: each such pair recomputed, the change log in order.
+// in multi-row statements, then their presences in one INSERT ... SELECT
+// over those rows (the checkins rowids after the table's last one before
+// them: one writer, no gaps), so that the values are bound once; each
+// presence carries its change as a reserved seq (migration 00034). A pair
+// the presence insert leaves out (a row exists: an earlier check-in or an
+// override) is recomputed, and its change recorded, one by one.
 func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
 	t := b.t
 	var last int64
@@ -151,10 +151,15 @@ func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
 	if first != last+1 || n != int64(len(ins)) {
 		return fmt.Errorf("check-ins: rowids %d.. (%d rows) after %d, want %d rows", first, n, last, len(ins))
 	}
-	// checked_in_at is the occurred_at, check_in_ids the id.
-	res, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at)
-		SELECT activity_id, person_kind, person_id, 1, occurred_at, json_array(id), ?2 FROM checkins WHERE rowid > ?1 ORDER BY rowid
-		ON CONFLICT DO NOTHING`, last, store.FormatTime(t.now))
+	// checked_in_at is the occurred_at, check_in_ids the id; the change
+	// is the row's seq, one reserved value per check-in, in order.
+	seq0, err := store.NextSeqs(t.ctx, t, len(ins))
+	if err != nil {
+		return err
+	}
+	res, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at, seq)
+		SELECT activity_id, person_kind, person_id, 1, occurred_at, json_array(id), ?2, ?3 + rowid - ?1 - 1 FROM checkins WHERE rowid > ?1 ORDER BY rowid
+		ON CONFLICT DO NOTHING`, last, store.FormatTime(t.now), seq0)
 	if err != nil {
 		return fmt.Errorf("presence: %w", err)
 	}
@@ -163,14 +168,7 @@ func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
 		return fmt.Errorf("presence: %w", err)
 	}
 	if created == int64(len(ins)) {
-		// Every pair got its row: one upsert each, in order (the entity
-		// id is AttendanceID's).
-		if _, err := t.exec(`INSERT OR REPLACE INTO changes (entity, entity_id, op, region_code, establishment_code)
-			SELECT 'attendance', c.activity_id || ':' || c.person_kind || ':' || c.person_id, 'upsert', NULLIF(a.region_code, ''), NULLIF(a.establishment_code, '')
-			FROM checkins c JOIN activities a ON a.id = c.activity_id WHERE c.rowid > ? ORDER BY c.rowid`, last); err != nil {
-			return fmt.Errorf("record changes: %w", err)
-		}
-		return nil
+		return nil // every pair got its row, and with it its change
 	}
 	// The pairs left out: a row that is not this check-in alone.
 	rows, err := t.QueryContext(t.ctx, `SELECT c.activity_id, c.person_kind, c.person_id FROM checkins c
@@ -192,19 +190,14 @@ func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	changes := make([]store.Change, 0, len(ins))
 	for _, p := range ins {
-		op := "upsert"
 		if existed[AttendanceID(p.act.ID, p.kind, p.person)] {
-			if op, err = t.recomputeRow(p.act, p.kind, p.person); err != nil {
+			if err := t.recompute(p.act, p.kind, p.person); err != nil {
 				return err
 			}
 		}
-		if op != "" {
-			changes = append(changes, attendanceChangeOf(p.act, p.kind, p.person, op))
-		}
 	}
-	return t.recordChanges(changes)
+	return nil
 }
 
 func deref(o *outcome) outcome {
@@ -423,28 +416,6 @@ func (t *txc) attendanceChange(a *activity, kind, personID, op string) error {
 func attendanceChangeOf(a *activity, kind, personID, op string) store.Change {
 	return store.Change{Entity: "attendance", ID: AttendanceID(a.ID, kind, personID), Op: op,
 		RegionCode: a.Region, EstablishmentCode: a.Establishment}
-}
-
-// recordChanges appends cs to the change log in order, as RecordChange
-// one by one would (same statement, in multi-row form).
-func (t *txc) recordChanges(cs []store.Change) error {
-	args := make([]any, 0, 5*len(cs))
-	for _, c := range cs {
-		args = append(args, c.Entity, c.ID, c.Op, nullable(c.RegionCode), nullable(c.EstablishmentCode))
-	}
-	if err := t.insertRows(`INSERT OR REPLACE INTO changes (entity, entity_id, op, region_code, establishment_code) VALUES `,
-		`(?,?,?,?,?)`, ``, 5, args, nil); err != nil {
-		return fmt.Errorf("record changes: %w", err)
-	}
-	return nil
-}
-
-// nullable maps "" to SQL NULL (as store.RecordChange does).
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // releaseHeld re-gates the check-ins held for walk-in traineeID once its

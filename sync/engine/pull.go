@@ -82,35 +82,42 @@ func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, lim
 	if err := e.backfillChanges(ctx); err != nil {
 		return nil, err
 	}
-	where, args := pullScope(p)
-	q := `SELECT c.seq, c.entity, c.entity_id, c.op FROM changes c WHERE c.seq > ? AND (` + where + `) ORDER BY c.seq LIMIT ?`
-	rows, err := e.DB.Read.QueryContext(ctx, q, append(append([]any{after}, args...), limit+1)...)
+	// The change log and the attendance rows (which carry their own seq,
+	// migration 00034) above the cursor, each in seq order, merged; both
+	// read in one transaction, so from one snapshot: a seq below the last
+	// one delivered is never committed after the read.
+	tx, err := e.DB.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}
-	resp := &protocol.PullResponse{Changes: make([]protocol.Change, 0, min(limit, 1024))}
+	defer tx.Rollback()
+	logged, err := pullLog(ctx, tx, p, after, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	atts, err := pullAttendance(ctx, tx, p, after, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &protocol.PullResponse{Changes: make([]protocol.Change, 0, min(limit, len(logged)+len(atts)))}
 	last := after
-	for rows.Next() {
-		var seq int64
-		var ch protocol.Change
-		if err := rows.Scan(&seq, &ch.Entity, &ch.ID, &ch.Op); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	for len(logged)+len(atts) > 0 {
 		if len(resp.Changes) == limit {
 			resp.HasMore = true
 			break
 		}
-		resp.Changes = append(resp.Changes, ch)
-		last = seq
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		var next seqChange
+		if len(atts) == 0 || (len(logged) > 0 && logged[0].seq < atts[0].seq) {
+			next, logged = logged[0], logged[1:]
+		} else {
+			next, atts = atts[0], atts[1:]
+		}
+		resp.Changes = append(resp.Changes, next.Change)
+		last = next.seq
 	}
 	if !resp.HasMore && len(resp.Changes) == 0 && cur == "" {
 		// An empty scope still gets a cursor at the end of the log.
-		if err := e.DB.Read.QueryRowContext(ctx, `SELECT COALESCE(max(seq), 0) FROM changes`).Scan(&last); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT max((SELECT COALESCE(max(seq), 0) FROM changes), (SELECT COALESCE(max(seq), 0) FROM attendance))`).Scan(&last); err != nil {
 			return nil, err
 		}
 	}
@@ -119,6 +126,93 @@ func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, lim
 	}
 	resp.Cursor = encodeCursor(cursor{Seq: last, Scope: fp})
 	return resp, nil
+}
+
+// seqChange is a change and its place in the server sequence.
+type seqChange struct {
+	seq int64
+	protocol.Change
+}
+
+// pullLog reads at most n entries of the change log above after, in seq
+// order, that p may receive.
+func pullLog(ctx context.Context, tx *sql.Tx, p *prodays.Principal, after int64, n int) ([]seqChange, error) {
+	where, args := pullScope(p)
+	q := `SELECT c.seq, c.entity, c.entity_id, c.op FROM changes c WHERE c.seq > ? AND (` + where + `) ORDER BY c.seq LIMIT ?`
+	rows, err := tx.QueryContext(ctx, q, append(append([]any{after}, args...), n)...)
+	if err != nil {
+		return nil, fmt.Errorf("pull: %w", err)
+	}
+	defer rows.Close()
+	var out []seqChange
+	for rows.Next() {
+		var c seqChange
+		if err := rows.Scan(&c.seq, &c.Entity, &c.ID, &c.Op); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// pullAttendance reads at most n attendance rows whose seq is above
+// after, in seq order, that p may receive (staff: activities of their
+// establishment; supervisors: of their region; admins: all), each as an
+// upsert with its data.
+func pullAttendance(ctx context.Context, tx *sql.Tx, p *prodays.Principal, after int64, n int) ([]seqChange, error) {
+	var where string
+	var args []any
+	switch p.Role {
+	case prodays.RoleAdmin:
+		where = "1"
+	case prodays.RoleSupervisor:
+		where, args = "x.region_code = ?", []any{p.RegionCode}
+	case prodays.RoleStaff:
+		where, args = "x.establishment_code = ?", []any{p.EstablishmentCode}
+	default:
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT a.seq, `+attendanceCols+` FROM attendance a JOIN activities x ON x.id = a.activity_id
+		WHERE a.seq > ? AND (`+where+`) ORDER BY a.seq LIMIT ?`, append(append([]any{after}, args...), n)...)
+	if err != nil {
+		return nil, fmt.Errorf("pull attendance: %w", err)
+	}
+	defer rows.Close()
+	var out []seqChange
+	for rows.Next() {
+		c := seqChange{Change: protocol.Change{Entity: "attendance", Op: "upsert"}}
+		x, err := scanAttendance(rows, &c.seq)
+		if err != nil {
+			return nil, err
+		}
+		c.ID, c.Data = AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID), x
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// attendanceCols are the columns of an attendance row in a pull, read by
+// scanAttendance.
+const attendanceCols = `a.activity_id, a.person_kind, a.person_id, a.present, a.checked_in_at, a.check_in_ids, COALESCE(a.override, '')`
+
+// scanAttendance reads attendanceCols (after dest, if any) into the
+// pulled shape of a presence.
+func scanAttendance(rows *sql.Rows, dest ...any) (protocol.Attendance, error) {
+	var x protocol.Attendance
+	var at sql.NullString
+	var ids string
+	if err := rows.Scan(append(dest, &x.ActivityID, &x.Person.Kind, &x.Person.ID, &x.Present, &at, &ids, &x.Override)...); err != nil {
+		return x, err
+	}
+	if at.Valid {
+		if t, err := time.Parse(time.RFC3339Nano, at.String); err == nil {
+			x.CheckedInAt = &t
+		}
+	}
+	if err := json.Unmarshal([]byte(ids), &x.CheckInIDs); err != nil || x.CheckInIDs == nil {
+		x.CheckInIDs = []string{}
+	}
+	return x, nil
 }
 
 // pullScope is the SQL condition on changes c of what p may receive
@@ -209,7 +303,7 @@ func (e *Engine) BackfillChanges(ctx context.Context) error { return e.backfillC
 func (e *Engine) loadData(ctx context.Context, chs []protocol.Change) error {
 	byKind := map[string][]int{}
 	for i, c := range chs {
-		if c.Op == "upsert" {
+		if c.Op == "upsert" && c.Data == nil {
 			byKind[c.Entity] = append(byKind[c.Entity], i)
 		}
 	}
@@ -315,26 +409,16 @@ func (e *Engine) loadKind(ctx context.Context, kind string, chs []protocol.Chang
 			}
 		}
 		kb, _ := json.Marshal(keys)
-		rows, qerr := e.DB.Read.QueryContext(ctx, `SELECT a.activity_id, a.person_kind, a.person_id, a.present, a.checked_in_at, a.check_in_ids, COALESCE(a.override, '')
+		rows, qerr := e.DB.Read.QueryContext(ctx, `SELECT `+attendanceCols+`
 			FROM json_each(?) k JOIN attendance a ON a.activity_id = k.value->>0 AND a.person_kind = k.value->>1 AND a.person_id = k.value->>2`, string(kb))
 		if qerr != nil {
 			return nil, qerr
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var x protocol.Attendance
-			var at sql.NullString
-			var ids string
-			if err := rows.Scan(&x.ActivityID, &x.Person.Kind, &x.Person.ID, &x.Present, &at, &ids, &x.Override); err != nil {
+			x, err := scanAttendance(rows)
+			if err != nil {
 				return nil, err
-			}
-			if at.Valid {
-				if t, err := time.Parse(time.RFC3339Nano, at.String); err == nil {
-					x.CheckedInAt = &t
-				}
-			}
-			if err := json.Unmarshal([]byte(ids), &x.CheckInIDs); err != nil || x.CheckInIDs == nil {
-				x.CheckInIDs = []string{}
 			}
 			out[AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID)] = x
 		}
