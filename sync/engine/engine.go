@@ -353,8 +353,8 @@ func (b *batch) preload() error {
 		// checkins row says it was seen, applied (the log row wins when
 		// there is one: an older check-in, or a flagged one).
 		list := jsonList(chunk)
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT id, status, code, message, 1 FROM mutation_log WHERE id IN (SELECT value FROM json_each(?1))
-			UNION ALL SELECT id, 'applied', '', '', 0 FROM checkins WHERE id IN (SELECT value FROM json_each(?1))`, list)
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT m.id, m.status, m.code, m.message, 1 FROM json_each(?1) j JOIN mutation_log m ON m.id = j.value
+			UNION ALL SELECT c.id, 'applied', '', '', 0 FROM json_each(?1) j JOIN checkins c ON c.id = j.value`, list)
 		if err != nil {
 			return fmt.Errorf("preload mutations: %w", err)
 		}
@@ -386,7 +386,7 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(checkInIDs, 500) {
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT checkin_id FROM undo_targets WHERE checkin_id IN (SELECT value FROM json_each(?))`, jsonList(chunk))
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT u.checkin_id FROM json_each(?) j JOIN undo_targets u ON u.checkin_id = j.value`, jsonList(chunk))
 		if err != nil {
 			return fmt.Errorf("preload undos: %w", err)
 		}
@@ -418,8 +418,8 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(seqs, 500) {
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT seq, id FROM mutation_log WHERE device_id = ?1 AND seq IN (SELECT value FROM json_each(?2))
-			UNION ALL SELECT seq, id FROM checkins WHERE device_id = ?1 AND seq IN (SELECT value FROM json_each(?2))`, b.req.DeviceID, jsonList(chunk))
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT m.seq, m.id FROM json_each(?2) j JOIN mutation_log m ON m.device_id = ?1 AND m.seq = j.value
+			UNION ALL SELECT c.seq, c.id FROM json_each(?2) j JOIN checkins c ON c.device_id = ?1 AND c.seq = j.value`, b.req.DeviceID, jsonList(chunk))
 		if err != nil {
 			return fmt.Errorf("preload seqs: %w", err)
 		}
@@ -440,9 +440,11 @@ func (b *batch) preload() error {
 	return nil
 }
 
-// preloadEntities reads the batch's activities, trainees and speakers in
-// a few IN queries (instead of one query per mutation) into the
-// transaction's caches; ids not found are cached as unknown.
+// preloadEntities reads the batch's activities, trainees and speakers
+// into the transaction's caches in a few queries (instead of one per
+// mutation), each joining one JSON list of ids (json_each: unlike
+// IN (SELECT ...), no temporary index of the list); ids not found are
+// cached as unknown.
 func (b *batch) preloadEntities() error {
 	t := b.t
 	acts, trainees, speakers := map[string]bool{}, map[string]bool{}, map[string]bool{}
@@ -470,7 +472,7 @@ func (b *batch) preloadEntities() error {
 			keys = append(keys, id)
 		}
 		for _, chunk := range chunks(keys, 500) {
-			rows, err := t.QueryContext(t.ctx, q+`(SELECT value FROM json_each(?))`, jsonList(chunk))
+			rows, err := t.QueryContext(t.ctx, q, jsonList(chunk))
 			if err != nil {
 				return err
 			}
@@ -490,7 +492,7 @@ func (b *batch) preloadEntities() error {
 		}
 		return nil
 	}
-	err := load(acts, `SELECT id, kind, date, establishment_code, region_code, status FROM activities WHERE id IN `, func(rows *sql.Rows) error {
+	err := load(acts, `SELECT a.id, a.kind, a.date, a.establishment_code, a.region_code, a.status FROM json_each(?) j JOIN activities a ON a.id = j.value`, func(rows *sql.Rows) error {
 		a := &activity{}
 		err := rows.Scan(&a.ID, &a.Kind, &a.Date, &a.Establishment, &a.Region, &a.Status)
 		t.acts[a.ID] = a
@@ -503,8 +505,8 @@ func (b *batch) preloadEntities() error {
 	if err != nil {
 		return fmt.Errorf("preload activities: %w", err)
 	}
-	err = load(trainees, `SELECT t.id, t.establishment_code, e.region_code, t.deleted, COALESCE(t.merged_into, '') FROM trainees t
-		JOIN establishments e ON e.code = t.establishment_code WHERE t.id IN `, func(rows *sql.Rows) error {
+	err = load(trainees, `SELECT t.id, t.establishment_code, e.region_code, t.deleted, COALESCE(t.merged_into, '') FROM json_each(?) j JOIN trainees t ON t.id = j.value
+		JOIN establishments e ON e.code = t.establishment_code`, func(rows *sql.Rows) error {
 		p := &personRow{Kind: prodays.PersonTrainee}
 		err := rows.Scan(&p.ID, &p.Establishment, &p.Region, &p.Deleted, &p.MergedInto)
 		t.persons[p.Kind+":"+p.ID] = p
@@ -517,7 +519,7 @@ func (b *batch) preloadEntities() error {
 	if err != nil {
 		return fmt.Errorf("preload trainees: %w", err)
 	}
-	err = load(speakers, `SELECT id FROM speakers WHERE id IN `, func(rows *sql.Rows) error {
+	err = load(speakers, `SELECT s.id FROM json_each(?) j JOIN speakers s ON s.id = j.value`, func(rows *sql.Rows) error {
 		p := &personRow{Kind: prodays.PersonSpeaker}
 		err := rows.Scan(&p.ID)
 		t.persons[p.Kind+":"+p.ID] = p
