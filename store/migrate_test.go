@@ -161,3 +161,48 @@ func TestMigration34AttendanceSeq(t *testing.T) {
 		t.Errorf("after two attendance changes: got %s, want %s", got, want)
 	}
 }
+
+// TestMigration35WalkIn: check-ins written before 00035 are marked walk_in
+// when they name a walk-in or no known trainee (held), not when they name
+// a roster trainee or a speaker.
+func TestMigration35WalkIn(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	w, err := sql.Open("sqlite", dsn(path, 5*time.Second, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.SetMaxOpenConns(1)
+	p, err := goose.NewProvider(goose.DialectSQLite3, w, migrationsFS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 34); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO establishments (code, name, city, region_code) VALUES ('E1', 'ISTA', 'Rabat', 'RSK')`,
+		`INSERT INTO trainees (id, last_name, first_name, establishment_code, source, updated_at) VALUES
+			('F25000100001A', 'N', 'P', 'E1', 'roster', 'x'), ('0195c9a4-0000-7000-8000-000000000001', 'N', 'P', 'E1', 'walk_in', 'x')`,
+		`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status) VALUES
+			('c1', 'A', 'trainee', 'F25000100001A', 'F25000100001A', 'd1', 'qr', 'x', 'x', 'x', 'applied'),
+			('c2', 'A', 'trainee', '0195c9a4-0000-7000-8000-000000000001', '0195c9a4-0000-7000-8000-000000000001', 'd1', 'qr', 'x', 'x', 'x', 'applied'),
+			('c3', 'A', 'trainee', '0195c9a4-0000-7000-8000-000000000002', '0195c9a4-0000-7000-8000-000000000002', 'd1', 'qr', 'x', 'x', 'x', 'flagged'),
+			('c4', 'A', 'speaker', 'S1', 'S1', 'd1', 'qr', 'x', 'x', 'x', 'applied')`,
+	} {
+		if _, err := w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrate(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := w.QueryRowContext(ctx, `SELECT group_concat(id || ':' || walk_in, ' ') FROM (SELECT * FROM checkins ORDER BY id)`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := `c1:0 c2:1 c3:1 c4:0`; got != want {
+		t.Errorf("walk_in after 00035: got %s, want %s", got, want)
+	}
+}

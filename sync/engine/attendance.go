@@ -37,12 +37,18 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 	}
 	status := protocol.StatusApplied
 	var held outcome
+	walkIn := true // the check-in names a walk-in (migration 00035)
 	if personID == "" {
 		// A walk-in whose trainee.register has not arrived: hold it.
 		personID = m.Person.ID
 		held = flagged(protocol.FlagAwaitingRegistration, "Waiting for the registration of walk-in %s.", personID)
 	} else {
 		held = t.gate(act, occurred, true)
+		pr, err := t.person(m.Person.Kind, personID)
+		if err != nil {
+			return outcome{}, err
+		}
+		walkIn = pr != nil && pr.WalkIn
 	}
 	pair := AttendanceID(act.ID, m.Person.Kind, personID)
 	if held.status == "" && !b.undone[m.ID] && !b.pendingPairs[pair] {
@@ -51,7 +57,7 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 		// without a row), else the full recompute of its pair.
 		b.pendingIns = append(b.pendingIns, pendingCheckIn{act: act, kind: m.Person.Kind, person: personID, args: []any{
 			m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
-			store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username}})
+			store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username, boolInt(walkIn)}})
 		if b.pendingPairs == nil {
 			b.pendingPairs = map[string]bool{}
 		}
@@ -65,10 +71,10 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 	if held.status != "" {
 		status = protocol.StatusFlagged
 	}
-	_, err = t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username, walk_in)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
-		store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username)
+		store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username, boolInt(walkIn))
 	if err != nil {
 		return outcome{}, fmt.Errorf("insert check-in: %w", err)
 	}
@@ -92,7 +98,7 @@ type pendingCheckIn struct {
 }
 
 // checkInCols is the width of a checkins row (pendingCheckIn.args).
-const checkInCols = 14
+const checkInCols = 15
 
 // flush writes the queued rows in multi-row statements, in the order the
 // mutations were applied one by one: the check-ins, then their presences
@@ -140,8 +146,8 @@ func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
 	for _, p := range ins {
 		args = append(args, p.args...)
 	}
-	if err := t.insertRows(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username) VALUES `,
-		`(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, ``, checkInCols, args, nil); err != nil {
+	if err := t.insertRows(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username, walk_in) VALUES `,
+		`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, ``, checkInCols, args, nil); err != nil {
 		return fmt.Errorf("insert check-ins: %w", err)
 	}
 	var first, n int64
@@ -428,7 +434,7 @@ func (t *txc) releaseHeld(traineeID string) error {
 	}
 	rows, err := t.QueryContext(t.ctx, `SELECT f.id, c.id, c.activity_id, c.occurred_at, c.device_id FROM checkins c
 		JOIN flags f ON f.mutation_id = c.id AND f.kind = 'awaiting_registration' AND f.status = 'open'
-		WHERE c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'`, traineeID)
+		WHERE c.walk_in = 1 AND c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'`, traineeID)
 	if err != nil {
 		return fmt.Errorf("held check-ins: %w", err)
 	}
@@ -482,15 +488,15 @@ func (t *txc) refuseHeld(traineeID, code, msg string) error {
 	now := store.FormatTime(t.now)
 	if _, err := t.exec(`UPDATE flags SET status = 'rejected', decided_by = 'system', decided_at = ?, reason = ?
 		WHERE kind = 'awaiting_registration' AND status = 'open' AND mutation_id IN
-		(SELECT id FROM checkins WHERE person_kind = 'trainee' AND person_id = ? AND status = 'flagged')`, now, msg, traineeID); err != nil {
+		(SELECT id FROM checkins WHERE walk_in = 1 AND person_kind = 'trainee' AND person_id = ? AND status = 'flagged')`, now, msg, traineeID); err != nil {
 		return err
 	}
 	if _, err := t.exec(`UPDATE mutation_log SET status = 'rejected', code = ?, message = ? WHERE id IN
-		(SELECT c.id FROM checkins c WHERE c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'
+		(SELECT c.id FROM checkins c WHERE c.walk_in = 1 AND c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'
 		 AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.mutation_id = c.id AND f.status = 'open'))`, code, msg, traineeID); err != nil {
 		return err
 	}
-	_, err := t.exec(`UPDATE checkins SET status = 'rejected' WHERE person_kind = 'trainee' AND person_id = ? AND status = 'flagged'
+	_, err := t.exec(`UPDATE checkins SET status = 'rejected' WHERE walk_in = 1 AND person_kind = 'trainee' AND person_id = ? AND status = 'flagged'
 		AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.mutation_id = checkins.id AND f.status = 'open')`, traineeID)
 	return err
 }

@@ -214,6 +214,7 @@ type personRow struct {
 	Region        string
 	Deleted       bool
 	MergedInto    string
+	WalkIn        bool // a trainee registered on a phone (source walk_in)
 }
 
 // person returns the trainee or speaker, nil when unknown.
@@ -228,9 +229,9 @@ func (t *txc) person(kind, id string) (*personRow, error) {
 		err = t.QueryRowContext(t.ctx, `SELECT 1 FROM speakers WHERE id = ?`, id).Scan(new(int))
 	} else {
 		var merged sql.NullString
-		err = t.QueryRowContext(t.ctx, `SELECT t.establishment_code, e.region_code, t.deleted, t.merged_into FROM trainees t
+		err = t.QueryRowContext(t.ctx, `SELECT t.establishment_code, e.region_code, t.deleted, t.merged_into, t.source = 'walk_in' FROM trainees t
 			JOIN establishments e ON e.code = t.establishment_code WHERE t.id = ?`, id).
-			Scan(&p.Establishment, &p.Region, &p.Deleted, &merged)
+			Scan(&p.Establishment, &p.Region, &p.Deleted, &merged, &p.WalkIn)
 		p.MergedInto = merged.String
 	}
 	if errors.Is(err, sql.ErrNoRows) {
@@ -505,10 +506,10 @@ func (b *batch) preloadEntities() error {
 	if err != nil {
 		return fmt.Errorf("preload activities: %w", err)
 	}
-	err = load(trainees, `SELECT t.id, t.establishment_code, e.region_code, t.deleted, COALESCE(t.merged_into, '') FROM json_each(?) j JOIN trainees t ON t.id = j.value
+	err = load(trainees, `SELECT t.id, t.establishment_code, e.region_code, t.deleted, COALESCE(t.merged_into, ''), t.source = 'walk_in' FROM json_each(?) j JOIN trainees t ON t.id = j.value
 		JOIN establishments e ON e.code = t.establishment_code`, func(rows *sql.Rows) error {
 		p := &personRow{Kind: prodays.PersonTrainee}
-		err := rows.Scan(&p.ID, &p.Establishment, &p.Region, &p.Deleted, &p.MergedInto)
+		err := rows.Scan(&p.ID, &p.Establishment, &p.Region, &p.Deleted, &p.MergedInto, &p.WalkIn)
 		t.persons[p.Kind+":"+p.ID] = p
 		return err
 	}, func(id string) {

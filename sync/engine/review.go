@@ -676,7 +676,7 @@ func (t *txc) mergeTrainee(walk, keep string) error {
 		return err
 	}
 	// Activities with check-ins of the walk-in but no row yet (all held).
-	more, err := t.QueryContext(t.ctx, `SELECT DISTINCT activity_id FROM checkins WHERE person_kind = 'trainee' AND person_id = ?`, walk)
+	more, err := t.QueryContext(t.ctx, `SELECT DISTINCT activity_id FROM checkins WHERE walk_in = 1 AND person_kind = 'trainee' AND person_id = ?`, walk)
 	if err != nil {
 		return err
 	}
@@ -691,7 +691,7 @@ func (t *txc) mergeTrainee(walk, keep string) error {
 	}
 	more.Close()
 	for _, q := range []string{
-		`UPDATE checkins SET person_id = ? WHERE person_kind = 'trainee' AND person_id = ?`,
+		`UPDATE checkins SET person_id = ? WHERE walk_in = 1 AND person_kind = 'trainee' AND person_id = ?`,
 		`UPDATE undo_targets SET person_id = ? WHERE person_kind = 'trainee' AND person_id = ?`,
 	} {
 		if _, err := t.exec(q, keep, walk); err != nil {
