@@ -172,7 +172,10 @@ func pullAttendance(ctx context.Context, tx *sql.Tx, p *prodays.Principal, after
 	default:
 		return nil, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT a.seq, `+attendanceCols+` FROM attendance a JOIN activities x ON x.id = a.activity_id
+	// CROSS JOIN keeps attendance outside: the rows after the cursor by
+	// the seq index, each checked against its activity (the cost follows
+	// the changes since the cursor, not the size of the scope).
+	rows, err := tx.QueryContext(ctx, `SELECT a.seq, `+attendanceCols+` FROM attendance a CROSS JOIN activities x ON x.id = a.activity_id
 		WHERE a.seq > ? AND (`+where+`) ORDER BY a.seq LIMIT ?`, append(append([]any{after}, args...), n)...)
 	if err != nil {
 		return nil, fmt.Errorf("pull attendance: %w", err)
