@@ -405,13 +405,13 @@ func eraseTrainee(ctx context.Context, tx *sql.Tx, now time.Time, id, reason str
 		}
 	}
 	for _, a := range atts {
-		for _, c := range []store.Change{
-			{Entity: "attendance", ID: engine.AttendanceID(a.act, prodays.PersonTrainee, a.person), Op: "delete", RegionCode: a.region, EstablishmentCode: a.est},
-			{Entity: "attendance", ID: engine.AttendanceID(a.act, prodays.PersonTrainee, pairs[a.person]), Op: "upsert", RegionCode: a.region, EstablishmentCode: a.est},
-		} {
-			if err := store.RecordChange(ctx, tx, c); err != nil {
-				return nil, "", err
-			}
+		if err := store.RecordChange(ctx, tx, store.Change{Entity: "attendance", ID: engine.AttendanceID(a.act, prodays.PersonTrainee, a.person),
+			Op: "delete", RegionCode: a.region, EstablishmentCode: a.est}); err != nil {
+			return nil, "", err
+		}
+		if err := store.TouchAttendance(ctx, tx, store.Change{Entity: "attendance", ID: engine.AttendanceID(a.act, prodays.PersonTrainee, pairs[a.person]),
+			Op: "upsert", RegionCode: a.region, EstablishmentCode: a.est}, a.act, prodays.PersonTrainee, pairs[a.person]); err != nil {
+			return nil, "", err
 		}
 	}
 	counts["changes"] = 2*len(ids) + 2*len(atts)

@@ -329,3 +329,42 @@ func TestImportUpdates(t *testing.T) {
 		t.Errorf("version: got %d, want 2", got)
 	}
 }
+
+// TestImportActivityMovesPresences: an activity re-imported with another
+// establishment takes its presences to the new scope: a delete of each
+// under the former keys (the former establishment's phones drop it), and
+// each row a new seq (the new establishment's phones pull it). A change of
+// title alone leaves them be.
+func TestImportActivityMovesPresences(t *testing.T) {
+	db := baseDB(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "activities.csv")
+	write := func(est, title string) {
+		t.Helper()
+		os.WriteFile(path, []byte(activityHeader+"MTG-1,meeting,"+title+",2026-03-23,08:30,10:00,"+est+",,TTA,20,SPK-0001\n"), 0o600)
+		if _, err := importer.ImportFile(ctx, db, path, "", importer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("EFP0105", "Rencontre")
+	if _, err := db.Write.Exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, updated_at, seq) VALUES
+		('MTG-1', 'speaker', 'SPK-0001', 1, 'x', 1), ('MTG-1', 'trainee', 'T1', 1, 'x', 2)`); err != nil {
+		t.Fatal(err)
+	}
+	seq := count(t, db, "SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+	write("EFP0105", "Rencontre des métiers")
+	if got := count(t, db, "SELECT max(seq) FROM attendance"); got != 2 {
+		t.Errorf("a new title moved the presences: max seq %d, want 2", got)
+	}
+	write("EFP0130", "Rencontre des métiers")
+	if got := count(t, db, fmt.Sprintf("SELECT count(*) FROM attendance WHERE activity_id = 'MTG-1' AND seq > %d", seq)); got != 2 {
+		t.Errorf("presences with a new seq: got %d, want 2", got)
+	}
+	if got := count(t, db, fmt.Sprintf(`SELECT count(*) FROM changes WHERE seq > %d AND entity = 'attendance' AND op = 'delete'
+		AND establishment_code = 'EFP0105' AND region_code = 'TTA' AND entity_id IN ('MTG-1:speaker:SPK-0001', 'MTG-1:trainee:T1')`, seq)); got != 2 {
+		t.Errorf("deletes under the former establishment: got %d, want 2", got)
+	}
+	if got := count(t, db, "SELECT count(DISTINCT seq) FROM attendance"); got != 2 {
+		t.Errorf("distinct seqs: got %d, want 2", got)
+	}
+}

@@ -25,6 +25,13 @@ type table struct {
 	argsUpd func(vals []any, now, id string) []any
 }
 
+// actEstablishment and actRegion are the places of an activity's scope
+// keys among its compared values (tables[KindActivities]).
+const (
+	actEstablishment = 5
+	actRegion        = 7
+)
+
 var tables = map[string]*table{
 	KindRegions: {
 		load:   `SELECT code, name FROM regions`,
@@ -70,6 +77,9 @@ var tables = map[string]*table{
 		types:  "tttt",
 	},
 	KindActivities: {
+		// vals: kind, title, date, start_time, end_time, establishment_code
+		// (actEstablishment), company_id, region_code (actRegion), capacity,
+		// speakers.
 		entity: "activity",
 		// The last value, the speakers in position order, is compared but
 		// written to activity_speakers.
@@ -200,6 +210,12 @@ func write(ctx context.Context, db *store.DB, kind string, recs []*record, fr *F
 			// existing is updated so that a later row of the same id (from
 			// another file of the run) compares against what was written.
 			existing[rec.id] = rec.vals
+			if kind == KindActivities && found && (old[actEstablishment] != rec.vals[actEstablishment] || old[actRegion] != rec.vals[actRegion]) {
+				// Its presences move to the new scope's phones.
+				if err := store.RescopeAttendance(ctx, tx, rec.id, old[actRegion], old[actEstablishment]); err != nil {
+					return fmt.Errorf("line %d: %w", rec.line, err)
+				}
+			}
 			if kind == KindActivities {
 				last := len(rec.vals) - 1
 				if !found || old[last] != rec.vals[last] {

@@ -146,11 +146,14 @@ func TestMigration34AttendanceSeq(t *testing.T) {
 	}
 	// An attendance upsert moves the row to the end of the sequence and
 	// drops the entity's entry in the log; one whose row is gone is a
-	// delete in the log.
-	if err := RecordChange(ctx, w, Change{Entity: "attendance", ID: "A:trainee:T1", Op: "upsert"}); err != nil {
+	// delete in the log. RecordChange refuses an attendance upsert.
+	if err := RecordChange(ctx, w, Change{Entity: "attendance", ID: "A:trainee:T1", Op: "upsert"}); err == nil {
+		t.Error("RecordChange took an attendance upsert")
+	}
+	if err := TouchAttendance(ctx, w, Change{Entity: "attendance", ID: "A:trainee:T1", Op: "upsert"}, "A", "trainee", "T1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := RecordChange(ctx, w, Change{Entity: "attendance", ID: "A:trainee:T9", Op: "upsert", RegionCode: "RSK"}); err != nil {
+	if err := TouchAttendance(ctx, w, Change{Entity: "attendance", ID: "A:trainee:T9", Op: "upsert", RegionCode: "RSK"}, "A", "trainee", "T9"); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.QueryRowContext(ctx, `SELECT (SELECT seq FROM attendance WHERE person_id = 'T1') || ' ' ||

@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -208,15 +207,11 @@ type Change struct {
 
 // RecordChange appends c to the change log with the next server sequence,
 // replacing the entity's previous entry (a page holds the net effect). An
-// attendance upsert (ID "activity_id:kind:person_id") is recorded on the
-// row itself, by TouchAttendance (migration 00034).
+// attendance upsert is not a log entry but the row's own seq (migration
+// 00034): it is refused here, record it with TouchAttendance.
 func RecordChange(ctx context.Context, tx Execer, c Change) error {
 	if c.Entity == "attendance" && c.Op == "upsert" {
-		parts := strings.SplitN(c.ID, ":", 3)
-		if len(parts) != 3 {
-			return fmt.Errorf("record change: attendance id %q is not activity:kind:person", c.ID)
-		}
-		return TouchAttendance(ctx, tx, c, parts[0], parts[1], parts[2])
+		return fmt.Errorf("record change: attendance upsert %s goes through TouchAttendance", c.ID)
 	}
 	_, err := tx.ExecContext(ctx,
 		`INSERT OR REPLACE INTO changes (entity, entity_id, op, region_code, establishment_code) VALUES (?, ?, ?, ?, ?)`,
@@ -252,10 +247,11 @@ func NextSeqs(ctx context.Context, tx Execer, n int) (int64, error) {
 }
 
 // TouchAttendance records a change of the presence (activityID, kind,
-// personID): the row takes the next server sequence value, and the
-// entity's entry in changes (a delete recorded before the row came back)
-// is dropped. A row that no longer exists is recorded as a delete in
-// changes instead; c gives its scope keys.
+// personID), whose pull id and scope keys c gives: the row takes the next
+// server sequence value, and the entity's entry in changes (a delete
+// recorded before the row came back) is dropped. A row that no longer
+// exists is recorded as a delete in changes instead. (The parts are given,
+// not parsed from c.ID: an activity id may contain the separator.)
 func TouchAttendance(ctx context.Context, tx Execer, c Change, activityID, kind, personID string) error {
 	seq, err := NextSeqs(ctx, tx, 1)
 	if err != nil {
@@ -273,6 +269,47 @@ func TouchAttendance(ctx context.Context, tx Execer, c Change, activityID, kind,
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE entity = 'attendance' AND entity_id = ?`, c.ID); err != nil {
 		return fmt.Errorf("record change attendance %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// RescopeAttendance records that the presences of activityID moved to
+// another scope (an import changed the activity's establishment or
+// region; oldRegion and oldEstablishment are the former keys): a delete
+// of each under the former keys, so that the phones of the former scope
+// drop it, then each row takes a new seq, so that the phones of the new
+// scope pull it (pulls scope a presence by its activity's current keys).
+func RescopeAttendance(ctx context.Context, tx Execer, activityID, oldRegion, oldEstablishment string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT activity_id || ':' || person_kind || ':' || person_id FROM attendance WHERE activity_id = ? ORDER BY seq`, activityID)
+	if err != nil {
+		return fmt.Errorf("rescope attendance of %s: %w", activityID, err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return err
+	}
+	for _, id := range ids {
+		if err := RecordChange(ctx, tx, Change{Entity: "attendance", ID: id, Op: "delete", RegionCode: oldRegion, EstablishmentCode: oldEstablishment}); err != nil {
+			return err
+		}
+	}
+	first, err := NextSeqs(ctx, tx, len(ids))
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE attendance SET seq = ?1 + r.n - 1
+		FROM (SELECT rowid AS rid, row_number() OVER (ORDER BY seq) AS n FROM attendance WHERE activity_id = ?2) r
+		WHERE attendance.rowid = r.rid`, first, activityID); err != nil {
+		return fmt.Errorf("rescope attendance of %s: %w", activityID, err)
 	}
 	return nil
 }

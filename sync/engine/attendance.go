@@ -415,8 +415,14 @@ func (t *txc) recomputeRow(a *activity, kind, personID string) (string, error) {
 	return "upsert", nil
 }
 
+// attendanceChange records a change of the presence (a, kind, personID):
+// an upsert on the row itself (its seq), a delete in the change log.
 func (t *txc) attendanceChange(a *activity, kind, personID, op string) error {
-	return store.RecordChange(t.ctx, t, attendanceChangeOf(a, kind, personID, op))
+	c := attendanceChangeOf(a, kind, personID, op)
+	if op == "upsert" {
+		return store.TouchAttendance(t.ctx, t, c, a.ID, kind, personID)
+	}
+	return store.RecordChange(t.ctx, t, c)
 }
 
 func attendanceChangeOf(a *activity, kind, personID, op string) store.Change {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -13,6 +14,7 @@ import (
 
 	"prodays"
 	"prodays/internal/synctest"
+	"prodays/store"
 	"prodays/sync/engine"
 	"prodays/sync/protocol"
 )
@@ -213,5 +215,167 @@ func TestPullDuringPushes(t *testing.T) {
 	e.DB.Read.QueryRow(`SELECT count(*) FROM attendance`).Scan(&n)
 	if got := len(slices.DeleteFunc(slices.Collect(maps.Keys(snap)), func(k string) bool { return !strings.HasPrefix(k, "attendance:") })); got != n {
 		t.Errorf("snapshot has %d presences, the table %d", got, n)
+	}
+}
+
+// TestPullActivityIDWithColon: nothing constrains an activity id, and the
+// pull id of a presence joins its parts with ':'. A change of a presence
+// of activity "MTG:1" (a second check-in: the pair existed) is recorded on
+// its row, not taken for a presence that went away.
+func TestPullActivityIDWithColon(t *testing.T) {
+	e := mustEngine(t)
+	if _, err := e.DB.Write.Exec(`INSERT INTO activities (id, kind, title, date, start_time, end_time, establishment_code, region_code, capacity)
+		VALUES ('MTG:1', 'meeting', 'M', '2026-03-23', '09:00', '11:00', 'E1', 'RSK', 50)`); err != nil {
+		t.Fatal(err)
+	}
+	admin := synctest.Principal("admin", "dev-adm")
+	tr := synctest.TraineesE1[0]
+	r := replica{}
+	cur, _ := pullAll(t, e, admin, "", 1000, r)
+	a := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	b := synctest.NewPhone("dev-b", eventNow.Add(-time.Hour))
+	push(t, e, synctest.Principal("staff1", "dev-a"), a.CheckIn("MTG:1", "trainee", tr))
+	push(t, e, synctest.Principal("staff1", "dev-b"), b.CheckIn("MTG:1", "trainee", tr))
+	pullAll(t, e, admin, cur, 1, r)
+	snap := replica{}
+	pullAll(t, e, admin, "", 1000, snap)
+	id := "attendance:" + engine.AttendanceID("MTG:1", "trainee", tr)
+	var got protocol.Attendance
+	if err := json.Unmarshal([]byte(snap[id]), &got); err != nil || !got.Present || len(got.CheckInIDs) != 2 {
+		t.Errorf("snapshot: %s = %q (%v), want present with 2 check-ins", id, snap[id], err)
+	}
+	if r[id] != snap[id] {
+		t.Errorf("incremental %q, snapshot %q", r[id], snap[id])
+	}
+}
+
+// TestPullActivityMovesScope: an import moves an activity to another
+// establishment (store.RescopeAttendance, as importer.write does): the
+// former establishment's phones drop its presences, the new one's receive
+// them, and each ends as a fresh snapshot of its scope.
+func TestPullActivityMovesScope(t *testing.T) {
+	e := mustEngine(t)
+	ctx := context.Background()
+	staff1, staff2 := synctest.Principal("staff1", "dev-s1"), synctest.Principal("staff2", "dev-s2")
+	a := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	r1, r2 := replica{}, replica{}
+	push(t, e, synctest.Principal("staff1", "dev-a"), a.CheckIn("A1", "trainee", synctest.TraineesE1[0]))
+	// A change in staff2's scope after it: staff2's cursor passes the
+	// presence's seq.
+	push(t, e, synctest.Principal("staff1", "dev-a"), a.Update(synctest.TraineesE1[1], 1, map[string]string{"group": "G-7"}))
+	cur1, _ := pullAll(t, e, staff1, "", 1000, r1)
+	cur2, _ := pullAll(t, e, staff2, "", 1000, r2)
+	id := "attendance:" + engine.AttendanceID("A1", "trainee", synctest.TraineesE1[0])
+	if _, ok := r1[id]; !ok {
+		t.Fatalf("staff1 lacks %s before the move", id)
+	}
+	if err := e.DB.WithTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`UPDATE activities SET establishment_code = 'E2' WHERE id = 'A1'`); err != nil {
+			return err
+		}
+		if err := store.RescopeAttendance(ctx, tx, "A1", "RSK", "E1"); err != nil {
+			return err
+		}
+		return store.RecordChange(ctx, tx, store.Change{Entity: "activity", ID: "A1", Op: "upsert", RegionCode: "RSK", EstablishmentCode: "E2"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pullAll(t, e, staff1, cur1, 1, r1)
+	pullAll(t, e, staff2, cur2, 1, r2)
+	if _, ok := r1[id]; ok {
+		t.Errorf("staff1 (E1) still holds %s after A1 moved to E2", id)
+	}
+	if _, ok := r2[id]; !ok {
+		t.Errorf("staff2 (E2) did not receive %s", id)
+	}
+	for name, c := range map[string]struct {
+		p *prodays.Principal
+		r replica
+	}{"staff1": {staff1, r1}, "staff2": {staff2, r2}} {
+		snap := replica{}
+		pullAll(t, e, c.p, "", 1000, snap)
+		for k, v := range snap {
+			if strings.HasPrefix(k, "attendance:") && c.r[k] != v {
+				t.Errorf("%s %s: incremental %q, snapshot %q", name, k, c.r[k], v)
+			}
+		}
+		for k, v := range c.r {
+			if strings.HasPrefix(k, "attendance:") && snap[k] != v {
+				t.Errorf("%s %s: incremental %q, snapshot %q", name, k, v, snap[k])
+			}
+		}
+	}
+}
+
+// TestPullMergedWalkIns: walk-ins checked in (held, released, undone,
+// overridden), one merged into the other, check-ins naming the loser after
+// the merge; phones pulling with limit 1 between every step end equal to a
+// fresh snapshot, and no check-in stays under a merged id.
+func TestPullMergedWalkIns(t *testing.T) {
+	e := mustEngine(t)
+	ctx := context.Background()
+	sup := synctest.Principal("sup1", "dev-sup")
+	admin := synctest.Principal("admin", "dev-adm")
+	staff := synctest.Principal("staff1", "dev-a")
+	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	ra, rs := replica{}, replica{}
+	curA, _ := pullAll(t, e, admin, "", 1, ra)
+	curS, _ := pullAll(t, e, staff, "", 1, rs)
+	step := func() {
+		curA, _ = pullAll(t, e, admin, curA, 1, ra)
+		curS, _ = pullAll(t, e, staff, curS, 1, rs)
+	}
+	w1 := ph.Register("E1", "Zed", "Walker")
+	w2 := ph.Register("E1", "Zed", "Walker")
+	push(t, e, staff, ph.CheckIn("A1", "trainee", w1.Trainee.ID)) // held: before its registration
+	step()
+	push(t, e, staff, w1, ph.CheckIn("A2", "trainee", w1.Trainee.ID))
+	step()
+	in2 := ph.CheckIn("A1", "trainee", w2.Trainee.ID)
+	push(t, e, staff, w2, in2, ph.Undo("A1", "trainee", w2.Trainee.ID, in2.ID))
+	step()
+	if err := e.Override(ctx, sup, "A2", protocol.Person{Kind: "trainee", ID: w2.Trainee.ID}, true, "sheet"); err != nil {
+		t.Fatal(err)
+	}
+	step()
+	loser := max(w1.Trainee.ID, w2.Trainee.ID) // the greater merges into the smaller
+	ps, err := e.ListProposals(ctx, sup, "open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := false
+	for _, p := range ps {
+		if p.WalkInID == loser {
+			if err := e.DecideProposal(ctx, sup, p.ID, true, "same"); err != nil {
+				t.Fatal(err)
+			}
+			merged = true
+			break
+		}
+	}
+	if !merged {
+		t.Fatalf("no proposal for %s: %+v", loser, ps)
+	}
+	step()
+	push(t, e, staff, ph.CheckIn("A2", "trainee", loser), ph.CheckIn("A1", "trainee", w1.Trainee.ID))
+	step()
+	for name, c := range map[string]struct {
+		p *prodays.Principal
+		r replica
+	}{"admin": {admin, ra}, "staff": {staff, rs}} {
+		snap := replica{}
+		pullAll(t, e, c.p, "", 1000, snap)
+		if !maps.Equal(c.r, snap) {
+			t.Errorf("%s: the incremental replica differs from a snapshot", name)
+		}
+	}
+	var n int
+	e.DB.Read.QueryRow(`SELECT count(*) FROM checkins c JOIN trainees t ON t.id = c.person_id WHERE t.merged_into IS NOT NULL`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d check-ins left under a merged id", n)
+	}
+	e.DB.Read.QueryRow(`SELECT count(*) FROM checkins WHERE person_kind = 'trainee' AND walk_in = 0 AND person_id IN (SELECT id FROM trainees WHERE source = 'walk_in')`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d check-ins of walk-ins not marked walk_in", n)
 	}
 }
