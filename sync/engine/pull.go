@@ -115,6 +115,7 @@ func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, lim
 		resp.Changes = append(resp.Changes, next.Change)
 		last = next.seq
 	}
+	resp.Changes = netEffect(resp.Changes)
 	if !resp.HasMore && len(resp.Changes) == 0 && cur == "" {
 		// An empty scope still gets a cursor at the end of the log.
 		if err := tx.QueryRowContext(ctx, `SELECT max((SELECT COALESCE(max(seq), 0) FROM changes), (SELECT COALESCE(max(seq), 0) FROM attendance))`).Scan(&last); err != nil {
@@ -126,6 +127,31 @@ func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, lim
 	}
 	resp.Cursor = encodeCursor(cursor{Seq: last, Scope: fp})
 	return resp, nil
+}
+
+// netEffect keeps the last change of each entity in a page (sync
+// protocol, Pull: "a page holds the net effect of its changes"). The only
+// entity that can appear twice is a presence whose delete stays in the
+// change log when the batch fast path creates its row again (it does not
+// look the log up); elsewhere a page is returned as read.
+func netEffect(chs []protocol.Change) []protocol.Change {
+	last := map[string]int{}
+	for i, c := range chs {
+		if c.Entity == "attendance" {
+			last[c.ID] = i
+		}
+	}
+	if len(last) == 0 {
+		return chs
+	}
+	out := chs[:0]
+	for i, c := range chs {
+		if j, ok := last[c.ID]; c.Entity == "attendance" && ok && j != i {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // seqChange is a change and its place in the server sequence.

@@ -379,3 +379,24 @@ func TestPullMergedWalkIns(t *testing.T) {
 		t.Errorf("%d check-ins of walk-ins not marked walk_in", n)
 	}
 }
+
+// TestPullNetEffect: a presence checked in, undone (its row deleted: a
+// delete in the change log) and checked in again by a later batch's fast
+// path comes once in a page that covers it all, as an upsert (sync
+// protocol, Pull: a page holds the net effect of its changes).
+func TestPullNetEffect(t *testing.T) {
+	e := mustEngine(t)
+	admin := synctest.Principal("admin", "dev-adm")
+	staff := synctest.Principal("staff1", "dev-a")
+	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	tr := synctest.TraineesE1[0]
+	cur, _ := pullAll(t, e, admin, "", 1000, replica{})
+	in := ph.CheckIn("A1", "trainee", tr)
+	push(t, e, staff, in)
+	push(t, e, staff, ph.Undo("A1", "trainee", tr, in.ID))
+	push(t, e, staff, ph.CheckIn("A1", "trainee", tr))
+	_, got := pullAll(t, e, admin, cur, 1000, replica{})
+	if want := []string{"upsert attendance:" + engine.AttendanceID("A1", "trainee", tr)}; !slices.Equal(keysOf(got), want) {
+		t.Errorf("page: got %q, want %q", keysOf(got), want)
+	}
+}
