@@ -10,25 +10,32 @@ import (
 	"github.com/pressly/goose/v3"
 )
 
-// TestMigration33KeepsMutations: a database written before 00033 (every
-// check-in with its mutations row) migrates forward with its mutations
-// unchanged through the view, and its check-ins get their seq and user.
-func TestMigration33KeepsMutations(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	w, err := sql.Open("sqlite", dsn(path, 5*time.Second, false))
+// openAt opens a new database file migrated up to version (the writer's
+// DSN, one connection), as an older prodays left it.
+func openAt(t *testing.T, version int64) *sql.DB {
+	t.Helper()
+	w, err := sql.Open("sqlite", dsn(filepath.Join(t.TempDir(), "old.db"), 5*time.Second, false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
+	t.Cleanup(func() { w.Close() })
 	w.SetMaxOpenConns(1)
 	p, err := goose.NewProvider(goose.DialectSQLite3, w, migrationsFS())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(ctx, 32); err != nil {
+	if _, err := p.UpTo(context.Background(), version); err != nil {
 		t.Fatal(err)
 	}
+	return w
+}
+
+// TestMigration33KeepsMutations: a database written before 00033 (every
+// check-in with its mutations row) migrates forward with its mutations
+// unchanged through the view, and its check-ins get their seq and user.
+func TestMigration33KeepsMutations(t *testing.T) {
+	ctx := context.Background()
+	w := openAt(t, 32)
 	for _, q := range []string{
 		`INSERT INTO mutations (id, device_id, username, seq, type, status, received_at, payload) VALUES
 			('c1', 'd1', 'staff1', 7, 'attendance.check_in', 'applied', '2026-03-23T09:00:00.000Z', '{"id":"c1","seq":7}'),
@@ -81,20 +88,7 @@ func TestMigration33KeepsMutations(t *testing.T) {
 // the highest value.
 func TestMigration34AttendanceSeq(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	w, err := sql.Open("sqlite", dsn(path, 5*time.Second, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetMaxOpenConns(1)
-	p, err := goose.NewProvider(goose.DialectSQLite3, w, migrationsFS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 33); err != nil {
-		t.Fatal(err)
-	}
+	w := openAt(t, 33)
 	for _, q := range []string{
 		`INSERT INTO establishments (code, name, city, region_code) VALUES ('E1', 'ISTA', 'Rabat', 'RSK')`,
 		`INSERT INTO activities (id, kind, title, date, start_time, end_time, establishment_code, region_code) VALUES ('A', 'meeting', 'M', '2026-03-23', '09:00', '10:00', 'E1', 'RSK')`,
@@ -170,20 +164,7 @@ func TestMigration34AttendanceSeq(t *testing.T) {
 // a roster trainee or a speaker.
 func TestMigration35WalkIn(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	w, err := sql.Open("sqlite", dsn(path, 5*time.Second, false))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.SetMaxOpenConns(1)
-	p, err := goose.NewProvider(goose.DialectSQLite3, w, migrationsFS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 34); err != nil {
-		t.Fatal(err)
-	}
+	w := openAt(t, 34)
 	for _, q := range []string{
 		`INSERT INTO establishments (code, name, city, region_code) VALUES ('E1', 'ISTA', 'Rabat', 'RSK')`,
 		`INSERT INTO trainees (id, last_name, first_name, establishment_code, source, updated_at) VALUES
