@@ -95,13 +95,15 @@ func TestMigration34AttendanceSeq(t *testing.T) {
 		`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at) VALUES
 			('A', 'trainee', 'T1', 1, '2026-03-23T09:00:00.000Z', '["c1"]', 'x'),
 			('A', 'trainee', 'T2', 1, '2026-03-23T09:00:00.000Z', '["c2"]', 'x'),
-			('A', 'speaker', 'S1', 1, '2026-03-23T09:00:00.000Z', '["c3"]', 'x')`,
+			('A', 'speaker', 'S1', 1, '2026-03-23T09:00:00.000Z', '["c3"]', 'x'),
+			('A', 'trainee', 'T3', 1, '2026-03-23T09:00:00.000Z', '["c4"]', 'x')`,
 		`INSERT INTO changes (entity, entity_id, op, region_code, establishment_code) VALUES
 			('attendance', 'A:trainee:T2', 'upsert', 'RSK', 'E1'),
 			('trainee', 'T1', 'upsert', 'RSK', 'E1'),
 			('attendance', 'A:trainee:T9', 'delete', 'RSK', 'E1'),
 			('attendance', 'A:trainee:T1', 'upsert', 'RSK', 'E1'),
-			('attendance', 'A:trainee:T8', 'upsert', 'RSK', 'E1')`,
+			('attendance', 'A:trainee:T8', 'upsert', 'RSK', 'E1'),
+			('attendance', 'A:trainee:T3', 'upsert', 'RSK', 'E0')`,
 	} {
 		if _, err := w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -114,8 +116,10 @@ func TestMigration34AttendanceSeq(t *testing.T) {
 	if err := w.QueryRowContext(ctx, `SELECT group_concat(person_id || ':' || seq, ' ') FROM (SELECT * FROM attendance ORDER BY person_id)`).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
-	// S1 had no entry: it keeps seq 0, out of pulls as before.
-	if want := `S1:0 T1:4 T2:1`; got != want {
+	// S1 had no entry: it keeps seq 0, out of pulls as before. T3's entry
+	// names E0, a former establishment of A (moved by a re-import): its
+	// entry becomes a delete under E0, and the row a new seq.
+	if want := `S1:0 T1:4 T2:1 T3:7`; got != want {
 		t.Errorf("attendance seqs after 00034: got %s, want %s", got, want)
 	}
 	// T8's upsert names a row that is gone: it stays, and a pull sends it
@@ -123,10 +127,10 @@ func TestMigration34AttendanceSeq(t *testing.T) {
 	if err := w.QueryRowContext(ctx, `SELECT group_concat(seq || ':' || entity || ':' || entity_id || ':' || op, ' ') FROM (SELECT * FROM changes ORDER BY seq)`).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
-	if want := `2:trainee:T1:upsert 3:attendance:A:trainee:T9:delete 5:attendance:A:trainee:T8:upsert`; got != want {
+	if want := `2:trainee:T1:upsert 3:attendance:A:trainee:T9:delete 5:attendance:A:trainee:T8:upsert 6:attendance:A:trainee:T3:delete`; got != want {
 		t.Errorf("change log after 00034:\n got %s\nwant %s", got, want)
 	}
-	for _, want := range []int64{6, 7} {
+	for _, want := range []int64{8, 9} {
 		first, err := NextSeqs(ctx, w, 1)
 		if err != nil || first != want {
 			t.Fatalf("NextSeqs: %d %v, want %d", first, err, want)
@@ -135,8 +139,8 @@ func TestMigration34AttendanceSeq(t *testing.T) {
 	if err := RecordChange(ctx, w, Change{Entity: "trainee", ID: "T2", Op: "upsert"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.QueryRowContext(ctx, `SELECT seq FROM changes WHERE entity_id = 'T2'`).Scan(&got); err != nil || got != "8" {
-		t.Errorf("the log's next entry: seq %s %v, want 8 (after the reserved values)", got, err)
+	if err := w.QueryRowContext(ctx, `SELECT seq FROM changes WHERE entity_id = 'T2'`).Scan(&got); err != nil || got != "10" {
+		t.Errorf("the log's next entry: seq %s %v, want 10 (after the reserved values)", got, err)
 	}
 	// An attendance upsert moves the row to the end of the sequence and
 	// drops the entity's entry in the log; one whose row is gone is a
@@ -154,7 +158,7 @@ func TestMigration34AttendanceSeq(t *testing.T) {
 		(SELECT seq || ':' || op || ':' || region_code FROM changes WHERE entity_id = 'A:trainee:T9')`).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
-	if want := `9 11:delete:RSK`; got != want {
+	if want := `11 13:delete:RSK`; got != want {
 		t.Errorf("after two attendance changes: got %s, want %s", got, want)
 	}
 }

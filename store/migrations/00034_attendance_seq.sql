@@ -20,6 +20,22 @@ WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'changes');
 UPDATE attendance SET seq = c.seq FROM changes c
 WHERE c.entity = 'attendance' AND c.op = 'upsert'
   AND c.entity_id = attendance.activity_id || ':' || attendance.person_kind || ':' || attendance.person_id;
+
+-- A presence whose entry names a former scope of its activity (an
+-- activity moved by a re-import: its entries kept the keys they were
+-- recorded under, so the new scope's phones never got them and the former
+-- scope's kept them): the entry becomes a delete under those keys, and the
+-- row takes a new seq, as store.RescopeAttendance does from now on.
+UPDATE changes SET op = 'delete' WHERE entity = 'attendance' AND op = 'upsert' AND seq IN (
+  SELECT a.seq FROM attendance a JOIN activities x ON x.id = a.activity_id JOIN changes c ON c.seq = a.seq
+  WHERE a.seq > 0 AND (c.region_code IS NOT NULLIF(x.region_code, '') OR c.establishment_code IS NOT NULLIF(x.establishment_code, '')));
+UPDATE attendance SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'changes') + r.n
+FROM (SELECT a.rowid AS rid, row_number() OVER (ORDER BY a.seq) AS n FROM attendance a JOIN changes c ON c.seq = a.seq
+      WHERE a.seq > 0 AND c.op = 'delete') r
+WHERE attendance.rowid = r.rid;
+UPDATE sqlite_sequence SET seq = max(seq, (SELECT COALESCE(max(seq), 0) FROM attendance)) WHERE name = 'changes';
+
+-- The upserts now carried by their rows leave the log.
 DELETE FROM changes WHERE entity = 'attendance' AND op = 'upsert' AND seq IN (SELECT seq FROM attendance WHERE seq > 0);
 
 -- A row without an entry (written by hand, never by the engine) keeps
