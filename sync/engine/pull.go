@@ -122,6 +122,7 @@ func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, lim
 			return nil, err
 		}
 	}
+	tx.Rollback() // the read is done: release the snapshot before loading the data
 	if err := e.loadData(ctx, resp.Changes); err != nil {
 		return nil, err
 	}
