@@ -57,9 +57,21 @@ func FuzzPush(f *testing.F) {
 				t.Fatalf("bad status %+v", r)
 			}
 		}
-		var bad int
-		if err := e.DB.Read.QueryRow(`SELECT count(*) FROM attendance a WHERE a.override IS NULL AND a.present <> (a.check_in_ids <> '[]')`).Scan(&bad); err != nil || bad != 0 {
-			t.Fatalf("inconsistent attendance rows: %d %v", bad, err)
+		for _, inv := range []struct{ what, q string }{
+			{"inconsistent attendance rows", `SELECT count(*) FROM attendance a WHERE a.override IS NULL AND a.present <> (a.check_in_ids <> '[]')`},
+			// Every presence has its place in the change sequence, its own
+			// (migration 00034).
+			{"presences without a seq", `SELECT count(*) FROM attendance WHERE seq <= 0`},
+			{"seqs taken twice", `SELECT count(*) FROM (SELECT seq FROM (SELECT seq FROM attendance UNION ALL SELECT seq FROM changes) GROUP BY seq HAVING count(*) > 1)`},
+			// Every check-in of a walk-in is in the by-person index
+			// (migration 00035).
+			{"walk-in check-ins not marked", `SELECT count(*) FROM checkins WHERE person_kind = 'trainee' AND walk_in = 0
+				AND person_id IN (SELECT id FROM trainees WHERE source = 'walk_in')`},
+		} {
+			var bad int
+			if err := e.DB.Read.QueryRow(inv.q).Scan(&bad); err != nil || bad != 0 {
+				t.Fatalf("%s: %d %v", inv.what, bad, err)
+			}
 		}
 	})
 }
