@@ -30,6 +30,9 @@ type Env struct {
 	Echo   *echo.Echo // the handler, for its route table
 	Server *httptest.Server
 	URL    string
+	// Proc is the server process of an Env made by Process (nil for New,
+	// whose server runs in the test's own process).
+	Proc *Proc
 }
 
 // Options tune New.
