@@ -27,6 +27,7 @@ func bindingEnv(t *testing.T, seed func(tb testing.TB, db *store.DB)) *testenv.E
 		testenv.CreateUser(tb, db, "staff1", "staff", "E1", "RSK")
 		testenv.CreateUser(tb, db, "staff1b", "staff", "E1", "RSK")
 		testenv.CreateUser(tb, db, "admin", "admin", "", "")
+		testenv.CreateUser(tb, db, "sup1", "supervisor", "", "RSK")
 		if seed != nil {
 			seed(tb, db)
 		}
@@ -162,6 +163,21 @@ func TestDeviceTakeoverRefused(t *testing.T) {
 	var r map[string]any
 	if st := env.Do(t, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": a.RefreshToken}, &r); st != http.StatusOK {
 		t.Fatalf("A's refresh: status %d %v", st, r)
+	}
+
+	// A supervisor's upload of the phone's saved outbox file is not a
+	// login: it needs no device secret, and it goes on with the device's
+	// seqs, on behalf of its owner.
+	sup := env.Login(t, "sup1", "0193a7c0-0000-7000-8000-00000000d001")
+	var up struct {
+		Username string            `json:"username"`
+		Results  []protocol.Result `json:"results"`
+	}
+	st = env.Do(t, "POST", "/api/v1/review/outbox-upload", sup.AccessToken,
+		json.RawMessage(synctest.Body(dev, time.Now(), 1, phone.Register("E1", "Alpha", "Quatre"))), &up)
+	wantApplied(t, "outbox upload", st, up.Results, 1)
+	if up.Username != "staff1" {
+		t.Errorf("outbox upload on behalf of %q, want staff1", up.Username)
 	}
 
 	// A push for another device than the token's: device_mismatch.
