@@ -84,7 +84,7 @@ func (d Device) bindSecret() (hash, made string, err error) {
 // a device is none of their business.
 func deviceRefusal(d Device, secretHash, revokedAt sql.NullString) error {
 	if secretHash.Valid && !deviceSecretMatches(secretHash.String, d.Secret) {
-		return prodays.Errorf(EDeviceTaken, "This device id belongs to another installation of the app: log in from your own (or reinstall it to get a new device id).")
+		return prodays.Errorf(EDeviceTaken, "This device id is bound to another installation of the app: log in from your own.")
 	}
 	if revokedAt.Valid {
 		return prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
