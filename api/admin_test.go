@@ -179,7 +179,7 @@ func TestRevokedDeviceStopsAtOnce(t *testing.T) {
 	wantProblem(t, "refresh after revoke", send(t, env, "POST", "/api/v1/auth/refresh", "", map[string]string{"refresh_token": s.RefreshToken}),
 		http.StatusUnauthorized, "refresh_invalid")
 	wantProblem(t, "login from the revoked device", send(t, env, "POST", "/api/v1/auth/login", "",
-		map[string]string{"username": "k.staff", "password": testenv.Password, "device_id": "phone-1"}), http.StatusUnauthorized, "device_revoked")
+		map[string]string{"username": "k.staff", "password": testenv.Password, "device_id": "phone-1", "device_secret": env.DeviceSecret("phone-1")}), http.StatusUnauthorized, "device_revoked")
 	// The user's other device is untouched.
 	if a := send(t, env, "GET", "/api/v1/auth/me", other.AccessToken, nil); a.Status != http.StatusOK {
 		t.Fatalf("other device: %d", a.Status)
@@ -208,7 +208,7 @@ func TestAdminSetPassword(t *testing.T) {
 	wantProblem(t, "old password", send(t, env, "POST", "/api/v1/auth/login", "",
 		map[string]string{"username": "k.staff", "password": testenv.Password, "device_id": "phone-1"}), http.StatusUnauthorized, "invalid_credentials")
 	if a := send(t, env, "POST", "/api/v1/auth/login", "",
-		map[string]string{"username": "k.staff", "password": "a-new-password", "device_id": "phone-1"}); a.Status != http.StatusOK {
+		map[string]string{"username": "k.staff", "password": "a-new-password", "device_id": "phone-1", "device_secret": env.DeviceSecret("phone-1")}); a.Status != http.StatusOK {
 		t.Fatalf("new password: %d %s", a.Status, a.Body)
 	}
 	a := send(t, env, "GET", "/api/v1/admin/audit?action=user.", adm.AccessToken, nil)

@@ -25,15 +25,20 @@ const maxLoginUsername = 128
 // loginRequest is the body of POST /api/v1/auth/login. TokenDelivery
 // "body" returns the refresh token in the JSON answer too, for clients
 // that are not browsers (the simulator, a native app); browsers keep it in
-// the cookie only.
+// the cookie only. DeviceSecret proves that DeviceID belongs to the
+// caller's installation (sync protocol 1.1, "Device binding"; empty at an
+// installation's first login).
 type loginRequest struct {
 	Username      string `json:"username"`
 	Password      string `json:"password"`
 	DeviceID      string `json:"device_id"`
+	DeviceSecret  string `json:"device_secret,omitempty"`
 	TokenDelivery string `json:"token_delivery,omitempty"`
 }
 
-// sessionResponse is the answer of login and refresh.
+// sessionResponse is the answer of login and refresh. DeviceSecret is set
+// only by a login that bound its device with a secret the server made: the
+// phone keeps it beside its device_id and sends it at every later login.
 type sessionResponse struct {
 	AccessToken      string        `json:"access_token"`
 	TokenType        string        `json:"token_type"`
@@ -41,6 +46,7 @@ type sessionResponse struct {
 	RefreshToken     string        `json:"refresh_token,omitempty"`
 	RefreshExpiresIn int           `json:"refresh_expires_in"`
 	User             *prodays.User `json:"user"`
+	DeviceSecret     string        `json:"device_secret,omitempty"`
 }
 
 func client(c echo.Context) auth.Client {
@@ -66,6 +72,7 @@ func (s *Server) writeSession(c echo.Context, sess *auth.Session, inBody bool) e
 		ExpiresIn:        int(sess.AccessExpiry.Sub(now).Round(time.Second).Seconds()),
 		RefreshExpiresIn: int(sess.RefreshExpiry.Sub(now).Round(time.Second).Seconds()),
 		User:             sess.User,
+		DeviceSecret:     sess.DeviceSecret,
 	}
 	if inBody {
 		r.RefreshToken = sess.RefreshToken
@@ -73,9 +80,11 @@ func (s *Server) writeSession(c echo.Context, sess *auth.Session, inBody bool) e
 	return c.JSON(http.StatusOK, r)
 }
 
-// login: POST /api/v1/auth/login {username, password, device_id}. Failed
-// logins are counted per username and per address; past the limits the
-// answer is 429 too_many_requests with Retry-After (docs/security.md).
+// login: POST /api/v1/auth/login {username, password, device_id,
+// device_secret}. Failed logins are counted per username and per address;
+// past the limits the answer is 429 too_many_requests with Retry-After
+// (docs/security.md). A device id bound to another installation is 403
+// device_taken (not counted: the password was right).
 func (s *Server) login(c echo.Context) error {
 	var req loginRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -94,7 +103,7 @@ func (s *Server) login(c echo.Context) error {
 		s.Logger.Warn("login throttled", "username", req.Username, "address", cl.Address)
 		return err
 	}
-	sess, err := s.Auth.Login(c.Request().Context(), req.Username, req.Password, req.DeviceID, cl)
+	sess, err := s.Auth.Login(c.Request().Context(), req.Username, req.Password, auth.Device{ID: req.DeviceID, Secret: req.DeviceSecret}, cl)
 	if err != nil {
 		if prodays.ErrorCode(err) == auth.EInvalidCredentials {
 			s.LoginLimiter.Failure(req.Username, cl.Address)

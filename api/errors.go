@@ -33,6 +33,7 @@ var statusOf = map[string]int{
 	auth.ERefreshInvalid:     http.StatusUnauthorized,
 	auth.EDeviceRevoked:      http.StatusUnauthorized,
 	auth.EUserDisabled:       http.StatusUnauthorized,
+	auth.EDeviceTaken:        http.StatusForbidden, // device binding (protocol 1.1)
 	"method_not_allowed":     http.StatusMethodNotAllowed,
 	// Sync and review (sync protocol v1; issue #4).
 	protocol.ECodeDeviceMismatch: http.StatusForbidden,

@@ -74,7 +74,8 @@ func matrixRows() []row {
 		// (TestMetricsEndpoint).
 		{Method: "GET", Path: "/metrics", Want: everyone(s200)},
 
-		{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": "m.login", "password": testenv.Password, "device_id": "m-login-dev"}, Want: everyone(s200)},
+		{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": "m.login", "password": testenv.Password, "device_id": "m-login-dev",
+			"device_secret": "m-login-dev-secret-0123456789"}, Want: everyone(s200)}, // the first login binds the device with the secret it carries
 		{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{}, Want: everyone(s401)},
 		{Method: "POST", Path: "/api/v1/auth/logout", Want: everyone(s204)},
 		{Method: "GET", Path: "/api/v1/auth/me", Want: authenticated(s200)},

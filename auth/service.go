@@ -49,6 +49,10 @@ type Session struct {
 	RefreshToken  string
 	RefreshExpiry time.Time
 	User          *prodays.User
+	// DeviceSecret is the device's new secret when this login bound the
+	// device with a secret the server made (the login carried none); the
+	// answer carries it as device_secret. Empty otherwise.
+	DeviceSecret string
 }
 
 // Client says who is calling, for the audit log.
@@ -113,13 +117,17 @@ func badCredentials() error {
 }
 
 // Login checks username and password (in the same time whether the user
-// exists or not), registers deviceID for the user, and opens a session.
+// exists or not), registers the device for the user (binding it to its
+// installation: sync protocol 1.1, "Device binding"), and opens a session.
 // Errors: EInvalidCredentials (unknown user, wrong password, no password
-// set, disabled account), EDeviceRevoked, EInvalid (no device id).
-func (s *Service) Login(ctx context.Context, username, password, deviceID string, cl Client) (*Session, error) {
-	if deviceID == "" || len(deviceID) > 100 {
-		return nil, prodays.Errorf(prodays.EInvalid, "device_id is required (a UUID made once per installation).")
+// set, disabled account), EDeviceTaken (the device is bound to another
+// installation: nothing of it changes), EDeviceRevoked, EInvalid (no
+// device id, a device secret of a bad length).
+func (s *Service) Login(ctx context.Context, username, password string, dev Device, cl Client) (*Session, error) {
+	if err := dev.validate(); err != nil {
+		return nil, err
 	}
+	deviceID := dev.ID
 	u, err := getUser(ctx, s.DB.Read, username)
 	if err != nil && prodays.ErrorCode(err) != prodays.ENotFound {
 		return nil, err
@@ -151,47 +159,66 @@ func (s *Service) Login(ctx context.Context, username, password, deviceID string
 	}
 	var sess *Session
 	err = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
-		if err := s.registerDevice(ctx, tx, u.Username, deviceID, cl); err != nil {
+		made, err := s.registerDevice(ctx, tx, u.Username, dev, cl)
+		if err != nil {
 			return err
 		}
-		var err error
 		sess, err = s.openSession(ctx, tx, u, deviceID, "")
 		if err != nil {
 			return err
 		}
+		sess.DeviceSecret = made
 		return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: u.Username, DeviceID: deviceID, Address: cl.Address, Action: "auth.login"})
 	})
 	if err != nil {
-		if prodays.ErrorCode(err) == EDeviceRevoked {
+		if code := prodays.ErrorCode(err); code == EDeviceRevoked || code == EDeviceTaken {
 			_ = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
 				return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address,
-					Action: "auth.login_failed", Detail: map[string]any{"reason": "device_revoked"}})
+					Action: "auth.login_failed", Detail: map[string]any{"reason": code}})
 			})
+			if code == EDeviceTaken && s.Logger != nil {
+				s.Logger.Warn("login refused: device bound to another installation", "username", username, "device", deviceID, "address", cl.Address)
+			}
 		}
 		return nil, err
 	}
 	return sess, nil
 }
 
-// registerDevice creates or updates the device row; a revoked device may
-// not log in again.
-func (s *Service) registerDevice(ctx context.Context, tx *sql.Tx, username, deviceID string, cl Client) error {
-	var revoked sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id = ?`, deviceID).Scan(&revoked)
+// registerDevice creates or updates the device row of a login. An unknown
+// device is bound to the login's installation with the secret it carries,
+// or a new one that it returns as made; a known one must be proved with
+// its secret (else EDeviceTaken, and nothing of it changes), a revoked one
+// may not log in again (EDeviceRevoked), and one registered before
+// binding existed (no secret stored) is bound at this login.
+func (s *Service) registerDevice(ctx context.Context, tx *sql.Tx, username string, dev Device, cl Client) (made string, err error) {
+	var revoked, secretHash sql.NullString
+	err = tx.QueryRowContext(ctx, `SELECT revoked_at, secret_hash FROM devices WHERE id = ?`, dev.ID).Scan(&revoked, &secretHash)
 	now := store.FormatTime(s.now())
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, `INSERT INTO devices (id, username, first_seen_at, last_seen_at, user_agent, last_address) VALUES (?, ?, ?, ?, ?, ?)`,
-			deviceID, username, now, now, truncate(cl.UserAgent, 300), cl.Address)
-		return err
+		hash, made, err := dev.bindSecret()
+		if err != nil {
+			return "", err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO devices (id, username, first_seen_at, last_seen_at, user_agent, last_address, secret_hash) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			dev.ID, username, now, now, truncate(cl.UserAgent, 300), cl.Address, hash)
+		return made, err
 	case err != nil:
-		return err
-	case revoked.Valid:
-		return prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
+		return "", err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE devices SET username = ?, last_seen_at = ?, user_agent = ?, last_address = ? WHERE id = ?`,
-		username, now, truncate(cl.UserAgent, 300), cl.Address, deviceID)
-	return err
+	if err := deviceRefusal(dev, secretHash, revoked); err != nil {
+		return "", err
+	}
+	hash := secretHash.String
+	if !secretHash.Valid {
+		if hash, made, err = dev.bindSecret(); err != nil {
+			return "", err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE devices SET username = ?, last_seen_at = ?, user_agent = ?, last_address = ?, secret_hash = ? WHERE id = ?`,
+		username, now, truncate(cl.UserAgent, 300), cl.Address, hash, dev.ID)
+	return made, err
 }
 
 func truncate(s string, n int) string {

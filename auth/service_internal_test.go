@@ -51,7 +51,7 @@ func TestLoginChecksPasswordOnEveryPath(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls = nil
-			_, err := svc.Login(ctx, tc.user, tc.pw, "dev-1", Client{})
+			_, err := svc.Login(ctx, tc.user, tc.pw, Device{ID: "dev-1"}, Client{})
 			if prodays.ErrorCode(err) != EInvalidCredentials {
 				t.Fatalf("got %v, want %s", err, EInvalidCredentials)
 			}

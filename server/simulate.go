@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"prodays/simulate"
 )
 
@@ -86,7 +88,10 @@ Options:`)
 			return err
 		}
 		c := simulate.NewClient(base, 4)
-		admin, err := c.Login(ctx, adminUser, apw, "simulate-admin")
+		// A device id of its own per run: each run is a new installation
+		// (sync protocol 1.1, Device binding), with no secret to prove an
+		// earlier run's id.
+		admin, err := c.Login(ctx, adminUser, apw, "simulate-admin-"+uuid.NewString())
 		if err != nil {
 			return fmt.Errorf("admin login: %w", err)
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,10 +20,14 @@ import (
 // maxResponse bounds a response body the simulator reads.
 const maxResponse = 32 << 20
 
-// Session is a logged-in device: its access and refresh tokens.
+// Session is a logged-in device: its access and refresh tokens, and the
+// device_secret that binds its device id to this client (sync protocol
+// 1.1, Device binding): the one the login sent, or the one the server made
+// when it sent none.
 type Session struct {
 	Username     string
 	DeviceID     string
+	DeviceSecret string
 	AccessToken  string
 	RefreshToken string
 }
@@ -152,21 +158,54 @@ func (c *Client) JSON(ctx context.Context, method, path, token string, body, out
 	return nil
 }
 
+// newSecrets returns n device secrets, one per virtual phone of a Runner,
+// each 256 random bits in unpadded base64url as the app makes its own.
+// A phone sends its secret from its first login on, so that a login whose
+// answer was lost, a second Run of the same Runner and a server restored
+// from a backup all still know it (sync protocol 1.1, Device binding).
+func newSecrets(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			panic(err) // crypto/rand never fails on supported platforms
+		}
+		out[i] = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return out
+}
+
 type tokens struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
+	DeviceSecret string `json:"device_secret,omitempty"`
 }
 
-// Login logs username in from deviceID with the refresh token delivered in
-// the body.
+// Login logs username in from deviceID, a device id this client never
+// logged in from before, with the refresh token delivered in the body.
+// The Session's DeviceSecret is what a later login of the same device id
+// must send (LoginDevice).
 func (c *Client) Login(ctx context.Context, username, password, deviceID string) (*Session, error) {
+	return c.LoginDevice(ctx, username, password, deviceID, "")
+}
+
+// LoginDevice logs username in from deviceID, proving it with secret (the
+// device's device_secret; empty at the device's first login, when the
+// server makes one). A device id bound to another secret is refused:
+// *StatusError 403 device_taken.
+func (c *Client) LoginDevice(ctx context.Context, username, password, deviceID, secret string) (*Session, error) {
+	body := map[string]string{"username": username, "password": password, "device_id": deviceID, "token_delivery": "body"}
+	if secret != "" {
+		body["device_secret"] = secret
+	}
 	var t tokens
-	err := c.JSON(ctx, "POST", "/api/v1/auth/login", "", map[string]string{
-		"username": username, "password": password, "device_id": deviceID, "token_delivery": "body"}, &t)
-	if err != nil {
+	if err := c.JSON(ctx, "POST", "/api/v1/auth/login", "", body, &t); err != nil {
 		return nil, err
 	}
-	return &Session{Username: username, DeviceID: deviceID, AccessToken: t.AccessToken, RefreshToken: t.RefreshToken}, nil
+	if t.DeviceSecret != "" {
+		secret = t.DeviceSecret
+	}
+	return &Session{Username: username, DeviceID: deviceID, DeviceSecret: secret, AccessToken: t.AccessToken, RefreshToken: t.RefreshToken}, nil
 }
 
 // Refresh rotates s's tokens (POST /api/v1/auth/refresh).

@@ -153,6 +153,7 @@ type Runner struct {
 	dropped, dupBatches, splits, refreshes, logins, thr        atomic.Int64
 
 	loginSem chan struct{}
+	secrets  []string // of the phones, by index in plan.Devices
 
 	mu        sync.Mutex
 	latencies []time.Duration
@@ -167,7 +168,7 @@ type Runner struct {
 func New(plan *Plan, baseURL string, opt Options) *Runner {
 	opt = opt.withDefaults(len(plan.Devices))
 	return &Runner{plan: plan, opt: opt, client: NewClient(baseURL, opt.Concurrency), loginSem: make(chan struct{}, opt.LoginConcurrency),
-		results: map[string]int{}, outcome: make(map[string]string, plan.Mutations)}
+		secrets: newSecrets(len(plan.Devices)), results: map[string]int{}, outcome: make(map[string]string, plan.Mutations)}
 }
 
 // Stats returns the live counters (safe to call while Run runs).
@@ -181,6 +182,7 @@ type phone struct {
 	*Device
 	idx     int
 	rng     *rand.Rand
+	secret  string // its device_secret (newSecrets)
 	sess    *Session
 	pending int // mutations still in the outbox
 }
@@ -198,7 +200,7 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		for _, b := range d.Batches {
 			n += len(b.Mutations)
 		}
-		phones[i] = &phone{Device: d, idx: i, pending: n,
+		phones[i] = &phone{Device: d, idx: i, pending: n, secret: r.secrets[i],
 			rng: rand.New(rand.NewPCG(r.opt.Seed, uint64(i)+1))}
 	}
 	stopProgress := r.progress(ctx)
@@ -323,11 +325,16 @@ func (r *Runner) login(ctx context.Context, p *phone) bool {
 		case <-ctx.Done():
 			return false
 		}
-		s, err := r.client.Login(ctx, p.Username, r.opt.Password, p.ID)
+		s, err := r.client.LoginDevice(ctx, p.Username, r.opt.Password, p.ID, p.secret)
 		<-r.loginSem
 		if err == nil {
 			r.logins.Add(1)
 			p.sess = s
+			if s.DeviceSecret != p.secret { // the server made one: keep it
+				r.mu.Lock()
+				p.secret, r.secrets[p.idx] = s.DeviceSecret, s.DeviceSecret
+				r.mu.Unlock()
+			}
 			return true
 		}
 		var se *StatusError

@@ -247,3 +247,39 @@ func TestSetPasswords(t *testing.T) {
 		t.Errorf("got %v, want nil or ErrNoPasswordRoute", err)
 	}
 }
+
+// TestRunKeepsDeviceSecrets: each virtual phone sends its device_secret
+// from its first login on (sync protocol 1.1, Device binding), so a second
+// Run of the same Runner logs the same phones in again, while another
+// Runner (other installations naming the same device ids) is refused
+// device_taken.
+func TestRunKeepsDeviceSecrets(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	testenv.CreateUser(t, env.DB, "u1", "admin", "", "")
+	testenv.CreateUser(t, env.DB, "u2", "admin", "", "")
+	acts, err := simulate.ReadActions(strings.NewReader(jsonl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := simulate.Convert(acts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	opt := simulate.Options{Password: testenv.Password, Seed: 1}
+	r := simulate.New(plan, env.URL, opt)
+	for run := 1; run <= 2; run++ {
+		sum, err := r.Run(ctx)
+		if err != nil || sum.Logins != int64(2*run) || len(sum.Errors) > 0 { // counted since New
+			t.Fatalf("run %d: %v, %d logins, errors %v", run, err, sum.Logins, sum.Errors)
+		}
+	}
+	var bound int
+	if err := env.DB.Read.QueryRow(`SELECT count(*) FROM devices WHERE id IN ('d1', 'd2') AND secret_hash IS NOT NULL`).Scan(&bound); err != nil || bound != 2 {
+		t.Fatalf("bound devices: %d %v, want 2", bound, err)
+	}
+	sum, err := simulate.New(plan, env.URL, opt).Run(ctx)
+	if err == nil || sum.Logins != 0 || len(sum.Errors) == 0 || !strings.Contains(sum.Errors[0], "device_taken") {
+		t.Fatalf("another runner: %v, %d logins, errors %v (want device_taken)", err, sum.Logins, sum.Errors)
+	}
+}

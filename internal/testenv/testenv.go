@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,36 @@ type Env struct {
 	// Proc is the server process of an Env made by Process (nil for New,
 	// whose server runs in the test's own process).
 	Proc *Proc
+
+	// secrets are the device secrets (sync protocol 1.1, "Device
+	// binding") that logins through Login were given, by device id, so
+	// that the next Login of the same device, by any user, proves it as
+	// the phone's installation would.
+	mu      sync.Mutex
+	secrets map[string]string
+}
+
+// DeviceSecret returns the device_secret Login keeps for deviceID ("" when
+// none).
+func (e *Env) DeviceSecret(deviceID string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.secrets[deviceID]
+}
+
+// SetDeviceSecret sets the device_secret that Login sends for deviceID
+// ("" to send none, as a new installation would).
+func (e *Env) SetDeviceSecret(deviceID, secret string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.secrets == nil {
+		e.secrets = map[string]string{}
+	}
+	if secret == "" {
+		delete(e.secrets, deviceID)
+		return
+	}
+	e.secrets[deviceID] = secret
 }
 
 // Options tune New.
@@ -124,17 +155,27 @@ type Session struct {
 }
 
 // Login logs username in from deviceID (the refresh token is delivered in
-// the body).
+// the body). It sends the device_secret an earlier Login of deviceID was
+// given (SetDeviceSecret), and keeps the one the answer carries: as on one
+// phone, any user may log in again from the same device id.
 func (e *Env) Login(tb testing.TB, username, deviceID string) *Session {
 	tb.Helper()
 	var out struct {
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
+		DeviceSecret string `json:"device_secret"`
+		Code         string `json:"code"`
 	}
-	status := e.Do(tb, "POST", "/api/v1/auth/login", "", map[string]string{
-		"username": username, "password": Password, "device_id": deviceID, "token_delivery": "body"}, &out)
+	body := map[string]string{"username": username, "password": Password, "device_id": deviceID, "token_delivery": "body"}
+	if secret := e.DeviceSecret(deviceID); secret != "" {
+		body["device_secret"] = secret
+	}
+	status := e.Do(tb, "POST", "/api/v1/auth/login", "", body, &out)
 	if status != http.StatusOK {
-		tb.Fatalf("login %s: status %d", username, status)
+		tb.Fatalf("login %s: status %d %s", username, status, out.Code)
+	}
+	if out.DeviceSecret != "" {
+		e.SetDeviceSecret(deviceID, out.DeviceSecret)
 	}
 	return &Session{Env: e, Username: username, DeviceID: deviceID, AccessToken: out.AccessToken, RefreshToken: out.RefreshToken}
 }

@@ -6,7 +6,7 @@ import { fold, personKey, buildIndex, search, packIndex, unpackIndex } from '/js
 import { parseCode, parseMatricule, decide, matriculeCheck } from '/js/scanner.js';
 import { format, pick, dirOf, LANGS } from '/js/i18n.js';
 import { pairState } from '/js/presence.js';
-import { uuidv7 } from '/js/uuid.js';
+import { uuidv7, randomSecret } from '/js/uuid.js';
 import { backoffMs } from '/js/sync.js';
 import { retryAfterSeconds } from '/js/http.js';
 
@@ -138,6 +138,8 @@ eq('presence: applied check-in, later pull is the truth', pairState({ data: { pr
 const u1 = uuidv7(1700000000000);
 eq('uuidv7 shape', /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(u1), true);
 eq('uuidv7 time-ordered', uuidv7(1700000000000) < uuidv7(1700000000001), true);
+eq('device secret: 256 bits in base64url', /^[A-Za-z0-9_-]{43}$/.test(randomSecret()), true);
+eq('device secrets differ', randomSecret() !== randomSecret(), true);
 eq('backoff grows and is capped', [backoffMs(1, null, () => 0.5), backoffMs(3, null, () => 0.5), backoffMs(30, null, () => 0.5)], [2000, 8000, 300000]);
 eq('backoff honours Retry-After', backoffMs(1, 120, () => 0.5), 120000);
 eq('retry-after', [retryAfterSeconds('30'), retryAfterSeconds(null), retryAfterSeconds(new Date(61000).toUTCString(), 1000)], [30, null, 60]);

@@ -7,7 +7,7 @@ import * as db from './db.js';
 import * as auth from './auth.js';
 import * as sync from './sync.js';
 import * as roster from './roster.js';
-import { uuidv7 } from './uuid.js';
+import { uuidv7, randomSecret } from './uuid.js';
 import { h, replace } from './dom.js';
 import * as statusView from './views/status.js';
 import * as loginView from './views/login.js';
@@ -124,6 +124,7 @@ async function start() {
   const local = Promise.all([
     db.deviceId(uuidv7),
     db.getMeta('user'),
+    db.deviceSecret(randomSecret),
     roster.reload().then(() => performance.mark('app:roster')),
     navigator.storage && navigator.storage.persisted ? navigator.storage.persisted() : null,
   ]);
@@ -137,9 +138,10 @@ async function start() {
     route();
   });
   let u;
-  [device, u, , persisted] = await local;
+  let secret;
+  [device, u, secret, , persisted] = await local;
   user = u || null;
-  auth.setDevice(device);
+  auth.setDevice(device, secret);
   performance.mark('app:local');
   if (user && !persisted) await ctx.persist();
   updateStatus = statusView.mount(document.getElementById('status'), ctx);

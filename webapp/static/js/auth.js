@@ -3,14 +3,22 @@
 // access token lives in memory only; recording never needs it.
 
 import { errorOf, LoginRequired } from './http.js';
+import { setMeta } from './db.js';
 
 let access = null;
 let expiresAt = 0;
 let device = '';
+let secret = '';
 let refreshing = null;
 
-/** setDevice sets the device_id sent at login and refresh. */
-export function setDevice(id) { device = id; }
+/**
+ * setDevice sets the device_id sent at login and refresh, and the
+ * device_secret sent at every login (sync protocol 1.1, Device binding).
+ */
+export function setDevice(id, deviceSecret) {
+  device = id;
+  secret = deviceSecret || '';
+}
 
 function take(body) {
   access = body.access_token;
@@ -27,11 +35,22 @@ async function post(url, body) {
   });
 }
 
-/** login opens a session; it returns the user or throws an HttpError. */
+/**
+ * login opens a session; it returns the user or throws an HttpError
+ * (403 device_taken: the device_id is bound to another installation). A
+ * secret the answer carries (the server made one) replaces the one kept.
+ */
 export async function login(username, password) {
-  const res = await post('/api/v1/auth/login', { username, password, device_id: device });
+  const body = { username, password, device_id: device };
+  if (secret) body.device_secret = secret;
+  const res = await post('/api/v1/auth/login', body);
   if (!res.ok) throw await errorOf(res);
-  return take(await res.json());
+  const answer = await res.json();
+  if (answer.device_secret && answer.device_secret !== secret) {
+    secret = answer.device_secret;
+    await setMeta('device_secret', secret);
+  }
+  return take(answer);
 }
 
 /**

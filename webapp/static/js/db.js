@@ -107,6 +107,26 @@ export async function deviceId(make) {
 }
 
 /**
+ * deviceSecret returns the installation's device_secret, making it with
+ * make on first use (an installation of before 1.1 makes it at its next
+ * start, and its next login binds its device id with it). It proves at
+ * every login, whoever logs in, that the device_id belongs to this
+ * installation (sync protocol 1.1, Device binding); like the device_id it
+ * survives logout.
+ */
+export async function deviceSecret(make) {
+  return tx(['meta'], 'readwrite', async (t) => {
+    const m = t.objectStore('meta');
+    let s = await req(m.get('device_secret'));
+    if (!s) {
+      s = make();
+      m.put(s, 'device_secret');
+    }
+    return s;
+  }, 'strict');
+}
+
+/**
  * bumpTrainees marks, inside a transaction t over meta that writes
  * trainees, that the packed trainee index (roster.js) is stale.
  */

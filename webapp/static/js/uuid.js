@@ -1,5 +1,6 @@
 // uuid.js — identifiers made on the phone: time-ordered UUIDv7 (RFC 9562)
-// for mutation ids and walk-in trainees.
+// for mutation ids and walk-in trainees, and the installation's device
+// secret.
 
 function hex(b) {
   let s = '';
@@ -22,4 +23,15 @@ export function uuidv7(now = Date.now()) {
   b[6] = (b[6] & 0x0f) | 0x70;
   b[8] = (b[8] & 0x3f) | 0x80;
   return hex(b);
+}
+
+/**
+ * randomSecret returns 256 random bits in unpadded base64url (43
+ * characters): the installation's device_secret (sync protocol 1.1, Device
+ * binding), made once beside its device_id.
+ */
+export function randomSecret() {
+  const b = new Uint8Array(32);
+  crypto.getRandomValues(b);
+  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }

@@ -1,0 +1,93 @@
+package auth
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/hex"
+
+	"prodays"
+)
+
+// EDeviceTaken (403) refuses a login that names a device id already bound
+// to another installation (sync protocol 1.1, "Device binding"): the login
+// did not carry that installation's device_secret, or carried a wrong one.
+const EDeviceTaken = "device_taken"
+
+// Bounds of a device_secret a login carries, in bytes. The lower bound is
+// 128 bits in unpadded base64 (22 characters): it does not prove that a
+// secret made by a phone is random, it only refuses the obviously short
+// ones. The upper bound keeps a login body small.
+const (
+	MinDeviceSecret = 22
+	MaxDeviceSecret = 256
+)
+
+// Device is the installation a login comes from: its device_id (a UUID
+// made once per installation, not a secret) and, from its second login on,
+// the device_secret that binds that id to it (empty when the phone has
+// none yet).
+type Device struct {
+	ID     string
+	Secret string
+}
+
+// validate checks the shapes of a login's device. Errors: EInvalid.
+func (d Device) validate() error {
+	if d.ID == "" || len(d.ID) > 100 {
+		return prodays.Errorf(prodays.EInvalid, "device_id is required (a UUID made once per installation).")
+	}
+	if d.Secret != "" && (len(d.Secret) < MinDeviceSecret || len(d.Secret) > MaxDeviceSecret) {
+		return prodays.Errorf(prodays.EInvalid, "device_secret: from %d to %d characters (at least 128 random bits).", MinDeviceSecret, MaxDeviceSecret)
+	}
+	return nil
+}
+
+// hashDeviceSecret is what devices.secret_hash stores: the hex SHA-256 of
+// the secret. A fast hash is enough here, unlike for passwords: the secret
+// is at least 128 random bits (the server's are 256), so a stolen hash
+// leaves 2^128 guesses, which no key stretching would make meaningfully
+// harder; argon2id would only add its memory and time to every login.
+func hashDeviceSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// deviceSecretMatches reports, in constant time, whether secret is the one
+// whose hash is stored.
+func deviceSecretMatches(stored, secret string) bool {
+	if secret == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(stored), []byte(hashDeviceSecret(secret))) == 1
+}
+
+// bindSecret returns the secret a device being bound now gets: the one
+// the login carries (a restored server learns it again; a phone that made
+// its own never depends on an answer it might lose), or else a new random
+// 256-bit one, returned as made for the login's answer to carry.
+func (d Device) bindSecret() (hash, made string, err error) {
+	if d.Secret != "" {
+		return hashDeviceSecret(d.Secret), "", nil
+	}
+	made, err = randomToken()
+	if err != nil {
+		return "", "", err
+	}
+	return hashDeviceSecret(made), made, nil
+}
+
+// deviceRefusal is the refusal of a login on a known device: EDeviceTaken
+// when the device is bound and the login does not prove it, else
+// EDeviceRevoked for a revoked device; nil when the login may go on. A
+// stranger is told "taken" before "revoked": what an administrator did to
+// a device is none of their business.
+func deviceRefusal(d Device, secretHash, revokedAt sql.NullString) error {
+	if secretHash.Valid && !deviceSecretMatches(secretHash.String, d.Secret) {
+		return prodays.Errorf(EDeviceTaken, "This device id is bound to another installation of the app: log in from your own.")
+	}
+	if revokedAt.Valid {
+		return prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
+	}
+	return nil
+}
