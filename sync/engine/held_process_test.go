@@ -240,3 +240,86 @@ func TestHeldUpdateUnknownEstablishmentProcess(t *testing.T) {
 		t.Errorf("held check-in of the walk-in: present %v (%v)", present, err)
 	}
 }
+
+// TestHeldCheckInsKeepScopeProcess: the check-ins that take effect after
+// they arrive -- a late one when a supervisor accepts its flag, one held
+// for a walk-in when the walk-in's registration arrives -- are checked
+// against their pusher's scope at that moment. staff1 records them at
+// E1's meeting T1, then an admin moves staff1 to E3 (CS): accepted or
+// released, they would be staff1's attendance outside staff1's scope; they
+// are refused (out_of_scope, in the quarantine of staff1's region now),
+// never applied.
+func TestHeldCheckInsKeepScopeProcess(t *testing.T) {
+	env := heldServer(t)
+	testenv.CreateUser(t, env.DB, "boss", "admin", "", "")
+	testenv.CreateUser(t, env.DB, "staff1b", "staff", "E1", "")
+	dev := "0190d5a4-8f0c-7a11-9c3b-000000000041"
+	staff1 := env.Login(t, "staff1", dev)
+	staff1b := env.Login(t, "staff1b", "0190d5a4-8f0c-7a11-9c3b-000000000042")
+	sup1 := env.Login(t, "sup1", "0190d5a4-8f0c-7a11-9c3b-000000000043")
+	sup3 := env.Login(t, "sup3", "0190d5a4-8f0c-7a11-9c3b-000000000044")
+	boss := env.Login(t, "boss", "0190d5a4-8f0c-7a11-9c3b-000000000045")
+
+	if st := sup1.Do(t, "POST", "/api/v1/activities/T1/close", map[string]string{"reason": "signed"}, nil); st != http.StatusNoContent {
+		t.Fatalf("close: %d", st)
+	}
+	ph := synctest.NewPhone(dev, time.Now().Add(-time.Minute))
+	late := ph.CheckIn("T1", "trainee", synctest.TraineesE1[0])
+	reg := synctest.NewPhone(staff1b.DeviceID, time.Now().Add(-time.Minute)).Register("E1", "Berrada", "Yasmine")
+	held := ph.CheckIn("T1", "trainee", reg.Trainee.ID)
+	if st, resp := pushHTTP(t, staff1, late, held); st != http.StatusOK ||
+		resultOf(resp.Results, late.ID) != "flagged:late" || resultOf(resp.Results, held.ID) != "flagged:awaiting_registration" {
+		t.Fatalf("push: %d %+v", st, resp.Results)
+	}
+	if st := boss.Do(t, "PATCH", "/api/v1/admin/users/staff1", map[string]string{"establishment_code": "E3"}, nil); st != http.StatusOK {
+		t.Fatalf("move staff1 to E3: %d", st)
+	}
+
+	var flags struct {
+		Flags []struct {
+			ID         int64  `json:"id"`
+			MutationID string `json:"mutation_id"`
+		} `json:"flags"`
+	}
+	if st := sup1.Do(t, "GET", "/api/v1/review/flags", nil, &flags); st != http.StatusOK {
+		t.Fatalf("flags: %d", st)
+	}
+	accepted := false
+	for _, f := range flags.Flags {
+		if f.MutationID == late.ID {
+			if st := sup1.Do(t, "POST", fmt.Sprintf("/api/v1/review/flags/%d/accept", f.ID), map[string]string{"reason": "ok"}, nil); st != http.StatusNoContent {
+				t.Fatalf("accept: %d", st)
+			}
+			accepted = true
+		}
+	}
+	if !accepted {
+		t.Fatalf("no flag for the late check-in: %+v", flags.Flags)
+	}
+	if st, resp := pushHTTP(t, staff1b, reg); st != http.StatusOK || resultOf(resp.Results, reg.ID) != "applied:" {
+		t.Fatalf("registration: %d %+v", st, resp.Results)
+	}
+
+	var n int
+	if err := env.DB.Read.QueryRow(`SELECT count(*) FROM attendance WHERE activity_id = 'T1' AND present = 1`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("presences at T1: %d (%v), want 0 (staff1 is no longer of E1)", n, err)
+	}
+	var q struct {
+		Mutations []struct {
+			ID   string `json:"id"`
+			Code string `json:"code"`
+		} `json:"mutations"`
+	}
+	if st := sup3.Do(t, "GET", "/api/v1/review/quarantine", nil, &q); st != http.StatusOK {
+		t.Fatalf("quarantine: %d", st)
+	}
+	got := map[string]string{}
+	for _, m := range q.Mutations {
+		got[m.ID] = m.Code
+	}
+	for _, id := range []string{late.ID, held.ID} {
+		if got[id] != protocol.CodeOutOfScope {
+			t.Errorf("quarantine of staff1's region (CS) for %s: %q, want out_of_scope", id, got[id])
+		}
+	}
+}
