@@ -48,12 +48,12 @@ func (t *txc) releaseHeld(traineeID string) error {
 	touched := map[string]*activity{}
 	pushers := map[string]*prodays.Principal{}
 	for _, h := range hs {
-		p := pushers[h.username]
+		p := pushers[h.username+"\x00"+h.device]
 		if p == nil {
-			if p, err = t.pusherOf(h.username); err != nil {
+			if p, err = t.pusherOf(h.username, h.device); err != nil {
 				return err
 			}
-			pushers[h.username] = p
+			pushers[h.username+"\x00"+h.device] = p
 		}
 		if o, err := t.admit(p, &protocol.Mutation{Type: protocol.TypeCheckIn, ActivityID: h.activity}); err != nil {
 			return err
@@ -153,11 +153,11 @@ func (t *txc) settleFlagged(act *activity, flagID int64, mutID, kind string, acc
 	typ := protocol.TypeCheckIn
 	if !isCheckIn {
 		typ = protocol.TypeUndo
-		if err := t.QueryRowContext(t.ctx, `SELECT username FROM mutation_log WHERE id = ?`, mutID).Scan(&username); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := t.QueryRowContext(t.ctx, `SELECT username, device_id FROM mutation_log WHERE id = ?`, mutID).Scan(&username, &device); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 	}
-	pusher, err := t.pusherOf(username)
+	pusher, err := t.pusherOf(username, device)
 	if err != nil {
 		return err
 	}

@@ -41,12 +41,16 @@ import (
 //     yet, or a mistyped matricule) is left to the caller, which holds or
 //     refuses the update.
 //
-// A p without a role (pusherOf of a user who no longer exists) is out of
-// every scope. Errors are internal (database) only.
+// A p without a role (pusherOf of a user who no longer exists or is
+// disabled, or of a revoked device) is out of every scope. Errors are
+// internal (database) only.
 func (t *txc) admit(p *prodays.Principal, m *protocol.Mutation) (*outcome, error) {
 	refuse := func(code, format string, args ...any) (*outcome, error) {
 		o := rejected(code, format, args...)
 		return &o, nil
+	}
+	if p.Role == "" {
+		return refuse(protocol.CodeOutOfScope, "The account or device that recorded it no longer has a scope (disabled, revoked or removed).")
 	}
 	switch m.Type {
 	case protocol.TypeCheckIn, protocol.TypeUndo:
@@ -133,17 +137,30 @@ func (t *txc) establishmentRegion(code string) (string, bool, error) {
 	return region, true, nil
 }
 
-// pusherOf returns the scope of username as the users table holds it now:
-// the scope a held mutation of that user is checked against when it takes
-// effect. A user who no longer exists has no role (out of every scope).
-func (t *txc) pusherOf(username string) (*prodays.Principal, error) {
-	p := &prodays.Principal{Username: username}
+// pusherOf returns the scope of username pushing from deviceID as the
+// users and devices tables hold it now: the scope a held mutation is
+// checked against when it takes effect, as if it had arrived then. A user
+// who no longer exists or is disabled, or a revoked device, has no role
+// (out of every scope: such a push would be refused now).
+func (t *txc) pusherOf(username, deviceID string) (*prodays.Principal, error) {
+	p := &prodays.Principal{Username: username, DeviceID: deviceID}
 	var est, region sql.NullString
-	err := t.QueryRowContext(t.ctx, `SELECT role, establishment_code, region_code FROM users WHERE username = ?`, username).Scan(&p.Role, &est, &region)
+	var disabled bool
+	err := t.QueryRowContext(t.ctx, `SELECT role, establishment_code, region_code, disabled FROM users WHERE username = ?`, username).
+		Scan(&p.Role, &est, &region, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("user %s: %w", username, err)
+	}
+	var revoked bool
+	err = t.QueryRowContext(t.ctx, `SELECT revoked_at IS NOT NULL FROM devices WHERE id = ?`, deviceID).Scan(&revoked)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("device %s: %w", deviceID, err)
+	}
+	if disabled || revoked {
+		p.Role = ""
+		return p, nil
 	}
 	p.EstablishmentCode, p.RegionCode = est.String, region.String
 	if p.Role == prodays.RoleStaff && p.RegionCode == "" {

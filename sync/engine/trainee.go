@@ -110,12 +110,12 @@ func (b *batch) releaseHeldUpdates(id string) error {
 			}
 			continue
 		}
-		p := pushers[h.user]
+		p := pushers[h.user+"\x00"+h.device]
 		if p == nil {
-			if p, err = t.pusherOf(h.user); err != nil {
+			if p, err = t.pusherOf(h.user, h.device); err != nil {
 				return err
 			}
-			pushers[h.user] = p
+			pushers[h.user+"\x00"+h.device] = p
 		}
 		if o, err := t.admit(p, &m); err != nil {
 			return err
