@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -18,6 +19,9 @@ import (
 )
 
 var hostileHistories = flag.Int("hostile", 200, "random histories of the hostile-phone property test")
+
+// hostileStats counts what the property test exercised (logged with -v).
+var hostileStats = map[string]int{}
 
 // The hostile-phone property test (issue #13). One staff member of E1
 // (staff1: region RSK) mixes honest mutations with attempts to escape the
@@ -204,7 +208,7 @@ func genHostile(r *rand.Rand) *hhistory {
 	}
 	n := 6 + r.IntN(12)
 	for len(ms) < n {
-		switch k := r.IntN(17); k {
+		switch k := r.IntN(18); k {
 		case 0: // honest: a check-in at E1's meetings (of anyone known)
 			kind, person := "trainee", e1[r.IntN(len(e1))]
 			if r.IntN(3) == 0 {
@@ -337,6 +341,11 @@ func genHostile(r *rand.Rand) *hhistory {
 			default:
 				addRaw(tamper(m, "person", map[string]string{"kind": "admin", "id": "x"}))
 			}
+		case 16: // recorded two days before the meeting: out of window, for a supervisor
+			saved := ph.Clock
+			ph.Clock = ph.Clock.Add(-50 * time.Hour)
+			add(ph.CheckIn("A1", "trainee", e1[4+r.IntN(3)]))
+			ph.Clock = saved
 		default: // a check-in of a walk-in id never registered
 			add(ph.CheckIn("A1", "trainee", synctest.V7(ph.Clock, "nobody", int64(r.IntN(1000)))))
 		}
@@ -441,13 +450,63 @@ func runHostile(tb testing.TB, seed uint64, e *engine.Engine, h *hhistory, order
 			fail("%d results for %d mutations", len(resp.Results), len(req.Mutations))
 		}
 		for _, res := range resp.Results {
+			if b.dev.hostile {
+				hostileStats["hostile "+res.Status+":"+res.Code]++
+			}
 			if h.honest[res.ID] != "" && !b.dev.hostile && (res.Status == protocol.StatusRejected || res.Outcome == protocol.StatusRejected) {
 				fail("honest mutation %s of %s refused: %+v", res.ID, b.dev.id, res)
 			}
 		}
 	}
+	review(tb, fail, e)
 	checkHonestOnce(tb, fail, e, h)
 	return outsideScope(tb, e)
+}
+
+// review is what the supervisors of RSK and CS do afterwards: accept every
+// open flag (but those awaiting a registration, which cannot be); CS's
+// also merges every open proposal, in the order of their trainee ids (the
+// same in every run). (RSK's merges are left out: they follow the names
+// of RSK's trainees, which staff1 may correct, and move attendance at E2's
+// activities with them.)
+func review(tb testing.TB, fail func(string, ...any), e *engine.Engine) {
+	tb.Helper()
+	ctx := context.Background()
+	for _, sup := range []*prodays.Principal{synctest.Principal("sup1", "dev-sup1"), synctest.Principal("sup3", "dev-sup3r")} {
+		fs, err := e.ListFlags(ctx, sup, "open")
+		if err != nil {
+			fail("flags: %v", err)
+		}
+		for _, f := range fs {
+			if f.Kind == protocol.FlagAwaitingRegistration {
+				continue
+			}
+			hostileStats["accepted "+f.Kind]++
+			if err := e.DecideFlag(ctx, sup, f.ID, true, "seen"); err != nil {
+				fail("accept flag %d (%s of %s): %v", f.ID, f.Kind, f.MutationID, err)
+			}
+		}
+		for sup.RegionCode == "CS" {
+			ps, err := e.ListProposals(ctx, sup, "open")
+			if err != nil {
+				fail("proposals: %v", err)
+			}
+			if len(ps) == 0 {
+				break
+			}
+			slices.SortFunc(ps, func(a, b engine.MergeProposal) int {
+				return strings.Compare(a.WalkInID+" "+a.CandidateID, b.WalkInID+" "+b.CandidateID)
+			})
+			hostileStats["merge"]++
+			err = e.DecideProposal(ctx, sup, ps[0].ID, true, "same person")
+			if prodays.ErrorCode(err) == engine.EAlreadyDecided {
+				err = e.DecideProposal(ctx, sup, ps[0].ID, false, "gone")
+			}
+			if err != nil {
+				fail("merge %+v: %v", ps[0], err)
+			}
+		}
+	}
 }
 
 // checkHonestOnce: every honest mutation is applied (the mutations view:
@@ -613,5 +672,8 @@ func TestHostilePhone(t *testing.T) {
 		if got != want {
 			t.Fatalf("seed %d: the hostile phone changed what lies outside its scope:\n%s", seed, diff(want, got))
 		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(hostileStats)) {
+		t.Logf("%6d %s", hostileStats[k], k)
 	}
 }
