@@ -21,15 +21,12 @@ func AttendanceID(activityID, kind, personID string) string {
 // checkIn applies attendance.check_in (sync protocol, Presence).
 func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (outcome, error) {
 	t := b.t
+	if o, err := t.admit(b.p, m); err != nil || o != nil {
+		return deref(o), err
+	}
 	act, err := t.activity(m.ActivityID)
 	if err != nil {
 		return outcome{}, err
-	}
-	if act == nil {
-		return rejected(protocol.CodeUnknownActivity, "No activity %q.", m.ActivityID), nil
-	}
-	if !inScope(b.p, act) {
-		return rejected(protocol.CodeOutOfScope, "Activity %s is outside your scope.", act.ID), nil
 	}
 	personID, o, err := b.resolvePerson(m.Person)
 	if err != nil || o != nil {
@@ -284,15 +281,12 @@ func (t *txc) flag(kind, mutationID string, a *activity, deviceID string, detail
 // check-ins not yet arrived (observed-remove set).
 func (b *batch) undo(m *protocol.Mutation, occurred time.Time) (outcome, error) {
 	t := b.t
+	if o, err := t.admit(b.p, m); err != nil || o != nil {
+		return deref(o), err
+	}
 	act, err := t.activity(m.ActivityID)
 	if err != nil {
 		return outcome{}, err
-	}
-	if act == nil {
-		return rejected(protocol.CodeUnknownActivity, "No activity %q.", m.ActivityID), nil
-	}
-	if !inScope(b.p, act) {
-		return rejected(protocol.CodeOutOfScope, "Activity %s is outside your scope.", act.ID), nil
 	}
 	personID, o, err := b.resolvePerson(m.Person)
 	if err != nil {
@@ -428,81 +422,4 @@ func (t *txc) attendanceChange(a *activity, kind, personID, op string) error {
 func attendanceChangeOf(a *activity, kind, personID, op string) store.Change {
 	return store.Change{Entity: "attendance", ID: AttendanceID(a.ID, kind, personID), Op: op,
 		RegionCode: a.Region, EstablishmentCode: a.Establishment}
-}
-
-// releaseHeld re-gates the check-ins held for walk-in traineeID once its
-// registration arrived: each is applied, or flagged late / out of window.
-func (t *txc) releaseHeld(traineeID string) error {
-	type heldRow struct {
-		flagID                 int64
-		id, activity, occurred string
-		device                 string
-	}
-	rows, err := t.QueryContext(t.ctx, `SELECT f.id, c.id, c.activity_id, c.occurred_at, c.device_id FROM checkins c
-		JOIN flags f ON f.mutation_id = c.id AND f.kind = 'awaiting_registration' AND f.status = 'open'
-		WHERE c.walk_in = 1 AND c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'`, traineeID)
-	if err != nil {
-		return fmt.Errorf("held check-ins: %w", err)
-	}
-	var hs []heldRow
-	for rows.Next() {
-		var h heldRow
-		if err := rows.Scan(&h.flagID, &h.id, &h.activity, &h.occurred, &h.device); err != nil {
-			rows.Close()
-			return err
-		}
-		hs = append(hs, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	touched := map[string]*activity{}
-	for _, h := range hs {
-		if _, err := t.exec(`UPDATE flags SET status = 'accepted', decided_by = 'system', decided_at = ?, reason = 'registration arrived' WHERE id = ?`,
-			store.FormatTime(t.now), h.flagID); err != nil {
-			return err
-		}
-		act, err := t.activity(h.activity)
-		if err != nil || act == nil {
-			return err
-		}
-		occ, _ := time.Parse(time.RFC3339Nano, h.occurred)
-		if g := t.gate(act, occ, true); g.status != "" {
-			if err := t.flag(g.code, h.id, act, h.device, map[string]any{"person_kind": "trainee", "person_id": traineeID,
-				"occurred_at": h.occurred, "activity_date": act.Date}); err != nil {
-				return err
-			}
-			continue
-		}
-		if _, err := t.exec(`UPDATE checkins SET status = 'applied' WHERE id = ?`, h.id); err != nil {
-			return err
-		}
-		touched[act.ID] = act
-	}
-	for _, id := range sortedKeys(touched) {
-		if err := t.recompute(touched[id], prodays.PersonTrainee, traineeID); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// refuseHeld rejects the check-ins held for walk-in traineeID with the
-// reason its registration was refused (never orphaned).
-func (t *txc) refuseHeld(traineeID, code, msg string) error {
-	now := store.FormatTime(t.now)
-	if _, err := t.exec(`UPDATE flags SET status = 'rejected', decided_by = 'system', decided_at = ?, reason = ?
-		WHERE kind = 'awaiting_registration' AND status = 'open' AND mutation_id IN
-		(SELECT id FROM checkins WHERE walk_in = 1 AND person_kind = 'trainee' AND person_id = ? AND status = 'flagged')`, now, msg, traineeID); err != nil {
-		return err
-	}
-	if _, err := t.exec(`UPDATE mutation_log SET status = 'rejected', code = ?, message = ? WHERE id IN
-		(SELECT c.id FROM checkins c WHERE c.walk_in = 1 AND c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'
-		 AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.mutation_id = c.id AND f.status = 'open'))`, code, msg, traineeID); err != nil {
-		return err
-	}
-	_, err := t.exec(`UPDATE checkins SET status = 'rejected' WHERE walk_in = 1 AND person_kind = 'trainee' AND person_id = ? AND status = 'flagged'
-		AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.mutation_id = checkins.id AND f.status = 'open')`, traineeID)
-	return err
 }

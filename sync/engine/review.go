@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"prodays"
 	"prodays/store"
@@ -493,64 +492,11 @@ func (e *Engine) DecideFlag(ctx context.Context, p *prodays.Principal, id int64,
 		if err != nil {
 			return err
 		}
-		if err := t.settleFlagged(act, mutID, kind, accept, reason); err != nil {
+		if err := t.settleFlagged(act, id, mutID, kind, accept, reason); err != nil {
 			return err
 		}
 		return t.audit(p, "review.flag_"+decision, fmt.Sprintf("flag:%d", id), map[string]any{"kind": kind, "mutation_id": mutID, "reason": reason})
 	})
-}
-
-// settleFlagged carries out a decision on flagged mutation mutID.
-func (t *txc) settleFlagged(act *activity, mutID, kind string, accept bool, reason string) error {
-	var isCheckIn bool
-	var person, pkind, occ, device string
-	err := t.QueryRowContext(t.ctx, `SELECT person_kind, person_id, occurred_at, device_id FROM checkins WHERE id = ?`, mutID).Scan(&pkind, &person, &occ, &device)
-	if err == nil {
-		isCheckIn = true
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if !accept {
-		msg := "Rejected by a supervisor"
-		if reason != "" {
-			msg += ": " + reason
-		}
-		if _, err := t.exec(`UPDATE mutation_log SET status = 'rejected', code = ?, message = ? WHERE id = ?`, protocol.CodeFlagRejected, msg, mutID); err != nil {
-			return err
-		}
-		if isCheckIn {
-			_, err = t.exec(`UPDATE checkins SET status = 'rejected' WHERE id = ?`, mutID)
-		} else {
-			_, err = t.exec(`UPDATE undo_targets SET status = 'rejected' WHERE undo_id = ?`, mutID)
-		}
-		return err
-	}
-	if act == nil {
-		return nil
-	}
-	if !isCheckIn {
-		if _, err := t.exec(`UPDATE undo_targets SET status = 'applied' WHERE undo_id = ?`, mutID); err != nil {
-			return err
-		}
-		_, err = t.exec(`UPDATE mutation_log SET status = 'applied', code = '', message = '' WHERE id = ?`, mutID)
-		if err != nil {
-			return err
-		}
-		return t.recomputeUndo(mutID)
-	}
-	if kind == protocol.FlagLate {
-		o, _ := time.Parse(time.RFC3339Nano, occ)
-		if g := t.gate(act, o, false); g.status != "" {
-			return t.flag(g.code, mutID, act, device, map[string]any{"person_kind": pkind, "person_id": person, "occurred_at": occ, "activity_date": act.Date})
-		}
-	}
-	if _, err := t.exec(`UPDATE checkins SET status = 'applied' WHERE id = ?`, mutID); err != nil {
-		return err
-	}
-	if _, err := t.exec(`UPDATE mutation_log SET status = 'applied', code = '', message = '' WHERE id = ?`, mutID); err != nil {
-		return err
-	}
-	return t.recompute(act, pkind, person)
 }
 
 // DecideConflict confirms the applied winner of conflict id, or reverses it

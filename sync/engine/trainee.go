@@ -38,24 +38,14 @@ func (b *batch) register(m *protocol.Mutation, occurred time.Time) (outcome, err
 		}
 		return o, t.refuseHeld(tr.ID, o.code, o.message)
 	}
-	var region string
-	err := t.QueryRowContext(t.ctx, `SELECT region_code FROM establishments WHERE code = ?`, tr.EstablishmentCode).Scan(&region)
-	if errors.Is(err, sql.ErrNoRows) {
-		return refuse(rejected(protocol.CodeUnknownEstablishment, "No establishment %q.", tr.EstablishmentCode))
-	} else if err != nil {
+	if o, err := t.admit(b.p, m); err != nil {
 		return outcome{}, err
+	} else if o != nil {
+		return refuse(*o)
 	}
-	ok := false
-	switch b.p.Role {
-	case prodays.RoleAdmin:
-		ok = true
-	case prodays.RoleSupervisor:
-		ok = region == b.p.RegionCode
-	case prodays.RoleStaff:
-		ok = tr.EstablishmentCode == b.p.EstablishmentCode
-	}
-	if !ok {
-		return refuse(rejected(protocol.CodeWalkInRefused, "You may not register walk-ins for establishment %s.", tr.EstablishmentCode))
+	region, _, err := t.establishmentRegion(tr.EstablishmentCode)
+	if err != nil {
+		return outcome{}, err
 	}
 	if p, err := t.person(prodays.PersonTrainee, tr.ID); err != nil {
 		return outcome{}, err
@@ -81,23 +71,26 @@ func (b *batch) register(m *protocol.Mutation, occurred time.Time) (outcome, err
 	return applied(), b.releaseHeldUpdates(tr.ID)
 }
 
-// releaseHeldUpdates applies the trainee.update mutations held for walk-in
-// id now that it is registered, as they would have applied on arrival.
+// releaseHeldUpdates lets the trainee.update mutations held for walk-in
+// id take effect now that it is registered, in the order they arrived:
+// each is checked against its pusher's scope as if it had arrived last
+// (admit: refused out_of_scope or unknown_establishment, never applied),
+// else applied as it would have been on arrival.
 func (b *batch) releaseHeldUpdates(id string) error {
 	t := b.t
-	rows, err := t.QueryContext(t.ctx, `SELECT f.id, m.payload, m.occurred_at, m.device_id, m.username FROM flags f JOIN mutation_log m ON m.id = f.mutation_id
+	rows, err := t.QueryContext(t.ctx, `SELECT f.id, m.id, m.payload, m.occurred_at, m.device_id, m.username FROM flags f JOIN mutation_log m ON m.id = f.mutation_id
 		WHERE f.kind = 'awaiting_registration' AND f.status = 'open' AND f.activity_id IS NULL AND f.detail->>'trainee_id' = ? ORDER BY f.id`, id)
 	if err != nil {
 		return fmt.Errorf("held updates: %w", err)
 	}
 	type held struct {
-		flag                       int64
-		payload, occ, device, user string
+		flag                           int64
+		id, payload, occ, device, user string
 	}
 	var hs []held
 	for rows.Next() {
 		var h held
-		if err := rows.Scan(&h.flag, &h.payload, &h.occ, &h.device, &h.user); err != nil {
+		if err := rows.Scan(&h.flag, &h.id, &h.payload, &h.occ, &h.device, &h.user); err != nil {
 			rows.Close()
 			return err
 		}
@@ -107,32 +100,61 @@ func (b *batch) releaseHeldUpdates(id string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	pushers := map[string]*prodays.Principal{}
 	for _, h := range hs {
+		m := protocol.DecodeMutation([]byte(h.payload))
+		if m.Invalid != nil || m.Type != protocol.TypeTraineeUpdate || m.BaseVersion == nil {
+			// Not what was held (it was valid when it arrived): refused, never applied.
+			if err := t.refuseHeldMutation(h.id, h.flag, rejected(protocol.CodeInvalidMutation, "The held correction can no longer be read."), false); err != nil {
+				return err
+			}
+			continue
+		}
+		p := pushers[h.user+"\x00"+h.device]
+		if p == nil {
+			if p, err = t.pusherOf(h.user, h.device); err != nil {
+				return err
+			}
+			pushers[h.user+"\x00"+h.device] = p
+		}
+		if o, err := t.admit(p, &m); err != nil {
+			return err
+		} else if o != nil {
+			if err := t.refuseHeldMutation(h.id, h.flag, *o, false); err != nil {
+				return err
+			}
+			continue
+		}
 		if _, err := t.exec(`UPDATE flags SET status = 'accepted', decided_by = 'system', decided_at = ?, reason = 'registration arrived' WHERE id = ?`,
 			store.FormatTime(t.now), h.flag); err != nil {
 			return err
 		}
-		m := protocol.DecodeMutation([]byte(h.payload))
-		if m.Invalid != nil {
-			continue
-		}
 		occ, _ := time.Parse(time.RFC3339Nano, h.occ)
-		// The walk-in was registered within the registering user's scope;
-		// the correction was made by a phone that knew it.
 		st := protocol.Stamp{OccurredAt: occ, DeviceID: h.device, MutationID: m.ID}
-		for _, f := range sortedKeys(m.Fields) {
-			if err := t.writeField(id, f, m.Fields[f], st, *m.BaseVersion); err != nil {
-				return err
-			}
-		}
-		if err := t.bumpTrainee(id); err != nil {
+		if err := t.applyUpdate(id, &m, st); err != nil {
 			return err
 		}
-		if namesChanged(m.Fields) {
-			if err := t.refreshProposals(id); err != nil {
-				return err
-			}
+		if err := t.settleHeldOutcome(h.id, applied()); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// applyUpdate writes the fields of admitted correction m to trainee id
+// with stamp st (each a last-writer-wins register), bumps its version and
+// refreshes its merge proposals when its names changed.
+func (t *txc) applyUpdate(id string, m *protocol.Mutation, st protocol.Stamp) error {
+	for _, f := range sortedKeys(m.Fields) {
+		if err := t.writeField(id, f, m.Fields[f], st, *m.BaseVersion); err != nil {
+			return err
+		}
+	}
+	if err := t.bumpTrainee(id); err != nil {
+		return err
+	}
+	if namesChanged(m.Fields) {
+		return t.refreshProposals(id)
 	}
 	return nil
 }
@@ -230,6 +252,9 @@ func (t *txc) refreshProposals(id string) error {
 // the same base_version are recorded as conflicts, the winner applied.
 func (b *batch) update(m *protocol.Mutation, occurred time.Time) (outcome, error) {
 	t := b.t
+	if o, err := t.admit(b.p, m); err != nil || o != nil {
+		return deref(o), err
+	}
 	tr, err := t.resolveTrainee(m.TraineeID)
 	if err != nil {
 		return outcome{}, err
@@ -250,36 +275,8 @@ func (b *batch) update(m *protocol.Mutation, occurred time.Time) (outcome, error
 	if tr == nil {
 		return rejected(protocol.CodeUnknownTrainee, "No trainee %q.", m.TraineeID), nil
 	}
-	if b.p.Role != prodays.RoleAdmin && (b.p.RegionCode == "" || tr.Region != b.p.RegionCode) {
-		return rejected(protocol.CodeOutOfScope, "Trainee %s is outside your scope.", tr.ID), nil
-	}
-	if est, ok := m.Fields["establishment_code"]; ok {
-		var region string
-		err := t.QueryRowContext(t.ctx, `SELECT region_code FROM establishments WHERE code = ?`, est).Scan(&region)
-		if errors.Is(err, sql.ErrNoRows) {
-			return rejected(protocol.CodeUnknownEstablishment, "No establishment %q.", est), nil
-		} else if err != nil {
-			return outcome{}, err
-		}
-		if b.p.Role != prodays.RoleAdmin && region != b.p.RegionCode {
-			return rejected(protocol.CodeOutOfScope, "Establishment %s is outside your scope.", est), nil
-		}
-	}
 	st := protocol.Stamp{OccurredAt: occurred, DeviceID: b.req.DeviceID, MutationID: m.ID}
-	for _, f := range sortedKeys(m.Fields) {
-		if err := t.writeField(tr.ID, f, m.Fields[f], st, *m.BaseVersion); err != nil {
-			return outcome{}, err
-		}
-	}
-	if err := t.bumpTrainee(tr.ID); err != nil {
-		return outcome{}, err
-	}
-	if namesChanged(m.Fields) {
-		if err := t.refreshProposals(tr.ID); err != nil {
-			return outcome{}, err
-		}
-	}
-	return applied(), nil
+	return applied(), t.applyUpdate(tr.ID, m, st)
 }
 
 // writeField records one write of a trainee field, applies it when it

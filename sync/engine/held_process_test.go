@@ -1,0 +1,325 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"prodays/internal/synctest"
+	"prodays/internal/testenv"
+	"prodays/store"
+	"prodays/sync/protocol"
+)
+
+// heldServer starts the prodays binary on the seeded roster (synctest:
+// E1, E2 in RSK, E3 in CS) with accounts for staff1 (E1), staff3 (E3),
+// sup1 (RSK) and sup3 (CS), and an open meeting T1 of E1 dated today
+// (Casablanca), so that check-ins made now are in its window.
+func heldServer(t *testing.T) *testenv.Env {
+	t.Helper()
+	return testenv.Process(t, testenv.ProcessOptions{Seed: func(tb testing.TB, db *store.DB) {
+		synctest.Seed(tb, db)
+		loc, _ := protocol.Casablanca()
+		today := time.Now().In(loc).Format("2006-01-02")
+		if _, err := db.Write.Exec(`INSERT INTO activities (id, kind, title, date, start_time, end_time, establishment_code, company_id, region_code, capacity)
+			VALUES ('T1', 'meeting', 'Today', ?, '00:00', '23:59', 'E1', NULL, 'RSK', 50)`, today); err != nil {
+			tb.Fatal(err)
+		}
+		testenv.CreateUser(tb, db, "staff1", "staff", "E1", "")
+		testenv.CreateUser(tb, db, "staff3", "staff", "E3", "")
+		testenv.CreateUser(tb, db, "sup1", "supervisor", "", "RSK")
+		testenv.CreateUser(tb, db, "sup3", "supervisor", "", "CS")
+	}})
+}
+
+// pushHTTP pushes ms as session s and returns the status and the answer.
+func pushHTTP(t *testing.T, s *testenv.Session, ms ...protocol.Mutation) (int, protocol.PushResponse) {
+	t.Helper()
+	var body map[string]any
+	if err := json.Unmarshal(synctest.Body(s.DeviceID, time.Now(), len(ms), ms...), &body); err != nil {
+		t.Fatal(err)
+	}
+	var resp protocol.PushResponse
+	st := s.Do(t, "POST", "/api/v1/sync/push", body, &resp)
+	return st, resp
+}
+
+func resultOf(rs []protocol.Result, id string) string {
+	for _, r := range rs {
+		if r.ID == id {
+			if r.Status == protocol.StatusDuplicate {
+				return r.Status + ":" + r.Outcome + ":" + r.Code
+			}
+			return r.Status + ":" + r.Code
+		}
+	}
+	return "missing"
+}
+
+// pulledIDs returns the ids of the changes of entity that session s pulls
+// from the start.
+func pulledIDs(t *testing.T, s *testenv.Session, entity string) map[string]bool {
+	t.Helper()
+	ids := map[string]bool{}
+	cursor := ""
+	for {
+		var page protocol.PullResponse
+		if st := s.Do(t, "GET", "/api/v1/sync/pull?limit=5000&cursor="+cursor, nil, &page); st != http.StatusOK {
+			t.Fatalf("pull as %s: status %d", s.Username, st)
+		}
+		for _, c := range page.Changes {
+			if c.Entity == entity && c.Op == "upsert" {
+				ids[c.ID] = true
+			}
+		}
+		if !page.HasMore {
+			return ids
+		}
+		cursor = page.Cursor
+	}
+}
+
+// TestHeldUpdateKeepsScopeProcess is issue #13 finding 1 against a real
+// server: a staff member of E1 (RSK) pushes a trainee.update of a fresh
+// walk-in that moves it to E3 (CS), held until its registration, then
+// registers the walk-in in E1. The held update takes effect only now, and
+// is checked against the pusher's scope as if it had arrived last: it is
+// refused (out_of_scope, in the quarantine of the pusher's region); the
+// walk-in stays in E1, is not pulled by CS staff and is proposed to no CS
+// supervisor.
+func TestHeldUpdateKeepsScopeProcess(t *testing.T) {
+	env := heldServer(t)
+	dev := "0190d5a4-8f0c-7a11-9c3b-000000000001"
+	staff1 := env.Login(t, "staff1", dev)
+	staff3 := env.Login(t, "staff3", "0190d5a4-8f0c-7a11-9c3b-000000000003")
+	sup1 := env.Login(t, "sup1", "0190d5a4-8f0c-7a11-9c3b-000000000011")
+	sup3 := env.Login(t, "sup3", "0190d5a4-8f0c-7a11-9c3b-000000000013")
+
+	ph := synctest.NewPhone(dev, time.Now().Add(-time.Minute))
+	// The names of CS's roster trainee F25000300001A (E3): moved to E3,
+	// the walk-in would be proposed for merging with it in CS.
+	reg := ph.Register("E1", "Nom0", "PrenomE30")
+	walkIn := reg.Trainee.ID
+	move := ph.Update(walkIn, 1, map[string]string{"establishment_code": "E3"})
+
+	// Held (awaiting_registration), or refused at once: its field is
+	// outside the pusher's scope whatever the trainee.
+	if st, resp := pushHTTP(t, staff1, move); st != http.StatusOK ||
+		resultOf(resp.Results, move.ID) != "flagged:awaiting_registration" && resultOf(resp.Results, move.ID) != "rejected:out_of_scope" {
+		t.Fatalf("held update: %d %+v", st, resp.Results)
+	}
+	if st, resp := pushHTTP(t, staff1, reg); st != http.StatusOK || resultOf(resp.Results, reg.ID) != "applied:" {
+		t.Fatalf("registration: %d %+v", st, resp.Results)
+	}
+
+	var est string
+	if err := env.DB.Read.QueryRow(`SELECT establishment_code FROM trainees WHERE id = ?`, walkIn).Scan(&est); err != nil || est != "E1" {
+		t.Errorf("walk-in's establishment after its registration: %q (%v), want E1", est, err)
+	}
+	if ids := pulledIDs(t, staff3, "trainee"); ids[walkIn] {
+		t.Errorf("CS staff pull E1's walk-in %s", walkIn)
+	}
+	if ids := pulledIDs(t, staff1, "trainee"); !ids[walkIn] {
+		t.Errorf("E1 staff do not pull their walk-in %s", walkIn)
+	}
+	var props struct {
+		MergeProposals []struct {
+			WalkInID string `json:"walk_in_id"`
+		} `json:"merge_proposals"`
+	}
+	if st := sup3.Do(t, "GET", "/api/v1/review/merge-proposals", nil, &props); st != http.StatusOK {
+		t.Fatalf("proposals: %d", st)
+	}
+	for _, p := range props.MergeProposals {
+		if p.WalkInID == walkIn {
+			t.Errorf("CS supervisor is proposed E1's walk-in: %+v", p)
+		}
+	}
+	// The phone learns the refusal (a retry answers it as a duplicate).
+	if st, resp := pushHTTP(t, staff1, move); st != http.StatusOK || resultOf(resp.Results, move.ID) != "duplicate:rejected:out_of_scope" {
+		t.Errorf("held update after the registration: %d %+v, want duplicate:rejected:out_of_scope", st, resp.Results)
+	}
+	// The refusal is in the quarantine of the pusher's region.
+	var q struct {
+		Mutations []struct {
+			ID   string `json:"id"`
+			Code string `json:"code"`
+		} `json:"mutations"`
+	}
+	if st := sup1.Do(t, "GET", "/api/v1/review/quarantine", nil, &q); st != http.StatusOK {
+		t.Fatalf("quarantine: %d", st)
+	}
+	found := false
+	for _, m := range q.Mutations {
+		found = found || m.ID == move.ID && m.Code == protocol.CodeOutOfScope
+	}
+	if !found {
+		t.Errorf("RSK quarantine does not list the refused update: %+v", q.Mutations)
+	}
+}
+
+// TestHeldUpdateOfForeignWalkInProcess: a staff member of E1 (RSK) pushes
+// a correction of a walk-in UUID that a phone of E3 (CS) registers later.
+// Held until then, the correction takes effect with the registration, and
+// is checked as if it had arrived last: the walk-in is a CS trainee,
+// outside the pusher's region, so it is refused (out_of_scope) and CS's
+// walk-in keeps its names.
+func TestHeldUpdateOfForeignWalkInProcess(t *testing.T) {
+	env := heldServer(t)
+	dev1, dev3 := "0190d5a4-8f0c-7a11-9c3b-000000000031", "0190d5a4-8f0c-7a11-9c3b-000000000033"
+	staff1, staff3 := env.Login(t, "staff1", dev1), env.Login(t, "staff3", dev3)
+	reg := synctest.NewPhone(dev3, time.Now().Add(-time.Minute)).Register("E3", "Tazi", "Amine")
+	walkIn := reg.Trainee.ID
+	rename := synctest.NewPhone(dev1, time.Now().Add(-time.Minute)).Update(walkIn, 1, map[string]string{"last_name": "Hijacked"})
+	if st, resp := pushHTTP(t, staff1, rename); st != http.StatusOK || resultOf(resp.Results, rename.ID) != "flagged:awaiting_registration" {
+		t.Fatalf("held update: %d %+v", st, resp.Results)
+	}
+	if st, resp := pushHTTP(t, staff3, reg); st != http.StatusOK || resultOf(resp.Results, reg.ID) != "applied:" {
+		t.Fatalf("registration: %d %+v", st, resp.Results)
+	}
+	var last string
+	if err := env.DB.Read.QueryRow(`SELECT last_name FROM trainees WHERE id = ?`, walkIn).Scan(&last); err != nil || last != "Tazi" {
+		t.Errorf("CS walk-in's last name: %q (%v), want Tazi", last, err)
+	}
+	if st, resp := pushHTTP(t, staff1, rename); st != http.StatusOK || resultOf(resp.Results, rename.ID) != "duplicate:rejected:out_of_scope" {
+		t.Errorf("held update after the registration: %d %+v, want duplicate:rejected:out_of_scope", st, resp.Results)
+	}
+}
+
+// TestHeldUpdateUnknownEstablishmentProcess is issue #13 finding 4
+// against a real server: a held trainee.update naming an establishment
+// that does not exist must not make the batch carrying the walk-in's
+// registration fail (it answered 500 on every retry); the update alone
+// is refused (unknown_establishment) and the rest of the batch applies.
+func TestHeldUpdateUnknownEstablishmentProcess(t *testing.T) {
+	env := heldServer(t)
+	dev := "0190d5a4-8f0c-7a11-9c3b-000000000021"
+	staff1 := env.Login(t, "staff1", dev)
+	ph := synctest.NewPhone(dev, time.Now().Add(-time.Minute))
+	reg := ph.Register("E1", "Idrissi", "Salma")
+	walkIn := reg.Trainee.ID
+	bad := ph.Update(walkIn, 1, map[string]string{"establishment_code": "NOPE", "group": "G7"})
+	fine := ph.Update(walkIn, 1, map[string]string{"program": "Dev"})
+	heldCheckIn := ph.CheckIn("T1", "trainee", walkIn)
+	if st, resp := pushHTTP(t, staff1, bad, fine, heldCheckIn); st != http.StatusOK {
+		t.Fatalf("held mutations: %d %+v", st, resp.Results)
+	}
+	other := ph.CheckIn("T1", "trainee", synctest.TraineesE1[0])
+	for try := 0; try < 2; try++ { // the phone's retry must not fail either
+		st, resp := pushHTTP(t, staff1, reg, other)
+		if st != http.StatusOK {
+			t.Fatalf("try %d: the batch with the registration answers %d, want 200", try, st)
+		}
+		want := map[string]string{reg.ID: "applied:", other.ID: "applied:"}
+		if try > 0 {
+			want = map[string]string{reg.ID: "duplicate:applied:", other.ID: "duplicate:applied:"}
+		}
+		for id, w := range want {
+			if got := resultOf(resp.Results, id); got != w {
+				t.Errorf("try %d: %s: %s, want %s", try, id, got, w)
+			}
+		}
+	}
+	_, resp := pushHTTP(t, staff1, bad, fine, heldCheckIn)
+	for id, w := range map[string]string{bad.ID: "duplicate:rejected:unknown_establishment", fine.ID: "duplicate:applied:", heldCheckIn.ID: "duplicate:applied:"} {
+		if got := resultOf(resp.Results, id); got != w {
+			t.Errorf("%s: %s, want %s", id, got, w)
+		}
+	}
+	var est, program, group string
+	if err := env.DB.Read.QueryRow(`SELECT establishment_code, program, group_name FROM trainees WHERE id = ?`, walkIn).Scan(&est, &program, &group); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(est, "|", program, "|", group); got != "E1|Dev|" {
+		t.Errorf("walk-in: %s, want E1|Dev| (the refused update changes no field)", got)
+	}
+	var present bool
+	if err := env.DB.Read.QueryRow(`SELECT present FROM attendance WHERE activity_id = 'T1' AND person_id = ?`, walkIn).Scan(&present); err != nil || !present {
+		t.Errorf("held check-in of the walk-in: present %v (%v)", present, err)
+	}
+}
+
+// TestHeldCheckInsKeepScopeProcess: the check-ins that take effect after
+// they arrive -- a late one when a supervisor accepts its flag, one held
+// for a walk-in when the walk-in's registration arrives -- are checked
+// against their pusher's scope at that moment. staff1 records them at
+// E1's meeting T1, then an admin moves staff1 to E3 (CS): accepted or
+// released, they would be staff1's attendance outside staff1's scope; they
+// are refused (out_of_scope, in the quarantine of staff1's region now),
+// never applied.
+func TestHeldCheckInsKeepScopeProcess(t *testing.T) {
+	env := heldServer(t)
+	testenv.CreateUser(t, env.DB, "boss", "admin", "", "")
+	testenv.CreateUser(t, env.DB, "staff1b", "staff", "E1", "")
+	dev := "0190d5a4-8f0c-7a11-9c3b-000000000041"
+	staff1 := env.Login(t, "staff1", dev)
+	staff1b := env.Login(t, "staff1b", "0190d5a4-8f0c-7a11-9c3b-000000000042")
+	sup1 := env.Login(t, "sup1", "0190d5a4-8f0c-7a11-9c3b-000000000043")
+	sup3 := env.Login(t, "sup3", "0190d5a4-8f0c-7a11-9c3b-000000000044")
+	boss := env.Login(t, "boss", "0190d5a4-8f0c-7a11-9c3b-000000000045")
+
+	if st := sup1.Do(t, "POST", "/api/v1/activities/T1/close", map[string]string{"reason": "signed"}, nil); st != http.StatusNoContent {
+		t.Fatalf("close: %d", st)
+	}
+	ph := synctest.NewPhone(dev, time.Now().Add(-time.Minute))
+	late := ph.CheckIn("T1", "trainee", synctest.TraineesE1[0])
+	reg := synctest.NewPhone(staff1b.DeviceID, time.Now().Add(-time.Minute)).Register("E1", "Berrada", "Yasmine")
+	held := ph.CheckIn("T1", "trainee", reg.Trainee.ID)
+	if st, resp := pushHTTP(t, staff1, late, held); st != http.StatusOK ||
+		resultOf(resp.Results, late.ID) != "flagged:late" || resultOf(resp.Results, held.ID) != "flagged:awaiting_registration" {
+		t.Fatalf("push: %d %+v", st, resp.Results)
+	}
+	if st := boss.Do(t, "PATCH", "/api/v1/admin/users/staff1", map[string]string{"establishment_code": "E3"}, nil); st != http.StatusOK {
+		t.Fatalf("move staff1 to E3: %d", st)
+	}
+
+	var flags struct {
+		Flags []struct {
+			ID         int64  `json:"id"`
+			MutationID string `json:"mutation_id"`
+		} `json:"flags"`
+	}
+	if st := sup1.Do(t, "GET", "/api/v1/review/flags", nil, &flags); st != http.StatusOK {
+		t.Fatalf("flags: %d", st)
+	}
+	accepted := false
+	for _, f := range flags.Flags {
+		if f.MutationID == late.ID {
+			if st := sup1.Do(t, "POST", fmt.Sprintf("/api/v1/review/flags/%d/accept", f.ID), map[string]string{"reason": "ok"}, nil); st != http.StatusNoContent {
+				t.Fatalf("accept: %d", st)
+			}
+			accepted = true
+		}
+	}
+	if !accepted {
+		t.Fatalf("no flag for the late check-in: %+v", flags.Flags)
+	}
+	if st, resp := pushHTTP(t, staff1b, reg); st != http.StatusOK || resultOf(resp.Results, reg.ID) != "applied:" {
+		t.Fatalf("registration: %d %+v", st, resp.Results)
+	}
+
+	var n int
+	if err := env.DB.Read.QueryRow(`SELECT count(*) FROM attendance WHERE activity_id = 'T1' AND present = 1`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("presences at T1: %d (%v), want 0 (staff1 is no longer of E1)", n, err)
+	}
+	var q struct {
+		Mutations []struct {
+			ID   string `json:"id"`
+			Code string `json:"code"`
+		} `json:"mutations"`
+	}
+	if st := sup3.Do(t, "GET", "/api/v1/review/quarantine", nil, &q); st != http.StatusOK {
+		t.Fatalf("quarantine: %d", st)
+	}
+	got := map[string]string{}
+	for _, m := range q.Mutations {
+		got[m.ID] = m.Code
+	}
+	for _, id := range []string{late.ID, held.ID} {
+		if got[id] != protocol.CodeOutOfScope {
+			t.Errorf("quarantine of staff1's region (CS) for %s: %q, want out_of_scope", id, got[id])
+		}
+	}
+}
