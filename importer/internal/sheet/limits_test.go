@@ -29,6 +29,8 @@ type part struct {
 	// declare, when not 0, is the uncompressed size written in the zip's
 	// directory instead of the true one (a lying header).
 	declare uint64
+	// corrupt, when set, is written as the entry's deflated data as is.
+	corrupt []byte
 }
 
 // workbook writes a minimal XLSX with the given parts beside the package
@@ -44,6 +46,15 @@ func workbook(tb testing.TB, parts ...part) []byte {
 		{name: "xl/_rels/workbook.xml.rels", before: xmlHead + relsSheet},
 	}, parts...)
 	for _, p := range all {
+		if p.corrupt != nil {
+			w, err := zw.CreateRaw(&zip.FileHeader{Name: p.name, Method: zip.Deflate,
+				CompressedSize64: uint64(len(p.corrupt)), UncompressedSize64: 100})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			w.Write(p.corrupt)
+			continue
+		}
 		if p.declare == 0 {
 			w, err := zw.Create(p.name)
 			if err != nil {
@@ -209,4 +220,25 @@ func peakRSS(t *testing.T) int64 {
 		}
 	}
 	return 0
+}
+
+// TestReadXLSXTempFiles: a sheet over 16 MiB is inflated to a temporary
+// file; when excelize then fails on a corrupt part, it forgets that file.
+// ReadXLSX gives excelize a folder of its own and removes it: nothing is
+// left in the temporary directory.
+func TestReadXLSXTempFiles(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	data := workbook(t,
+		part{name: "xl/worksheets/sheet1.xml", before: xmlHead + wsOpen, piece: `<row><c t="inlineStr"><is><t>x</t></is></c></row>`, repeat: 400_000, after: wsClose},
+		part{name: "xl/styles.xml", corrupt: []byte("\xff\xff\xff not deflate")},
+	)
+	_, issues, err := ReadXLSX("t.xlsx", bytes.NewReader(data), Limits{MaxBytes: 1 << 20})
+	if err != nil || len(issues) == 0 {
+		t.Errorf("issues %v, error %v: want an issue", issues, err)
+	}
+	left, _ := os.ReadDir(tmp)
+	for _, e := range left {
+		t.Errorf("left in the temporary directory: %s", e.Name())
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -133,13 +134,22 @@ func ReadXLSX(file string, r io.Reader, lim Limits) (*Sheet, []Issue, error) {
 	if issues, err := checkInflated(file, data, maxInflated); issues != nil || err != nil {
 		return nil, issues, err
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+	// excelize's temporary files go to a folder of this read, removed at
+	// the end: it leaves them behind when opening fails half-way.
+	tmp, err := os.MkdirTemp("", "prodays-import-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	defer os.RemoveAll(tmp)
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{TmpDir: tmp,
 		UnzipSizeLimit: maxInflated, UnzipXMLSizeLimit: min(maxInflated, streamAbove)})
 	data = nil // excelize has its own copy
+	if f != nil {
+		defer f.Close()
+	}
 	if err != nil {
 		return nil, []Issue{{File: file, Message: "not a readable XLSX workbook: " + err.Error()}}, nil
 	}
-	defer f.Close() // removes its temporary files
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return nil, []Issue{{File: file, Message: "workbook has no sheet"}}, nil
