@@ -72,7 +72,7 @@ type Options struct {
 	// (default DefaultMaxInflatedBytes); past it the run is refused with
 	// a *prodays.Error of code prodays.ETooLarge whose Detail holds
 	// "file" and "max_inflated_bytes" (and "entry" when one part alone is
-	// over its own cap of 16 MiB).
+	// over its own cap of sheet.MaxPartBytes, 8 MiB).
 	MaxInflatedBytes int64
 	// Username is who runs the import, written in the audit log (default
 	// "cli").

@@ -123,11 +123,20 @@ func TestReadXLSXInflatedLimits(t *testing.T) {
 		{"a part held in memory over its cap", []part{oneCellSheet(10),
 			{name: "xl/styles.xml", before: xmlHead + `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`, piece: "<!-- padding -->", repeat: 300_000, after: `</styleSheet>`},
 		}, "xl/styles.xml", 4 << 20},
+		{"a sheet elsewhere, with a huge cell", []part{oneCellSheet(10),
+			{name: "xl/data/first.xml", before: xmlHead + wsOpen + `<row r="1"><c r="A1" t="inlineStr"><is><t>`, piece: "A", repeat: 2 << 20, after: `</t></is></c></row>` + wsClose},
+		}, "scan", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := workbook(t, tt.parts...)
 			_, issues, err := ReadXLSX("trainees.xlsx", bytes.NewReader(data), lim)
+			if tt.wantEntry == "scan" {
+				if err != nil || len(issues) != 1 || !strings.Contains(issues[0].Message, "xl/data/first.xml: a cell") {
+					t.Errorf("got issues %v, error %v; want the scan's issue", issues, err)
+				}
+				return
+			}
 			var ie *InflatedError
 			if !errors.As(err, &ie) {
 				t.Fatalf("got issues %v, error %v; want an *InflatedError", issues, err)

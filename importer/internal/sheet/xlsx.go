@@ -20,9 +20,12 @@ import (
 const DefaultMaxInflatedBytes = 64 << 20
 
 // MaxPartBytes caps each zip entry that is read whole into memory: every
-// part but the worksheets and the shared strings, which are streamed (the
-// real ones are a few KB: workbook, styles, theme).
-const MaxPartBytes = 16 << 20
+// part but the worksheets and the shared strings, which are streamed. The
+// real ones are a few KB (workbook, styles, theme); a styles part at
+// Excel's limit of about 64,000 cell formats is about 5 MB. excelize
+// decodes such a part whole, at about 9 times its size (a 16 MiB
+// relationships part took a reader to 145 MB).
+const MaxPartBytes = 8 << 20
 
 // streamAbove is the size over which a worksheet or the shared strings
 // table is inflated to a temporary file and streamed from it, rather than
@@ -96,9 +99,10 @@ func checkInflated(file string, data []byte, limit int64) ([]Issue, error) {
 		total += size
 	}
 	// Within the caps, a worksheet or the shared strings could still hold
-	// one huge cell or row, which excelize would decode whole.
+	// one huge cell or row, which excelize would decode whole. Every XML
+	// part is scanned: a sheet may live at another path.
 	for _, zf := range zr.File {
-		if streamedPart(zf.Name) {
+		if strings.HasSuffix(strings.ToLower(zf.Name), ".xml") || strings.HasSuffix(strings.ToLower(zf.Name), ".rels") {
 			if is, err := scanPart(file, zf); is != nil || err != nil {
 				return []Issue{*is}, err
 			}
