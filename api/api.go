@@ -45,6 +45,13 @@ type Server struct {
 	// ImportMaxBytes caps an uploaded import file, in bytes (default
 	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
 	ImportMaxBytes int64
+	// ImportMaxInflatedBytes caps what an uploaded XLSX workbook inflates
+	// to, in bytes (default importer.DefaultMaxInflatedBytes, 64 MiB);
+	// past it, 413 too_large naming the limit, before inflating.
+	ImportMaxInflatedBytes int64
+	// ImportConcurrent is how many imports run at once (default
+	// DefaultImportConcurrent); the others get 503 unavailable.
+	ImportConcurrent int
 
 	// Metrics records requests and serves /metrics (default: a new
 	// metrics.Metrics reading DB).
@@ -63,8 +70,9 @@ type Server struct {
 	// Shed tunes the load shedding of write routes (shedWrites).
 	Shed ShedOptions
 
-	echo *echo.Echo
-	shed *shedder
+	echo    *echo.Echo
+	shed    *shedder
+	imports chan struct{} // importSlot's semaphore
 }
 
 // Handler builds the Echo instance with every route.
@@ -97,6 +105,12 @@ func (s *Server) Handler() *echo.Echo {
 		s.shed = newShedder(s.Shed)
 		sh := s.shed
 		s.Metrics.WatchWriteQueue(func() float64 { return float64(len(sh.slots)) }, func() float64 { return float64(sh.waiting.Load()) })
+	}
+	if s.ImportConcurrent <= 0 {
+		s.ImportConcurrent = DefaultImportConcurrent
+	}
+	if s.imports == nil {
+		s.imports = make(chan struct{}, s.ImportConcurrent)
 	}
 	if s.LoginLimiter == nil {
 		s.LoginLimiter = auth.NewLoginLimiter(auth.LimiterConfig{}, func() time.Time { return s.Now() })
@@ -170,7 +184,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/editions", s.listEditionsHandler)
 	admin.POST("/editions", s.createEditionHandler, s.shedWrites)
 	admin.PATCH("/editions/:id", s.updateEditionHandler, s.shedWrites)
-	admin.POST("/import/:kind", s.importFile, handlerCapsBody, s.shedWrites)
+	admin.POST("/import/:kind", s.importFile, s.importSlot, handlerCapsBody, s.shedWrites)
 	// Personal data (law 09-08, api/personal.go): access and erasure.
 	admin.GET("/trainees/:id/export", s.exportTraineeHandler, s.shedWrites)
 	admin.POST("/trainees/:id/erase", s.eraseTraineeHandler, s.shedWrites)

@@ -88,7 +88,7 @@ func LoadKeyring(env, path string) (*Keyring, error) {
 			return nil, err
 		}
 		line := base64.StdEncoding.EncodeToString(key) + "\n"
-		if err := os.WriteFile(path, []byte(line), 0o600); err != nil {
+		if err := writePrivate(path, []byte(line)); err != nil {
 			return nil, fmt.Errorf("write key file: %w", err)
 		}
 		return NewKeyring(key)
@@ -117,4 +117,28 @@ func LoadKeyring(env, path string) (*Keyring, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return kr, nil
+}
+
+// writePrivate creates path (it must not exist: O_EXCL, which also refuses
+// a symbolic link planted there) owner-only, mode 0600 whatever the umask,
+// and writes data to it, synced.
+func writePrivate(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err1 := f.Close(); err == nil {
+		err = err1
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }

@@ -15,6 +15,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -52,6 +53,11 @@ const CodeInvalid = "import_invalid"
 // DefaultMaxBytes is the default cap on one file's size: 50 MB.
 const DefaultMaxBytes = 50 << 20
 
+// DefaultMaxInflatedBytes is the default cap on what one XLSX workbook
+// inflates to, all its zip entries together: 64 MiB (the biggest real
+// file, trainees of the 2026 edition, inflates to 13.8 MB).
+const DefaultMaxInflatedBytes = sheet.DefaultMaxInflatedBytes
+
 // Options tune an import run. The zero value validates strictly, caps
 // files at DefaultMaxBytes and audits as "cli".
 type Options struct {
@@ -62,6 +68,12 @@ type Options struct {
 	SkipInvalid bool
 	// MaxBytes caps the size of each file in bytes (default DefaultMaxBytes).
 	MaxBytes int64
+	// MaxInflatedBytes caps what each XLSX workbook inflates to, in bytes
+	// (default DefaultMaxInflatedBytes); past it the run is refused with
+	// a *prodays.Error of code prodays.ETooLarge whose Detail holds
+	// "file" and "max_inflated_bytes" (and "entry" when one part alone is
+	// over its own cap of sheet.MaxPartBytes, 8 MiB).
+	MaxInflatedBytes int64
 	// Username is who runs the import, written in the audit log (default
 	// "cli").
 	Username string
@@ -70,6 +82,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.MaxInflatedBytes <= 0 {
+		o.MaxInflatedBytes = DefaultMaxInflatedBytes
 	}
 	if o.Username == "" {
 		o.Username = "cli"
@@ -308,7 +323,7 @@ func importInputs(ctx context.Context, db *store.DB, ins []input, opts Options) 
 	for _, in := range ins {
 		fr := &FileReport{File: in.file, Kind: in.kind}
 		rep.Files = append(rep.Files, fr)
-		sh, issues, err := readInput(in, opts.MaxBytes)
+		sh, issues, err := readInput(in, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -350,20 +365,30 @@ func importInputs(ctx context.Context, db *store.DB, ins []input, opts Options) 
 }
 
 // readInput opens and reads one input, refusing it by size first when the
-// size is known.
-func readInput(in input, maxBytes int64) (*sheet.Sheet, []Issue, error) {
-	if in.size > maxBytes {
-		return nil, []Issue{sheet.TooLarge(in.file, maxBytes)}, nil
+// size is known. A workbook that would inflate past the limits is an
+// *prodays.Error (ETooLarge) naming the file and the limit.
+func readInput(in input, opts Options) (*sheet.Sheet, []Issue, error) {
+	if in.size > opts.MaxBytes {
+		return nil, []Issue{sheet.TooLarge(in.file, opts.MaxBytes)}, nil
 	}
 	rc, err := in.open()
 	if err != nil {
 		return nil, nil, fmt.Errorf("import %s: %w", in.file, err)
 	}
 	defer rc.Close()
-	if in.xlsx {
-		return sheet.ReadXLSX(in.file, rc, maxBytes)
+	if !in.xlsx {
+		return sheet.ReadCSV(in.file, rc, opts.MaxBytes)
 	}
-	return sheet.ReadCSV(in.file, rc, maxBytes)
+	sh, issues, err := sheet.ReadXLSX(in.file, rc, sheet.Limits{MaxBytes: opts.MaxBytes, MaxInflatedBytes: opts.MaxInflatedBytes})
+	var ie *sheet.InflatedError
+	if errors.As(err, &ie) {
+		detail := map[string]any{"file": ie.File, "max_inflated_bytes": opts.MaxInflatedBytes}
+		if ie.Entry != "" {
+			detail["entry"], detail["max_entry_bytes"] = ie.Entry, ie.Limit
+		}
+		return nil, nil, &prodays.Error{Code: prodays.ETooLarge, Message: ie.Error() + ".", Detail: detail}
+	}
+	return sh, issues, err
 }
 
 // peekReader lets Import sniff the first bytes of an upload.

@@ -330,6 +330,11 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
+	// A file left by an earlier run keeps its mode through O_TRUNC.
+	if err := out.Chmod(0o600); err != nil {
+		out.Close()
+		return err
+	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"prodays/api"
 	"prodays/auth"
+	"prodays/importer"
 )
 
 // Config is the server's configuration: defaults, overridden by
@@ -39,6 +40,10 @@ type Config struct {
 	TrustedProxies []*net.IPNet // --trusted-proxies, PRODAYS_TRUSTED_PROXIES (CIDR or IP, comma-separated)
 	MetricsPublic  bool         // --metrics-public, PRODAYS_METRICS_PUBLIC=1
 	MaxBodyBytes   int64        // --max-body-bytes, PRODAYS_MAX_BODY_BYTES
+
+	// Imports (serve's upload route and the import command).
+	ImportMaxInflatedMB int64 // --import-max-inflated-mb, PRODAYS_IMPORT_MAX_INFLATED_MB: what one XLSX may inflate to
+	ImportConcurrent    int   // --import-concurrent, PRODAYS_IMPORT_CONCURRENT: imports at once (serve)
 }
 
 // JWTKeyFile is where the signing keys are kept when PRODAYS_JWT_KEY is
@@ -61,7 +66,17 @@ func DefaultConfig() Config {
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxBodyBytes:      api.DefaultMaxBodyBytes,
+
+		ImportMaxInflatedMB: importer.DefaultMaxInflatedBytes >> 20,
+		ImportConcurrent:    api.DefaultImportConcurrent,
 	}
+}
+
+// bindImportInflated registers --import-max-inflated-mb (serve and
+// import).
+func bindImportInflated(fs *flag.FlagSet, cfg *Config) {
+	fs.Int64Var(&cfg.ImportMaxInflatedMB, "import-max-inflated-mb", envInt64("PRODAYS_IMPORT_MAX_INFLATED_MB", cfg.ImportMaxInflatedMB),
+		"largest size an XLSX import may inflate to, all its parts together, in MB (env PRODAYS_IMPORT_MAX_INFLATED_MB); a workbook over it is refused before inflating")
 }
 
 // parseCIDRs parses a comma-separated list of CIDR blocks or single

@@ -29,11 +29,12 @@ func runImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	kind := fs.String("kind", "", "kind of the FILEs (default: from each file's name, e.g. trainees.csv)")
 	skip := fs.Bool("skip-invalid", false, "import the valid rows of files with errors, and list the bad ones")
 	maxMB := fs.Int64("max-mb", importer.DefaultMaxBytes>>20, "largest file accepted, in MB")
+	bindImportInflated(fs, &cfg)
 	files, err := parseInterleaved(fs, args)
 	if err != nil {
 		return errUsageShown
 	}
-	if (*dir == "") == (len(files) == 0) || (*dir != "" && *kind != "") || *maxMB <= 0 {
+	if (*dir == "") == (len(files) == 0) || (*dir != "" && *kind != "") || *maxMB <= 0 || cfg.ImportMaxInflatedMB <= 0 {
 		fmt.Fprintln(stderr, "prodays import: give either --dir DIR or FILE... (--kind only with files)")
 		fs.Usage()
 		return errUsageShown
@@ -43,7 +44,7 @@ func runImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return err
 	}
 	defer db.Close()
-	opts := importer.Options{SkipInvalid: *skip, MaxBytes: *maxMB << 20, Username: "cli"}
+	opts := importer.Options{SkipInvalid: *skip, MaxBytes: *maxMB << 20, MaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, Username: "cli"}
 	var rep *importer.Report
 	if *dir != "" {
 		rep, err = importer.ImportDir(ctx, db, *dir, opts)
@@ -53,8 +54,12 @@ func runImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if rep != nil {
 		printImportReport(stdout, stderr, rep)
 	}
-	if prodays.ErrorCode(err) == importer.CodeInvalid {
+	switch prodays.ErrorCode(err) {
+	case importer.CodeInvalid:
 		return &exitError{code: 1, err: errors.New("import refused: " + prodays.ErrorMessage(err))}
+	case prodays.ETooLarge:
+		return &exitError{code: 1, err: errors.New("import refused: " + prodays.ErrorMessage(err) +
+			" Nothing was imported; if the file is genuine, raise --import-max-inflated-mb.")}
 	}
 	return plainError(err)
 }

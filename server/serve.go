@@ -46,7 +46,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.Var(cidrFlag{&cfg.TrustedProxies}, "trusted-proxies", "comma-separated CIDR blocks or addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env PRODAYS_TRUSTED_PROXIES)")
 	fs.BoolVar(&cfg.MetricsPublic, "metrics-public", os.Getenv("PRODAYS_METRICS_PUBLIC") == "1", "serve /metrics to everyone (default: loopback or an admin token only)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", envInt64("PRODAYS_MAX_BODY_BYTES", cfg.MaxBodyBytes), "cap of request bodies, in bytes, for routes without a cap of their own")
+	bindImportInflated(fs, &cfg)
+	fs.IntVar(&cfg.ImportConcurrent, "import-concurrent", envInt("PRODAYS_IMPORT_CONCURRENT", cfg.ImportConcurrent), "imports run at once (env PRODAYS_IMPORT_CONCURRENT); more get 503 with Retry-After")
 	if err := fs.Parse(args); err != nil {
+		return errUsageShown
+	}
+	if cfg.ImportMaxInflatedMB <= 0 || cfg.ImportConcurrent <= 0 {
+		fmt.Fprintln(stderr, "serve: --import-max-inflated-mb and --import-concurrent must be positive")
 		return errUsageShown
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
@@ -89,7 +95,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, InsecureCookies: cfg.InsecureCookies,
 		MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
-		MaxBodyBytes: cfg.MaxBodyBytes}
+		MaxBodyBytes: cfg.MaxBodyBytes, ImportMaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, ImportConcurrent: cfg.ImportConcurrent}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,

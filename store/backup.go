@@ -45,13 +45,17 @@ func (db *DB) Backup(ctx context.Context, dest string) (err error) {
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	// The copy holds password and token hashes and personal data: owner
+	// only, whatever the umask, from its first byte (VACUUM INTO takes an
+	// existing empty file, and keeps its mode).
+	if err := createPrivate(tmp); err != nil {
+		return err
+	}
 	started := db.Now()
 	if err := db.vacuumInto(ctx, tmp); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	// The copy holds password and token hashes and personal data: owner
-	// only, whatever the umask.
 	if err := os.Chmod(tmp, 0o600); err != nil {
 		os.Remove(tmp)
 		return err

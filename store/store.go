@@ -76,7 +76,8 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 }
 
 // Open opens (creating it and its folder when missing) the database at
-// path, applies pending migrations and returns it. It refuses a database
+// path (a new database is created owner-only, mode 0600, and SQLite gives
+// its -wal and -shm the database's mode), applies pending migrations and returns it. It refuses a database
 // written by a newer prodays (one whose schema version is above the
 // highest embedded migration), with an error that says so.
 func Open(ctx context.Context, path string, opt Options) (*DB, error) {
@@ -90,6 +91,9 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	w, err := sql.Open("sqlite", dsn(path, opt.BusyTimeout, false))
 	if err != nil {
@@ -333,4 +337,23 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
+}
+
+// createPrivate creates the file at path, empty and mode 0600 whatever the
+// umask, when it does not exist. SQLite would create it 0644 (less the
+// umask) and give its -wal and -shm the same mode; it takes an empty file
+// for a new database. An existing file is left as it is.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
+	// The umask can only take bits away from 0600; Chmod makes it exact.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
+	return f.Close()
 }

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -36,6 +35,34 @@ type Row struct {
 // MaxIssues bounds the errors collected from one file, so that a wholly
 // wrong file (Latin-1, wrong kind) gives a readable report.
 const MaxIssues = 200
+
+// MaxRows caps the rows of one file (header included), and MaxCells its
+// fields, all rows together: what the file holds in memory once read
+// (about 16 bytes a field and 56 a row, beside the text) stays bounded
+// whatever the file's shape. The biggest real file, trainees of the 2026
+// edition, has 47,652 rows and 333,564 fields: about ten times that.
+const (
+	MaxRows  = 500_000
+	MaxCells = 4_000_000
+)
+
+// budget counts the rows and fields read from one file against MaxRows
+// and MaxCells.
+type budget struct{ rows, cells int }
+
+// add counts a row of n fields at line; past a cap it returns the issue
+// that refuses the file.
+func (b *budget) add(file string, line, n int) *Issue {
+	b.rows++
+	b.cells += n
+	switch {
+	case b.rows > MaxRows:
+		return &Issue{File: file, Line: line, Message: fmt.Sprintf("file has more than %d rows, the import limit: split it", MaxRows)}
+	case b.cells > MaxCells:
+		return &Issue{File: file, Line: line, Message: fmt.Sprintf("file has more than %d fields in all, the import limit: split it", MaxCells)}
+	}
+	return nil
+}
 
 // Clean is how every text value is stored: outer white space trimmed, then
 // Unicode NFC. Nothing else is altered.
@@ -138,7 +165,7 @@ func detectSeparator(head []byte) rune {
 // RFC 4180 quoting, LF or CRLF. Problems of the file's form are returned as
 // issues (with the physical line where the record starts); the error is
 // for a failing reader only. It never holds more than maxBytes+1 bytes of
-// input.
+// input, MaxRows rows or MaxCells fields.
 func ReadCSV(file string, r io.Reader, maxBytes int64) (*Sheet, []Issue, error) {
 	cr := &countingReader{r: io.LimitReader(r, maxBytes+1)}
 	br := bufio.NewReaderSize(cr, 64<<10)
@@ -159,7 +186,7 @@ func ReadCSV(file string, r io.Reader, maxBytes int64) (*Sheet, []Issue, error) 
 		return nil, []Issue{{File: file, Message: "file is binary, not CSV text"}}, nil
 	}
 
-	cv := csv.NewReader(br)
+	cv := csv.NewReader(&recordCap{r: br})
 	cv.Comma = detectSeparator(head)
 	cv.FieldsPerRecord = -1 // counts are checked here, with a clearer message
 	s := &Sheet{File: file}
@@ -173,6 +200,8 @@ func ReadCSV(file string, r io.Reader, maxBytes int64) (*Sheet, []Issue, error) 
 		return false
 	}
 	first := true
+	var b budget
+	prev := 0 // line of the last record read
 	for {
 		rec, err := cv.Read()
 		if cr.n > maxBytes {
@@ -187,10 +216,16 @@ func ReadCSV(file string, r io.Reader, maxBytes int64) (*Sheet, []Issue, error) 
 				return s, issues, nil
 			}
 			continue
+		} else if errors.Is(err, errRecordTooLong) {
+			return nil, []Issue{{File: file, Message: fmt.Sprintf("the record after line %d is longer than %s, the import limit; nothing more was read", prev, formatBytes(MaxRecordBytes))}}, nil
 		} else if err != nil {
 			return nil, nil, fmt.Errorf("read %s: %w", file, err)
 		}
 		line, _ := cv.FieldPos(0)
+		prev = line
+		if is := b.add(file, line, len(rec)); is != nil {
+			return nil, []Issue{*is}, nil
+		}
 		for i, f := range rec {
 			if !utf8.ValidString(f) {
 				l, _ := cv.FieldPos(i)
@@ -221,76 +256,46 @@ func ReadCSV(file string, r io.Reader, maxBytes int64) (*Sheet, []Issue, error) 
 	return s, issues, nil
 }
 
+// MaxRecordBytes caps one CSV record (a line, or several when a quoted
+// field holds line breaks): csv.Reader holds a record whole, and 16 bytes
+// a field, so a 50 MB line of empty fields would take 400 MB. A real
+// record is well under 4 KB.
+const MaxRecordBytes = 1 << 20
+
+var errRecordTooLong = errors.New("CSV record too long")
+
+// recordCap fails a read past MaxRecordBytes since the last line break
+// outside quotes (RFC 4180 quoting: a doubled quote toggles twice).
+type recordCap struct {
+	r      io.Reader
+	n      int
+	quoted bool
+}
+
+func (c *recordCap) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for _, b := range p[:n] {
+		switch {
+		case b == '"':
+			c.quoted = !c.quoted
+		case b == '\n' && !c.quoted:
+			c.n = 0
+			continue
+		}
+		c.n++
+		if c.n > MaxRecordBytes {
+			return 0, errRecordTooLong
+		}
+	}
+	return n, err
+}
+
 // ColumnName is the header name of 0-based field i, or "" past the header.
 func ColumnName(header []string, i int) string {
 	if i < len(header) {
 		return header[i]
 	}
 	return ""
-}
-
-// ReadXLSX reads the first sheet of an XLSX workbook of at most maxBytes
-// bytes. Line numbers are spreadsheet row numbers (the header is row 1).
-// Cells are read as displayed; trailing empty cells of a row are not
-// counted as extra fields.
-func ReadXLSX(file string, r io.Reader, maxBytes int64) (*Sheet, []Issue, error) {
-	cr := &countingReader{r: io.LimitReader(r, maxBytes+1)}
-	data, err := io.ReadAll(cr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", file, err)
-	}
-	if int64(len(data)) > maxBytes {
-		return nil, []Issue{TooLarge(file, maxBytes)}, nil
-	}
-	if len(data) == 0 {
-		return nil, []Issue{{File: file, Message: "file is empty: want a header line and data rows"}}, nil
-	}
-	// Bound what the zip may inflate to, against zip bombs.
-	limit := max(maxBytes*20, 64<<20)
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: limit, UnzipXMLSizeLimit: limit})
-	if err != nil {
-		return nil, []Issue{{File: file, Message: "not a readable XLSX workbook: " + err.Error()}}, nil
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, []Issue{{File: file, Message: "workbook has no sheet"}}, nil
-	}
-	rows, err := f.GetRows(sheets[0])
-	if err != nil {
-		return nil, []Issue{{File: file, Message: "cannot read the first sheet: " + err.Error()}}, nil
-	}
-	s := &Sheet{File: file}
-	for i, rec := range rows {
-		if s.Header == nil {
-			if AllEmpty(rec) {
-				continue
-			}
-			s.Header = make([]string, len(rec))
-			for j, h := range rec {
-				s.Header[j] = strings.ToLower(Clean(h))
-			}
-			continue
-		}
-		// A spreadsheet pads or trims rows freely: drop trailing empty
-		// cells, pad short rows.
-		for len(rec) > len(s.Header) && rec[len(rec)-1] == "" {
-			rec = rec[:len(rec)-1]
-		}
-		for len(rec) < len(s.Header) {
-			rec = append(rec, "")
-		}
-		for j, v := range rec {
-			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-				return s, []Issue{{File: file, Line: i + 1, Column: ColumnName(s.Header, j), Position: j + 1, Message: "binary or non-UTF-8 content in a cell"}}, nil
-			}
-		}
-		s.Rows = append(s.Rows, Row{Line: i + 1, Fields: rec})
-	}
-	if s.Header == nil {
-		return nil, []Issue{{File: file, Message: "file is empty: want a header line and data rows"}}, nil
-	}
-	return s, nil, nil
 }
 
 // AllEmpty reports whether every field is blank.
