@@ -3,6 +3,8 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -146,8 +148,8 @@ var (
 
 // Binary builds the prodays command once per test binary and returns its
 // path. It is written to a fixed folder under the system's temporary
-// directory (replaced by a rename, so test binaries running at once each
-// exec a whole file).
+// directory, under a name of its source tree (replaced by a rename, so
+// test binaries running at once each exec a whole file).
 func Binary(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
@@ -171,7 +173,12 @@ func Binary(tb testing.TB) string {
 			buildErr = fmt.Errorf("go build prodays/server: %v\n%s", err, out)
 			return
 		}
-		buildPath = filepath.Join(dir, "prodays")
+		// One name per source tree: test binaries of other checkouts
+		// (git worktrees) sharing the temporary directory never exec
+		// this one's build, nor this one theirs.
+		_, src, _, _ := runtime.Caller(0)
+		sum := sha256.Sum256([]byte(src))
+		buildPath = filepath.Join(dir, "prodays-"+hex.EncodeToString(sum[:6]))
 		buildErr = os.Rename(tmp, buildPath)
 	})
 	if buildErr != nil {
