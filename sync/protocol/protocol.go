@@ -46,7 +46,8 @@ const (
 // on them. A flagged mutation carries the flag's kind as its code.
 const (
 	// CodeInvalidMutation: the mutation is malformed (missing or bad field,
-	// unknown field, bad UUID, bad time).
+	// unknown field, bad UUID, bad time, a text field refused by
+	// prodays.CheckText).
 	CodeInvalidMutation = "invalid_mutation"
 	// CodeUnknownType: the server does not know the mutation's type.
 	CodeUnknownType = "unknown_type"

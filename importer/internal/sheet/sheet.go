@@ -15,7 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/unicode/norm"
+
+	"prodays"
 )
 
 // Sheet is a file read into memory: its normalised header and its data
@@ -37,10 +38,10 @@ type Row struct {
 // wrong file (Latin-1, wrong kind) gives a readable report.
 const MaxIssues = 200
 
-// Clean is how every text value is stored: outer white space trimmed, then
-// Unicode NFC. Nothing else is altered.
+// Clean is how every text value is stored (prodays.CleanText: outer white
+// space trimmed, then Unicode NFC).
 func Clean(s string) string {
-	return norm.NFC.String(strings.TrimSpace(s))
+	return prodays.CleanText(s)
 }
 
 // Issue is an error or a warning about an import file. Line is the
