@@ -26,7 +26,7 @@ type pushEnvelope struct {
 	DeviceID   string     `json:"device_id"`
 	ClientTime *time.Time `json:"client_time"`
 	AppVersion string     `json:"app_version"`
-	OutboxSize int        `json:"outbox_size"`
+	OutboxSize int64      `json:"outbox_size"`
 	// Mutations is nil when the member is absent or null (required).
 	Mutations *[]json.RawMessage `json:"mutations"`
 }
@@ -66,8 +66,8 @@ func DecodePush(body []byte) (*PushRequest, error) {
 	if env.ClientTime == nil {
 		return nil, prodays.Errorf(prodays.EInvalid, "client_time is required.")
 	}
-	if env.OutboxSize < 0 {
-		return nil, prodays.Errorf(prodays.EInvalid, "outbox_size must not be negative.")
+	if env.OutboxSize < 0 || env.OutboxSize > MaxInteger {
+		return nil, prodays.Errorf(prodays.EInvalid, "outbox_size must be between 0 and %d.", int64(MaxInteger))
 	}
 	if _, err := prodays.CheckText("app_version", env.AppVersion, appVersionRule); err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func DecodePush(body []byte) (*PushRequest, error) {
 		return nil, TooLarge(fmt.Sprintf("The push holds %d mutations, at most %d are allowed: split the outbox.", len(raws), MaxMutations))
 	}
 	req := &PushRequest{DeviceID: env.DeviceID, ClientTime: *env.ClientTime, AppVersion: env.AppVersion,
-		OutboxSize: env.OutboxSize, Mutations: make([]Mutation, len(raws))}
+		OutboxSize: int(env.OutboxSize), Mutations: make([]Mutation, len(raws))}
 	for i, raw := range raws {
 		req.Mutations[i] = DecodeMutation(raw)
 	}
@@ -113,12 +113,15 @@ func DecodeMutation(raw json.RawMessage) Mutation {
 		return bad("The mutation is not a JSON object with id, seq and type.")
 	}
 	m.ID, m.Seq, m.Type = h.ID, h.Seq, h.Type
+	if h.Seq > MaxInteger {
+		m.Seq = 0 // not a seq the device can have used: no gap, no max_seq
+	}
 	if !IsUUID(h.ID) {
 		return bad("id must be a UUID.")
 	}
 	m.ID = strings.ToLower(h.ID)
-	if h.Seq < 1 {
-		return bad("seq must be a positive integer.")
+	if h.Seq < 1 || h.Seq > MaxInteger {
+		return bad("seq must be an integer from 1 to %d.", int64(MaxInteger))
 	}
 	switch h.Type {
 	case TypeCheckIn, TypeUndo, TypeTraineeRegister, TypeTraineeUpdate:
@@ -232,8 +235,11 @@ func (m *Mutation) validate() error {
 		if IsUUID(m.TraineeID) {
 			m.TraineeID = strings.ToLower(m.TraineeID)
 		}
-		if m.BaseVersion == nil || *m.BaseVersion < 1 {
+		if m.BaseVersion == nil {
 			return errors.New("base_version is required (the trainee's version the correction was made from).")
+		}
+		if *m.BaseVersion < 1 || *m.BaseVersion > MaxInteger {
+			return fmt.Errorf("base_version must be an integer from 1 to %d.", int64(MaxInteger))
 		}
 		if len(m.Fields) == 0 {
 			return errors.New("fields must name at least one field.")
