@@ -3,12 +3,9 @@ package api
 import (
 	"database/sql"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,18 +19,15 @@ import (
 // change is written to the audit log in the transaction that makes it, with
 // the admin's username, device and address.
 
-// usernamePattern: 2 to 64 characters, letters, digits and . _ @ -,
-// starting with a letter or digit.
-var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{1,63}$`)
-
-// Field limits of the admin API, in characters.
-const (
-	maxFullName    = 200
-	maxEditionName = 100
-	maxTheme       = 300
-	// maxEditionDays is the longest edition, start and end included.
-	maxEditionDays = 31
+// Text rules of the admin API's own fields (prodays.CheckText); a user's
+// full_name is a prodays.TextName, as in users.csv.
+var (
+	editionNameRule = prodays.TextRule{Max: 100}
+	themeRule       = prodays.TextRule{Max: 300}
 )
+
+// maxEditionDays is the longest edition, start and end included.
+const maxEditionDays = 31
 
 // audit appends an entry for the caller's action on target inside tx.
 func (s *Server) audit(c echo.Context, tx *sql.Tx, action, target string, detail map[string]any) error {
@@ -45,19 +39,15 @@ func (s *Server) audit(c echo.Context, tx *sql.Tx, action, target string, detail
 	return store.Audit(c.Request().Context(), tx, s.Now(), e)
 }
 
-// text checks a free-text field: trimmed, at most max characters, no
-// control characters; required when min > 0.
-func text(field, v string, required bool, max int) (string, error) {
-	v = strings.TrimSpace(v)
-	switch {
-	case required && v == "":
+// text checks a free-text field under rule (prodays.CheckText) and returns
+// it cleaned; a required field must not be empty. Errors: invalid, naming
+// the field.
+func text(field, v string, required bool, rule prodays.TextRule) (string, error) {
+	v, err := prodays.CheckText(field, v, rule)
+	if err == nil && required && v == "" {
 		return "", prodays.Errorf(prodays.EInvalid, "%s: required.", field)
-	case utf8.RuneCountInString(v) > max:
-		return "", prodays.Errorf(prodays.EInvalid, "%s: at most %d characters.", field, max)
-	case strings.IndexFunc(v, unicode.IsControl) >= 0:
-		return "", prodays.Errorf(prodays.EInvalid, "%s: control characters are not allowed.", field)
 	}
-	return v, nil
+	return v, err
 }
 
 func validRole(field, role string) error {
@@ -159,11 +149,11 @@ func (s *Server) createUserHandler(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	req.Username = strings.TrimSpace(req.Username)
-	if !usernamePattern.MatchString(req.Username) {
-		return prodays.Errorf(prodays.EInvalid, "username: 2 to 64 letters, digits or . _ @ -, starting with a letter or digit.")
+	var err error
+	if req.Username, err = prodays.CheckUsername("username", req.Username); err != nil {
+		return err
 	}
-	name, err := text("full_name", req.FullName, false, maxFullName)
+	name, err := text("full_name", req.FullName, false, prodays.TextName)
 	if err != nil {
 		return err
 	}
@@ -224,7 +214,7 @@ func (s *Server) updateUserHandler(c echo.Context) error {
 		old := *u
 		changes := map[string]any{}
 		if req.FullName != nil {
-			if u.FullName, err = text("full_name", *req.FullName, false, maxFullName); err != nil {
+			if u.FullName, err = text("full_name", *req.FullName, false, prodays.TextName); err != nil {
 				return err
 			}
 		}
@@ -446,13 +436,13 @@ func (req editionRequest) apply(e *prodays.Edition) error {
 	if req.Name != nil {
 		e.Name = *req.Name
 	}
-	if e.Name, err = text("name", e.Name, true, maxEditionName); err != nil {
+	if e.Name, err = text("name", e.Name, true, editionNameRule); err != nil {
 		return err
 	}
 	if req.Theme != nil {
 		e.Theme = *req.Theme
 	}
-	if e.Theme, err = text("theme", e.Theme, false, maxTheme); err != nil {
+	if e.Theme, err = text("theme", e.Theme, false, themeRule); err != nil {
 		return err
 	}
 	if req.StartDate != nil {

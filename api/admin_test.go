@@ -59,7 +59,8 @@ func TestAdminCreateAndListUsers(t *testing.T) {
 		{"admin with establishment", map[string]any{"username": "x7", "role": "admin", "establishment_code": "EFP-CS-1"}, "establishment_code"},
 		{"short password", map[string]any{"username": "x8", "role": "admin", "password": "short"}, "password"},
 		{"long password", map[string]any{"username": "x9", "role": "admin", "password": strings.Repeat("p", auth.MaxPasswordLength+1)}, "password"},
-		{"long name", map[string]any{"username": "x10", "role": "admin", "full_name": strings.Repeat("n", 201)}, "full_name"},
+		{"long name", map[string]any{"username": "x10", "role": "admin", "full_name": strings.Repeat("n", 301)}, "full_name"},
+		{"control character", map[string]any{"username": "x11", "role": "admin", "full_name": "A\x1b[2J"}, "full_name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { wantInvalid(t, tc.name, post(tc.body), tc.field) })
 	}

@@ -29,9 +29,6 @@ import (
 // anonPrefix starts the id that replaces an erased trainee's matricule.
 const anonPrefix = "ANON-"
 
-// maxEraseReason is the longest reason of an erasure, in characters.
-const maxEraseReason = 500
-
 // personalFields are the trainee fields blanked by an erasure, by their
 // name in trainee.register / trainee.update payloads and the field
 // history (trainee_field_writes.field): the establishment is kept, so that
@@ -255,7 +252,7 @@ func (s *Server) eraseTraineeHandler(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	reason, err := text("reason", req.Reason, true, maxEraseReason)
+	reason, err := text("reason", req.Reason, true, prodays.TextReason)
 	if err != nil {
 		return err
 	}

@@ -17,22 +17,41 @@ import (
 type column struct {
 	name     string
 	required bool // the column must be in the header and the value non-empty
+	// text is the rule of its values (prodays.CheckText).
+	text prodays.TextRule
+}
+
+var (
+	ruleCode  = prodays.TextCode
+	ruleLabel = prodays.TextLabel
+	ruleTitle = prodays.TextTitle
+	ruleName  = prodays.TextName
+	// ruleIDList is a list of ids separated by | (speaker_ids).
+	ruleIDList = prodays.TextRule{Max: 2000}
+)
+
+// trainee returns the column of trainees.csv with the rule of that
+// trainee field (prodays.TraineeText, which push applies too).
+func trainee(col string, required bool) column {
+	return column{col, required, prodays.TraineeText[col]}
 }
 
 // kindColumns lists each kind's columns (formats README). Optional
 // columns may be missing from the header; their value is then "".
 var kindColumns = map[string][]column{
-	KindRegions:        {{"region_code", true}, {"name", true}, {"official_number", false}},
-	KindEstablishments: {{"code", true}, {"name", true}, {"city", false}, {"region_code", true}},
-	KindTrainees: {{"trainee_id", true}, {"last_name", true}, {"first_name", true}, {"establishment_code", true},
-		{"program", false}, {"group", false}, {"gender", false}},
-	KindCompanies:     {{"company_id", true}, {"name", true}, {"sector", false}, {"city", false}, {"region_code", true}},
-	KindOrganizations: {{"organization_id", true}, {"name", true}, {"type", false}},
-	KindSpeakers:      {{"speaker_id", true}, {"last_name", true}, {"first_name", true}, {"organization_id", true}, {"title", false}},
-	KindActivities: {{"activity_id", true}, {"kind", true}, {"title", true}, {"date", true}, {"start_time", true},
-		{"end_time", true}, {"establishment_code", true}, {"company_id", false}, {"region_code", true},
-		{"capacity", false}, {"speaker_ids", false}},
-	KindUsers: {{"username", true}, {"full_name", false}, {"role", true}, {"establishment_code", false}, {"region_code", false}},
+	KindRegions:        {{"region_code", true, ruleCode}, {"name", true, ruleLabel}, {"official_number", false, ruleCode}},
+	KindEstablishments: {{"code", true, ruleCode}, {"name", true, ruleTitle}, {"city", false, ruleLabel}, {"region_code", true, ruleCode}},
+	KindTrainees: {trainee("trainee_id", true), trainee("last_name", true), trainee("first_name", true), trainee("establishment_code", true),
+		trainee("program", false), trainee("group", false), trainee("gender", false)},
+	KindCompanies:     {{"company_id", true, ruleCode}, {"name", true, ruleTitle}, {"sector", false, ruleLabel}, {"city", false, ruleLabel}, {"region_code", true, ruleCode}},
+	KindOrganizations: {{"organization_id", true, ruleCode}, {"name", true, ruleTitle}, {"type", false, ruleCode}},
+	KindSpeakers: {{"speaker_id", true, ruleCode}, {"last_name", true, ruleName}, {"first_name", true, ruleName}, {"organization_id", true, ruleCode},
+		{"title", false, ruleLabel}},
+	KindActivities: {{"activity_id", true, ruleCode}, {"kind", true, ruleCode}, {"title", true, ruleTitle}, {"date", true, ruleCode}, {"start_time", true, ruleCode},
+		{"end_time", true, ruleCode}, {"establishment_code", true, ruleCode}, {"company_id", false, ruleCode}, {"region_code", true, ruleCode},
+		{"capacity", false, ruleCode}, {"speaker_ids", false, ruleIDList}},
+	KindUsers: {{"username", true, ruleCode}, {"full_name", false, ruleName}, {"role", true, ruleCode}, {"establishment_code", false, ruleCode},
+		{"region_code", false, ruleCode}},
 }
 
 // record is a validated row, ready to write: its id, its values in the
@@ -194,6 +213,13 @@ func validate(kind string, sh *sheet.Sheet, rf *refs) validation {
 			continue
 		}
 		for _, col := range cols {
+			if i, ok := index[col.name]; ok {
+				if _, err := prodays.CheckText(col.name, r.Fields[i], col.text); err != nil {
+					msg := strings.TrimPrefix(prodays.ErrorMessage(err), col.name+": ")
+					c.errorf(col.name, "%s", strings.TrimSuffix(msg, "."))
+					continue
+				}
+			}
 			if col.required && c.get(col.name) == "" {
 				c.errorf(col.name, "%s is required", col.name)
 			}
@@ -389,6 +415,9 @@ func checkActivity(c *rowCtx, rec *record, rf *refs) {
 }
 
 func checkUser(c *rowCtx, rec *record, rf *refs) {
+	if _, err := prodays.CheckUsername("username", rec.id); err != nil {
+		c.errorf("username", "username %q: 2 to 64 letters, digits or . _ @ -, starting with a letter or digit", rec.id)
+	}
 	role := c.get("role")
 	est, region := c.get("establishment_code"), c.get("region_code")
 	switch role {

@@ -417,29 +417,28 @@ func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) ([]Devic
 	return out, nil
 }
 
-// seqGaps returns the ranges [from, to] of seqs below maxSeq never received.
+// seqGaps returns the ranges [from, to] of seqs from 1 to maxSeq never
+// received (protocol.SeqGaps). Seqs are bounded on the wire
+// (protocol.MaxInteger), but a database written before holds any int64:
+// nothing here overflows.
 func (e *Engine) seqGaps(ctx context.Context, device string, maxSeq int64) ([][2]int64, error) {
-	rows, err := e.DB.Read.QueryContext(ctx, `SELECT DISTINCT seq FROM mutations WHERE device_id = ? AND seq > 0 ORDER BY seq`, device)
+	rows, err := e.DB.Read.QueryContext(ctx, `SELECT DISTINCT seq FROM mutations WHERE device_id = ? AND seq > 0 AND seq <= ? ORDER BY seq`, device, maxSeq)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	gaps := [][2]int64{}
-	next := int64(1)
+	var seqs []int64
 	for rows.Next() {
 		var s int64
 		if err := rows.Scan(&s); err != nil {
 			return nil, err
 		}
-		if s > next {
-			gaps = append(gaps, [2]int64{next, s - 1})
-		}
-		next = s + 1
+		seqs = append(seqs, s)
 	}
-	if maxSeq >= next {
-		gaps = append(gaps, [2]int64{next, maxSeq})
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
-	return gaps, rows.Err()
+	return protocol.SeqGaps(seqs, maxSeq), nil
 }
 
 // audit records a review decision in the audit log of the transaction.

@@ -26,7 +26,7 @@ type pushEnvelope struct {
 	DeviceID   string     `json:"device_id"`
 	ClientTime *time.Time `json:"client_time"`
 	AppVersion string     `json:"app_version"`
-	OutboxSize int        `json:"outbox_size"`
+	OutboxSize int64      `json:"outbox_size"`
 	// Mutations is nil when the member is absent or null (required).
 	Mutations *[]json.RawMessage `json:"mutations"`
 }
@@ -57,17 +57,20 @@ func DecodePush(body []byte) (*PushRequest, error) {
 	if err := strictjson.UnmarshalTopLevel(body, &env); err != nil {
 		return nil, prodays.Errorf(prodays.EInvalid, "Invalid push body: %s", err)
 	}
-	if env.DeviceID == "" || len(env.DeviceID) > 100 {
+	if env.DeviceID == "" {
 		return nil, prodays.Errorf(prodays.EInvalid, "device_id is required.")
+	}
+	if err := checkCode("device_id", env.DeviceID); err != nil {
+		return nil, prodays.Errorf(prodays.EInvalid, "%s", err)
 	}
 	if env.ClientTime == nil {
 		return nil, prodays.Errorf(prodays.EInvalid, "client_time is required.")
 	}
-	if env.OutboxSize < 0 {
-		return nil, prodays.Errorf(prodays.EInvalid, "outbox_size must not be negative.")
+	if env.OutboxSize < 0 || env.OutboxSize > MaxInteger {
+		return nil, prodays.Errorf(prodays.EInvalid, "outbox_size must be between 0 and %d.", int64(MaxInteger))
 	}
-	if len(env.AppVersion) > 50 {
-		return nil, prodays.Errorf(prodays.EInvalid, "app_version is too long.")
+	if _, err := prodays.CheckText("app_version", env.AppVersion, appVersionRule); err != nil {
+		return nil, err
 	}
 	if env.Mutations == nil {
 		return nil, prodays.Errorf(prodays.EInvalid, "mutations is required (an empty array when there is nothing to send).")
@@ -77,7 +80,7 @@ func DecodePush(body []byte) (*PushRequest, error) {
 		return nil, TooLarge(fmt.Sprintf("The push holds %d mutations, at most %d are allowed: split the outbox.", len(raws), MaxMutations))
 	}
 	req := &PushRequest{DeviceID: env.DeviceID, ClientTime: *env.ClientTime, AppVersion: env.AppVersion,
-		OutboxSize: env.OutboxSize, Mutations: make([]Mutation, len(raws))}
+		OutboxSize: int(env.OutboxSize), Mutations: make([]Mutation, len(raws))}
 	for i, raw := range raws {
 		req.Mutations[i] = DecodeMutation(raw)
 	}
@@ -110,12 +113,15 @@ func DecodeMutation(raw json.RawMessage) Mutation {
 		return bad("The mutation is not a JSON object with id, seq and type.")
 	}
 	m.ID, m.Seq, m.Type = h.ID, h.Seq, h.Type
+	if h.Seq > MaxInteger {
+		m.Seq = 0 // not a seq the device can have used: no gap, no max_seq
+	}
 	if !IsUUID(h.ID) {
 		return bad("id must be a UUID.")
 	}
 	m.ID = strings.ToLower(h.ID)
-	if h.Seq < 1 {
-		return bad("seq must be a positive integer.")
+	if h.Seq < 1 || h.Seq > MaxInteger {
+		return bad("seq must be an integer from 1 to %d.", int64(MaxInteger))
 	}
 	switch h.Type {
 	case TypeCheckIn, TypeUndo, TypeTraineeRegister, TypeTraineeUpdate:
@@ -146,11 +152,17 @@ func (m *Mutation) validate() error {
 	}
 	switch m.Type {
 	case TypeCheckIn, TypeUndo:
-		if m.ActivityID == "" || len(m.ActivityID) > 100 {
+		if m.ActivityID == "" {
 			return errors.New("activity_id is required.")
 		}
-		if m.Person == nil || m.Person.ID == "" || len(m.Person.ID) > 100 {
+		if err := checkCode("activity_id", m.ActivityID); err != nil {
+			return err
+		}
+		if m.Person == nil || m.Person.ID == "" {
 			return errors.New("person {kind, id} is required.")
+		}
+		if err := checkCode("person.id", m.Person.ID); err != nil {
+			return err
 		}
 		if m.Person.Kind != prodays.PersonTrainee && m.Person.Kind != prodays.PersonSpeaker {
 			return errors.New("person.kind must be trainee or speaker.")
@@ -193,12 +205,16 @@ func (m *Mutation) validate() error {
 			return errors.New("trainee.id of a walk-in must be a UUID made on the phone.")
 		}
 		t.ID = strings.ToLower(t.ID)
-		for name, v := range map[string]*string{"last_name": &t.LastName, "first_name": &t.FirstName, "establishment_code": &t.EstablishmentCode,
-			"program": &t.Program, "group": &t.Group, "gender": &t.Gender} {
-			*v = CleanText(*v)
-			if len(*v) > 300 {
-				return fmt.Errorf("trainee.%s is over 300 bytes.", name)
+		for _, f := range []struct {
+			name string
+			v    *string
+		}{{"last_name", &t.LastName}, {"first_name", &t.FirstName}, {"establishment_code", &t.EstablishmentCode},
+			{"program", &t.Program}, {"group", &t.Group}, {"gender", &t.Gender}} {
+			v, err := prodays.CheckText("trainee."+f.name, *f.v, prodays.TraineeText[f.name])
+			if err != nil {
+				return errors.New(prodays.ErrorMessage(err))
 			}
+			*f.v = v
 		}
 		if t.LastName == "" || t.FirstName == "" || t.EstablishmentCode == "" {
 			return errors.New("trainee.last_name, first_name and establishment_code are required.")
@@ -210,14 +226,20 @@ func (m *Mutation) validate() error {
 		if m.ActivityID != "" || m.Person != nil || m.Method != "" || m.Undoes != nil || m.Trainee != nil {
 			return errors.New("fields of another mutation type are present.")
 		}
-		if m.TraineeID == "" || len(m.TraineeID) > 100 {
+		if m.TraineeID == "" {
 			return errors.New("trainee_id is required.")
+		}
+		if err := checkCode("trainee_id", m.TraineeID); err != nil {
+			return err
 		}
 		if IsUUID(m.TraineeID) {
 			m.TraineeID = strings.ToLower(m.TraineeID)
 		}
-		if m.BaseVersion == nil || *m.BaseVersion < 1 {
+		if m.BaseVersion == nil {
 			return errors.New("base_version is required (the trainee's version the correction was made from).")
+		}
+		if *m.BaseVersion < 1 || *m.BaseVersion > MaxInteger {
+			return fmt.Errorf("base_version must be an integer from 1 to %d.", int64(MaxInteger))
 		}
 		if len(m.Fields) == 0 {
 			return errors.New("fields must name at least one field.")
@@ -226,9 +248,9 @@ func (m *Mutation) validate() error {
 			if !UpdatableField(k) {
 				return fmt.Errorf("fields.%s cannot be updated.", truncate(k, 40))
 			}
-			v = CleanText(v)
-			if len(v) > 300 {
-				return fmt.Errorf("fields.%s is over 300 bytes.", k)
+			v, err := prodays.CheckText("fields."+k, v, prodays.TraineeText[k])
+			if err != nil {
+				return errors.New(prodays.ErrorMessage(err))
 			}
 			if (k == "last_name" || k == "first_name" || k == "establishment_code") && v == "" {
 				return fmt.Errorf("fields.%s must not be empty.", k)
@@ -254,6 +276,20 @@ func UpdatableField(field string) bool {
 		}
 	}
 	return false
+}
+
+// appVersionRule bounds the app_version of a push.
+var appVersionRule = prodays.TextRule{Max: 50}
+
+// checkCode checks an id the phone names (activity_id, person.id,
+// trainee_id, device_id) as text (prodays.TextCode: one line, no control
+// character, at most 100 characters). The id is compared as sent, never
+// cleaned: it must match the one stored.
+func checkCode(field, id string) error {
+	if _, err := prodays.CheckText(field, id, prodays.TextCode); err != nil {
+		return errors.New(prodays.ErrorMessage(err))
+	}
+	return nil
 }
 
 // strictUnmarshal decodes one JSON value strictly (strictjson.Unmarshal:

@@ -134,12 +134,6 @@ func Casablanca() (*time.Location, error) {
 	return time.LoadLocation("Africa/Casablanca")
 }
 
-// CleanText is how text fields are stored: outer spaces trimmed, Unicode
-// NFC (shared/formats).
-func CleanText(s string) string {
-	return norm.NFC.String(strings.TrimSpace(s))
-}
-
 // NameKey normalises a name for likely-duplicate detection of walk-ins:
 // case folded, accents dropped (NFD, then combining marks removed), and
 // spaces, apostrophes (straight and typographic), hyphens and dots removed.

@@ -19,6 +19,13 @@ const (
 	MaxBodyBytes = 2 << 20
 )
 
+// MaxInteger is the largest integer a phone's JavaScript counts exactly
+// (Number.MAX_SAFE_INTEGER, 2^53−1): the bound of the integers a phone
+// sends. A mutation's seq and base_version are 1 to MaxInteger (outside:
+// invalid_mutation), a push's outbox_size 0 to MaxInteger (outside: the
+// push is invalid).
+const MaxInteger = 1<<53 - 1
+
 // Pull page sizes (sync protocol, Pull): limit is 1 to MaxPullLimit,
 // DefaultPullLimit when absent.
 const (
@@ -46,7 +53,8 @@ const (
 // on them. A flagged mutation carries the flag's kind as its code.
 const (
 	// CodeInvalidMutation: the mutation is malformed (missing or bad field,
-	// unknown field, bad UUID, bad time).
+	// unknown field, bad UUID, bad time, seq or base_version outside 1 to
+	// MaxInteger, a text field refused by prodays.CheckText).
 	CodeInvalidMutation = "invalid_mutation"
 	// CodeUnknownType: the server does not know the mutation's type.
 	CodeUnknownType = "unknown_type"

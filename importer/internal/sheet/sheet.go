@@ -14,7 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
+	"prodays"
 )
 
 // Sheet is a file read into memory: its normalised header and its data
@@ -64,10 +64,10 @@ func (b *budget) add(file string, line, n int) *Issue {
 	return nil
 }
 
-// Clean is how every text value is stored: outer white space trimmed, then
-// Unicode NFC. Nothing else is altered.
+// Clean is how every text value is stored (prodays.CleanText: outer white
+// space trimmed, then Unicode NFC).
 func Clean(s string) string {
-	return norm.NFC.String(strings.TrimSpace(s))
+	return prodays.CleanText(s)
 }
 
 // Issue is an error or a warning about an import file. Line is the
