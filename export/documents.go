@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"prodays"
+	"prodays/report"
 	"prodays/store"
 )
 
@@ -26,6 +27,11 @@ func QRPayload(personKind, id string) string {
 // establishment (and optionally of one group), or — with Speakers — the
 // speakers announced at ActivityID.
 type BadgeFilter struct {
+	// Scope is who the badges are for: the trainees of an establishment
+	// of its region (prodays.Scope.SeesTrainee: a roster goes by the
+	// trainee's establishment), the speakers of an activity it may see
+	// (prodays.Scope.SeesActivity). The zero value may print nothing.
+	Scope             prodays.Scope
 	EstablishmentCode string
 	Group             string
 	Speakers          bool
@@ -40,37 +46,64 @@ const (
 	badgeH    = 55.0
 )
 
+// CheckBadges returns the heading of the badges f selects (the
+// establishment's name, or the activity's title) or the error
+// WriteBadgesPDF would give before drawing anything: invalid without an
+// establishment (or, with Speakers, an activity), not_found for an
+// unknown one, forbidden for one outside f.Scope.
+func CheckBadges(ctx context.Context, db *store.DB, f BadgeFilter) (string, error) {
+	var heading string
+	if f.Speakers {
+		if err := checkActivity(ctx, db, f.Scope, f.ActivityID); err != nil {
+			return "", err
+		}
+		if err := db.Read.QueryRowContext(ctx, `SELECT title FROM activities WHERE id = ?`, f.ActivityID).Scan(&heading); err != nil {
+			return "", fmt.Errorf("badges: %w", err)
+		}
+		return heading, nil
+	}
+	if f.EstablishmentCode == "" {
+		return "", prodays.Errorf(prodays.EInvalid, "Give establishment (and optionally group), or kind=speaker and activity.")
+	}
+	var region string
+	err := db.Read.QueryRowContext(ctx, `SELECT name, region_code FROM establishments WHERE code = ?`, f.EstablishmentCode).Scan(&heading, &region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", prodays.Errorf(prodays.ENotFound, "No establishment %s.", f.EstablishmentCode)
+	} else if err != nil {
+		return "", fmt.Errorf("badges: %w", err)
+	}
+	if !f.Scope.SeesTrainee(region) {
+		return "", prodays.Errorf(prodays.EForbidden, "Establishment %s is in another region than yours.", f.EstablishmentCode)
+	}
+	return heading, nil
+}
+
 // WriteBadgesPDF writes A4 pages of badges (2 × 5 a page, cut marks as
 // borders) for the persons f selects, read from a cursor in name order:
 // name, matricule (or organisation), establishment, group and program,
-// and the QR code of QRPayload. An unknown establishment or activity is
-// not_found; a selection without anyone is not_found too.
+// and the QR code of QRPayload. Errors: those of CheckBadges, and
+// not_found for a selection without anyone.
 func WriteBadgesPDF(ctx context.Context, db *store.DB, w io.Writer, f BadgeFilter, now time.Time) error {
+	heading, err := CheckBadges(ctx, db, f)
+	if err != nil {
+		return err
+	}
 	var q string
 	var args []any
-	var heading string
-	switch {
-	case f.Speakers:
-		if err := db.Read.QueryRowContext(ctx, `SELECT title FROM activities WHERE id = ?`, f.ActivityID).Scan(&heading); errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No activity %s.", f.ActivityID)
-		} else if err != nil {
-			return fmt.Errorf("badges: %w", err)
-		}
+	if f.Speakers {
+		sc, sargs := report.ActivityScope(f.Scope)
 		q = `SELECT 'speaker', s.id, s.last_name, s.first_name, o.name, s.title, ''
-			FROM activity_speakers x JOIN speakers s ON s.id = x.speaker_id JOIN organizations o ON o.id = s.organization_id
-			WHERE x.activity_id = ? ORDER BY s.last_name, s.first_name, s.id`
-		args = []any{f.ActivityID}
-	default:
-		if err := db.Read.QueryRowContext(ctx, `SELECT name FROM establishments WHERE code = ?`, f.EstablishmentCode).Scan(&heading); errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No establishment %s.", f.EstablishmentCode)
-		} else if err != nil {
-			return fmt.Errorf("badges: %w", err)
-		}
+			FROM activity_speakers x JOIN activities a ON a.id = x.activity_id
+			JOIN speakers s ON s.id = x.speaker_id JOIN organizations o ON o.id = s.organization_id
+			WHERE x.activity_id = ? AND ` + sc + ` ORDER BY s.last_name, s.first_name, s.id`
+		args = append([]any{f.ActivityID}, sargs...)
+	} else {
+		sc, sargs := report.TraineeScope(f.Scope)
 		q = `SELECT 'trainee', t.id, t.last_name, t.first_name, e.name, t.group_name, t.program
 			FROM trainees t JOIN establishments e ON e.code = t.establishment_code
-			WHERE t.establishment_code = ? AND t.deleted = 0 AND (? = '' OR t.group_name = ?)
+			WHERE t.establishment_code = ? AND t.deleted = 0 AND (? = '' OR t.group_name = ?) AND ` + sc + `
 			ORDER BY t.group_name, t.last_name, t.first_name, t.id`
-		args = []any{f.EstablishmentCode, f.Group, f.Group}
+		args = append([]any{f.EstablishmentCode, f.Group, f.Group}, sargs...)
 	}
 	rows, err := db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -142,21 +175,75 @@ func WriteBadgesPDF(ctx context.Context, db *store.DB, w io.Writer, f BadgeFilte
 	return d.output(w)
 }
 
+// certificateTrainee is the trainee a certificate names.
+type certificateTrainee struct {
+	last, first, estName, city, program string
+	region                              string
+}
+
+// CheckCertificate answers the errors WriteCertificatePDF would give
+// before drawing anything: not_found for an unknown (or merged) trainee,
+// forbidden for a trainee whose establishment is outside s's region
+// (prodays.Scope.SeesTrainee).
+func CheckCertificate(ctx context.Context, db *store.DB, s prodays.Scope, traineeID string) error {
+	_, err := loadCertificateTrainee(ctx, db, s, traineeID)
+	return err
+}
+
+func loadCertificateTrainee(ctx context.Context, db *store.DB, s prodays.Scope, traineeID string) (*certificateTrainee, error) {
+	var t certificateTrainee
+	err := db.Read.QueryRowContext(ctx, `SELECT t.last_name, t.first_name, e.name, e.city, t.program, e.region_code
+		FROM trainees t JOIN establishments e ON e.code = t.establishment_code WHERE t.id = ? AND t.deleted = 0`, traineeID).
+		Scan(&t.last, &t.first, &t.estName, &t.city, &t.program, &t.region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, prodays.Errorf(prodays.ENotFound, "No trainee %s.", traineeID)
+	} else if err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	if !s.SeesTrainee(t.region) {
+		return nil, prodays.Errorf(prodays.EForbidden, "Trainee %s belongs to an establishment of another region than yours.", traineeID)
+	}
+	return &t, nil
+}
+
+// scopeNote says, on a certificate made for a scope that does not see
+// every activity, which activities it lists ("" for an admin's).
+func scopeNote(ctx context.Context, db *store.DB, s prodays.Scope) (string, error) {
+	switch s.Role {
+	case prodays.RoleAdmin:
+		return "", nil
+	case prodays.RoleStaff:
+		return "Liste limitée aux activités de l'établissement " + s.EstablishmentCode + ".", nil
+	}
+	regions, err := regionNames(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range regions {
+		if r.Code == s.RegionCode {
+			return "Liste limitée aux activités de la région " + r.Name + ".", nil
+		}
+	}
+	return "Liste limitée aux activités de la région " + s.RegionCode + ".", nil
+}
+
 // WriteCertificatePDF writes the participation certificate of a trainee:
 // one A4 page (more when the list is long) in French and Arabic naming the
 // trainee, their matricule and establishment, and listing the activities
-// they were present at (date, kind, title, place), read from a cursor. An
-// unknown trainee is not_found.
-func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, traineeID string, now time.Time) error {
-	var last, first, estName, city, program string
-	err := db.Read.QueryRowContext(ctx, `SELECT t.last_name, t.first_name, e.name, e.city, t.program
-		FROM trainees t JOIN establishments e ON e.code = t.establishment_code WHERE t.id = ? AND t.deleted = 0`, traineeID).
-		Scan(&last, &first, &estName, &city, &program)
-	if errors.Is(err, sql.ErrNoRows) {
-		return prodays.Errorf(prodays.ENotFound, "No trainee %s.", traineeID)
-	} else if err != nil {
-		return fmt.Errorf("certificate: %w", err)
+// they were present at that s may see (prodays.Scope.SeesActivity: a
+// supervisor's certificate lists the activities of their region, and
+// says so), with date, kind, title and place, read from a cursor. Errors:
+// those of CheckCertificate.
+func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, s prodays.Scope, traineeID string, now time.Time) error {
+	t, err := loadCertificateTrainee(ctx, db, s, traineeID)
+	if err != nil {
+		return err
 	}
+	note, err := scopeNote(ctx, db, s)
+	if err != nil {
+		return err
+	}
+	last, first, estName, city, program := t.last, t.first, t.estName, t.city, t.program
 	name := first + " " + last
 	d := newDoc("Attestation de participation", now)
 	d.AddPage()
@@ -181,14 +268,20 @@ func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, trainee
 	d.paragraph(fmt.Sprintf("نشهد أن المتدرب(ة) %s، رقم التسجيل %s، بمؤسسة التكوين %s، قد شارك(ت) في أنشطة أيام Pro'Days المذكورة أدناه.",
 		name, traineeID, estName), full, 7, "R", true)
 	d.Ln(6)
+	if note != "" {
+		d.font("", 9)
+		d.paragraph(note, full, 5, "L", false)
+		d.Ln(2)
+	}
 
 	cols := []column{{"Date", 24, "L"}, {"Activité", 34, "L"}, {"Intitulé", 78, "L"}, {"Lieu", 50, "L"}}
 	d.tableHeader(cols)
+	sc, sargs := report.ActivityScope(s)
 	rows, err := db.Read.QueryContext(ctx, `SELECT a.date, a.kind, a.title, e.name, COALESCE(co.name, '')
 		FROM attendance att JOIN activities a ON a.id = att.activity_id
 		JOIN establishments e ON e.code = a.establishment_code LEFT JOIN companies co ON co.id = a.company_id
-		WHERE att.person_kind = 'trainee' AND att.person_id = ? AND att.present = 1
-		ORDER BY a.date, a.start_time, a.id`, traineeID)
+		WHERE att.person_kind = 'trainee' AND att.person_id = ? AND att.present = 1 AND `+sc+`
+		ORDER BY a.date, a.start_time, a.id`, append([]any{traineeID}, sargs...)...)
 	if err != nil {
 		return fmt.Errorf("certificate: %w", err)
 	}
