@@ -514,6 +514,8 @@ func exportRequests(w *world) map[string]func() []exportRequest {
 						qs = append(qs, url.Values{"date": {d}, "establishment": {e}, "format": {f}})
 					}
 				}
+			}
+			for _, d := range w.dates { // both filters: the days with activities
 				for _, r := range regions {
 					for _, e := range ests {
 						qs = append(qs, url.Values{"date": {d}, "region": {r}, "establishment": {e}, "format": {"xlsx"}})
