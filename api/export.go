@@ -1,9 +1,6 @@
 package api
 
 import (
-	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -110,9 +107,11 @@ func editionParam(c echo.Context) (*int64, error) {
 	return &id, nil
 }
 
-// scopeRegion returns the region an export is restricted to: the asked
-// one for an admin, the supervisor's own (asking for another is
-// forbidden).
+// scopeRegion returns the region filter of an export: the asked one for
+// an admin (not_found when it is not a region), the supervisor's own
+// (asking for another is forbidden). The export's rows are scoped by the
+// caller's prodays.Scope all the same; this only names the file and
+// refuses a question about another region.
 func (s *Server) scopeRegion(c echo.Context, asked string) (string, error) {
 	p := principal(c)
 	if p.Role != prodays.RoleAdmin {
@@ -121,23 +120,7 @@ func (s *Server) scopeRegion(c echo.Context, asked string) (string, error) {
 		}
 		return p.RegionCode, nil
 	}
-	return asked, s.checkRegionCode(c.Request().Context(), asked)
-}
-
-// checkRegionCode answers not_found for a region code that is not one of
-// the 12 regions ("" is no filter and passes).
-func (s *Server) checkRegionCode(ctx context.Context, code string) error {
-	if code == "" {
-		return nil
-	}
-	var n int
-	if err := s.DB.Read.QueryRowContext(ctx, `SELECT count(*) FROM regions WHERE code = ?`, code).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return prodays.Errorf(prodays.ENotFound, "No region %q: use one of the 12 region codes (TTA, ORI, FM, RSK, BMK, CS, MS, DT, SM, GON, LSH, DOE).", code)
-	}
-	return nil
+	return asked, report.CheckRegion(c.Request().Context(), s.DB, asked)
 }
 
 // checkRegion forbids a supervisor a resource of another region.
@@ -146,19 +129,6 @@ func checkRegion(c echo.Context, region string) error {
 		return prodays.Errorf(prodays.EForbidden, "This belongs to another region than yours (%s).", p.RegionCode)
 	}
 	return nil
-}
-
-// lookupRegion runs a one-column query for a region code; no row is
-// not_found with what.
-func (s *Server) lookupRegion(ctx context.Context, what, q string, args ...any) (string, error) {
-	var region string
-	err := s.DB.Read.QueryRowContext(ctx, q, args...).Scan(&region)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", prodays.Errorf(prodays.ENotFound, "No %s.", what)
-	} else if err != nil {
-		return "", fmt.Errorf("lookup %s: %w", what, err)
-	}
-	return region, nil
 }
 
 // exportParticipations: GET /api/v1/exports/participations.csv|.xlsx
@@ -173,7 +143,7 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		f := export.Filter{EditionID: ed, RegionCode: region, Date: c.QueryParam("date"), EstablishmentCode: c.QueryParam("establishment")}
+		f := export.Filter{Scope: principal(c).Scope, EditionID: ed, RegionCode: region, Date: c.QueryParam("date"), EstablishmentCode: c.QueryParam("establishment")}
 		ctx := c.Request().Context()
 		if ed != nil { // not_found before anything is sent
 			if _, err := report.LoadEdition(ctx, s.DB, *ed); err != nil {
@@ -212,7 +182,8 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 }
 
 // exportAttendance: GET /api/v1/exports/attendance/:file where file is
-// <activity_id>.pdf or <activity_id>.xlsx.
+// <activity_id>.pdf or <activity_id>.xlsx, of an activity in the caller's
+// scope (forbidden otherwise).
 func (s *Server) exportAttendance(c echo.Context) error {
 	file := c.Param("file")
 	id, format := strings.TrimSuffix(file, ".pdf"), "pdf"
@@ -222,34 +193,20 @@ func (s *Server) exportAttendance(c echo.Context) error {
 			return prodays.Errorf(prodays.ENotFound, "Ask for <activity_id>.pdf or <activity_id>.xlsx.")
 		}
 	}
-	ctx := c.Request().Context()
-	region, err := s.lookupRegion(ctx, "activity "+id, `SELECT region_code FROM activities WHERE id = ?`, id)
-	if err != nil {
-		return err
-	}
-	if err := checkRegion(c, region); err != nil {
-		return err
-	}
-	return s.sendAttendance(c, export.Filter{ActivityID: id}, format, "feuille-presence-"+id)
+	return s.sendAttendance(c, export.Filter{Scope: principal(c).Scope, ActivityID: id}, format, "feuille-presence-"+id)
 }
 
 // exportAttendanceDay: GET /api/v1/exports/attendance-day?date=&region=
 // &establishment=&format=pdf|xlsx — every activity of a day of a region
-// or of an establishment.
+// or of an establishment that the caller may see: a supervisor gets the
+// activities that take place in their region, whatever the
+// establishment's region (a visit that an establishment of another region
+// organises in theirs included, one that an establishment of theirs
+// organises elsewhere excluded). Asking for another region is forbidden.
 func (s *Server) exportAttendanceDay(c echo.Context) error {
-	f := export.Filter{Date: c.QueryParam("date"), RegionCode: c.QueryParam("region"), EstablishmentCode: c.QueryParam("establishment")}
+	f := export.Filter{Scope: principal(c).Scope, Date: c.QueryParam("date"), RegionCode: c.QueryParam("region"), EstablishmentCode: c.QueryParam("establishment")}
 	if f.Date == "" || (f.RegionCode == "" && f.EstablishmentCode == "") {
 		return prodays.Errorf(prodays.EInvalid, "Give date and region, or date and establishment.")
-	}
-	ctx := c.Request().Context()
-	if f.EstablishmentCode != "" {
-		region, err := s.lookupRegion(ctx, "establishment "+f.EstablishmentCode, `SELECT region_code FROM establishments WHERE code = ?`, f.EstablishmentCode)
-		if err != nil {
-			return err
-		}
-		if err := checkRegion(c, region); err != nil {
-			return err
-		}
 	}
 	if f.RegionCode != "" {
 		if err := checkRegion(c, f.RegionCode); err != nil {
@@ -288,24 +245,15 @@ func (s *Server) sendAttendance(c echo.Context, f export.Filter, format, name st
 
 // exportBadges: GET /api/v1/exports/badges.pdf?establishment=&group= (or
 // ?activity=ID&kind=speaker for the announced speakers of an activity).
+// Trainees go by their establishment's region, speakers by the
+// activity's scope (export.CheckBadges).
 func (s *Server) exportBadges(c echo.Context) error {
 	ctx := c.Request().Context()
-	f := export.BadgeFilter{EstablishmentCode: c.QueryParam("establishment"), Group: c.QueryParam("group")}
-	var region string
-	var err error
-	switch {
-	case c.QueryParam("kind") == "speaker":
-		f = export.BadgeFilter{Speakers: true, ActivityID: c.QueryParam("activity")}
-		region, err = s.lookupRegion(ctx, "activity "+f.ActivityID, `SELECT region_code FROM activities WHERE id = ?`, f.ActivityID)
-	case f.EstablishmentCode == "":
-		return prodays.Errorf(prodays.EInvalid, "Give establishment (and optionally group), or kind=speaker and activity.")
-	default:
-		region, err = s.lookupRegion(ctx, "establishment "+f.EstablishmentCode, `SELECT region_code FROM establishments WHERE code = ?`, f.EstablishmentCode)
+	f := export.BadgeFilter{Scope: principal(c).Scope, EstablishmentCode: c.QueryParam("establishment"), Group: c.QueryParam("group")}
+	if c.QueryParam("kind") == "speaker" {
+		f = export.BadgeFilter{Scope: f.Scope, Speakers: true, ActivityID: c.QueryParam("activity")}
 	}
-	if err != nil {
-		return err
-	}
-	if err := checkRegion(c, region); err != nil {
+	if _, err := export.CheckBadges(ctx, s.DB, f); err != nil {
 		return err
 	}
 	if err := s.auditExport(c, "badges.pdf", map[string]any{"establishment": f.EstablishmentCode, "group": f.Group, "activity_id": f.ActivityID}); err != nil {
@@ -322,25 +270,23 @@ func (s *Server) exportBadges(c echo.Context) error {
 
 // exportCertificate: GET /api/v1/exports/certificates/:file where file is
 // <trainee_id>.pdf. Supervisors: trainees of their region's
-// establishments.
+// establishments; the certificate lists the trainee's activities that
+// take place in the supervisor's region (export.WriteCertificatePDF).
 func (s *Server) exportCertificate(c echo.Context) error {
 	id := strings.TrimSuffix(c.Param("file"), ".pdf")
 	if id == c.Param("file") {
 		return prodays.Errorf(prodays.ENotFound, "Ask for <trainee_id>.pdf.")
 	}
 	ctx := c.Request().Context()
-	region, err := s.lookupRegion(ctx, "trainee "+id, `SELECT e.region_code FROM trainees t JOIN establishments e ON e.code = t.establishment_code WHERE t.id = ? AND t.deleted = 0`, id)
-	if err != nil {
-		return err
-	}
-	if err := checkRegion(c, region); err != nil {
+	scope := principal(c).Scope
+	if err := export.CheckCertificate(ctx, s.DB, scope, id); err != nil {
 		return err
 	}
 	if err := s.auditExport(c, "certificate.pdf", map[string]any{"trainee_id": id}); err != nil {
 		return err
 	}
 	return s.stream(c, mimePDF, "attestation-"+id+".pdf", func(w io.Writer) error {
-		return export.WriteCertificatePDF(ctx, s.DB, w, id, s.Now())
+		return export.WriteCertificatePDF(ctx, s.DB, w, scope, id, s.Now())
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 	"prodays/report"
@@ -145,7 +146,7 @@ func TestTraineeExportErase(t *testing.T) {
 		t.Errorf("walk-in origin: %v", w)
 	}
 
-	before, err := report.Bilan(ctx, env.DB, report.Filter{})
+	before, err := report.Bilan(ctx, env.DB, report.Filter{Scope: prodays.AdminScope()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func TestTraineeExportErase(t *testing.T) {
 	if !strings.HasPrefix(er.AnonymousID, "ANON-") {
 		t.Fatalf("erase: %s", a.Body)
 	}
-	after, err := report.Bilan(ctx, env.DB, report.Filter{})
+	after, err := report.Bilan(ctx, env.DB, report.Filter{Scope: prodays.AdminScope()})
 	if err != nil {
 		t.Fatal(err)
 	}

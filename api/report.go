@@ -11,10 +11,10 @@ import (
 )
 
 // reportFilter reads ?edition=ID&region=CODE into a report.Filter scoped to
-// the caller: a supervisor's bilan is always of their region, and asking
-// for another region is forbidden.
+// the caller (its prodays.Scope): a supervisor's bilan is always of their
+// region, and asking for another region is forbidden.
 func (s *Server) reportFilter(c echo.Context) (report.Filter, error) {
-	var f report.Filter
+	f := report.Filter{Scope: principal(c).Scope}
 	if v := c.QueryParam("edition"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
@@ -31,7 +31,7 @@ func (s *Server) reportFilter(c echo.Context) (report.Filter, error) {
 		f.RegionCode = p.RegionCode
 		return f, nil
 	}
-	return f, s.checkRegionCode(c.Request().Context(), f.RegionCode)
+	return f, report.CheckRegion(c.Request().Context(), s.DB, f.RegionCode)
 }
 
 // bilan: GET /api/v1/reports/bilan?edition=ID[&region=CODE] answers the

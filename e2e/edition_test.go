@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"prodays"
 	"prodays/auth"
 	"prodays/importer"
 	"prodays/internal/shared"
@@ -113,7 +114,7 @@ func TestEditionFiftyOffline(t *testing.T) {
 	t.Logf("staff %s of %s (region %s, %d trainees), meeting %s of %s in %s; %d check-ins by name, %d by matricule",
 		username, est, region, len(roster), activity, date, actRegion, byName, n-byName)
 
-	before, err := report.Bilan(bg, srv.DB, report.Filter{})
+	before, err := report.Bilan(bg, srv.DB, report.Filter{Scope: prodays.AdminScope()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestEditionFiftyOffline(t *testing.T) {
 		t.Errorf("server presences (%d): %v\nwant the %d check-ins: %v", len(got), got, len(want), want)
 	}
 
-	after, err := report.Bilan(bg, srv.DB, report.Filter{})
+	after, err := report.Bilan(bg, srv.DB, report.Filter{Scope: prodays.AdminScope()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package export
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -46,9 +48,10 @@ func (a *SheetActivity) KindLabel() string {
 }
 
 // SheetActivities lists the activities of f (an activity, or a day of a
-// region or establishment) in date and time order. An ActivityID that
-// does not exist, or a day without activities, is a not_found error; a
-// filter without an activity or a date is invalid.
+// region or establishment) that f.Scope may see, in date and time order.
+// An ActivityID that does not exist, or a day without activities in
+// scope, is a not_found error; an ActivityID outside the scope is
+// forbidden; a filter without an activity or a date is invalid.
 func SheetActivities(ctx context.Context, db *store.DB, f Filter) ([]SheetActivity, error) {
 	if f.ActivityID == "" && f.Date == "" {
 		return nil, prodays.Errorf(prodays.EInvalid, "Name an activity, or a date (with a region or an establishment).")
@@ -83,11 +86,30 @@ func SheetActivities(ctx context.Context, db *store.DB, f Filter) ([]SheetActivi
 	}
 	if len(out) == 0 {
 		if f.ActivityID != "" {
-			return nil, prodays.Errorf(prodays.ENotFound, "No activity %s.", f.ActivityID)
+			if err := checkActivity(ctx, db, f.Scope, f.ActivityID); err != nil {
+				return nil, err
+			}
+			return nil, prodays.Errorf(prodays.ENotFound, "No activity %s for this selection.", f.ActivityID)
 		}
 		return nil, prodays.Errorf(prodays.ENotFound, "No activity on %s for this selection.", f.Date)
 	}
 	return out, nil
+}
+
+// checkActivity answers not_found for an activity that does not exist and
+// forbidden for one that s may not see (prodays.Scope.SeesActivity).
+func checkActivity(ctx context.Context, db *store.DB, s prodays.Scope, id string) error {
+	var region, est string
+	err := db.Read.QueryRowContext(ctx, `SELECT region_code, establishment_code FROM activities WHERE id = ?`, id).Scan(&region, &est)
+	if errors.Is(err, sql.ErrNoRows) {
+		return prodays.Errorf(prodays.ENotFound, "No activity %s.", id)
+	} else if err != nil {
+		return fmt.Errorf("activity %s: %w", id, err)
+	}
+	if !s.SeesActivity(region, est) {
+		return prodays.Errorf(prodays.EForbidden, "Activity %s is outside your scope (another region or establishment).", id)
+	}
+	return nil
 }
 
 // Attendee is a present person on an attendance sheet. For a trainee

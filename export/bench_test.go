@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays"
 	"prodays/export"
 	"prodays/store"
 )
@@ -111,10 +112,10 @@ func (m *peakMeter) Stop() (heapMB, rssMB float64) {
 // exportFuncs are the exports the benchmarks measure, by name.
 var exportFuncs = map[string]func(ctx context.Context, db *store.DB, w io.Writer) (int, error){
 	"csv": func(ctx context.Context, db *store.DB, w io.Writer) (int, error) {
-		return export.WriteParticipationsCSV(ctx, db, w, export.Filter{EditionID: ed1}, ';')
+		return export.WriteParticipationsCSV(ctx, db, w, export.Filter{Scope: prodays.AdminScope(), EditionID: ed1}, ';')
 	},
 	"xlsx": func(ctx context.Context, db *store.DB, w io.Writer) (int, error) {
-		return export.WriteParticipationsXLSX(ctx, db, w, export.Filter{EditionID: ed1})
+		return export.WriteParticipationsXLSX(ctx, db, w, export.Filter{Scope: prodays.AdminScope(), EditionID: ed1})
 	},
 }
 

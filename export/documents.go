@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"prodays"
 	"prodays/report"
@@ -30,6 +27,11 @@ func QRPayload(personKind, id string) string {
 // establishment (and optionally of one group), or — with Speakers — the
 // speakers announced at ActivityID.
 type BadgeFilter struct {
+	// Scope is who the badges are for: the trainees of an establishment
+	// of its region (prodays.Scope.SeesTrainee: a roster goes by the
+	// trainee's establishment), the speakers of an activity it may see
+	// (prodays.Scope.SeesActivity). The zero value may print nothing.
+	Scope             prodays.Scope
 	EstablishmentCode string
 	Group             string
 	Speakers          bool
@@ -44,37 +46,64 @@ const (
 	badgeH    = 55.0
 )
 
+// CheckBadges returns the heading of the badges f selects (the
+// establishment's name, or the activity's title) or the error
+// WriteBadgesPDF would give before drawing anything: invalid without an
+// establishment (or, with Speakers, an activity), not_found for an
+// unknown one, forbidden for one outside f.Scope.
+func CheckBadges(ctx context.Context, db *store.DB, f BadgeFilter) (string, error) {
+	var heading string
+	if f.Speakers {
+		if err := checkActivity(ctx, db, f.Scope, f.ActivityID); err != nil {
+			return "", err
+		}
+		if err := db.Read.QueryRowContext(ctx, `SELECT title FROM activities WHERE id = ?`, f.ActivityID).Scan(&heading); err != nil {
+			return "", fmt.Errorf("badges: %w", err)
+		}
+		return heading, nil
+	}
+	if f.EstablishmentCode == "" {
+		return "", prodays.Errorf(prodays.EInvalid, "Give establishment (and optionally group), or kind=speaker and activity.")
+	}
+	var region string
+	err := db.Read.QueryRowContext(ctx, `SELECT name, region_code FROM establishments WHERE code = ?`, f.EstablishmentCode).Scan(&heading, &region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", prodays.Errorf(prodays.ENotFound, "No establishment %s.", f.EstablishmentCode)
+	} else if err != nil {
+		return "", fmt.Errorf("badges: %w", err)
+	}
+	if !f.Scope.SeesTrainee(region) {
+		return "", prodays.Errorf(prodays.EForbidden, "Establishment %s is in another region than yours.", f.EstablishmentCode)
+	}
+	return heading, nil
+}
+
 // WriteBadgesPDF writes A4 pages of badges (2 × 5 a page, cut marks as
 // borders) for the persons f selects, read from a cursor in name order:
 // name, matricule (or organisation), establishment, group and program,
-// and the QR code of QRPayload. An unknown establishment or activity is
-// not_found; a selection without anyone is not_found too.
+// and the QR code of QRPayload. Errors: those of CheckBadges, and
+// not_found for a selection without anyone.
 func WriteBadgesPDF(ctx context.Context, db *store.DB, w io.Writer, f BadgeFilter, now time.Time) error {
+	heading, err := CheckBadges(ctx, db, f)
+	if err != nil {
+		return err
+	}
 	var q string
 	var args []any
-	var heading string
-	switch {
-	case f.Speakers:
-		if err := db.Read.QueryRowContext(ctx, `SELECT title FROM activities WHERE id = ?`, f.ActivityID).Scan(&heading); errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No activity %s.", f.ActivityID)
-		} else if err != nil {
-			return fmt.Errorf("badges: %w", err)
-		}
+	if f.Speakers {
+		sc, sargs := report.ActivityScope(f.Scope)
 		q = `SELECT 'speaker', s.id, s.last_name, s.first_name, o.name, s.title, ''
-			FROM activity_speakers x JOIN speakers s ON s.id = x.speaker_id JOIN organizations o ON o.id = s.organization_id
-			WHERE x.activity_id = ? ORDER BY s.last_name, s.first_name, s.id`
-		args = []any{f.ActivityID}
-	default:
-		if err := db.Read.QueryRowContext(ctx, `SELECT name FROM establishments WHERE code = ?`, f.EstablishmentCode).Scan(&heading); errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No establishment %s.", f.EstablishmentCode)
-		} else if err != nil {
-			return fmt.Errorf("badges: %w", err)
-		}
+			FROM activity_speakers x JOIN activities a ON a.id = x.activity_id
+			JOIN speakers s ON s.id = x.speaker_id JOIN organizations o ON o.id = s.organization_id
+			WHERE x.activity_id = ? AND ` + sc + ` ORDER BY s.last_name, s.first_name, s.id`
+		args = append([]any{f.ActivityID}, sargs...)
+	} else {
+		sc, sargs := report.TraineeScope(f.Scope)
 		q = `SELECT 'trainee', t.id, t.last_name, t.first_name, e.name, t.group_name, t.program
 			FROM trainees t JOIN establishments e ON e.code = t.establishment_code
-			WHERE t.establishment_code = ? AND t.deleted = 0 AND (? = '' OR t.group_name = ?)
+			WHERE t.establishment_code = ? AND t.deleted = 0 AND (? = '' OR t.group_name = ?) AND ` + sc + `
 			ORDER BY t.group_name, t.last_name, t.first_name, t.id`
-		args = []any{f.EstablishmentCode, f.Group, f.Group}
+		args = append([]any{f.EstablishmentCode, f.Group, f.Group}, sargs...)
 	}
 	rows, err := db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -146,21 +175,75 @@ func WriteBadgesPDF(ctx context.Context, db *store.DB, w io.Writer, f BadgeFilte
 	return d.output(w)
 }
 
+// certificateTrainee is the trainee a certificate names.
+type certificateTrainee struct {
+	last, first, estName, city, program string
+	region                              string
+}
+
+// CheckCertificate answers the errors WriteCertificatePDF would give
+// before drawing anything: not_found for an unknown (or merged) trainee,
+// forbidden for a trainee whose establishment is outside s's region
+// (prodays.Scope.SeesTrainee).
+func CheckCertificate(ctx context.Context, db *store.DB, s prodays.Scope, traineeID string) error {
+	_, err := loadCertificateTrainee(ctx, db, s, traineeID)
+	return err
+}
+
+func loadCertificateTrainee(ctx context.Context, db *store.DB, s prodays.Scope, traineeID string) (*certificateTrainee, error) {
+	var t certificateTrainee
+	err := db.Read.QueryRowContext(ctx, `SELECT t.last_name, t.first_name, e.name, e.city, t.program, e.region_code
+		FROM trainees t JOIN establishments e ON e.code = t.establishment_code WHERE t.id = ? AND t.deleted = 0`, traineeID).
+		Scan(&t.last, &t.first, &t.estName, &t.city, &t.program, &t.region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, prodays.Errorf(prodays.ENotFound, "No trainee %s.", traineeID)
+	} else if err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	if !s.SeesTrainee(t.region) {
+		return nil, prodays.Errorf(prodays.EForbidden, "Trainee %s belongs to an establishment of another region than yours.", traineeID)
+	}
+	return &t, nil
+}
+
+// scopeNote says, on a certificate made for a scope that does not see
+// every activity, which activities it lists ("" for an admin's).
+func scopeNote(ctx context.Context, db *store.DB, s prodays.Scope) (string, error) {
+	switch s.Role {
+	case prodays.RoleAdmin:
+		return "", nil
+	case prodays.RoleStaff:
+		return "Liste limitée aux activités de l'établissement " + s.EstablishmentCode + ".", nil
+	}
+	regions, err := regionNames(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range regions {
+		if r.Code == s.RegionCode {
+			return "Liste limitée aux activités de la région " + r.Name + ".", nil
+		}
+	}
+	return "Liste limitée aux activités de la région " + s.RegionCode + ".", nil
+}
+
 // WriteCertificatePDF writes the participation certificate of a trainee:
 // one A4 page (more when the list is long) in French and Arabic naming the
 // trainee, their matricule and establishment, and listing the activities
-// they were present at (date, kind, title, place), read from a cursor. An
-// unknown trainee is not_found.
-func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, traineeID string, now time.Time) error {
-	var last, first, estName, city, program string
-	err := db.Read.QueryRowContext(ctx, `SELECT t.last_name, t.first_name, e.name, e.city, t.program
-		FROM trainees t JOIN establishments e ON e.code = t.establishment_code WHERE t.id = ? AND t.deleted = 0`, traineeID).
-		Scan(&last, &first, &estName, &city, &program)
-	if errors.Is(err, sql.ErrNoRows) {
-		return prodays.Errorf(prodays.ENotFound, "No trainee %s.", traineeID)
-	} else if err != nil {
-		return fmt.Errorf("certificate: %w", err)
+// they were present at that s may see (prodays.Scope.SeesActivity: a
+// supervisor's certificate lists the activities of their region, and
+// says so), with date, kind, title and place, read from a cursor. Errors:
+// those of CheckCertificate.
+func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, s prodays.Scope, traineeID string, now time.Time) error {
+	t, err := loadCertificateTrainee(ctx, db, s, traineeID)
+	if err != nil {
+		return err
 	}
+	note, err := scopeNote(ctx, db, s)
+	if err != nil {
+		return err
+	}
+	last, first, estName, city, program := t.last, t.first, t.estName, t.city, t.program
 	name := first + " " + last
 	d := newDoc("Attestation de participation", now)
 	d.AddPage()
@@ -185,14 +268,20 @@ func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, trainee
 	d.paragraph(fmt.Sprintf("نشهد أن المتدرب(ة) %s، رقم التسجيل %s، بمؤسسة التكوين %s، قد شارك(ت) في أنشطة أيام Pro'Days المذكورة أدناه.",
 		name, traineeID, estName), full, 7, "R", true)
 	d.Ln(6)
+	if note != "" {
+		d.font("", 9)
+		d.paragraph(note, full, 5, "L", false)
+		d.Ln(2)
+	}
 
 	cols := []column{{"Date", 24, "L"}, {"Activité", 34, "L"}, {"Intitulé", 78, "L"}, {"Lieu", 50, "L"}}
 	d.tableHeader(cols)
+	sc, sargs := report.ActivityScope(s)
 	rows, err := db.Read.QueryContext(ctx, `SELECT a.date, a.kind, a.title, e.name, COALESCE(co.name, '')
 		FROM attendance att JOIN activities a ON a.id = att.activity_id
 		JOIN establishments e ON e.code = a.establishment_code LEFT JOIN companies co ON co.id = a.company_id
-		WHERE att.person_kind = 'trainee' AND att.person_id = ? AND att.present = 1
-		ORDER BY a.date, a.start_time, a.id`, traineeID)
+		WHERE att.person_kind = 'trainee' AND att.person_id = ? AND att.present = 1 AND `+sc+`
+		ORDER BY a.date, a.start_time, a.id`, append([]any{traineeID}, sargs...)...)
 	if err != nil {
 		return fmt.Errorf("certificate: %w", err)
 	}
@@ -230,293 +319,4 @@ func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, trainee
 	d.Ln(6)
 	d.CellFormat(full, 6, PDFTextRTL("مدير المؤسسة"), "", 1, "R", false, 0, "")
 	return d.output(w)
-}
-
-// WriteBilanPDF writes the bilan b as a press release: the headline
-// totals first (beneficiaries, meeting and visit participations, speakers
-// and organisations), then the meetings, then the visits, then the
-// per-region and per-day tables, each with a bar chart drawn with PDF
-// rectangles.
-func WriteBilanPDF(ctx context.Context, db *store.DB, w io.Writer, b *report.Figures, now time.Time) error {
-	regions, err := regionNames(ctx, db)
-	if err != nil {
-		return err
-	}
-	title := "Bilan Pro'Days"
-	if b.Edition != nil {
-		title = "Bilan — " + b.Edition.Name
-	}
-	d := newDoc(title, now)
-	d.AddPage()
-	full := pageW - 2*margin
-	d.SetFillColor(31, 73, 125)
-	d.Rect(0, 0, pageW, 6, "F")
-	d.Ln(4)
-	d.font("B", 9)
-	d.SetTextColor(31, 73, 125)
-	d.cell(full, 5, "COMMUNIQUÉ — BILAN", "", "L", false)
-	d.Ln(6)
-	d.SetTextColor(0, 0, 0)
-	d.font("B", 18)
-	d.paragraph(title, full, 8, "L", false)
-	d.font("", 10)
-	var sub string
-	if b.Edition != nil {
-		sub = fmt.Sprintf("Du %s au %s", frenchDate(b.Edition.StartDate), frenchDate(b.Edition.EndDate))
-		if b.Edition.Theme != "" {
-			sub += " — " + b.Edition.Theme
-		}
-	}
-	if b.RegionCode != "" {
-		for _, r := range regions {
-			if r.Code == b.RegionCode {
-				sub += " — Région " + r.Name
-			}
-		}
-	}
-	if sub != "" {
-		d.paragraph(sub, full, 5, "L", false)
-	}
-	d.Ln(4)
-
-	// Headline figures.
-	boxes := []struct{ n, label string }{
-		{thousands(b.Beneficiaries), "bénéficiaires"},
-		{thousands(b.MeetingParticipations), "participations aux rencontres"},
-		{thousands(b.VisitParticipations), "participations aux visites"},
-		{thousands(b.SpeakersPresent), fmt.Sprintf("intervenants de %s organisations", thousands(b.OrganizationsRepresented))},
-	}
-	bw := (full - 3*4) / 4
-	y := d.GetY()
-	for i, bx := range boxes {
-		x := margin + float64(i)*(bw+4)
-		d.SetFillColor(231, 238, 247)
-		d.Rect(x, y, bw, 24, "F")
-		d.SetXY(x, y+3)
-		d.font("B", 17)
-		d.SetTextColor(31, 73, 125)
-		d.cell(bw, 9, bx.n, "", "C", false)
-		d.SetTextColor(0, 0, 0)
-		d.font("", 8)
-		d.SetXY(x+1, y+13)
-		d.paragraph(bx.label, bw-2, 4, "C", false)
-	}
-	d.SetY(y + 29)
-	d.font("", 10.5)
-	d.paragraph(fmt.Sprintf("Pro'Days a compté %s bénéficiaires : %s participations de stagiaires aux rencontres thématiques et %s participations aux visites d'entreprises. %s intervenants, issus de %s organisations, ont animé les rencontres (%s interventions).",
-		thousands(b.Beneficiaries), thousands(b.MeetingParticipations), thousands(b.VisitParticipations),
-		thousands(b.SpeakersPresent), thousands(b.OrganizationsRepresented), thousands(b.SpeakerParticipations)), full, 5.5, "L", false)
-	d.Ln(3)
-	section := func(s string) {
-		d.needs(20)
-		d.font("B", 12)
-		d.SetTextColor(31, 73, 125)
-		d.cell(full, 7, s, "", "L", false)
-		d.Ln(8)
-		d.SetTextColor(0, 0, 0)
-		d.font("", 10.5)
-	}
-	section("Les rencontres thématiques")
-	d.paragraph(fmt.Sprintf("%s rencontres se sont tenues sur les %s programmées. Elles ont réuni %s participations de %s stagiaires distincts.",
-		thousands(b.MeetingsHeld), thousands(b.MeetingsListed), thousands(b.MeetingParticipations), thousands(b.DistinctTraineesMeetings)), full, 5.5, "L", false)
-	d.Ln(3)
-	section("Les visites d'entreprises")
-	d.paragraph(fmt.Sprintf("%s visites se sont tenues sur les %s programmées, dans %s entreprises. Elles ont compté %s participations de %s stagiaires distincts, venus de %s établissements. Au total, %s stagiaires distincts ont pris part à Pro'Days.",
-		thousands(b.VisitsHeld), thousands(b.VisitsListed), thousands(b.CompaniesVisited), thousands(b.VisitParticipations),
-		thousands(b.DistinctTraineesVisits), thousands(b.VisitEstablishments), thousands(b.DistinctTrainees)), full, 5.5, "L", false)
-	d.Ln(4)
-
-	// Per region, in the official order.
-	var labels []string
-	var counts []report.Counts
-	for _, r := range regions {
-		if c, ok := b.PerRegion[r.Code]; ok {
-			labels = append(labels, r.Name)
-			counts = append(counts, c)
-		}
-	}
-	d.AddPage()
-	section("Participations par région")
-	d.countsTable("Région", labels, counts)
-	d.Ln(4)
-	d.barChart(labels, counts)
-
-	labels, counts = nil, nil
-	for _, day := range b.Days() {
-		labels = append(labels, frenchDate(day))
-		counts = append(counts, b.PerDay[day])
-	}
-	d.Ln(6)
-	section("Participations par jour")
-	d.countsTable("Jour", labels, counts)
-	d.Ln(4)
-	d.barChart(labels, counts)
-	return d.output(w)
-}
-
-// countsTable draws a per-region or per-day table with a total row.
-func (d *doc) countsTable(head string, labels []string, counts []report.Counts) {
-	cols := []column{{head, 66, "L"}, {"Rencontres", 40, "R"}, {"Visites", 40, "R"}, {"Bénéficiaires", 40, "R"}}
-	d.tableHeader(cols)
-	var tot report.Counts
-	for i, l := range labels {
-		c := counts[i]
-		tot.MeetingParticipations += c.MeetingParticipations
-		tot.VisitParticipations += c.VisitParticipations
-		tot.Beneficiaries += c.Beneficiaries
-		d.tableRow(cols, l, thousands(c.MeetingParticipations), thousands(c.VisitParticipations), thousands(c.Beneficiaries))
-	}
-	d.font("B", 8)
-	d.tableRow(cols, "Total", thousands(tot.MeetingParticipations), thousands(tot.VisitParticipations), thousands(tot.Beneficiaries))
-	d.font("", 8)
-}
-
-// barChart draws one horizontal stacked bar per label (meetings dark,
-// visits light), scaled to the largest total, with a legend.
-func (d *doc) barChart(labels []string, counts []report.Counts) {
-	maxV := 1
-	for _, c := range counts {
-		maxV = max(maxV, c.Beneficiaries)
-	}
-	const labelW, barH, gap = 52.0, 4.2, 1.6
-	barMax := pageW - 2*margin - labelW - 18
-	d.needs(float64(len(labels))*(barH+gap) + 12)
-	y := d.GetY()
-	d.font("", 7.5)
-	for i, l := range labels {
-		c := counts[i]
-		yy := y + float64(i)*(barH+gap)
-		d.SetXY(margin, yy)
-		d.cell(labelW, barH, l, "", "R", false)
-		x := margin + labelW + 2
-		wm := barMax * float64(c.MeetingParticipations) / float64(maxV)
-		wv := barMax * float64(c.VisitParticipations) / float64(maxV)
-		d.SetFillColor(31, 73, 125)
-		if wm > 0 {
-			d.Rect(x, yy, wm, barH, "F")
-		}
-		d.SetFillColor(120, 170, 220)
-		if wv > 0 {
-			d.Rect(x+wm, yy, wv, barH, "F")
-		}
-		d.SetXY(x+wm+wv+1, yy)
-		d.cell(18, barH, thousands(c.Beneficiaries), "", "L", false)
-	}
-	yy := y + float64(len(labels))*(barH+gap) + 2
-	d.SetFillColor(31, 73, 125)
-	d.Rect(margin+labelW+2, yy+0.8, 3, 3, "F")
-	d.SetXY(margin+labelW+6, yy)
-	d.cell(40, 4.5, "Rencontres", "", "L", false)
-	d.SetFillColor(120, 170, 220)
-	d.Rect(margin+labelW+40, yy+0.8, 3, 3, "F")
-	d.SetXY(margin+labelW+44, yy)
-	d.cell(40, 4.5, "Visites", "", "L", false)
-	d.SetY(yy + 6)
-}
-
-// BilanRows are the lines of the bilan's first sheet: JSON key, French
-// label, value.
-func BilanRows(b *report.Figures) [][3]any {
-	return [][3]any{
-		{"beneficiaries", "Bénéficiaires (participations)", b.Beneficiaries},
-		{"meeting_participations", "Participations aux rencontres", b.MeetingParticipations},
-		{"visit_participations", "Participations aux visites", b.VisitParticipations},
-		{"distinct_trainees_meetings", "Stagiaires distincts (rencontres)", b.DistinctTraineesMeetings},
-		{"distinct_trainees_visits", "Stagiaires distincts (visites)", b.DistinctTraineesVisits},
-		{"distinct_trainees", "Stagiaires distincts", b.DistinctTrainees},
-		{"speakers_present", "Intervenants présents", b.SpeakersPresent},
-		{"speaker_participations", "Interventions", b.SpeakerParticipations},
-		{"organizations_represented", "Organisations représentées", b.OrganizationsRepresented},
-		{"meetings_held", "Rencontres tenues", b.MeetingsHeld},
-		{"meetings_listed", "Rencontres programmées", b.MeetingsListed},
-		{"visits_held", "Visites tenues", b.VisitsHeld},
-		{"visits_listed", "Visites programmées", b.VisitsListed},
-		{"companies_visited", "Entreprises visitées", b.CompaniesVisited},
-		{"visit_establishments", "Établissements des visiteurs", b.VisitEstablishments},
-	}
-}
-
-// WriteBilanXLSX writes the bilan b as a workbook: sheet "Bilan" (key,
-// label, value), "Par région" and "Par jour" (meeting_participations,
-// visit_participations, beneficiaries), numbers as numbers.
-func WriteBilanXLSX(ctx context.Context, db *store.DB, w io.Writer, b *report.Figures) error {
-	regions, err := regionNames(ctx, db)
-	if err != nil {
-		return err
-	}
-	x := excelize.NewFile()
-	defer x.Close()
-	if err := x.SetSheetName("Sheet1", "Bilan"); err != nil {
-		return err
-	}
-	bold, err := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return err
-	}
-	write := func(sheet string, widths []float64, head []string, rows [][]any) error {
-		if sheet != "Bilan" {
-			if _, err := x.NewSheet(sheet); err != nil {
-				return err
-			}
-		}
-		sw, err := x.NewStreamWriter(sheet)
-		if err != nil {
-			return err
-		}
-		for i, wd := range widths {
-			if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
-				return err
-			}
-		}
-		cells := make([]any, len(head))
-		for i, h := range head {
-			cells[i] = excelize.Cell{StyleID: bold, Value: h}
-		}
-		if err := sw.SetRow("A1", cells); err != nil {
-			return err
-		}
-		for i, r := range rows {
-			for j, v := range r {
-				if s, ok := v.(string); ok {
-					r[j] = Neutralize(s)
-				}
-			}
-			if err := sw.SetRow("A"+strconv.Itoa(i+2), r); err != nil {
-				return err
-			}
-		}
-		return sw.Flush()
-	}
-	var rows [][]any
-	if b.Edition != nil {
-		rows = append(rows, []any{"edition", "Édition", b.Edition.Name}, []any{"dates", "Dates", b.Edition.StartDate + " / " + b.Edition.EndDate})
-	}
-	if b.RegionCode != "" {
-		rows = append(rows, []any{"region_code", "Région", b.RegionCode})
-	}
-	for _, r := range BilanRows(b) {
-		rows = append(rows, []any{r[0], r[1], r[2]})
-	}
-	if err := write("Bilan", []float64{28, 36, 16}, []string{"key", "Indicateur", "Valeur"}, rows); err != nil {
-		return err
-	}
-	counts := []string{"meeting_participations", "visit_participations", "beneficiaries"}
-	rows = nil
-	for _, r := range regions {
-		if c, ok := b.PerRegion[r.Code]; ok {
-			rows = append(rows, []any{r.Code, r.Name, c.MeetingParticipations, c.VisitParticipations, c.Beneficiaries})
-		}
-	}
-	if err := write("Par région", []float64{12, 30, 22, 22, 16}, append([]string{"region_code", "Région"}, counts...), rows); err != nil {
-		return err
-	}
-	rows = nil
-	for _, day := range b.Days() {
-		c := b.PerDay[day]
-		rows = append(rows, []any{day, frenchDate(day), c.MeetingParticipations, c.VisitParticipations, c.Beneficiaries})
-	}
-	if err := write("Par jour", []float64{12, 24, 22, 22, 16}, append([]string{"date", "Jour"}, counts...), rows); err != nil {
-		return err
-	}
-	return writeWorkbook(x, w)
 }

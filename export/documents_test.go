@@ -18,7 +18,7 @@ func TestBadgesPDF(t *testing.T) {
 	db := nastyDB(t)
 	ctx := context.Background()
 	var buf bytes.Buffer
-	if err := export.WriteBadgesPDF(ctx, db, &buf, export.BadgeFilter{EstablishmentCode: "E2"}, now); err != nil {
+	if err := export.WriteBadgesPDF(ctx, db, &buf, export.BadgeFilter{Scope: prodays.AdminScope(), EstablishmentCode: "E2"}, now); err != nil {
 		t.Fatal(err)
 	}
 	text := pdfText(t, "badges-E2.pdf", buf.Bytes())
@@ -26,7 +26,7 @@ func TestBadgesPDF(t *testing.T) {
 		"Matricule N1", "PD1:T:N1", "PD1:T:T3", "Chraibi", "ISTA Anfa", "=HYPERLINK")
 
 	buf.Reset()
-	if err := export.WriteBadgesPDF(ctx, db, &buf, export.BadgeFilter{EstablishmentCode: "E2", Group: "DEV101"}, now); err != nil {
+	if err := export.WriteBadgesPDF(ctx, db, &buf, export.BadgeFilter{Scope: prodays.AdminScope(), EstablishmentCode: "E2", Group: "DEV101"}, now); err != nil {
 		t.Fatal(err)
 	}
 	text = pdfText(t, "badges-E2-DEV101.pdf", buf.Bytes())
@@ -36,12 +36,12 @@ func TestBadgesPDF(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := export.WriteBadgesPDF(ctx, db, &buf, export.BadgeFilter{Speakers: true, ActivityID: "N1"}, now); err != nil {
+	if err := export.WriteBadgesPDF(ctx, db, &buf, export.BadgeFilter{Scope: prodays.AdminScope(), Speakers: true, ActivityID: "N1"}, now); err != nil {
 		t.Fatal(err)
 	}
 	mustContain(t, pdfText(t, "badges-speakers.pdf", buf.Bytes()), "INTERVENANT", "PD1:S:S4", "العلوي", "محمد", "PD1:S:S1")
 
-	for _, f := range []export.BadgeFilter{{EstablishmentCode: "NOPE"}, {Speakers: true, ActivityID: "NOPE"}, {EstablishmentCode: "E2", Group: "NOPE"}} {
+	for _, f := range []export.BadgeFilter{{Scope: prodays.AdminScope(), EstablishmentCode: "NOPE"}, {Scope: prodays.AdminScope(), Speakers: true, ActivityID: "NOPE"}, {Scope: prodays.AdminScope(), EstablishmentCode: "E2", Group: "NOPE"}} {
 		if got := prodays.ErrorCode(export.WriteBadgesPDF(ctx, db, &bytes.Buffer{}, f, now)); got != prodays.ENotFound {
 			t.Errorf("%+v: got %q, want not_found", f, got)
 		}
@@ -52,7 +52,7 @@ func TestCertificatePDF(t *testing.T) {
 	db := nastyDB(t)
 	ctx := context.Background()
 	var buf bytes.Buffer
-	if err := export.WriteCertificatePDF(ctx, db, &buf, "T3", now); err != nil {
+	if err := export.WriteCertificatePDF(ctx, db, &buf, prodays.AdminScope(), "T3", now); err != nil {
 		t.Fatal(err)
 	}
 	text := pdfText(t, "certificate-T3.pdf", buf.Bytes())
@@ -60,12 +60,12 @@ func TestCertificatePDF(t *testing.T) {
 		"m1", "m2", "v1", "v2", "Renault", "Total : 4 activité(s).", "مدير المؤسسة")
 
 	buf.Reset()
-	if err := export.WriteCertificatePDF(ctx, db, &buf, fixture.ArabicTrainee, now); err != nil {
+	if err := export.WriteCertificatePDF(ctx, db, &buf, prodays.AdminScope(), fixture.ArabicTrainee, now); err != nil {
 		t.Fatal(err)
 	}
 	mustContain(t, pdfText(t, "certificate-N1.pdf", buf.Bytes()), fixture.ArabicFirstName+" "+fixture.ArabicLastName, "Total : 1 activité(s).")
 
-	if got := prodays.ErrorCode(export.WriteCertificatePDF(ctx, db, &bytes.Buffer{}, "NOPE", now)); got != prodays.ENotFound {
+	if got := prodays.ErrorCode(export.WriteCertificatePDF(ctx, db, &bytes.Buffer{}, prodays.AdminScope(), "NOPE", now)); got != prodays.ENotFound {
 		t.Errorf("unknown trainee: got %q", got)
 	}
 }
@@ -74,7 +74,7 @@ func TestBilanDocuments(t *testing.T) {
 	db := dbtest.Open(t)
 	fixture.Base(t, db)
 	ctx := context.Background()
-	b, err := report.Bilan(ctx, db, report.Filter{EditionID: ed1})
+	b, err := report.Bilan(ctx, db, report.Filter{Scope: prodays.AdminScope(), EditionID: ed1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,9 +46,14 @@ func LocalTime(stored string) string {
 	return t.In(Casablanca).Format(LocalTimeFormat)
 }
 
-// Filter selects the activities of an export. Empty fields match
-// everything.
+// Filter selects the activities of an export: those Scope may see
+// (prodays.Scope.SeesActivity: by the activity's own region or
+// establishment, never the establishment's region), narrowed by the other
+// fields, whose empty values narrow nothing. The zero value selects
+// nothing: pass the caller's scope, or prodays.AdminScope().
 type Filter struct {
+	// Scope is who the export is for.
+	Scope prodays.Scope
 	// EditionID keeps the activities of an edition (as report.Filter).
 	EditionID *int64
 	// RegionCode keeps the activities that take place in that region.
@@ -56,7 +61,8 @@ type Filter struct {
 	// Date keeps the activities of that day (YYYY-MM-DD).
 	Date string
 	// EstablishmentCode keeps the activities hosted or organised by that
-	// establishment (activities.establishment_code).
+	// establishment (activities.establishment_code), whatever region they
+	// take place in: the scope still applies.
 	EstablishmentCode string
 	// ActivityID keeps one activity.
 	ActivityID string
@@ -64,8 +70,8 @@ type Filter struct {
 
 // where returns the SQL condition on activities alias a, with arguments.
 func (f Filter) where(ctx context.Context, db *store.DB) (string, []any, error) {
-	conds := []string{"1 = 1"}
-	var args []any
+	sc, args := report.ActivityScope(f.Scope)
+	conds := []string{sc}
 	if f.EditionID != nil {
 		ed, err := report.LoadEdition(ctx, db, *f.EditionID)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"prodays"
 	"prodays/internal/dbtest"
 	"strings"
 	"testing"
@@ -42,9 +43,9 @@ func TestParticipationsCSV(t *testing.T) {
 		sep  rune
 		rows int
 	}{
-		{"edition 1, comma", export.Filter{EditionID: ed1}, ',', 23},
-		{"edition 1, region CS, semicolon", export.Filter{EditionID: ed1, RegionCode: "CS"}, ';', 16},
-		{"one day", export.Filter{Date: "2026-03-22"}, ',', 3 + 10 + 1},
+		{"edition 1, comma", export.Filter{Scope: prodays.AdminScope(), EditionID: ed1}, ',', 23},
+		{"edition 1, region CS, semicolon", export.Filter{Scope: prodays.AdminScope(), EditionID: ed1, RegionCode: "CS"}, ';', 16},
+		{"one day", export.Filter{Scope: prodays.AdminScope(), Date: "2026-03-22"}, ',', 3 + 10 + 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -92,7 +93,7 @@ func TestParticipationsCSV(t *testing.T) {
 
 	// The nasty names, exactly.
 	var buf bytes.Buffer
-	if _, err := export.WriteParticipationsCSV(context.Background(), db, &buf, export.Filter{ActivityID: "N1"}, ','); err != nil {
+	if _, err := export.WriteParticipationsCSV(context.Background(), db, &buf, export.Filter{Scope: prodays.AdminScope(), ActivityID: "N1"}, ','); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes()[3:])).ReadAll()
@@ -136,7 +137,7 @@ func TestParticipationsCSV(t *testing.T) {
 func TestParticipationsXLSX(t *testing.T) {
 	db := nastyDB(t)
 	var buf bytes.Buffer
-	n, err := export.WriteParticipationsXLSX(context.Background(), db, &buf, export.Filter{EditionID: ed1})
+	n, err := export.WriteParticipationsXLSX(context.Background(), db, &buf, export.Filter{Scope: prodays.AdminScope(), EditionID: ed1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,7 +68,7 @@ func mustContain(t *testing.T, text string, wants ...string) {
 func TestAttendancePDF(t *testing.T) {
 	db := nastyDB(t)
 	var buf bytes.Buffer
-	if err := export.WriteAttendancePDF(context.Background(), db, &buf, export.Filter{ActivityID: fixture.NastyActivity}, now); err != nil {
+	if err := export.WriteAttendancePDF(context.Background(), db, &buf, export.Filter{Scope: prodays.AdminScope(), ActivityID: fixture.NastyActivity}, now); err != nil {
 		t.Fatal(err)
 	}
 	text := pdfText(t, "attendance-N1.pdf", buf.Bytes())
@@ -89,14 +89,14 @@ func TestAttendanceDay(t *testing.T) {
 	ctx := context.Background()
 	var buf bytes.Buffer
 	// 2026-03-22 in CS: M2, V3, N1 (X2 too: the day is not an edition).
-	if err := export.WriteAttendancePDF(ctx, db, &buf, export.Filter{Date: "2026-03-22", RegionCode: "CS"}, now); err != nil {
+	if err := export.WriteAttendancePDF(ctx, db, &buf, export.Filter{Scope: prodays.AdminScope(), Date: "2026-03-22", RegionCode: "CS"}, now); err != nil {
 		t.Fatal(err)
 	}
 	text := pdfText(t, "attendance-day.pdf", buf.Bytes())
 	mustContain(t, text, "m2", "v3", "x2", "Chraibi Omar", "Total : 0 stagiaire(s) présent(s)")
 
 	buf.Reset()
-	if err := export.WriteAttendanceXLSX(ctx, db, &buf, export.Filter{Date: "2026-03-22", RegionCode: "CS"}); err != nil {
+	if err := export.WriteAttendanceXLSX(ctx, db, &buf, export.Filter{Scope: prodays.AdminScope(), Date: "2026-03-22", RegionCode: "CS"}); err != nil {
 		t.Fatal(err)
 	}
 	x, err := excelize.OpenReader(&buf)
@@ -130,10 +130,10 @@ func TestAttendanceDay(t *testing.T) {
 		f    export.Filter
 		code string
 	}{
-		{export.Filter{ActivityID: "NOPE"}, prodays.ENotFound},
-		{export.Filter{Date: "2030-01-01", RegionCode: "CS"}, prodays.ENotFound},
-		{export.Filter{Date: "22/03/2026"}, prodays.EInvalid},
-		{export.Filter{RegionCode: "CS"}, prodays.EInvalid},
+		{export.Filter{Scope: prodays.AdminScope(), ActivityID: "NOPE"}, prodays.ENotFound},
+		{export.Filter{Scope: prodays.AdminScope(), Date: "2030-01-01", RegionCode: "CS"}, prodays.ENotFound},
+		{export.Filter{Scope: prodays.AdminScope(), Date: "22/03/2026"}, prodays.EInvalid},
+		{export.Filter{Scope: prodays.AdminScope(), RegionCode: "CS"}, prodays.EInvalid},
 	} {
 		err := export.WriteAttendancePDF(ctx, db, &bytes.Buffer{}, tc.f, now)
 		if got := prodays.ErrorCode(err); got != tc.code {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"testing"
 
+	"prodays"
 	"prodays/importer"
 	"prodays/internal/shared"
 	"prodays/report"
@@ -110,7 +111,7 @@ func TestBilanMatchesExpected(t *testing.T) {
 			dir := shared.Dir(t, "datasets/"+name)
 			db := dbtest.Open(t)
 			LoadEdition(t, db, dir)
-			got, err := report.Bilan(context.Background(), db, report.Filter{})
+			got, err := report.Bilan(context.Background(), db, report.Filter{Scope: prodays.AdminScope()})
 			if err != nil {
 				t.Fatal(err)
 			}

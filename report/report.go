@@ -23,9 +23,14 @@ import (
 	"prodays/store"
 )
 
-// Filter selects the activities a bilan covers. The zero value covers every
-// activity.
+// Filter selects the activities a bilan covers: those Scope may see
+// (prodays.Scope.SeesActivity), narrowed by the other fields. The zero
+// value covers nothing: pass the caller's scope, or prodays.AdminScope()
+// for everything.
 type Filter struct {
+	// Scope is who the bilan is for: its activities are those the scope
+	// may see (by the activity's region or establishment).
+	Scope prodays.Scope
 	// EditionID, when not nil, keeps the activities of that edition: those
 	// whose edition_id is it, and those without an edition_id whose date
 	// falls within the edition's start_date..end_date. An unknown edition is
@@ -100,7 +105,8 @@ func (b *Figures) Days() []string {
 // scope builds the SQL condition on activities alias a for f, with its
 // arguments. It returns the edition when f names one.
 func scope(ctx context.Context, db *store.DB, f Filter) (cond string, args []any, ed *prodays.Edition, err error) {
-	conds := []string{"1 = 1"}
+	sc, args := ActivityScope(f.Scope)
+	conds := []string{sc}
 	if f.EditionID != nil {
 		ed, err = LoadEdition(ctx, db, *f.EditionID)
 		if err != nil {
@@ -185,12 +191,22 @@ func Bilan(ctx context.Context, db *store.DB, f Filter) (*Figures, error) {
 	}
 	b.Beneficiaries = b.MeetingParticipations + b.VisitParticipations
 
-	// Zero rows for every region (or the filtered one) and every day.
+	// Zero rows for every region the bilan may show (the filtered one, the
+	// supervisor's, the regions of a staff's activities, every region for
+	// an admin) and every day.
 	regions := `SELECT code FROM regions`
 	var rargs []any
-	if f.RegionCode != "" {
+	switch {
+	case f.RegionCode != "":
 		regions += ` WHERE code = ?`
 		rargs = append(rargs, f.RegionCode)
+	case f.Scope.Role == prodays.RoleSupervisor:
+		regions += ` WHERE code = ?`
+		rargs = append(rargs, f.Scope.RegionCode)
+	case f.Scope.Role != prodays.RoleAdmin:
+		sc, sargs := ActivityScope(f.Scope)
+		regions += ` WHERE code IN (SELECT a.region_code FROM activities a WHERE ` + sc + `)`
+		rargs = append(rargs, sargs...)
 	}
 	if err := eachString(ctx, tx, regions, rargs, func(code string) { b.PerRegion[code] = Counts{} }); err != nil {
 		return nil, err

@@ -37,7 +37,7 @@ func TestBilanFixture(t *testing.T) {
 		f    report.Filter
 		want report.Figures
 	}{
-		{"edition 1", report.Filter{EditionID: &ed1}, report.Figures{
+		{"edition 1", report.Filter{Scope: prodays.AdminScope(), EditionID: &ed1}, report.Figures{
 			MeetingParticipations: 5, VisitParticipations: 4, Beneficiaries: 9,
 			DistinctTraineesMeetings: 3, DistinctTraineesVisits: 3, DistinctTrainees: 4,
 			SpeakersPresent: 3, SpeakerParticipations: 4, OrganizationsRepresented: 2,
@@ -46,7 +46,7 @@ func TestBilanFixture(t *testing.T) {
 			PerRegion: zeroRegions(map[string]report.Counts{"TTA": c(3, 2), "CS": c(2, 2)}),
 			PerDay:    map[string]report.Counts{"2026-03-21": c(3, 2), "2026-03-22": c(2, 0), "2026-03-23": c(0, 2)},
 		}},
-		{"edition 1, region CS", report.Filter{EditionID: &ed1, RegionCode: "CS"}, report.Figures{
+		{"edition 1, region CS", report.Filter{Scope: prodays.AdminScope(), EditionID: &ed1, RegionCode: "CS"}, report.Figures{
 			RegionCode:            "CS",
 			MeetingParticipations: 2, VisitParticipations: 2, Beneficiaries: 4,
 			DistinctTraineesMeetings: 2, DistinctTraineesVisits: 2, DistinctTrainees: 3,
@@ -56,7 +56,7 @@ func TestBilanFixture(t *testing.T) {
 			PerRegion: map[string]report.Counts{"CS": c(2, 2)},
 			PerDay:    map[string]report.Counts{"2026-03-21": c(0, 2), "2026-03-22": c(2, 0), "2026-03-23": c(0, 0)},
 		}},
-		{"everything", report.Filter{}, report.Figures{
+		{"everything", report.Filter{Scope: prodays.AdminScope()}, report.Figures{
 			MeetingParticipations: 7, VisitParticipations: 4, Beneficiaries: 11,
 			DistinctTraineesMeetings: 3, DistinctTraineesVisits: 3, DistinctTrainees: 4,
 			SpeakersPresent: 3, SpeakerParticipations: 5, OrganizationsRepresented: 2,
@@ -82,7 +82,7 @@ func TestBilanFixture(t *testing.T) {
 func TestBilanUnknownEdition(t *testing.T) {
 	db := dbtest.Open(t)
 	id := int64(99)
-	_, err := report.Bilan(context.Background(), db, report.Filter{EditionID: &id})
+	_, err := report.Bilan(context.Background(), db, report.Filter{Scope: prodays.AdminScope(), EditionID: &id})
 	if got := prodays.ErrorCode(err); got != prodays.ENotFound {
 		t.Fatalf("code: got %q, want not_found (%v)", got, err)
 	}

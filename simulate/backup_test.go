@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays"
 	"prodays/internal/shared"
 	"prodays/internal/testenv"
 	"prodays/report"
@@ -166,7 +167,7 @@ func TestBackupDuringReplay(t *testing.T) {
 
 	// The copy's bilan reads (on the restored file, through the report
 	// package) and counts no more participations than its attendance rows.
-	b, err := report.Bilan(ctx, db, report.Filter{})
+	b, err := report.Bilan(ctx, db, report.Filter{Scope: prodays.AdminScope()})
 	if err != nil {
 		t.Fatal(err)
 	}

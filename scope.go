@@ -1,0 +1,53 @@
+package prodays
+
+// The rules of what a scope may see, in one place. The sync pull
+// (sync/engine: pullScope, inScope), the exports and the reports all
+// follow them; report.ActivityScope and report.TraineeScope are their SQL
+// forms.
+//
+// An activity, and every presence recorded at it, belongs to the region
+// where it takes place (activities.region_code) and to the establishment
+// that hosts or organises it (activities.establishment_code): never to the
+// region of that establishment, nor to the regions of the persons present.
+// A visit organised by an establishment of region S at a company of
+// region R is R's, with its trainees from S.
+//
+// A roster trainee belongs to their establishment's region: a badge or a
+// certificate of a trainee is for their region, whatever activities they
+// went to.
+
+// AdminScope is the scope that sees everything: an admin's, and that of
+// the tools that export everything (tests, the command line).
+func AdminScope() Scope { return Scope{Role: RoleAdmin} }
+
+// SeesActivity reports whether s may see an activity (and the attendance
+// at it) that takes place in regionCode and is hosted or organised by
+// establishmentCode: admins every activity, supervisors those of their
+// region, staff those of their establishment. A scope without a known
+// role, or without the region or establishment its role needs, sees
+// nothing.
+func (s Scope) SeesActivity(regionCode, establishmentCode string) bool {
+	switch s.Role {
+	case RoleAdmin:
+		return true
+	case RoleSupervisor:
+		return s.RegionCode != "" && regionCode == s.RegionCode
+	case RoleStaff:
+		return s.EstablishmentCode != "" && establishmentCode == s.EstablishmentCode
+	}
+	return false
+}
+
+// SeesTrainee reports whether s may see a roster trainee whose
+// establishment is in establishmentRegion: admins every trainee,
+// supervisors and staff those of their region (staff record attendance of
+// trainees of neighbouring establishments). Unknown roles see nothing.
+func (s Scope) SeesTrainee(establishmentRegion string) bool {
+	switch s.Role {
+	case RoleAdmin:
+		return true
+	case RoleSupervisor, RoleStaff:
+		return s.RegionCode != "" && establishmentRegion == s.RegionCode
+	}
+	return false
+}
