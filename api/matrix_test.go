@@ -76,7 +76,6 @@ func matrixRows() []row {
 
 		{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": "m.login", "password": testenv.Password, "device_id": "m-login-dev"}, Want: everyone(s200)},
 		{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{}, Want: everyone(s401)},
-		{Method: "POST", Path: "/api/v1/auth/logout", Want: everyone(s204)},
 		{Method: "GET", Path: "/api/v1/auth/me", Want: authenticated(s200)},
 
 		{Method: "GET", Path: "/api/v1/admin/users", Want: adminOnly(s200)},
@@ -150,6 +149,9 @@ func matrixRows() []row {
 			Want: regionScoped(s204)},
 		{Method: "POST", Path: "/api/v1/activities/:id/close", URL: "/api/v1/activities/ACT-CS-1/close", Body: map[string]string{"reason": "signed off"}, Want: regionScoped(s204)},
 		{Method: "POST", Path: "/api/v1/activities/:id/reopen", URL: "/api/v1/activities/ACT-CS-1/reopen", Want: adminOnly(s204)},
+		// Last: a logout with an access token closes that session, so
+		// every caller's token stops here.
+		{Method: "POST", Path: "/api/v1/auth/logout", Want: everyone(s204)},
 	}
 }
 
