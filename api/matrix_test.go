@@ -69,10 +69,9 @@ func matrixRows() []row {
 	return []row{
 		{Method: "GET", Path: "/healthz", Want: everyone(s200)},
 		{Method: "GET", Path: "/readyz", Want: everyone(s200)},
-		// The matrix calls from loopback, where /metrics is open; through a
-		// proxy or from elsewhere only an admin token gets it
-		// (TestMetricsEndpoint).
-		{Method: "GET", Path: "/metrics", Want: everyone(s200)},
+		// /metrics: an admin token, or the scrape token (TestMetricsEndpoint),
+		// from loopback too.
+		{Method: "GET", Path: "/metrics", Want: [nCallers]int{s401, s403, s403, s403, s403, s200}},
 
 		{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": "m.login", "password": testenv.Password, "device_id": "m-login-dev"}, Want: everyone(s200)},
 		{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{}, Want: everyone(s401)},

@@ -142,3 +142,39 @@ func TestTokenFollowsAccount(t *testing.T) {
 		}
 	})
 }
+
+// TestMetricsAccess (issue #13): /metrics answers the scrape token
+// (PRODAYS_METRICS_TOKEN) or an admin's access token, and nobody else,
+// not even a loopback client without a token (a proxy on the same host
+// that adds no forwarding header would make every client one).
+func TestMetricsAccess(t *testing.T) {
+	const metricsToken = "scrape-token-0123456789abcdef"
+	env := testenv.Process(t, testenv.ProcessOptions{
+		Seed: func(tb testing.TB, db *store.DB) {
+			synctest.Seed(tb, db)
+			testenv.CreateUser(tb, db, "boss", "admin", "", "")
+			testenv.CreateUser(tb, db, "sup1", "supervisor", "", "RSK")
+		},
+		Env: []string{"PRODAYS_METRICS_TOKEN=" + metricsToken},
+	})
+	boss := env.Login(t, "boss", "dev-boss")
+	sup := env.Login(t, "sup1", "dev-sup1")
+	for _, c := range []struct {
+		name, token string
+		want        int
+	}{
+		{"no token, from loopback", "", http.StatusUnauthorized},
+		{"wrong token", "not-the-scrape-token", http.StatusUnauthorized},
+		{"scrape token", metricsToken, http.StatusOK},
+		{"admin token", boss.AccessToken, http.StatusOK},
+		{"non-admin token", sup.AccessToken, http.StatusForbidden},
+	} {
+		a := send(t, env, "GET", "/metrics", c.token, nil)
+		if a.Status != c.want {
+			t.Errorf("/metrics, %s: %d, want %d (%.200s)", c.name, a.Status, c.want, a.Body)
+		}
+		if c.want == http.StatusOK && !strings.Contains(string(a.Body), "prodays_http_requests_total") {
+			t.Errorf("/metrics, %s: no prodays_http_requests_total", c.name)
+		}
+	}
+}
