@@ -178,3 +178,37 @@ func TestMetricsAccess(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodNotAllowed (issue #13): a wrong method on a route answers 405
+// method_not_allowed with Allow, routes of the review, admin and export
+// groups included (they answered 404); unknown paths stay 404.
+func TestMethodNotAllowed(t *testing.T) {
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: func(tb testing.TB, db *store.DB) {
+		testenv.CreateUser(tb, db, "boss", "admin", "", "")
+	}})
+	boss := env.Login(t, "boss", "dev-boss")
+	for _, c := range []struct {
+		method, path, token string
+		want                int
+		allow               string
+	}{
+		{"DELETE", "/api/v1/sync/pull", boss.AccessToken, 405, "GET"},
+		{"POST", "/api/v1/review/flags", boss.AccessToken, 405, "GET"},
+		{"POST", "/api/v1/review/flags", "", 405, "GET"},
+		{"DELETE", "/api/v1/admin/users", boss.AccessToken, 405, "GET, POST"},
+		{"PUT", "/api/v1/exports/participations.csv", "", 405, "GET"},
+		{"GET", "/api/v1/review/flags/1/accept", boss.AccessToken, 405, "POST"},
+		{"GET", "/api/v1/no-such-thing", boss.AccessToken, 404, ""},
+		{"DELETE", "/api/v1/no-such-thing", boss.AccessToken, 404, ""},
+		{"GET", "/api/v1/admin/no-such-thing", boss.AccessToken, 404, ""},
+		{"POST", "/api/v1/exports/no-such-thing", "", 404, ""},
+	} {
+		what := c.method + " " + c.path
+		a := send(t, env, c.method, c.path, c.token, nil)
+		code := map[int]string{405: "method_not_allowed", 404: "not_found"}[c.want]
+		wantProblem(t, what, a, c.want, code)
+		if got := a.Header.Get("Allow"); got != c.allow {
+			t.Errorf("%s: Allow %q, want %q", what, got, c.allow)
+		}
+	}
+}
