@@ -4,10 +4,40 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"prodays"
 	"prodays/store"
 )
+
+// accessStmt is accessQuery prepared once: parsing and planning the
+// statement cost more CPU than running it (docs/performance.md).
+// database/sql prepares it again on each connection of the pool that
+// runs it, once. A failed prepare is tried again at the next request.
+type accessStmt struct {
+	stmt atomic.Pointer[sql.Stmt]
+	mu   sync.Mutex
+}
+
+func (a *accessStmt) get(db *sql.DB) (*sql.Stmt, error) {
+	if st := a.stmt.Load(); st != nil {
+		return st, nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st := a.stmt.Load(); st != nil {
+		return st, nil
+	}
+	// Not the request's context: the statement outlives the request.
+	st, err := db.PrepareContext(context.Background(), accessQuery)
+	if err != nil {
+		return nil, fmt.Errorf("prepare the access check: %w", err)
+	}
+	a.stmt.Store(st)
+	return st, nil
+}
 
 // accessQuery reads, in one statement of three primary-key lookups, what
 // an access token's claims are checked against: the device (known, of
@@ -49,10 +79,14 @@ func (s *Service) VerifyAccess(ctx context.Context, raw string) (*prodays.Princi
 		}
 		return nil, err
 	}
+	stmt, err := s.access.get(s.DB.Read)
+	if err != nil {
+		return nil, err
+	}
 	var devRevoked, disabled, live bool
 	var role, est, region string
 	var sv int64
-	err = s.DB.Read.QueryRowContext(ctx, accessQuery, c.SessionID, c.DeviceID, c.Subject).
+	err = stmt.QueryRowContext(ctx, c.SessionID, c.DeviceID, c.Subject).
 		Scan(&devRevoked, &disabled, &role, &est, &region, &sv, &live)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -40,6 +40,9 @@ type Service struct {
 	// check is CheckPassword; tests replace it to prove that every login
 	// path runs a password check.
 	check func(encoded, pw string) bool
+
+	// access is accessQuery prepared once on DB.Read (VerifyAccess).
+	access accessStmt
 }
 
 // Session is what a successful login or refresh returns.
