@@ -140,6 +140,9 @@ type Principal struct {
 	DeviceID string `json:"device_id"`
 	// TokenID is the access token's jti.
 	TokenID string `json:"-"`
+	// SessionID is the id of the refresh token issued with the access
+	// token: its login session, which a logout or a revocation closes.
+	SessionID string `json:"-"`
 }
 
 // InRegion reports whether p may act in region (admins everywhere).

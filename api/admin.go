@@ -196,9 +196,11 @@ type updateUserRequest struct {
 }
 
 // updateUserHandler: PATCH /api/v1/admin/users/:username answers the user.
-// A change of role or scope bumps scope_version (phones then resync: the
-// pull answers 409 resync). The last enabled admin cannot be disabled or
-// demoted (409 conflict).
+// A change of role or scope bumps scope_version: the user's access tokens
+// stop at the next request (401: the app refreshes its session and gets
+// the new scope) and the pull cursor asks for a resync (409). Disabling
+// closes every session of the user (its tokens answer 401 user_disabled).
+// The last enabled admin cannot be disabled or demoted (409 conflict).
 func (s *Server) updateUserHandler(c echo.Context) error {
 	var req updateUserRequest
 	if err := bindJSON(c, &req); err != nil {
@@ -272,10 +274,20 @@ func (s *Server) updateUserHandler(c echo.Context) error {
 		if err := updateUser(ctx, tx, s.Now(), u, bump); err != nil {
 			return err
 		}
+		detail := map[string]any{"changes": changes}
+		if u.Disabled && !old.Disabled {
+			// Its sessions close: enabling it again later does not revive them.
+			n, err := store.RevokeUserSessions(ctx, tx, s.Now(), u.Username)
+			if err != nil {
+				return err
+			}
+			detail["revoked_refresh_tokens"] = n
+		}
 		if out, err = getUser(ctx, tx, u.Username); err != nil {
 			return err
 		}
-		return s.audit(c, tx, "user.update", u.Username, map[string]any{"changes": changes, "scope_version": out.ScopeVersion})
+		detail["scope_version"] = out.ScopeVersion
+		return s.audit(c, tx, "user.update", u.Username, detail)
 	})
 	if err != nil {
 		return err

@@ -56,9 +56,13 @@ type Server struct {
 	// Metrics records requests and serves /metrics (default: a new
 	// metrics.Metrics reading DB).
 	Metrics *metrics.Metrics
-	// MetricsPublic opens /metrics to everyone; by default it answers a
-	// direct loopback peer or an admin bearer token only.
+	// MetricsPublic opens /metrics to everyone; by default it answers
+	// MetricsToken or an admin's access token only, sent as a bearer token
+	// (from loopback too: a proxy on the same host may add no header).
 	MetricsPublic bool
+	// MetricsToken is the scrape token of /metrics ("" for none): a
+	// Prometheus sends it as Authorization: Bearer <token>.
+	MetricsToken string
 	// TrustedProxies are the peers whose X-Forwarded-For (client address)
 	// and X-Forwarded-Proto (HSTS) are believed; none by default.
 	TrustedProxies []*net.IPNet

@@ -367,7 +367,7 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 		badCase{name: "POST healthz", method: "POST", path: "/healthz", ctype: "application/json", body: []byte(`{}`), want: 405, code: "method_not_allowed"},
 		badCase{name: "DELETE readyz", method: "DELETE", path: "/readyz", want: 405, code: "method_not_allowed"},
 		badCase{name: "PUT metrics", method: "PUT", path: "/metrics", want: 405, code: "method_not_allowed"},
-		badCase{name: "metrics through a proxy", method: "GET", path: "/metrics", header: map[string]string{"X-Forwarded-For": "198.51.100.1"}, want: 403, code: "forbidden"},
+		badCase{name: "metrics without a token", method: "GET", path: "/metrics", header: map[string]string{"X-Forwarded-For": "198.51.100.1"}, want: 401, code: "unauthorized"},
 		badCase{name: "OPTIONS preflight", method: "OPTIONS", path: "/api/v1/auth/login", header: map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}, want: 405, code: "method_not_allowed"},
 		badCase{name: "path traversal", method: "GET", path: "/api/v1/../../etc/passwd", want: 404, code: "not_found"},
 		badCase{name: "export unknown region", method: "GET", path: "/api/v1/exports/bilan.xlsx?region=ZZ", token: true, want: 404, code: "not_found"},

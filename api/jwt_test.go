@@ -27,7 +27,11 @@ func TestAccessTokenHardening(t *testing.T) {
 	env := testenv.New(t, testenv.Options{Now: c.Now})
 	establishments(t, env)
 	testenv.CreateUser(t, env.DB, "s.staff", "staff", "EFP-CS-1", "")
-	env.Login(t, "s.staff", "dev-1") // registers the device
+	login := env.Login(t, "s.staff", "dev-1") // registers the device and opens a session
+	var real auth.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(login.AccessToken, &real); err != nil {
+		t.Fatal(err)
+	}
 	now := c.Now()
 	kid := auth.KeyID(testenv.TestKey)
 	otherKey := []byte("another-signing-key-of-32-bytes-or-more!")
@@ -48,6 +52,7 @@ func TestAccessTokenHardening(t *testing.T) {
 				IssuedAt: jwt.NewNumericDate(now), ID: "0123456789abcdef",
 			},
 			Role: prodays.RoleStaff, EstablishmentCode: "EFP-CS-1", RegionCode: "CS", DeviceID: "dev-1", ScopeVersion: 1,
+			SessionID: real.SessionID,
 		}
 		if edit != nil {
 			edit(cl)
@@ -150,13 +155,14 @@ func TestKeyRotation(t *testing.T) {
 	}})
 	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
 	s := env.Login(t, "a.admin", "dev-1")
-	tok, _, _ := jwt.NewParser().ParseUnverified(s.AccessToken, &auth.Claims{})
+	var cl auth.Claims
+	tok, _, _ := jwt.NewParser().ParseUnverified(s.AccessToken, &cl)
 	if tok.Header["kid"] != auth.KeyID(newKey) {
 		t.Fatalf("new tokens signed by kid %v, want the new key's %s", tok.Header["kid"], auth.KeyID(newKey))
 	}
 	oldRing, _ := auth.NewKeyring(oldKey)
 	old := &auth.Tokens{Keys: oldRing}
-	signedOld, _, err := old.Issue(prodays.Principal{Username: "a.admin", DeviceID: "dev-1", Scope: prodays.Scope{Role: prodays.RoleAdmin}}, 1)
+	signedOld, _, err := old.Issue(prodays.Principal{Username: "a.admin", DeviceID: "dev-1", Scope: prodays.Scope{Role: prodays.RoleAdmin}, SessionID: cl.SessionID}, cl.ScopeVersion)
 	if err != nil {
 		t.Fatal(err)
 	}

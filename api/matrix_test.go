@@ -69,15 +69,13 @@ func matrixRows() []row {
 	return []row{
 		{Method: "GET", Path: "/healthz", Want: everyone(s200)},
 		{Method: "GET", Path: "/readyz", Want: everyone(s200)},
-		// The matrix calls from loopback, where /metrics is open; through a
-		// proxy or from elsewhere only an admin token gets it
-		// (TestMetricsEndpoint).
-		{Method: "GET", Path: "/metrics", Want: everyone(s200)},
+		// /metrics: an admin token, or the scrape token (TestMetricsEndpoint),
+		// from loopback too.
+		{Method: "GET", Path: "/metrics", Want: [nCallers]int{s401, s403, s403, s403, s403, s200}},
 
 		{Method: "POST", Path: "/api/v1/auth/login", Body: map[string]string{"username": "m.login", "password": testenv.Password, "device_id": "m-login-dev",
 			"device_secret": "m-login-dev-secret-0123456789"}, Want: everyone(s200)}, // the first login binds the device with the secret it carries
 		{Method: "POST", Path: "/api/v1/auth/refresh", Body: map[string]string{}, Want: everyone(s401)},
-		{Method: "POST", Path: "/api/v1/auth/logout", Want: everyone(s204)},
 		{Method: "GET", Path: "/api/v1/auth/me", Want: authenticated(s200)},
 
 		{Method: "GET", Path: "/api/v1/admin/users", Want: adminOnly(s200)},
@@ -151,6 +149,9 @@ func matrixRows() []row {
 			Want: regionScoped(s204)},
 		{Method: "POST", Path: "/api/v1/activities/:id/close", URL: "/api/v1/activities/ACT-CS-1/close", Body: map[string]string{"reason": "signed off"}, Want: regionScoped(s204)},
 		{Method: "POST", Path: "/api/v1/activities/:id/reopen", URL: "/api/v1/activities/ACT-CS-1/reopen", Want: adminOnly(s204)},
+		// Last: a logout with an access token closes that session, so
+		// every caller's token stops here.
+		{Method: "POST", Path: "/api/v1/auth/logout", Want: everyone(s204)},
 	}
 }
 

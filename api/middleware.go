@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	crand "crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -378,37 +380,35 @@ func (s *Server) shedWrites(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // metricsAccess guards /metrics: open when MetricsPublic, else to a
-// direct loopback peer (not through a proxy: no forwarding header), else
-// to an admin's bearer token.
+// bearer token that is MetricsToken (compared in constant time) or an
+// admin's access token. 401 without a token or with a wrong one, 403 for
+// another role's token. There is no exemption for loopback peers: behind
+// a proxy on the same host that adds no forwarding header, every client
+// would be one.
 func (s *Server) metricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	admin := s.requireAuth(requireRole(prodays.RoleAdmin)(next))
+	var want [sha256.Size]byte
+	if s.MetricsToken != "" {
+		want = sha256.Sum256([]byte(s.MetricsToken))
+	}
 	return func(c echo.Context) error {
-		r := c.Request()
-		if s.MetricsPublic || (isLoopback(r.RemoteAddr) && !forwarded(r)) {
+		if s.MetricsPublic {
 			return next(c)
 		}
-		if r.Header.Get("Authorization") == "" {
-			return prodays.Errorf(prodays.EForbidden, "Metrics are served to the server's own host, or to an admin token.")
+		scheme, tok, _ := strings.Cut(c.Request().Header.Get("Authorization"), " ")
+		tok = strings.TrimSpace(tok)
+		if s.MetricsToken != "" && strings.EqualFold(scheme, "Bearer") && tok != "" {
+			// Hashes of equal length: the comparison time says nothing of
+			// the token, its length included.
+			got := sha256.Sum256([]byte(tok))
+			if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+				return next(c)
+			}
+			if strings.Count(tok, ".") != 2 { // not a JWT: a wrong scrape token
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="prodays", error="invalid_token"`)
+				return prodays.Errorf(prodays.EUnauthorized, "Wrong metrics token.")
+			}
 		}
 		return admin(c)
 	}
-}
-
-func isLoopback(remoteAddr string) bool {
-	host, _, err := net.SplitHostPort(remoteAddr)
-	if err != nil {
-		host = remoteAddr
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// forwarded reports whether r came through a proxy that says so.
-func forwarded(r *http.Request) bool {
-	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Proto", "X-Forwarded-Host"} {
-		if r.Header.Get(h) != "" {
-			return true
-		}
-	}
-	return false
 }

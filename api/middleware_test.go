@@ -290,7 +290,8 @@ func TestAccessLog(t *testing.T) {
 }
 
 func TestMetricsEndpoint(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
+	const scrape = "a-scrape-token-of-some-length"
+	env := testenv.New(t, testenv.Options{Configure: func(s *api.Server) { s.MetricsToken = scrape }})
 	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
 	testenv.CreateUser(t, env.DB, "s.super", "supervisor", "", "CS")
 	admin := env.Login(t, "a.admin", "d1")
@@ -311,9 +312,12 @@ func TestMetricsEndpoint(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	st, body := get("", nil)
+	if st, _ := get("", nil); st != 401 {
+		t.Errorf("loopback without token: %d, want 401", st)
+	}
+	st, body := get(scrape, nil)
 	if st != 200 {
-		t.Fatalf("loopback scrape: %d %s", st, body)
+		t.Fatalf("scrape token: %d %s", st, body)
 	}
 	for _, name := range []string{
 		"prodays_http_requests_total", "prodays_http_request_duration_seconds_bucket",
@@ -329,8 +333,14 @@ func TestMetricsEndpoint(t *testing.T) {
 	if !strings.Contains(body, `route="/api/v1/auth/login",status="200"`) {
 		t.Error("login request not counted")
 	}
-	if st, _ := get("", map[string]string{"X-Forwarded-For": "203.0.113.9"}); st != 403 {
-		t.Errorf("through a proxy without token: %d, want 403", st)
+	if st, _ := get("", map[string]string{"X-Forwarded-For": "203.0.113.9"}); st != 401 {
+		t.Errorf("through a proxy without token: %d, want 401", st)
+	}
+	if st, _ := get(scrape+"x", nil); st != 401 {
+		t.Errorf("wrong scrape token: %d, want 401", st)
+	}
+	if st, _ := get(scrape, map[string]string{"X-Forwarded-For": "203.0.113.9"}); st != 200 {
+		t.Errorf("scrape token through a proxy: %d, want 200", st)
 	}
 	if st, _ := get(super.AccessToken, map[string]string{"X-Forwarded-For": "203.0.113.9"}); st != 403 {
 		t.Errorf("supervisor token: %d, want 403", st)

@@ -59,7 +59,7 @@ func TestSyncMetrics(t *testing.T) {
 		}
 		pulled += n
 	}
-	m := send(t, env, "GET", "/metrics", "", nil)
+	m := send(t, env, "GET", "/metrics", env.Login(t, "admin", "dev-admin").AccessToken, nil)
 	if m.Status != 200 {
 		t.Fatalf("/metrics: %d", m.Status)
 	}

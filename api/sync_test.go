@@ -185,6 +185,11 @@ func TestPushPullHTTPAgainstOpenAPI(t *testing.T) {
 	}
 	env.DB.Write.Exec(`UPDATE users SET scope_version = scope_version + 1 WHERE username = 'staff1'`)
 	st, b, _ = o.do(t, newReq(t, "GET", env.URL+"/api/v1/sync/pull?cursor="+cur, s.AccessToken, nil, false))
+	if st != 401 || !strings.Contains(string(b), `"unauthorized"`) {
+		t.Fatalf("token of a former scope version: %d %s", st, b)
+	}
+	s = env.Login(t, "staff1", "dev-http") // the new scope version
+	st, b, _ = o.do(t, newReq(t, "GET", env.URL+"/api/v1/sync/pull?cursor="+cur, s.AccessToken, nil, false))
 	if st != 409 || !strings.Contains(string(b), `"resync"`) {
 		t.Fatalf("resync: %d %s", st, b)
 	}

@@ -213,6 +213,16 @@ func (s *Server) webappRoutes(e *echo.Echo) {
 	// this handler to its own 405, so notRouted gives that answer back.
 	sh.notRouted = notRouted(e)
 	e.RouteNotFound("/*", sh.serve, webappHeaders)
+	// A group with middleware (review, admin, exports) registers catch-alls
+	// of its own, which Echo also prefers to its 405: a wrong method on one
+	// of its routes got 404 (after the group's authentication). They are
+	// replaced by notRouted, without the group's middleware, as for the
+	// other routes: 405 with Allow, or 404.
+	for _, r := range e.Routes() {
+		if r.Method == echo.RouteNotFound && r.Path != "/*" {
+			e.RouteNotFound(r.Path, sh.notRouted)
+		}
+	}
 }
 
 // notRouted answers a request that reached the shell's fallback but is not

@@ -40,6 +40,9 @@ type Service struct {
 	// check is CheckPassword; tests replace it to prove that every login
 	// path runs a password check.
 	check func(encoded, pw string) bool
+
+	// access is accessQuery prepared once on DB.Read (VerifyAccess).
+	access accessStmt
 }
 
 // Session is what a successful login or refresh returns.
@@ -230,11 +233,8 @@ func truncate(s string, n int) string {
 
 // openSession issues an access token and a new refresh token of family
 // (a new family when empty).
+// The access token's session (sid) is the new refresh token's id.
 func (s *Service) openSession(ctx context.Context, tx *sql.Tx, u *userRow, deviceID, family string) (*Session, error) {
-	access, exp, err := s.Tokens.Issue(u.principal(deviceID), u.scopeVersion)
-	if err != nil {
-		return nil, err
-	}
 	refresh, err := randomToken()
 	if err != nil {
 		return nil, err
@@ -245,6 +245,12 @@ func (s *Service) openSession(ctx context.Context, tx *sql.Tx, u *userRow, devic
 	}
 	if family == "" {
 		family = id
+	}
+	p := u.principal(deviceID)
+	p.SessionID = id
+	access, exp, err := s.Tokens.Issue(p, u.scopeVersion)
+	if err != nil {
+		return nil, err
 	}
 	now := s.now()
 	rexp := now.Add(s.refreshTTL())
@@ -292,6 +298,10 @@ func (s *Service) Refresh(ctx context.Context, tok string, cl Client) (*Session,
 				}
 			}
 			deny = prodays.Errorf(ERefreshInvalid, "This session was closed: log in again.")
+			// Disabling closes the sessions; say why.
+			if u, err := getUser(ctx, tx, username); err == nil && u.Disabled {
+				deny = prodays.Errorf(EUserDisabled, "This account is disabled.")
+			}
 			return nil
 		}
 		if exp, _ := time.Parse(time.RFC3339Nano, expires); !now.Before(exp) {
@@ -341,13 +351,20 @@ func (s *Service) Refresh(ctx context.Context, tok string, cl Client) (*Session,
 	return sess, nil
 }
 
-// Logout revokes the family of refresh token tok (nothing when unknown).
+// Logout closes a session: it revokes the family of refresh token tok and
+// the family of p's session (the access token presented, when valid), so
+// that the access tokens of that login stop at once (VerifyAccess); the
+// user's other logins go on. Nothing is revoked for an unknown token.
 func (s *Service) Logout(ctx context.Context, tok string, p *prodays.Principal, cl Client) error {
 	return s.DB.WithTx(ctx, func(tx *sql.Tx) error {
 		now := store.FormatTime(s.now())
-		if tok != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND family_id =
-				(SELECT family_id FROM refresh_tokens WHERE token_hash = ?)`, now, hashToken(tok)); err != nil {
+		var sid string
+		if p != nil {
+			sid = p.SessionID
+		}
+		if tok != "" || sid != "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND family_id IN
+				(SELECT family_id FROM refresh_tokens WHERE token_hash = ? OR id = ?)`, now, hashToken(tok), sid); err != nil {
 				return err
 			}
 		}
@@ -357,35 +374,4 @@ func (s *Service) Logout(ctx context.Context, tok string, p *prodays.Principal, 
 		}
 		return store.Audit(ctx, tx, s.now(), e)
 	})
-}
-
-// VerifyAccess checks an access token and that its device has not been
-// revoked (a revoked device stops at once; a disabled user at the next
-// refresh). It implements api.Authenticator.
-func (s *Service) VerifyAccess(ctx context.Context, raw string) (*prodays.Principal, error) {
-	c, err, why := s.Tokens.Parse(raw)
-	if err != nil {
-		if s.Logger != nil {
-			s.Logger.Debug("access token refused", "reason", why)
-		}
-		return nil, err
-	}
-	var revoked sql.NullString
-	err = s.DB.Read.QueryRowContext(ctx, `SELECT revoked_at FROM devices WHERE id = ? AND username = ?`, c.DeviceID, c.Subject).Scan(&revoked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, prodays.Errorf(prodays.EUnauthorized, "Unknown device: log in again.")
-	} else if err != nil {
-		return nil, err
-	}
-	if revoked.Valid {
-		return nil, prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
-	}
-	return c.Principal(), nil
-}
-
-// ScopeVersion returns the user's current scope version (for resync).
-func ScopeVersion(ctx context.Context, q store.Execer, username string) (int64, error) {
-	var v int64
-	err := q.QueryRowContext(ctx, `SELECT scope_version FROM users WHERE username = ?`, username).Scan(&v)
-	return v, err
 }

@@ -21,7 +21,11 @@ const (
 )
 
 // Claims are the claims of an access token: the registered ones (iss, aud,
-// exp, nbf, iat, sub = username, jti) and the caller's scope and device.
+// exp, nbf, iat, sub = username, jti), the caller's scope and device, the
+// user's scope version when it was issued (sv) and its session (sid: the
+// id of the refresh token issued with it, never the refresh token itself).
+// Service.VerifyAccess compares sv and sid with the database on every
+// request.
 type Claims struct {
 	jwt.RegisteredClaims
 	Role              string `json:"role"`
@@ -29,6 +33,7 @@ type Claims struct {
 	RegionCode        string `json:"reg,omitempty"`
 	DeviceID          string `json:"did"`
 	ScopeVersion      int64  `json:"sv"`
+	SessionID         string `json:"sid,omitempty"`
 }
 
 // Tokens issues and parses access tokens. The algorithm is HS256, chosen
@@ -65,8 +70,8 @@ func (t *Tokens) defaults() {
 	}
 }
 
-// Issue signs an access token for p (scope version sv) and returns it with
-// its expiry.
+// Issue signs an access token for p (scope version sv, session
+// p.SessionID) and returns it with its expiry.
 func (t *Tokens) Issue(p prodays.Principal, sv int64) (string, time.Time, error) {
 	t.defaults()
 	now := t.now()
@@ -90,6 +95,7 @@ func (t *Tokens) Issue(p prodays.Principal, sv int64) (string, time.Time, error)
 		RegionCode:        p.RegionCode,
 		DeviceID:          p.DeviceID,
 		ScopeVersion:      sv,
+		SessionID:         p.SessionID,
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
 	tok.Header["kid"] = t.Keys.SigningKeyID()
@@ -148,9 +154,10 @@ func (t *Tokens) Parse(raw string) (*Claims, error, error) {
 // Principal returns the caller described by c.
 func (c *Claims) Principal() *prodays.Principal {
 	return &prodays.Principal{
-		Username: c.Subject,
-		Scope:    prodays.Scope{Role: c.Role, EstablishmentCode: c.EstablishmentCode, RegionCode: c.RegionCode},
-		DeviceID: c.DeviceID,
-		TokenID:  c.ID,
+		Username:  c.Subject,
+		Scope:     prodays.Scope{Role: c.Role, EstablishmentCode: c.EstablishmentCode, RegionCode: c.RegionCode},
+		DeviceID:  c.DeviceID,
+		TokenID:   c.ID,
+		SessionID: c.SessionID,
 	}
 }

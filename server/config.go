@@ -39,6 +39,7 @@ type Config struct {
 	TLSKey         string       // --tls-key, PRODAYS_TLS_KEY
 	TrustedProxies []*net.IPNet // --trusted-proxies, PRODAYS_TRUSTED_PROXIES (CIDR or IP, comma-separated)
 	MetricsPublic  bool         // --metrics-public, PRODAYS_METRICS_PUBLIC=1
+	MetricsToken   string       // --metrics-token, PRODAYS_METRICS_TOKEN: scrape token of /metrics ("" = none)
 	MaxBodyBytes   int64        // --max-body-bytes, PRODAYS_MAX_BODY_BYTES
 
 	// Imports (serve's upload route and the import command).

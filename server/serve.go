@@ -44,7 +44,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		cfg.TrustedProxies = nets
 	}
 	fs.Var(cidrFlag{&cfg.TrustedProxies}, "trusted-proxies", "comma-separated CIDR blocks or addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (env PRODAYS_TRUSTED_PROXIES)")
-	fs.BoolVar(&cfg.MetricsPublic, "metrics-public", os.Getenv("PRODAYS_METRICS_PUBLIC") == "1", "serve /metrics to everyone (default: loopback or an admin token only)")
+	fs.BoolVar(&cfg.MetricsPublic, "metrics-public", os.Getenv("PRODAYS_METRICS_PUBLIC") == "1", "serve /metrics to everyone (default: to the --metrics-token or an admin's access token only)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", envString("PRODAYS_METRICS_TOKEN", ""), "scrape token of /metrics, sent as Authorization: Bearer <token> (env PRODAYS_METRICS_TOKEN; prefer the environment: flags show in ps)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", envInt64("PRODAYS_MAX_BODY_BYTES", cfg.MaxBodyBytes), "cap of request bodies, in bytes, for routes without a cap of their own")
 	bindImportInflated(fs, &cfg)
 	fs.IntVar(&cfg.ImportConcurrent, "import-concurrent", envInt("PRODAYS_IMPORT_CONCURRENT", cfg.ImportConcurrent), "imports run at once (env PRODAYS_IMPORT_CONCURRENT); more get 503 with Retry-After")
@@ -94,7 +95,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		cfg.TrustedProxies = localNetworks()
 	}
 	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, InsecureCookies: cfg.InsecureCookies,
-		MetricsPublic: cfg.MetricsPublic, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
+		MetricsPublic: cfg.MetricsPublic, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
 		MaxBodyBytes: cfg.MaxBodyBytes, ImportMaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, ImportConcurrent: cfg.ImportConcurrent}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -129,7 +130,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		defer stopPprof()
 	}
 	logger.Info("prodays listening", "addr", ln.Addr().String(), "scheme", scheme, "db", cfg.DB,
-		"trusted_proxies", cidrFlag{&cfg.TrustedProxies}.String(), "metrics_public", cfg.MetricsPublic)
+		"trusted_proxies", cidrFlag{&cfg.TrustedProxies}.String(), "metrics_public", cfg.MetricsPublic, "metrics_token", cfg.MetricsToken != "")
 	fmt.Fprintf(stdout, "prodays listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() {

@@ -130,6 +130,18 @@ func (db *DB) DisableUser(ctx context.Context, username, by string) error {
 	})
 }
 
+// RevokeUserSessions revokes, in tx, every refresh token of username not
+// yet revoked (spent ones included), which closes all its sessions: their
+// access tokens stop at the next request (auth.Service.VerifyAccess).
+// Returns how many were revoked.
+func RevokeUserSessions(ctx context.Context, tx *sql.Tx, now time.Time, username string) (int64, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL`, FormatTime(now), username)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions of %s: %w", username, err)
+	}
+	return res.RowsAffected()
+}
+
 func notFoundIfNone(res sql.Result, err error, username string) error {
 	if err != nil {
 		return fmt.Errorf("user %s: %w", username, err)

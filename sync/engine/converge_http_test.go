@@ -47,7 +47,15 @@ func runHTTP(t *testing.T, order []delivery) string {
 		if _, err := env.DB.Write.Exec(`INSERT INTO devices (id, username, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)`, device, user, now, now); err != nil {
 			t.Fatal(err)
 		}
-		tok, _, err := iss.Issue(*synctest.Principal(user, device), 1)
+		// The session the token speaks for (auth.Service.VerifyAccess).
+		sid := "session-" + device
+		if _, err := env.DB.Write.Exec(`INSERT INTO refresh_tokens (id, family_id, username, device_id, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			sid, sid, user, device, "hash-"+sid, now, "2099-01-01T00:00:00Z"); err != nil {
+			t.Fatal(err)
+		}
+		p := synctest.Principal(user, device)
+		p.SessionID = sid
+		tok, _, err := iss.Issue(*p, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
