@@ -74,6 +74,9 @@ func TestDayEndLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
+	// The server logs warnings and errors only: a line per request would
+	// cost it CPU in the measure and fill the log with 3,000 pushes.
+	t.Setenv("PRODAYS_LOG_LEVEL", "warn")
 	pprofAddr := freeAddr(t)
 	srv := startServer(t, bin, dbPath, freeAddr(t), logf, "--pprof", pprofAddr)
 	pid := srv.Pid()
@@ -278,7 +281,7 @@ func TestPullAtSize(t *testing.T) {
 			name = "in-edition-CS"
 		}
 		t.Run(name, func(t *testing.T) {
-			env := testenv.New(t, testenv.Options{})
+			env := testenv.New(t, testenv.Options{Quiet: true})
 			if withEdition {
 				dir := shared.Dir(t, "datasets/prodays-2026")
 				plan := seedEdition(t, env.DB, dir)

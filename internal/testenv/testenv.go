@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -75,6 +77,9 @@ type Options struct {
 	// Now, when set, is the one clock of the database, the token issuer
 	// and the API (a test pins and advances it).
 	Now func() time.Time
+	// Quiet logs warnings and errors only, to stderr: no line per request,
+	// for benchmarks and load tests that print their own figures.
+	Quiet bool
 }
 
 // TestKey is the fixed signing key of test servers.
@@ -96,6 +101,9 @@ func New(tb testing.TB, opt Options) *Env {
 		Auth: &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}}
 	if opt.Now != nil {
 		db.Now, srv.Now, srv.Auth.Tokens.Now = opt.Now, opt.Now, opt.Now
+	}
+	if opt.Quiet {
+		srv.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	if opt.Configure != nil {
 		opt.Configure(srv)

@@ -148,7 +148,7 @@ func BenchmarkApply(b *testing.B) {
 // BenchmarkHTTPPush is the end-to-end push: HTTP, JSON decoding,
 // authentication, apply, commit, answer.
 func BenchmarkHTTPPush(b *testing.B) {
-	env := testenv.New(b, testenv.Options{})
+	env := testenv.New(b, testenv.Options{Quiet: true})
 	synctest.Seed(b, env.DB)
 	testenv.CreateUser(b, env.DB, "staff1", "staff", "E1", "")
 	env.DB.Now = func() time.Time { return eventNow }
