@@ -52,8 +52,8 @@ func TestLoginChecksPasswordOnEveryPath(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			calls = nil
 			_, err := svc.Login(ctx, tc.user, tc.pw, Device{ID: "dev-1"}, Client{})
-			if prodays.ErrorCode(err) != EInvalidCredentials {
-				t.Fatalf("got %v, want %s", err, EInvalidCredentials)
+			if prodays.ErrorCode(err) != prodays.EInvalidCredentials {
+				t.Fatalf("got %v, want %s", err, prodays.EInvalidCredentials)
 			}
 			if len(calls) != 1 || calls[0] != tc.wantHash {
 				t.Fatalf("password checks: got %d (%v), want exactly one against the expected hash", len(calls), calls)
