@@ -85,7 +85,9 @@ func getUser(ctx context.Context, q store.Execer, username string) (*userRow, er
 	}
 	u.EstablishmentCode, u.RegionCode = est.String, reg.String
 	u.HasPassword = u.hash.Valid && u.hash.String != ""
-	u.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	if u.CreatedAt, err = time.Parse(time.RFC3339Nano, created); err != nil {
+		return nil, fmt.Errorf("get user %s: created_at: %w", username, err)
+	}
 	return &u, nil
 }
 
@@ -114,10 +116,12 @@ func badCredentials() error {
 // Login checks username and password (in the same time whether the user
 // exists or not), registers the device for the user (binding it to its
 // installation: sync protocol 1.1, "Device binding"), and opens a session.
-// Errors: prodays.EInvalidCredentials (unknown user, wrong password, no password
-// set, disabled account), prodays.EDeviceTaken (the device is bound to another
-// installation: nothing of it changes), prodays.EDeviceRevoked, EInvalid (no
-// device id, a device secret of a bad length).
+// Errors: prodays.EInvalidCredentials (unknown user, wrong password, no
+// password set, disabled account), prodays.EDeviceTaken (the device is
+// bound to another installation: nothing of it changes),
+// prodays.EDeviceRevoked, prodays.EInvalid (no device id, a device secret
+// of a bad length); any other error is internal, among them a refused
+// login whose audit entry could not be written.
 func (s *Service) Login(ctx context.Context, username, password string, dev Device, cl Client) (*Session, error) {
 	if err := dev.validate(); err != nil {
 		return nil, err
@@ -146,10 +150,9 @@ func (s *Service) Login(ctx context.Context, username, password string, dev Devi
 		case u.Disabled && ok:
 			reason = "disabled"
 		}
-		_ = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
-			return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address,
-				Action: "auth.login_failed", Detail: map[string]any{"reason": reason}})
-		})
+		if err := s.auditLoginFailed(ctx, username, deviceID, cl, reason); err != nil {
+			return nil, err
+		}
 		return nil, badCredentials()
 	}
 	var sess *Session
@@ -167,10 +170,9 @@ func (s *Service) Login(ctx context.Context, username, password string, dev Devi
 	})
 	if err != nil {
 		if code := prodays.ErrorCode(err); code == prodays.EDeviceRevoked || code == prodays.EDeviceTaken {
-			_ = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
-				return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address,
-					Action: "auth.login_failed", Detail: map[string]any{"reason": code}})
-			})
+			if aerr := s.auditLoginFailed(ctx, username, deviceID, cl, code); aerr != nil {
+				return nil, aerr
+			}
 			if code == prodays.EDeviceTaken && s.Logger != nil {
 				s.Logger.Warn("login refused: device bound to another installation", "username", username, "device", deviceID, "address", cl.Address)
 			}
@@ -178,6 +180,20 @@ func (s *Service) Login(ctx context.Context, username, password string, dev Devi
 		return nil, err
 	}
 	return sess, nil
+}
+
+// auditLoginFailed records a refused login (action auth.login_failed, with
+// its reason) in its own transaction. Its error is the caller's: a failed
+// login that cannot be recorded fails as internal rather than go unseen.
+func (s *Service) auditLoginFailed(ctx context.Context, username, deviceID string, cl Client, reason string) error {
+	err := s.DB.WithTx(ctx, func(tx *sql.Tx) error {
+		return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address,
+			Action: "auth.login_failed", Detail: map[string]any{"reason": reason}})
+	})
+	if err != nil {
+		return fmt.Errorf("audit failed login of %q (%s): %w", username, reason, err)
+	}
+	return nil
 }
 
 // registerDevice creates or updates the device row of a login. An unknown
@@ -296,7 +312,11 @@ func (s *Service) Refresh(ctx context.Context, tok string, cl Client) (*Session,
 			}
 			return nil
 		}
-		if exp, _ := time.Parse(time.RFC3339Nano, expires); !now.Before(exp) {
+		exp, err := time.Parse(time.RFC3339Nano, expires)
+		if err != nil {
+			return fmt.Errorf("refresh token %s: expires_at: %w", id[:8], err)
+		}
+		if !now.Before(exp) {
 			deny = prodays.Errorf(prodays.ERefreshInvalid, "The session expired: log in again.")
 			return nil
 		}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,5 +82,35 @@ func TestValidatePassword(t *testing.T) {
 		if err != nil && prodays.ErrorCode(err) != prodays.EInvalid {
 			t.Errorf("code: got %s, want invalid", prodays.ErrorCode(err))
 		}
+	}
+}
+
+// TestLoginFailedAuditNotDropped: a refused login whose audit entry cannot
+// be written fails with that error (internal), so that no failed login
+// goes unrecorded; with the audit log writable it is refused as before,
+// and recorded.
+func TestLoginFailedAuditNotDropped(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "prodays.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys, _ := NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
+	svc := &Service{DB: db, Tokens: &Tokens{Keys: keys}}
+	_, err = svc.Login(ctx, "ghost", "some-password-1", Device{ID: "dev-1"}, Client{Address: "10.0.0.1"})
+	if got := prodays.ErrorCode(err); got != prodays.EInvalidCredentials {
+		t.Fatalf("audit writable: got %v, want %s", err, prodays.EInvalidCredentials)
+	}
+	var n int
+	if err := db.Read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'auth.login_failed' AND username = 'ghost'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("audit entries of the failed login: got %d (%v), want 1", n, err)
+	}
+	if _, err := db.Write.Exec(`CREATE TRIGGER audit_down BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Login(ctx, "ghost", "some-password-1", Device{ID: "dev-1"}, Client{Address: "10.0.0.1"})
+	if got := prodays.ErrorCode(err); got != prodays.EInternal || !strings.Contains(err.Error(), "audit log unavailable") {
+		t.Fatalf("audit failing: got %v (code %s), want the audit write's error (internal)", err, got)
 	}
 }
