@@ -11,17 +11,27 @@ import (
 	"prodays/store"
 )
 
+// newTestService returns a Service on a new database in t.TempDir(),
+// closed at the end of the test.
+func newTestService(t *testing.T) *Service {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "prodays.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keys, _ := NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
+	return &Service{DB: db, Tokens: &Tokens{Keys: keys}}
+}
+
 // TestLoginChecksPasswordOnEveryPath proves the equal-time property by
 // structure, not by timing: whether the user exists, has no password, is
 // disabled or gives a wrong password, Login runs exactly one argon2id check
 // (against DummyHash when there is no real hash).
 func TestLoginChecksPasswordOnEveryPath(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "prodays.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	svc := newTestService(t)
+	db := svc.DB
 	hash, err := HashPassword("real-password-1")
 	if err != nil {
 		t.Fatal(err)
@@ -36,12 +46,11 @@ func TestLoginChecksPasswordOnEveryPath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	keys, _ := NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
 	var calls []string
-	svc := &Service{DB: db, Tokens: &Tokens{Keys: keys}, check: func(encoded, pw string) bool {
+	svc.check = func(encoded, pw string) bool {
 		calls = append(calls, encoded)
 		return CheckPassword(encoded, pw)
-	}}
+	}
 	for _, tc := range []struct {
 		name, user, pw, wantHash string
 	}{
@@ -91,14 +100,9 @@ func TestValidatePassword(t *testing.T) {
 // and recorded.
 func TestLoginFailedAuditNotDropped(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "prodays.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	keys, _ := NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
-	svc := &Service{DB: db, Tokens: &Tokens{Keys: keys}}
-	_, err = svc.Login(ctx, "ghost", "some-password-1", Device{ID: "dev-1"}, Client{Address: "10.0.0.1"})
+	svc := newTestService(t)
+	db := svc.DB
+	_, err := svc.Login(ctx, "ghost", "some-password-1", Device{ID: "dev-1"}, Client{Address: "10.0.0.1"})
 	if got := prodays.ErrorCode(err); got != prodays.EInvalidCredentials {
 		t.Fatalf("audit writable: got %v, want %s", err, prodays.EInvalidCredentials)
 	}
