@@ -14,6 +14,20 @@ import (
 // ProblemContentType is the media type of every error body (RFC 9457 §3).
 const ProblemContentType = "application/problem+json"
 
+// echoProblems gives the code and message of an *echo.HTTPError (routing,
+// binding, middleware) by its status. Another 4xx is EInvalid with the
+// status text; anything else is internal.
+var echoProblems = map[int]struct{ code, msg string }{
+	http.StatusNotFound:              {prodays.ENotFound, "No such resource."},
+	http.StatusMethodNotAllowed:      {prodays.EMethodNotAllowed, "Method not allowed on this resource."},
+	http.StatusRequestEntityTooLarge: {prodays.ETooLarge, "Request body too large."},
+	http.StatusUnsupportedMediaType:  {prodays.EUnsupported, "Unsupported content type."},
+	http.StatusUnauthorized:          {prodays.EUnauthorized, "Authentication required."},
+	http.StatusForbidden:             {prodays.EForbidden, "Forbidden."},
+	http.StatusTooManyRequests:       {prodays.ETooManyRequest, "Too many requests."},
+	http.StatusServiceUnavailable:    {prodays.EUnavailable, "Service unavailable."},
+}
+
 // handleError is the one place that writes errors. An *prodays.Error is
 // shown with its code, the registry's HTTP status for it (prodays.Codes)
 // and its message; an *echo.HTTPError (routing, binding) is mapped to a
@@ -37,27 +51,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) && pe == nil {
-		switch he.Code {
-		case http.StatusNotFound:
-			code, msg = prodays.ENotFound, "No such resource."
-		case http.StatusMethodNotAllowed:
-			code, msg = prodays.EMethodNotAllowed, "Method not allowed on this resource."
-		case http.StatusRequestEntityTooLarge:
-			code, msg = prodays.ETooLarge, "Request body too large."
-		case http.StatusUnsupportedMediaType:
-			code, msg = prodays.EUnsupported, "Unsupported content type."
-		case http.StatusUnauthorized:
-			code, msg = prodays.EUnauthorized, "Authentication required."
-		case http.StatusForbidden:
-			code, msg = prodays.EForbidden, "Forbidden."
-		case http.StatusTooManyRequests:
-			code, msg = prodays.ETooManyRequest, "Too many requests."
-		case http.StatusServiceUnavailable:
-			code, msg = prodays.EUnavailable, "Service unavailable."
-		default:
-			if he.Code >= 400 && he.Code < 500 {
-				code, msg = prodays.EInvalid, http.StatusText(he.Code)
-			}
+		if p, ok := echoProblems[he.Code]; ok {
+			code, msg = p.code, p.msg
+		} else if he.Code >= 400 && he.Code < 500 {
+			code, msg = prodays.EInvalid, http.StatusText(he.Code)
 		}
 	}
 	info, ok := prodays.LookupCode(code)
