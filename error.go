@@ -5,23 +5,9 @@ import (
 	"fmt"
 )
 
-// Error codes. They are stable: clients and tests match on them, and the
-// HTTP layer maps each to a status (api.statusOf).
-const (
-	EConflict       = "conflict"
-	EInternal       = "internal"
-	EInvalid        = "invalid"
-	ENotFound       = "not_found"
-	EUnauthorized   = "unauthorized"
-	EForbidden      = "forbidden"
-	ETooLarge       = "too_large"
-	ETooManyRequest = "too_many_requests"
-	EUnavailable    = "unavailable"
-	EUnsupported    = "unsupported_media_type"
-)
-
-// Error is an error whose Code is stable and whose Message is safe to show
-// to the user. Any other error is internal: logged, never shown.
+// Error is an error whose Code is stable (one of the registry's problem
+// codes, see Codes) and whose Message is safe to show to the user. Any
+// other error is internal: logged, never shown.
 type Error struct {
 	Code    string
 	Message string

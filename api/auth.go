@@ -105,7 +105,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	sess, err := s.Auth.Login(c.Request().Context(), req.Username, req.Password, auth.Device{ID: req.DeviceID, Secret: req.DeviceSecret}, cl)
 	if err != nil {
-		if prodays.ErrorCode(err) == auth.EInvalidCredentials {
+		if prodays.ErrorCode(err) == prodays.EInvalidCredentials {
 			s.LoginLimiter.Failure(req.Username, cl.Address)
 		}
 		return err

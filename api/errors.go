@@ -9,59 +9,32 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/auth"
-	"prodays/sync/engine"
-	"prodays/sync/protocol"
 )
-
-// statusOf maps each stable error code to its HTTP status. Codes not listed
-// here (the sync engine's per-mutation codes, for example) are 400 when
-// they reach the HTTP layer as an *prodays.Error.
-var statusOf = map[string]int{
-	prodays.EInvalid:         http.StatusBadRequest,
-	prodays.EUnauthorized:    http.StatusUnauthorized,
-	prodays.EForbidden:       http.StatusForbidden,
-	prodays.ENotFound:        http.StatusNotFound,
-	prodays.EConflict:        http.StatusConflict,
-	prodays.ETooLarge:        http.StatusRequestEntityTooLarge,
-	prodays.EUnsupported:     http.StatusUnsupportedMediaType,
-	prodays.ETooManyRequest:  http.StatusTooManyRequests,
-	prodays.EUnavailable:     http.StatusServiceUnavailable,
-	prodays.EInternal:        http.StatusInternalServerError,
-	"resync":                 http.StatusConflict,
-	auth.EInvalidCredentials: http.StatusUnauthorized,
-	auth.ERefreshInvalid:     http.StatusUnauthorized,
-	auth.EDeviceRevoked:      http.StatusUnauthorized,
-	auth.EUserDisabled:       http.StatusUnauthorized,
-	auth.EDeviceTaken:        http.StatusForbidden, // device binding (protocol 1.1)
-	"method_not_allowed":     http.StatusMethodNotAllowed,
-	// Sync and review (sync protocol v1; issue #4).
-	protocol.ECodeDeviceMismatch: http.StatusForbidden,
-	engine.EReviewPending:        http.StatusConflict,
-	engine.EAlreadyDecided:       http.StatusConflict,
-	"import_invalid":             http.StatusUnprocessableEntity, // importer.CodeInvalid
-}
-
-// Problem is an RFC 9457 problem details object with prodays' stable code
-// and any extension members.
-type Problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail"`
-	Code     string `json:"code"`
-	Instance string `json:"instance,omitempty"`
-}
 
 // ProblemContentType is the media type of every error body (RFC 9457 §3).
 const ProblemContentType = "application/problem+json"
 
-// handleError is the one place that writes errors. A Detail
-// "retry_after" (seconds) of a 429 or 503 also becomes the Retry-After
-// header. An *prodays.Error is
-// shown with its code and message; an *echo.HTTPError (routing, binding) is
-// mapped to a code; anything else is logged with its cause and shown as a
-// plain internal error.
+// echoProblems gives the code and message of an *echo.HTTPError (routing,
+// binding, middleware) by its status. Another 4xx is EInvalid with the
+// status text; anything else is internal.
+var echoProblems = map[int]struct{ code, msg string }{
+	http.StatusNotFound:              {prodays.ENotFound, "No such resource."},
+	http.StatusMethodNotAllowed:      {prodays.EMethodNotAllowed, "Method not allowed on this resource."},
+	http.StatusRequestEntityTooLarge: {prodays.ETooLarge, "Request body too large."},
+	http.StatusUnsupportedMediaType:  {prodays.EUnsupported, "Unsupported content type."},
+	http.StatusUnauthorized:          {prodays.EUnauthorized, "Authentication required."},
+	http.StatusForbidden:             {prodays.EForbidden, "Forbidden."},
+	http.StatusTooManyRequests:       {prodays.ETooManyRequest, "Too many requests."},
+	http.StatusServiceUnavailable:    {prodays.EUnavailable, "Service unavailable."},
+}
+
+// handleError is the one place that writes errors. An *prodays.Error is
+// shown with its code, the registry's HTTP status for it (prodays.Codes)
+// and its message; an *echo.HTTPError (routing, binding) is mapped to a
+// code; anything else, and an *prodays.Error whose code is not a
+// registered problem code (a bug), is logged with its cause and shown as a
+// plain internal error (500). A Detail "retry_after" (seconds) of a 429 or
+// 503 also becomes the Retry-After header.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -78,37 +51,24 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) && pe == nil {
-		switch he.Code {
-		case http.StatusNotFound:
-			code, msg = prodays.ENotFound, "No such resource."
-		case http.StatusMethodNotAllowed:
-			code, msg = "method_not_allowed", "Method not allowed on this resource."
-		case http.StatusRequestEntityTooLarge:
-			code, msg = prodays.ETooLarge, "Request body too large."
-		case http.StatusUnsupportedMediaType:
-			code, msg = prodays.EUnsupported, "Unsupported content type."
-		case http.StatusUnauthorized:
-			code, msg = prodays.EUnauthorized, "Authentication required."
-		case http.StatusForbidden:
-			code, msg = prodays.EForbidden, "Forbidden."
-		case http.StatusTooManyRequests:
-			code, msg = prodays.ETooManyRequest, "Too many requests."
-		case http.StatusServiceUnavailable:
-			code, msg = prodays.EUnavailable, "Service unavailable."
-		default:
-			if he.Code >= 400 && he.Code < 500 {
-				code, msg = prodays.EInvalid, http.StatusText(he.Code)
-			}
+		if p, ok := echoProblems[he.Code]; ok {
+			code, msg = p.code, p.msg
+		} else if he.Code >= 400 && he.Code < 500 {
+			code, msg = prodays.EInvalid, http.StatusText(he.Code)
 		}
 	}
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusBadRequest
-	}
-	if code == prodays.EInternal {
+	info, ok := prodays.LookupCode(code)
+	switch {
+	case !ok || info.Status == 0:
+		// A bug: an *prodays.Error carries a registered problem code.
+		s.log(c).Error("unregistered error code", "code", code, "err", err, "method", c.Request().Method, "route", c.Path())
+		code, msg, extra = prodays.EInternal, "Internal error.", nil
+		info, _ = prodays.LookupCode(code)
+	case code == prodays.EInternal:
 		s.log(c).Error("request failed", "err", err, "method", c.Request().Method, "route", c.Path())
 		msg = "Internal error."
 	}
+	status := info.Status
 	body := map[string]any{
 		"type":   "urn:prodays:problem:" + code,
 		"title":  http.StatusText(status),

@@ -173,7 +173,7 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) refuseCORS(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if c.Request().Method == http.MethodOptions {
-			return prodays.Errorf("method_not_allowed", "Cross-origin requests are not allowed.")
+			return prodays.Errorf(prodays.EMethodNotAllowed, "Cross-origin requests are not allowed.")
 		}
 		return next(c)
 	}

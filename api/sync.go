@@ -85,8 +85,8 @@ func pushOutcome(err error) string {
 	if err == nil {
 		return "committed"
 	}
-	if st, ok := statusOf[prodays.ErrorCode(err)]; ok && st >= 500 {
-		return "failed" // prodays.ErrorCode of a plain error is EInternal
+	if c, ok := prodays.LookupCode(prodays.ErrorCode(err)); !ok || c.Status >= 500 {
+		return "failed" // prodays.ErrorCode of a plain error is EInternal; an unregistered code answers 500
 	}
 	return "refused"
 }

@@ -65,8 +65,8 @@ const accessQuery = `SELECT d.revoked_at IS NOT NULL, u.disabled, u.role, coales
 //     scope or scope version other than the account's (refresh: the new
 //     token carries the new scope, and the pull cursor then asks for a
 //     resync).
-//   - EDeviceRevoked: the device was revoked.
-//   - EUserDisabled: the account is disabled.
+//   - prodays.EDeviceRevoked: the device was revoked.
+//   - prodays.EUserDisabled: the account is disabled.
 //
 // The read goes to the database, not to a cache of this process, because
 // other processes change accounts too (`prodays user disable`, `prodays
@@ -94,9 +94,9 @@ func (s *Service) VerifyAccess(ctx context.Context, raw string) (*prodays.Princi
 	case err != nil:
 		return nil, err
 	case devRevoked:
-		return nil, prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
+		return nil, prodays.Errorf(prodays.EDeviceRevoked, "This device was revoked by an administrator.")
 	case disabled:
-		return nil, prodays.Errorf(EUserDisabled, "This account is disabled.")
+		return nil, prodays.Errorf(prodays.EUserDisabled, "This account is disabled.")
 	case c.SessionID == "" || !live:
 		return nil, prodays.Errorf(prodays.EUnauthorized, "This session was closed: log in again.")
 	case sv != c.ScopeVersion || role != c.Role || est != c.EstablishmentCode || region != c.RegionCode:

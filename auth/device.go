@@ -9,11 +9,6 @@ import (
 	"prodays"
 )
 
-// EDeviceTaken (403) refuses a login that names a device id already bound
-// to another installation (sync protocol 1.1, "Device binding"): the login
-// did not carry that installation's device_secret, or carried a wrong one.
-const EDeviceTaken = "device_taken"
-
 // Bounds of a device_secret a login carries, in bytes. The lower bound is
 // 128 bits in unpadded base64 (22 characters): it does not prove that a
 // secret made by a phone is random, it only refuses the obviously short
@@ -77,17 +72,17 @@ func (d Device) bindSecret() (hash, made string, err error) {
 	return hashDeviceSecret(made), made, nil
 }
 
-// deviceRefusal is the refusal of a login on a known device: EDeviceTaken
+// deviceRefusal is the refusal of a login on a known device: prodays.EDeviceTaken
 // when the device is bound and the login does not prove it, else
-// EDeviceRevoked for a revoked device; nil when the login may go on. A
+// prodays.EDeviceRevoked for a revoked device; nil when the login may go on. A
 // stranger is told "taken" before "revoked": what an administrator did to
 // a device is none of their business.
 func deviceRefusal(d Device, secretHash, revokedAt sql.NullString) error {
 	if secretHash.Valid && !deviceSecretMatches(secretHash.String, d.Secret) {
-		return prodays.Errorf(EDeviceTaken, "This device id is bound to another installation of the app: log in from your own.")
+		return prodays.Errorf(prodays.EDeviceTaken, "This device id is bound to another installation of the app: log in from your own.")
 	}
 	if revokedAt.Valid {
-		return prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
+		return prodays.Errorf(prodays.EDeviceRevoked, "This device was revoked by an administrator.")
 	}
 	return nil
 }

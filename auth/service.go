@@ -20,14 +20,6 @@ import (
 // in once, online, and works offline for days.
 const DefaultRefreshTTL = 30 * 24 * time.Hour
 
-// Error codes of the auth endpoints.
-const (
-	EInvalidCredentials = "invalid_credentials"
-	EDeviceRevoked      = "device_revoked"
-	ERefreshInvalid     = "refresh_invalid"
-	EUserDisabled       = "user_disabled"
-)
-
 // Service logs users in and keeps their sessions: access tokens (Tokens)
 // and refresh tokens (a random 256-bit value, stored as its SHA-256, each
 // usable once; a family is one login).
@@ -93,7 +85,9 @@ func getUser(ctx context.Context, q store.Execer, username string) (*userRow, er
 	}
 	u.EstablishmentCode, u.RegionCode = est.String, reg.String
 	u.HasPassword = u.hash.Valid && u.hash.String != ""
-	u.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	if u.CreatedAt, err = time.Parse(time.RFC3339Nano, created); err != nil {
+		return nil, fmt.Errorf("get user %s: created_at: %w", username, err)
+	}
 	return &u, nil
 }
 
@@ -116,16 +110,18 @@ func randomToken() (string, error) {
 }
 
 func badCredentials() error {
-	return prodays.Errorf(EInvalidCredentials, "Wrong username or password.")
+	return prodays.Errorf(prodays.EInvalidCredentials, "Wrong username or password.")
 }
 
 // Login checks username and password (in the same time whether the user
 // exists or not), registers the device for the user (binding it to its
 // installation: sync protocol 1.1, "Device binding"), and opens a session.
-// Errors: EInvalidCredentials (unknown user, wrong password, no password
-// set, disabled account), EDeviceTaken (the device is bound to another
-// installation: nothing of it changes), EDeviceRevoked, EInvalid (no
-// device id, a device secret of a bad length).
+// Errors: prodays.EInvalidCredentials (unknown user, wrong password, no
+// password set, disabled account), prodays.EDeviceTaken (the device is
+// bound to another installation: nothing of it changes),
+// prodays.EDeviceRevoked, prodays.EInvalid (no device id, a device secret
+// of a bad length); any other error is internal, among them a refused
+// login whose audit entry could not be written.
 func (s *Service) Login(ctx context.Context, username, password string, dev Device, cl Client) (*Session, error) {
 	if err := dev.validate(); err != nil {
 		return nil, err
@@ -154,10 +150,9 @@ func (s *Service) Login(ctx context.Context, username, password string, dev Devi
 		case u.Disabled && ok:
 			reason = "disabled"
 		}
-		_ = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
-			return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address,
-				Action: "auth.login_failed", Detail: map[string]any{"reason": reason}})
-		})
+		if err := s.auditLoginFailed(ctx, username, deviceID, cl, reason); err != nil {
+			return nil, err
+		}
 		return nil, badCredentials()
 	}
 	var sess *Session
@@ -174,12 +169,11 @@ func (s *Service) Login(ctx context.Context, username, password string, dev Devi
 		return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: u.Username, DeviceID: deviceID, Address: cl.Address, Action: "auth.login"})
 	})
 	if err != nil {
-		if code := prodays.ErrorCode(err); code == EDeviceRevoked || code == EDeviceTaken {
-			_ = s.DB.WithTx(ctx, func(tx *sql.Tx) error {
-				return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address,
-					Action: "auth.login_failed", Detail: map[string]any{"reason": code}})
-			})
-			if code == EDeviceTaken && s.Logger != nil {
+		if code := prodays.ErrorCode(err); code == prodays.EDeviceRevoked || code == prodays.EDeviceTaken {
+			if aerr := s.auditLoginFailed(ctx, username, deviceID, cl, code); aerr != nil {
+				return nil, aerr
+			}
+			if code == prodays.EDeviceTaken && s.Logger != nil {
 				s.Logger.Warn("login refused: device bound to another installation", "username", username, "device", deviceID, "address", cl.Address)
 			}
 		}
@@ -188,11 +182,25 @@ func (s *Service) Login(ctx context.Context, username, password string, dev Devi
 	return sess, nil
 }
 
+// auditLoginFailed records a refused login (action auth.login_failed, with
+// its reason) in its own transaction. Its error is the caller's: a failed
+// login that cannot be recorded fails as internal rather than go unseen.
+func (s *Service) auditLoginFailed(ctx context.Context, username, deviceID string, cl Client, reason string) error {
+	err := s.DB.WithTx(ctx, func(tx *sql.Tx) error {
+		return store.Audit(ctx, tx, s.now(), store.AuditEntry{Username: username, DeviceID: deviceID, Address: cl.Address,
+			Action: "auth.login_failed", Detail: map[string]any{"reason": reason}})
+	})
+	if err != nil {
+		return fmt.Errorf("audit failed login of %q (%s): %w", username, reason, err)
+	}
+	return nil
+}
+
 // registerDevice creates or updates the device row of a login. An unknown
 // device is bound to the login's installation with the secret it carries,
 // or a new one that it returns as made; a known one must be proved with
-// its secret (else EDeviceTaken, and nothing of it changes), a revoked one
-// may not log in again (EDeviceRevoked), and one registered before
+// its secret (else prodays.EDeviceTaken, and nothing of it changes), a revoked one
+// may not log in again (prodays.EDeviceRevoked), and one registered before
 // binding existed (no secret stored) is bound at this login.
 func (s *Service) registerDevice(ctx context.Context, tx *sql.Tx, username string, dev Device, cl Client) (made string, err error) {
 	var revoked, secretHash sql.NullString
@@ -263,12 +271,12 @@ func (s *Service) openSession(ctx context.Context, tx *sql.Tx, u *userRow, devic
 
 // Refresh spends refresh token tok and opens the next session of its
 // family. A token already spent (reuse: it was stolen, or a reply was
-// lost and replayed) revokes the whole family. Errors (all ERefreshInvalid
-// or EUserDisabled/EDeviceRevoked): unknown, expired, spent or revoked
+// lost and replayed) revokes the whole family. Errors (all prodays.ERefreshInvalid
+// or prodays.EUserDisabled/prodays.EDeviceRevoked): unknown, expired, spent or revoked
 // token, disabled user, revoked device.
 func (s *Service) Refresh(ctx context.Context, tok string, cl Client) (*Session, error) {
 	if tok == "" {
-		return nil, prodays.Errorf(ERefreshInvalid, "No refresh token: log in again.")
+		return nil, prodays.Errorf(prodays.ERefreshInvalid, "No refresh token: log in again.")
 	}
 	var sess *Session
 	var deny error
@@ -278,7 +286,7 @@ func (s *Service) Refresh(ctx context.Context, tok string, cl Client) (*Session,
 		err := tx.QueryRowContext(ctx, `SELECT id, family_id, username, device_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = ?`,
 			hashToken(tok)).Scan(&id, &family, &username, &deviceID, &expires, &used, &revoked)
 		if errors.Is(err, sql.ErrNoRows) {
-			deny = prodays.Errorf(ERefreshInvalid, "Unknown refresh token: log in again.")
+			deny = prodays.Errorf(prodays.ERefreshInvalid, "Unknown refresh token: log in again.")
 			return nil
 		} else if err != nil {
 			return err
@@ -297,15 +305,19 @@ func (s *Service) Refresh(ctx context.Context, tok string, cl Client) (*Session,
 					return err
 				}
 			}
-			deny = prodays.Errorf(ERefreshInvalid, "This session was closed: log in again.")
+			deny = prodays.Errorf(prodays.ERefreshInvalid, "This session was closed: log in again.")
 			// Disabling closes the sessions; say why.
 			if u, err := getUser(ctx, tx, username); err == nil && u.Disabled {
-				deny = prodays.Errorf(EUserDisabled, "This account is disabled.")
+				deny = prodays.Errorf(prodays.EUserDisabled, "This account is disabled.")
 			}
 			return nil
 		}
-		if exp, _ := time.Parse(time.RFC3339Nano, expires); !now.Before(exp) {
-			deny = prodays.Errorf(ERefreshInvalid, "The session expired: log in again.")
+		exp, err := time.Parse(time.RFC3339Nano, expires)
+		if err != nil {
+			return fmt.Errorf("refresh token %s: expires_at: %w", id[:8], err)
+		}
+		if !now.Before(exp) {
+			deny = prodays.Errorf(prodays.ERefreshInvalid, "The session expired: log in again.")
 			return nil
 		}
 		u, err := getUser(ctx, tx, username)
@@ -316,7 +328,7 @@ func (s *Service) Refresh(ctx context.Context, tok string, cl Client) (*Session,
 			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL`, store.FormatTime(now), family); err != nil {
 				return err
 			}
-			deny = prodays.Errorf(EUserDisabled, "This account is disabled.")
+			deny = prodays.Errorf(prodays.EUserDisabled, "This account is disabled.")
 			return audit("auth.refresh_denied", map[string]any{"reason": "disabled"})
 		}
 		var devRevoked sql.NullString
@@ -324,7 +336,7 @@ func (s *Service) Refresh(ctx context.Context, tok string, cl Client) (*Session,
 			return err
 		}
 		if devRevoked.Valid {
-			deny = prodays.Errorf(EDeviceRevoked, "This device was revoked by an administrator.")
+			deny = prodays.Errorf(prodays.EDeviceRevoked, "This device was revoked by an administrator.")
 			return audit("auth.refresh_denied", map[string]any{"reason": "device_revoked"})
 		}
 		sess, err = s.openSession(ctx, tx, u, deviceID, family)

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,17 +11,27 @@ import (
 	"prodays/store"
 )
 
+// newTestService returns a Service on a new database in t.TempDir(),
+// closed at the end of the test.
+func newTestService(t *testing.T) *Service {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "prodays.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keys, _ := NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
+	return &Service{DB: db, Tokens: &Tokens{Keys: keys}}
+}
+
 // TestLoginChecksPasswordOnEveryPath proves the equal-time property by
 // structure, not by timing: whether the user exists, has no password, is
 // disabled or gives a wrong password, Login runs exactly one argon2id check
 // (against DummyHash when there is no real hash).
 func TestLoginChecksPasswordOnEveryPath(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "prodays.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	svc := newTestService(t)
+	db := svc.DB
 	hash, err := HashPassword("real-password-1")
 	if err != nil {
 		t.Fatal(err)
@@ -35,12 +46,11 @@ func TestLoginChecksPasswordOnEveryPath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	keys, _ := NewKeyring([]byte("0123456789abcdef0123456789abcdef"))
 	var calls []string
-	svc := &Service{DB: db, Tokens: &Tokens{Keys: keys}, check: func(encoded, pw string) bool {
+	svc.check = func(encoded, pw string) bool {
 		calls = append(calls, encoded)
 		return CheckPassword(encoded, pw)
-	}}
+	}
 	for _, tc := range []struct {
 		name, user, pw, wantHash string
 	}{
@@ -52,8 +62,8 @@ func TestLoginChecksPasswordOnEveryPath(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			calls = nil
 			_, err := svc.Login(ctx, tc.user, tc.pw, Device{ID: "dev-1"}, Client{})
-			if prodays.ErrorCode(err) != EInvalidCredentials {
-				t.Fatalf("got %v, want %s", err, EInvalidCredentials)
+			if prodays.ErrorCode(err) != prodays.EInvalidCredentials {
+				t.Fatalf("got %v, want %s", err, prodays.EInvalidCredentials)
 			}
 			if len(calls) != 1 || calls[0] != tc.wantHash {
 				t.Fatalf("password checks: got %d (%v), want exactly one against the expected hash", len(calls), calls)
@@ -81,5 +91,30 @@ func TestValidatePassword(t *testing.T) {
 		if err != nil && prodays.ErrorCode(err) != prodays.EInvalid {
 			t.Errorf("code: got %s, want invalid", prodays.ErrorCode(err))
 		}
+	}
+}
+
+// TestLoginFailedAuditNotDropped: a refused login whose audit entry cannot
+// be written fails with that error (internal), so that no failed login
+// goes unrecorded; with the audit log writable it is refused as before,
+// and recorded.
+func TestLoginFailedAuditNotDropped(t *testing.T) {
+	ctx := context.Background()
+	svc := newTestService(t)
+	db := svc.DB
+	_, err := svc.Login(ctx, "ghost", "some-password-1", Device{ID: "dev-1"}, Client{Address: "10.0.0.1"})
+	if got := prodays.ErrorCode(err); got != prodays.EInvalidCredentials {
+		t.Fatalf("audit writable: got %v, want %s", err, prodays.EInvalidCredentials)
+	}
+	var n int
+	if err := db.Read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'auth.login_failed' AND username = 'ghost'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("audit entries of the failed login: got %d (%v), want 1", n, err)
+	}
+	if _, err := db.Write.Exec(`CREATE TRIGGER audit_down BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'audit log unavailable'); END`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Login(ctx, "ghost", "some-password-1", Device{ID: "dev-1"}, Client{Address: "10.0.0.1"})
+	if got := prodays.ErrorCode(err); got != prodays.EInternal || !strings.Contains(err.Error(), "audit log unavailable") {
+		t.Fatalf("audit failing: got %v (code %s), want the audit write's error (internal)", err, got)
 	}
 }

@@ -298,7 +298,10 @@ func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, s proda
 		if company != "" {
 			place = company
 		}
-		t, _ := time.Parse(time.DateOnly, date)
+		t, err := time.Parse(time.DateOnly, date)
+		if err != nil {
+			return fmt.Errorf("certificate: activity %q date: %w", title, err)
+		}
 		d.tableRow(cols, t.Format("02/01/2006"), a.KindLabel(), title, place)
 	}
 	if err := rows.Err(); err != nil {

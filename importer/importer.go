@@ -45,11 +45,6 @@ const (
 // Kinds lists every kind in the order ImportDir imports them.
 var Kinds = []string{KindRegions, KindEstablishments, KindOrganizations, KindCompanies, KindTrainees, KindSpeakers, KindActivities, KindUsers}
 
-// CodeInvalid is the prodays.Error code of an import refused because of
-// errors in its files; the error's Detail holds "errors" ([]Issue) and
-// "warnings" ([]Issue).
-const CodeInvalid = "import_invalid"
-
 // DefaultMaxBytes is the default cap on one file's size: 50 MB.
 const DefaultMaxBytes = 50 << 20
 
@@ -201,7 +196,7 @@ func fileInput(path, kind string) (input, error) {
 // ImportFiles imports the files at paths in one run, in dependency order.
 // kind "" takes each file's kind from its name. It returns the report and,
 // when the run was refused because of errors, an *prodays.Error with code
-// CodeInvalid; any other error is an I/O or database failure.
+// prodays.EImportInvalid; any other error is an I/O or database failure.
 func ImportFiles(ctx context.Context, db *store.DB, paths []string, kind string, opts Options) (*Report, error) {
 	var ins []input
 	for _, p := range paths {
@@ -299,7 +294,7 @@ func invalid(rep *Report) error {
 	if len(rep.Errors) == 1 {
 		msg = "1 error; nothing was imported"
 	}
-	return &prodays.Error{Code: CodeInvalid, Message: msg, Detail: map[string]any{"errors": rep.Errors, "warnings": rep.Warnings}}
+	return &prodays.Error{Code: prodays.EImportInvalid, Message: msg, Detail: map[string]any{"errors": rep.Errors, "warnings": rep.Warnings}}
 }
 
 // importInputs runs an import: read and validate every input (in order,

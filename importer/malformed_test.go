@@ -196,8 +196,8 @@ func TestImportMalformed(t *testing.T) {
 				t.Errorf("errors: got %q, want none", got)
 			}
 			if len(tt.wantErrs) > 0 && !tt.skipInvalid {
-				if code := prodays.ErrorCode(err); code != importer.CodeInvalid {
-					t.Errorf("error code: got %q (%v), want %q", code, err, importer.CodeInvalid)
+				if code := prodays.ErrorCode(err); code != prodays.EImportInvalid {
+					t.Errorf("error code: got %q (%v), want %q", code, err, prodays.EImportInvalid)
 				}
 				if after := checksum(t, db); after != before {
 					t.Errorf("the database changed after a refused import")
@@ -281,7 +281,7 @@ func TestImportStreamTooLarge(t *testing.T) {
 	r := io.MultiReader(strings.NewReader(traineeHeader), src)
 	const limit = 1 << 20
 	rep, err := importer.Import(context.Background(), db, r, "upload.csv", "trainees", importer.Options{MaxBytes: limit})
-	if prodays.ErrorCode(err) != importer.CodeInvalid || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "larger than the limit of 1 MB") {
+	if prodays.ErrorCode(err) != prodays.EImportInvalid || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0].Message, "larger than the limit of 1 MB") {
 		t.Fatalf("got %v %v", err, rep)
 	}
 	if src.read > 2*limit {
@@ -296,7 +296,7 @@ func TestImportDirBothCSVAndXLSX(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "trainees.xlsx"), []byte("x"), 0o600)
 	_, err := importer.ImportDir(context.Background(), db, dir, importer.Options{})
 	var pe *prodays.Error
-	if !errors.As(err, &pe) || pe.Code != importer.CodeInvalid || !strings.Contains(fmt.Sprint(pe.Detail["errors"]), "several files of kind trainees") {
+	if !errors.As(err, &pe) || pe.Code != prodays.EImportInvalid || !strings.Contains(fmt.Sprint(pe.Detail["errors"]), "several files of kind trainees") {
 		t.Fatalf("got %v", err)
 	}
 }

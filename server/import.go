@@ -55,7 +55,7 @@ func runImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		printImportReport(stdout, stderr, rep)
 	}
 	switch prodays.ErrorCode(err) {
-	case importer.CodeInvalid:
+	case prodays.EImportInvalid:
 		return &exitError{code: 1, err: errors.New("import refused: " + prodays.ErrorMessage(err))}
 	case prodays.ETooLarge:
 		return &exitError{code: 1, err: errors.New("import refused: " + prodays.ErrorMessage(err) +

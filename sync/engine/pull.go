@@ -16,9 +16,9 @@ import (
 	"prodays/sync/protocol"
 )
 
-// EResync is the error code of a pull whose cursor was issued for another
-// scope (409): the phone pulls a fresh snapshot, keeping its outbox.
-const EResync = "resync"
+// EResync is prodays.EResync, the code of a pull whose cursor was issued
+// for another scope or history epoch.
+const EResync = prodays.EResync
 
 // cursor is what the opaque pull cursor encodes: the last server sequence
 // delivered and the scope fingerprint it was issued for.

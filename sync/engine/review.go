@@ -13,13 +13,12 @@ import (
 	"prodays/sync/protocol"
 )
 
-// Review error codes (HTTP statuses in api.statusOf).
+// Review error codes, from the registry (prodays.Codes).
 const (
-	// EReviewPending: an activity with open flags cannot be closed without
-	// a reason (409).
-	EReviewPending = "review_pending"
-	// EAlreadyDecided: the flag, conflict or proposal was decided (409).
-	EAlreadyDecided = "already_decided"
+	// EReviewPending is prodays.EReviewPending: open flags block a close.
+	EReviewPending = prodays.EReviewPending
+	// EAlreadyDecided is prodays.EAlreadyDecided.
+	EAlreadyDecided = prodays.EAlreadyDecided
 )
 
 // Flag is an open (or decided) flag as the review console shows it.

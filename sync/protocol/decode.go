@@ -16,9 +16,9 @@ import (
 	"prodays/internal/strictjson"
 )
 
-// ECodeDeviceMismatch is the error code of a push whose device_id is not
-// the device of the caller's token (403).
-const ECodeDeviceMismatch = "device_mismatch"
+// ECodeDeviceMismatch is prodays.EDeviceMismatch, the code of a push whose
+// device_id is not the device of the caller's token.
+const ECodeDeviceMismatch = prodays.EDeviceMismatch
 
 // pushEnvelope is the push body with the mutations left raw, so that one
 // bad mutation never blocks the others.

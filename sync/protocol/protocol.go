@@ -10,6 +10,8 @@ package protocol
 import (
 	"encoding/json"
 	"time"
+
+	"prodays"
 )
 
 // Limits of one push (sync protocol, Push): at most MaxMutations mutations
@@ -49,47 +51,25 @@ const (
 	StatusRejected  = "rejected"
 )
 
-// Per-mutation result codes. They are stable: phones show them and match
-// on them. A flagged mutation carries the flag's kind as its code.
+// Per-mutation result codes and flag kinds: the registry's (prodays.Codes),
+// under the names the engine uses. A flagged mutation carries the flag's
+// kind as its code. Their meanings are on the prodays constants.
 const (
-	// CodeInvalidMutation: the mutation is malformed (missing or bad field,
-	// unknown field, bad UUID, bad time, seq or base_version outside 1 to
-	// MaxInteger, a text field refused by prodays.CheckText).
-	CodeInvalidMutation = "invalid_mutation"
-	// CodeUnknownType: the server does not know the mutation's type.
-	CodeUnknownType = "unknown_type"
-	// CodeUnknownActivity: no activity with that activity_id.
-	CodeUnknownActivity = "unknown_activity"
-	// CodeUnknownTrainee: no trainee with that matricule (a walk-in's UUID
-	// is held instead, see CodeAwaitingRegistration).
-	CodeUnknownTrainee = "unknown_trainee"
-	// CodeUnknownSpeaker: no speaker with that speaker_id.
-	CodeUnknownSpeaker = "unknown_speaker"
-	// CodeUnknownEstablishment: a walk-in names an unknown establishment.
-	CodeUnknownEstablishment = "unknown_establishment"
-	// CodeOutOfScope: the activity or trainee is outside the user's scope.
-	CodeOutOfScope = "out_of_scope"
-	// CodeWalkInRefused: a walk-in registration outside the user's scope.
-	CodeWalkInRefused = "walk_in_refused"
-	// CodeTraineeExists: a trainee.register names an id already taken.
-	CodeTraineeExists = "trainee_exists"
-	// CodeSeqReused: the device already sent another mutation with this seq.
-	CodeSeqReused = "seq_reused"
-	// CodeFlagRejected: a supervisor rejected the flagged mutation.
-	CodeFlagRejected = "flag_rejected"
-)
+	CodeInvalidMutation      = prodays.CodeInvalidMutation
+	CodeUnknownType          = prodays.CodeUnknownType
+	CodeUnknownActivity      = prodays.CodeUnknownActivity
+	CodeUnknownTrainee       = prodays.CodeUnknownTrainee
+	CodeUnknownSpeaker       = prodays.CodeUnknownSpeaker
+	CodeUnknownEstablishment = prodays.CodeUnknownEstablishment
+	CodeOutOfScope           = prodays.CodeOutOfScope
+	CodeWalkInRefused        = prodays.CodeWalkInRefused
+	CodeTraineeExists        = prodays.CodeTraineeExists
+	CodeSeqReused            = prodays.CodeSeqReused
+	CodeFlagRejected         = prodays.CodeFlagRejected
 
-// Flag kinds: why a mutation is held for a supervisor. They are the codes of
-// flagged results.
-const (
-	// FlagLate: a check-in or undo for a closed activity.
-	FlagLate = "late"
-	// FlagOutOfWindow: a check-in whose occurred_at is outside the
-	// activity's date ± 1 day (Casablanca days).
-	FlagOutOfWindow = "out_of_window"
-	// FlagAwaitingRegistration: a check-in of a walk-in whose
-	// trainee.register has not arrived yet; applied when it does.
-	FlagAwaitingRegistration = "awaiting_registration"
+	FlagLate                 = prodays.FlagLate
+	FlagOutOfWindow          = prodays.FlagOutOfWindow
+	FlagAwaitingRegistration = prodays.FlagAwaitingRegistration
 )
 
 // Methods of a check-in.
