@@ -16,9 +16,43 @@ func (t *txc) audit(p *prodays.Principal, action, target string, detail map[stri
 	return store.Audit(t.ctx, t, t.now, store.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Action: action, Target: target, Detail: detail})
 }
 
+// supervisorOf reports forbidden unless p is an admin or the supervisor
+// of region ("" is no one's).
 func supervisorOf(p *prodays.Principal, region string) error {
 	if p.Role != prodays.RoleAdmin && (p.Role != prodays.RoleSupervisor || region == "" || region != p.RegionCode) {
 		return forbidden()
+	}
+	return nil
+}
+
+// reviewItem is a kind of review item decided by a supervisor: its table
+// (with id, region_code and status columns) and its name in messages.
+type reviewItem struct{ table, noun, Noun string }
+
+var (
+	reviewFlag     = reviewItem{"flags", "flag", "Flag"}
+	reviewConflict = reviewItem{"conflicts", "conflict", "Conflict"}
+	reviewProposal = reviewItem{"merge_proposals", "merge proposal", "Merge proposal"}
+)
+
+// openItem loads the columns cols of review item id into dest and checks
+// that p may decide it: it exists (else not_found), p supervises its
+// region or is an admin (else forbidden), and it is still open (else
+// already_decided).
+func (t *txc) openItem(p *prodays.Principal, it reviewItem, id int64, cols string, dest ...any) error {
+	var region, status string
+	err := t.QueryRowContext(t.ctx, `SELECT `+cols+`, COALESCE(region_code, ''), status FROM `+it.table+` WHERE id = ?`, id).
+		Scan(append(dest, &region, &status)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return prodays.Errorf(prodays.ENotFound, "No %s %d.", it.noun, id)
+	} else if err != nil {
+		return err
+	}
+	if err := supervisorOf(p, region); err != nil {
+		return err
+	}
+	if status != "open" {
+		return prodays.Errorf(EAlreadyDecided, "%s %d is already %s.", it.Noun, id, status)
 	}
 	return nil
 }
@@ -32,19 +66,9 @@ func supervisorOf(p *prodays.Principal, region string) error {
 // (accepting a check-in still awaiting its walk-in's registration).
 func (e *Engine) DecideFlag(ctx context.Context, p *prodays.Principal, id int64, accept bool, reason string) error {
 	return e.withTx(ctx, func(t *txc) error {
-		var kind, status, mutID, actID, region string
-		err := t.QueryRowContext(ctx, `SELECT kind, status, COALESCE(mutation_id, ''), COALESCE(activity_id, ''), COALESCE(region_code, '') FROM flags WHERE id = ?`, id).
-			Scan(&kind, &status, &mutID, &actID, &region)
-		if errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No flag %d.", id)
-		} else if err != nil {
+		var kind, mutID, actID string
+		if err := t.openItem(p, reviewFlag, id, `kind, COALESCE(mutation_id, ''), COALESCE(activity_id, '')`, &kind, &mutID, &actID); err != nil {
 			return err
-		}
-		if err := supervisorOf(p, region); err != nil {
-			return err
-		}
-		if status != "open" {
-			return prodays.Errorf(EAlreadyDecided, "Flag %d is already %s.", id, status)
 		}
 		if accept && kind == protocol.FlagAwaitingRegistration {
 			return prodays.Errorf(prodays.EInvalid, "This check-in waits for its walk-in's registration; it applies by itself when it arrives.")
@@ -73,18 +97,8 @@ func (e *Engine) DecideFlag(ctx context.Context, p *prodays.Principal, id int64,
 func (e *Engine) DecideConflict(ctx context.Context, p *prodays.Principal, id int64, confirm bool, reason string) error {
 	return e.withTx(ctx, func(t *txc) error {
 		var c Conflict
-		err := t.QueryRowContext(ctx, `SELECT trainee_id, field, base_version, loser_value, COALESCE(region_code, ''), status FROM conflicts WHERE id = ?`, id).
-			Scan(&c.TraineeID, &c.Field, &c.BaseVersion, &c.LoserValue, &c.RegionCode, &c.Status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No conflict %d.", id)
-		} else if err != nil {
+		if err := t.openItem(p, reviewConflict, id, `trainee_id, field, base_version, loser_value`, &c.TraineeID, &c.Field, &c.BaseVersion, &c.LoserValue); err != nil {
 			return err
-		}
-		if err := supervisorOf(p, c.RegionCode); err != nil {
-			return err
-		}
-		if c.Status != "open" {
-			return prodays.Errorf(EAlreadyDecided, "Conflict %d is already %s.", id, c.Status)
 		}
 		decision := "confirmed"
 		if !confirm {
@@ -122,18 +136,8 @@ func (e *Engine) DecideConflict(ctx context.Context, p *prodays.Principal, id in
 func (e *Engine) DecideProposal(ctx context.Context, p *prodays.Principal, id int64, merge bool, reason string) error {
 	return e.withTx(ctx, func(t *txc) error {
 		var m MergeProposal
-		err := t.QueryRowContext(ctx, `SELECT walk_in_id, candidate_id, COALESCE(region_code, ''), status FROM merge_proposals WHERE id = ?`, id).
-			Scan(&m.WalkInID, &m.CandidateID, &m.RegionCode, &m.Status)
-		if errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No merge proposal %d.", id)
-		} else if err != nil {
+		if err := t.openItem(p, reviewProposal, id, `walk_in_id, candidate_id`, &m.WalkInID, &m.CandidateID); err != nil {
 			return err
-		}
-		if err := supervisorOf(p, m.RegionCode); err != nil {
-			return err
-		}
-		if m.Status != "open" {
-			return prodays.Errorf(EAlreadyDecided, "Merge proposal %d is already %s.", id, m.Status)
 		}
 		now := store.FormatTime(t.now)
 		if !merge {

@@ -10,19 +10,44 @@ import (
 	"prodays/sync/protocol"
 )
 
+// existingActivity returns activity id; not_found when there is none.
+func (t *txc) existingActivity(id string) (*activity, error) {
+	act, err := t.activity(id)
+	if err != nil {
+		return nil, err
+	}
+	if act == nil {
+		return nil, prodays.Errorf(prodays.ENotFound, "No activity %q.", id)
+	}
+	return act, nil
+}
+
+// supervisedActivity returns activity id when p supervises its region or
+// is an admin. Errors: not_found, forbidden.
+func (t *txc) supervisedActivity(p *prodays.Principal, id string) (*activity, error) {
+	act, err := t.existingActivity(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := supervisorOf(p, act.Region); err != nil {
+		return nil, err
+	}
+	return act, nil
+}
+
+// activityChanged records an upsert of act in the change log, under its
+// scope keys.
+func (t *txc) activityChanged(act *activity) error {
+	return store.RecordChange(t.ctx, t, store.Change{Entity: "activity", ID: act.ID, Op: "upsert", RegionCode: act.Region, EstablishmentCode: act.Establishment})
+}
+
 // Close closes activity id (the attendance sheet is signed off): what
 // arrives after it is flagged late. A supervisor of the activity's region
 // or an admin; with open flags, reason is required (409 review_pending).
 func (e *Engine) Close(ctx context.Context, p *prodays.Principal, id, reason string) error {
 	return e.withTx(ctx, func(t *txc) error {
-		act, err := t.activity(id)
+		act, err := t.supervisedActivity(p, id)
 		if err != nil {
-			return err
-		}
-		if act == nil {
-			return prodays.Errorf(prodays.ENotFound, "No activity %q.", id)
-		}
-		if err := supervisorOf(p, act.Region); err != nil {
 			return err
 		}
 		if act.closed() {
@@ -40,7 +65,7 @@ func (e *Engine) Close(ctx context.Context, p *prodays.Principal, id, reason str
 			store.FormatTime(t.now), p.Username, reason, id); err != nil {
 			return err
 		}
-		if err := store.RecordChange(ctx, t, store.Change{Entity: "activity", ID: id, Op: "upsert", RegionCode: act.Region, EstablishmentCode: act.Establishment}); err != nil {
+		if err := t.activityChanged(act); err != nil {
 			return err
 		}
 		return t.audit(p, "activity.close", "activity:"+id, map[string]any{"reason": reason, "open_flags": open})
@@ -53,17 +78,14 @@ func (e *Engine) Reopen(ctx context.Context, p *prodays.Principal, id, reason st
 		return prodays.Errorf(prodays.EForbidden, "Only an admin may reopen an activity.")
 	}
 	return e.withTx(ctx, func(t *txc) error {
-		act, err := t.activity(id)
+		act, err := t.existingActivity(id)
 		if err != nil {
 			return err
-		}
-		if act == nil {
-			return prodays.Errorf(prodays.ENotFound, "No activity %q.", id)
 		}
 		if _, err := t.exec(`UPDATE activities SET status = 'open', closed_at = NULL, closed_by = NULL, close_reason = NULL WHERE id = ?`, id); err != nil {
 			return err
 		}
-		if err := store.RecordChange(ctx, t, store.Change{Entity: "activity", ID: id, Op: "upsert", RegionCode: act.Region, EstablishmentCode: act.Establishment}); err != nil {
+		if err := t.activityChanged(act); err != nil {
 			return err
 		}
 		return t.audit(p, "activity.reopen", "activity:"+id, map[string]any{"reason": reason})
@@ -80,14 +102,8 @@ func (e *Engine) Override(ctx context.Context, p *prodays.Principal, activityID 
 		return prodays.Errorf(prodays.EInvalid, "person.kind must be trainee or speaker.")
 	}
 	return e.withTx(ctx, func(t *txc) error {
-		act, err := t.activity(activityID)
+		act, err := t.supervisedActivity(p, activityID)
 		if err != nil {
-			return err
-		}
-		if act == nil {
-			return prodays.Errorf(prodays.ENotFound, "No activity %q.", activityID)
-		}
-		if err := supervisorOf(p, act.Region); err != nil {
 			return err
 		}
 		return t.override(p, act, person, present, reason)
