@@ -70,3 +70,29 @@ func TestQuery(t *testing.T) {
 		}
 	})
 }
+
+func TestParseTime(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{in: "2026-03-01T08:00:00.000Z", want: "2026-03-01T08:00:00.000Z"},
+		{in: "2026-03-01T09:00:00.5+01:00", want: "2026-03-01T08:00:00.500Z"},
+		{in: "", want: "0001-01-01T00:00:00.000Z"},
+		{in: "yesterday", wantErr: true},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := store.ParseTime(tc.in)
+			if tc.wantErr {
+				if err == nil {
+					t.Errorf("got %v, want an error", got)
+				}
+				return
+			}
+			if err != nil || store.FormatTime(got) != tc.want {
+				t.Errorf("got %s, %v, want %s", store.FormatTime(got), err, tc.want)
+			}
+		})
+	}
+}

@@ -32,6 +32,21 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 // FormatTime renders t as stored (UTC, milliseconds).
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
+// ParseTime parses a stored time (FormatTime's, or any RFC 3339 time, as
+// phones send them); "" (a time not recorded) is the zero time. The error
+// quotes the text: a stored time that does not parse is a corrupt row,
+// never a zero time.
+func ParseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
 // DB is an open prodays database: Write has exactly one connection (SQLite
 // has one writer; serialising in the pool avoids SQLITE_BUSY), Read is a
 // pool of read-only connections that WAL lets run beside the writer.

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"prodays"
 	"prodays/store"
@@ -71,7 +70,10 @@ func (t *txc) releaseHeld(traineeID string) error {
 		if err != nil {
 			return err
 		}
-		occ, _ := time.Parse(time.RFC3339Nano, h.occurred)
+		occ, err := store.ParseTime(h.occurred)
+		if err != nil {
+			return fmt.Errorf("held check-in %s: %w", h.id, err)
+		}
 		if g := t.gate(act, occ, true); g.status != "" {
 			if err := t.flag(g.code, h.id, act, h.device, map[string]any{"person_kind": "trainee", "person_id": traineeID,
 				"occurred_at": h.occurred, "activity_date": act.Date}); err != nil {
@@ -182,7 +184,10 @@ func (t *txc) settleFlagged(act *activity, flagID int64, mutID, kind string, acc
 		return t.recomputeUndo(mutID)
 	}
 	if kind == protocol.FlagLate {
-		o, _ := time.Parse(time.RFC3339Nano, occ)
+		o, err := store.ParseTime(occ)
+		if err != nil {
+			return fmt.Errorf("flagged check-in %s: %w", mutID, err)
+		}
 		if g := t.gate(act, o, false); g.status != "" {
 			return t.flag(g.code, mutID, act, device, map[string]any{"person_kind": pkind, "person_id": person, "occurred_at": occ, "activity_date": act.Date})
 		}

@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"prodays"
+	"prodays/store"
 	"prodays/sync/protocol"
 )
 
@@ -235,9 +235,11 @@ func scanAttendance(rows *sql.Rows, dest ...any) (protocol.Attendance, error) {
 		return x, err
 	}
 	if at.Valid {
-		if t, err := time.Parse(time.RFC3339Nano, at.String); err == nil {
-			x.CheckedInAt = &t
+		t, err := store.ParseTime(at.String)
+		if err != nil {
+			return x, fmt.Errorf("attendance %s: checked_in_at: %w", x.ActivityID, err)
 		}
+		x.CheckedInAt = &t
 	}
 	if err := json.Unmarshal([]byte(ids), &x.CheckInIDs); err != nil || x.CheckInIDs == nil {
 		x.CheckInIDs = []string{}
