@@ -254,17 +254,12 @@ func (t *txc) gate(a *activity, occurred time.Time, checkClosed bool) outcome {
 	if checkClosed && a.closed() {
 		return flagged(protocol.FlagLate, "Activity %s is closed: a supervisor will decide.", a.ID)
 	}
-	if !occurred.IsZero() && !protocol.InWindow(occurred, a.Date, locOf(t)) {
+	if !occurred.IsZero() && !protocol.InWindow(occurred, a.Date, prodays.Casablanca) {
 		return flagged(protocol.FlagOutOfWindow, "Recorded on %s, outside the activity's date %s ± 1 day: a supervisor will decide.",
-			protocol.LocalDay(occurred, locOf(t)), a.Date)
+			protocol.LocalDay(occurred, prodays.Casablanca), a.Date)
 	}
 	return outcome{}
 }
-
-// casablanca is loaded once; New fails without it.
-var casablanca, _ = protocol.Casablanca()
-
-func locOf(*txc) *time.Location { return casablanca }
 
 // flag opens a flag of kind for a mutation.
 func (t *txc) flag(kind, mutationID string, a *activity, deviceID string, detail map[string]any) error {

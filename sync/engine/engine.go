@@ -18,7 +18,6 @@ import (
 
 	"prodays"
 	"prodays/store"
-	"prodays/sync/protocol"
 )
 
 // Engine applies the sync protocol to a store.DB. Create it with New.
@@ -29,19 +28,16 @@ type Engine struct {
 	// reuses the connection's prepared statement (no parse per batch).
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
-	// Loc is Africa/Casablanca: the days of the activity date window.
-	Loc    *time.Location
 	Logger *slog.Logger
 }
 
-// New returns an engine on db; it fails when the tz database lacks
-// Africa/Casablanca (import time/tzdata in main).
+// New returns an engine on db, logging to slog.Default (set Logger to
+// change it). It fails only when db is nil.
 func New(db *store.DB) (*Engine, error) {
-	loc, err := protocol.Casablanca()
-	if err != nil {
-		return nil, fmt.Errorf("sync engine: %w", err)
+	if db == nil {
+		return nil, errors.New("sync engine: no database")
 	}
-	return &Engine{DB: db, Loc: loc, Logger: slog.Default()}, nil
+	return &Engine{DB: db, Logger: slog.Default()}, nil
 }
 
 func (e *Engine) now() time.Time {
