@@ -20,6 +20,8 @@ import (
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"prodays/sync/protocol"
 )
 
 //go:embed migrations/*.sql
@@ -299,22 +301,16 @@ func TouchAttendance(ctx context.Context, tx Execer, c Change, activityID, kind,
 // drop it, then each row takes a new seq, so that the phones of the new
 // scope pull it (pulls scope a presence by its activity's current keys).
 func RescopeAttendance(ctx context.Context, tx Execer, activityID, oldRegion, oldEstablishment string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT activity_id || ':' || person_kind || ':' || person_id FROM attendance WHERE activity_id = ? ORDER BY seq`, activityID)
+	ids, err := Query(ctx, tx, func(s Scanner) (string, error) {
+		var kind, person string
+		err := s.Scan(&kind, &person)
+		return protocol.AttendanceID(activityID, kind, person), err
+	}, `SELECT person_kind, person_id FROM attendance WHERE activity_id = ? ORDER BY seq`, activityID)
 	if err != nil {
 		return fmt.Errorf("rescope attendance of %s: %w", activityID, err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(ids) == 0 {
-		return err
+	if len(ids) == 0 {
+		return nil
 	}
 	for _, id := range ids {
 		if err := RecordChange(ctx, tx, Change{Entity: "attendance", ID: id, Op: "delete", RegionCode: oldRegion, EstablishmentCode: oldEstablishment}); err != nil {

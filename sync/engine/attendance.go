@@ -12,11 +12,8 @@ import (
 	"prodays/sync/protocol"
 )
 
-// AttendanceID is the pull id of an attendance entity:
-// "activity_id:kind:person_id".
-func AttendanceID(activityID, kind, personID string) string {
-	return activityID + ":" + kind + ":" + personID
-}
+// AttendanceID is protocol.AttendanceID, for the engine's callers.
+var AttendanceID = protocol.AttendanceID
 
 // checkIn applies attendance.check_in (sync protocol, Presence).
 func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (outcome, error) {
@@ -47,7 +44,7 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 		}
 		walkIn = pr != nil && pr.WalkIn
 	}
-	pair := AttendanceID(act.ID, m.Person.Kind, personID)
+	pair := protocol.AttendanceID(act.ID, m.Person.Kind, personID)
 	if held.status == "" && !b.undone[m.ID] && !b.pendingPairs[pair] {
 		// Fast path, written by flush in multi-row statements: the
 		// check-in row, then the presence (the first check-in of a pair
@@ -187,14 +184,14 @@ func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
 			rows.Close()
 			return err
 		}
-		existed[AttendanceID(a, k, p)] = true
+		existed[protocol.AttendanceID(a, k, p)] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, p := range ins {
-		if existed[AttendanceID(p.act.ID, p.kind, p.person)] {
+		if existed[protocol.AttendanceID(p.act.ID, p.kind, p.person)] {
 			if err := t.recompute(p.act, p.kind, p.person); err != nil {
 				return err
 			}
@@ -415,6 +412,6 @@ func (t *txc) attendanceChange(a *activity, kind, personID, op string) error {
 }
 
 func attendanceChangeOf(a *activity, kind, personID, op string) store.Change {
-	return store.Change{Entity: "attendance", ID: AttendanceID(a.ID, kind, personID), Op: op,
+	return store.Change{Entity: "attendance", ID: protocol.AttendanceID(a.ID, kind, personID), Op: op,
 		RegionCode: a.Region, EstablishmentCode: a.Establishment}
 }

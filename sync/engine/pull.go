@@ -215,7 +215,7 @@ func pullAttendance(ctx context.Context, tx *sql.Tx, p *prodays.Principal, after
 		if err != nil {
 			return nil, err
 		}
-		c.ID, c.Data = AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID), x
+		c.ID, c.Data = protocol.AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID), x
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -452,7 +452,7 @@ func (e *Engine) loadKind(ctx context.Context, kind string, chs []protocol.Chang
 			if err != nil {
 				return nil, err
 			}
-			out[AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID)] = x
+			out[protocol.AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID)] = x
 		}
 		err = rows.Err()
 	default:

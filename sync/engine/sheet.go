@@ -146,5 +146,5 @@ func (t *txc) override(p *prodays.Principal, act *activity, person protocol.Pers
 	if err := t.attendanceChange(act, person.Kind, id, "upsert"); err != nil {
 		return err
 	}
-	return t.audit(p, "attendance.override", "attendance:"+AttendanceID(act.ID, person.Kind, id), map[string]any{"override": ov, "reason": reason})
+	return t.audit(p, "attendance.override", "attendance:"+protocol.AttendanceID(act.ID, person.Kind, id), map[string]any{"override": ov, "reason": reason})
 }
