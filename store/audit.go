@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"prodays/internal/derrors"
 )
 
 // Actor is who makes the changes of a request, for the audit log: the
@@ -76,7 +78,8 @@ type AuditFilter struct {
 }
 
 // ListAudit returns the newest entries first.
-func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+func (db *DB) ListAudit(ctx context.Context, f AuditFilter) (_ []AuditEntry, err error) {
+	defer derrors.Wrap(&err, "store.ListAudit")
 	var where []string
 	var args []any
 	if f.Username != "" {

@@ -21,6 +21,7 @@ import (
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"prodays/internal/derrors"
 	"prodays/sync/protocol"
 )
 
@@ -178,6 +179,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // SchemaVersion reports the applied schema version and the highest one this
 // binary embeds; /readyz compares them.
 func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	defer derrors.Wrap(&err, "store.SchemaVersion")
 	p, err := goose.NewProvider(goose.DialectSQLite3, db.Read, migrationsFS())
 	if err != nil {
 		return 0, 0, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"prodays"
+	"prodays/internal/derrors"
 	"prodays/store"
 	"prodays/sync/protocol"
 )
@@ -64,7 +65,8 @@ func (t *txc) openItem(p *prodays.Principal, it reviewItem, id int64, cols strin
 // it. Rejecting marks the mutation rejected (quarantine, code
 // flag_rejected). Errors: not_found, forbidden, already_decided, invalid
 // (accepting a check-in still awaiting its walk-in's registration).
-func (e *Engine) DecideFlag(ctx context.Context, p *prodays.Principal, id int64, accept bool, reason string) error {
+func (e *Engine) DecideFlag(ctx context.Context, p *prodays.Principal, id int64, accept bool, reason string) (err error) {
+	defer derrors.Wrap(&err, "engine.DecideFlag(%d)", id)
 	return e.withTx(ctx, func(t *txc) error {
 		var kind, mutID, actID string
 		if err := t.openItem(p, reviewFlag, id, `kind, COALESCE(mutation_id, ''), COALESCE(activity_id, '')`, &kind, &mutID, &actID); err != nil {
@@ -94,7 +96,8 @@ func (e *Engine) DecideFlag(ctx context.Context, p *prodays.Principal, id int64,
 
 // DecideConflict confirms the applied winner of conflict id, or reverses it
 // (the loser's value is written as the supervisor's, newest, write).
-func (e *Engine) DecideConflict(ctx context.Context, p *prodays.Principal, id int64, confirm bool, reason string) error {
+func (e *Engine) DecideConflict(ctx context.Context, p *prodays.Principal, id int64, confirm bool, reason string) (err error) {
+	defer derrors.Wrap(&err, "engine.DecideConflict(%d)", id)
 	return e.withTx(ctx, func(t *txc) error {
 		var c Conflict
 		if err := t.openItem(p, reviewConflict, id, `trainee_id, field, base_version, loser_value`, &c.TraineeID, &c.Field, &c.BaseVersion, &c.LoserValue); err != nil {
@@ -133,7 +136,8 @@ func (e *Engine) DecideConflict(ctx context.Context, p *prodays.Principal, id in
 // merge moves the walk-in's check-ins, undo targets and attendance to the
 // candidate (presence recomputed), and leaves the walk-in as a tombstone
 // (deleted, merged_into) that pulls carry as a delete.
-func (e *Engine) DecideProposal(ctx context.Context, p *prodays.Principal, id int64, merge bool, reason string) error {
+func (e *Engine) DecideProposal(ctx context.Context, p *prodays.Principal, id int64, merge bool, reason string) (err error) {
+	defer derrors.Wrap(&err, "engine.DecideProposal(%d)", id)
 	return e.withTx(ctx, func(t *txc) error {
 		var m MergeProposal
 		if err := t.openItem(p, reviewProposal, id, `walk_in_id, candidate_id`, &m.WalkInID, &m.CandidateID); err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"prodays"
+	"prodays/internal/derrors"
 	"prodays/store"
 	"prodays/sync/protocol"
 )
@@ -57,7 +58,8 @@ func (e *Engine) scopeFingerprint(ctx context.Context, p *prodays.Principal) (st
 // p's scope, in pages) holding at most limit changes (sync protocol,
 // Pull). Errors: invalid (bad cursor or limit), resync (409, the scope
 // changed since the cursor was issued).
-func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, limit int) (*protocol.PullResponse, error) {
+func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, limit int) (_ *protocol.PullResponse, err error) {
+	defer derrors.Wrap(&err, "engine.Pull(%s, %q)", p.DeviceID, cur)
 	if limit == 0 {
 		limit = protocol.DefaultPullLimit
 	}
@@ -327,7 +329,10 @@ func (e *Engine) backfillChanges(ctx context.Context) error {
 
 // BackfillChanges gives every roster entity without one a change-log entry
 // (run after an import that wrote rows without recording changes).
-func (e *Engine) BackfillChanges(ctx context.Context) error { return e.backfillChanges(ctx) }
+func (e *Engine) BackfillChanges(ctx context.Context) (err error) {
+	defer derrors.Wrap(&err, "engine.BackfillChanges")
+	return e.backfillChanges(ctx)
+}
 
 // loadData fills the Data of the page's upserts, one query per entity
 // kind and chunk of ids (never one query per row). An upsert whose entity

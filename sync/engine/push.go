@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"prodays"
+	"prodays/internal/derrors"
 	"prodays/store"
 	"prodays/sync/protocol"
 )
@@ -25,12 +26,13 @@ type seen struct {
 // with its own result. It returns only after the commit. Errors: code
 // device_mismatch (403) when req.DeviceID is not the token's device; any
 // other error is internal and nothing of the batch applied.
-func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.PushRequest) (*protocol.PushResponse, error) {
+func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.PushRequest) (_ *protocol.PushResponse, err error) {
+	defer derrors.Wrap(&err, "engine.Push(%s)", req.DeviceID)
 	if p == nil || req.DeviceID != p.DeviceID {
 		return nil, prodays.Errorf(protocol.ECodeDeviceMismatch, "device_id of the push is not the device this session logged in from.")
 	}
 	var resp *protocol.PushResponse
-	err := e.withTx(ctx, func(t *txc) error {
+	err = e.withTx(ctx, func(t *txc) error {
 		receipt := t.now
 		offset := protocol.ClockOffset(receipt, req.ClientTime)
 		resp = &protocol.PushResponse{ServerTime: receipt, ClockOffsetMS: offset.Milliseconds(),

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"prodays"
+	"prodays/internal/derrors"
 	"prodays/store"
 	"prodays/sync/protocol"
 )
@@ -44,7 +45,8 @@ func (t *txc) userRegion(username string) (string, error) {
 // an admin. Errors: not_found (no such rejected mutation), forbidden,
 // invalid (unknown action; count_present of something that is not a
 // check-in, or without a reason), already_decided.
-func (e *Engine) ResolveQuarantined(ctx context.Context, p *prodays.Principal, id, action, reason string) error {
+func (e *Engine) ResolveQuarantined(ctx context.Context, p *prodays.Principal, id, action, reason string) (err error) {
+	defer derrors.Wrap(&err, "engine.ResolveQuarantined(%s, %s)", id, action)
 	if action != QuarantineAcknowledge && action != QuarantineCountPresent {
 		return prodays.Errorf(prodays.EInvalid, "action must be acknowledge or count_present.")
 	}
@@ -112,7 +114,8 @@ func (e *Engine) ResolveQuarantined(ctx context.Context, p *prodays.Principal, i
 // queue (the offset and the mark stay in ListDevices), audited. A
 // supervisor of the device owner's region or an admin. Errors: not_found,
 // forbidden, already_decided (acknowledged already, or no skew mark).
-func (e *Engine) AcknowledgeSkew(ctx context.Context, p *prodays.Principal, id, reason string) error {
+func (e *Engine) AcknowledgeSkew(ctx context.Context, p *prodays.Principal, id, reason string) (err error) {
+	defer derrors.Wrap(&err, "engine.AcknowledgeSkew(%s)", id)
 	return e.withTx(ctx, func(t *txc) error {
 		var username string
 		var skewed bool

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"prodays"
+	"prodays/internal/derrors"
 	"prodays/sync/protocol"
 )
 
@@ -25,7 +26,8 @@ func forbidden() error {
 
 // ListFlags returns the flags of p's region with status (default open),
 // newest last, at most 1,000.
-func (e *Engine) ListFlags(ctx context.Context, p *prodays.Principal, status string) ([]Flag, error) {
+func (e *Engine) ListFlags(ctx context.Context, p *prodays.Principal, status string) (_ []Flag, err error) {
+	defer derrors.Wrap(&err, "engine.ListFlags(%s)", status)
 	if status == "" {
 		status = "open"
 	}
@@ -51,7 +53,8 @@ func (e *Engine) ListFlags(ctx context.Context, p *prodays.Principal, status str
 }
 
 // ListConflicts returns the conflicts of p's region with status (default open).
-func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status string) ([]Conflict, error) {
+func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status string) (_ []Conflict, err error) {
+	defer derrors.Wrap(&err, "engine.ListConflicts(%s)", status)
 	if status == "" {
 		status = "open"
 	}
@@ -80,7 +83,8 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 // ListQuarantine returns the rejected mutations pushed by the users of p's
 // region (admins: all), newest first, at most 1,000: only those still to
 // review, or all of them (resolved included) when all is true.
-func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal, all bool) ([]QuarantinedMutation, error) {
+func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal, all bool) (_ []QuarantinedMutation, err error) {
+	defer derrors.Wrap(&err, "engine.ListQuarantine")
 	q := `SELECT m.id, m.device_id, m.username, m.seq, m.type, m.code, m.message, m.received_at, m.payload,
 		COALESCE(m.review_decision, ''), COALESCE(m.review_decided_by, ''), COALESCE(m.review_decided_at, ''), COALESCE(m.review_reason, '') FROM mutation_log m`
 	var args []any
@@ -118,7 +122,8 @@ func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal, all b
 
 // ListProposals returns the merge proposals of p's region with status
 // (default open).
-func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status string) ([]MergeProposal, error) {
+func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status string) (_ []MergeProposal, err error) {
+	defer derrors.Wrap(&err, "engine.ListProposals(%s)", status)
 	if status == "" {
 		status = "open"
 	}
@@ -143,7 +148,8 @@ func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status
 }
 
 // ListDevices returns the devices of the users of p's region (admins: all).
-func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) ([]Device, error) {
+func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) (_ []Device, err error) {
+	defer derrors.Wrap(&err, "engine.ListDevices")
 	q := `SELECT d.id, d.username, d.last_seen_at, COALESCE(d.last_push_at, ''), d.app_version, d.clock_offset_ms, d.clock_skewed,
 		d.outbox_size, d.max_seq, d.revoked_at IS NOT NULL,
 		COALESCE(d.skew_acknowledged_at, ''), COALESCE(d.skew_acknowledged_by, '') FROM devices d JOIN users u ON u.username = d.username

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"prodays"
+	"prodays/internal/derrors"
 	"prodays/store"
 	"prodays/sync/protocol"
 )
@@ -44,7 +45,8 @@ func (t *txc) activityChanged(act *activity) error {
 // Close closes activity id (the attendance sheet is signed off): what
 // arrives after it is flagged late. A supervisor of the activity's region
 // or an admin; with open flags, reason is required (409 review_pending).
-func (e *Engine) Close(ctx context.Context, p *prodays.Principal, id, reason string) error {
+func (e *Engine) Close(ctx context.Context, p *prodays.Principal, id, reason string) (err error) {
+	defer derrors.Wrap(&err, "engine.Close(%s)", id)
 	return e.withTx(ctx, func(t *txc) error {
 		act, err := t.supervisedActivity(p, id)
 		if err != nil {
@@ -73,7 +75,8 @@ func (e *Engine) Close(ctx context.Context, p *prodays.Principal, id, reason str
 }
 
 // Reopen reopens a closed activity (admins only; the route checks the role).
-func (e *Engine) Reopen(ctx context.Context, p *prodays.Principal, id, reason string) error {
+func (e *Engine) Reopen(ctx context.Context, p *prodays.Principal, id, reason string) (err error) {
+	defer derrors.Wrap(&err, "engine.Reopen(%s)", id)
 	if p.Role != prodays.RoleAdmin {
 		return prodays.Errorf(prodays.EForbidden, "Only an admin may reopen an activity.")
 	}
@@ -94,7 +97,8 @@ func (e *Engine) Reopen(ctx context.Context, p *prodays.Principal, id, reason st
 
 // Override sets a supervisor's decision on a presence (present or absent,
 // with a mandatory reason); it wins over the phones until changed.
-func (e *Engine) Override(ctx context.Context, p *prodays.Principal, activityID string, person protocol.Person, present bool, reason string) error {
+func (e *Engine) Override(ctx context.Context, p *prodays.Principal, activityID string, person protocol.Person, present bool, reason string) (err error) {
+	defer derrors.Wrap(&err, "engine.Override(%s, %s:%s)", activityID, person.Kind, person.ID)
 	if strings.TrimSpace(reason) == "" {
 		return prodays.Errorf(prodays.EInvalid, "A reason is required to override a presence.")
 	}
