@@ -116,12 +116,14 @@ func (e *Engine) learn(ctx context.Context, qs []string) {
 	}
 }
 
-// withTx runs fn in one write transaction with a statement cache.
+// withTx runs fn in one write transaction with a statement cache. The
+// clock is read once, when the transaction has begun (it holds the write
+// lock): every time the transaction writes is that t.now, and the times of
+// successive transactions follow their commit order.
 func (e *Engine) withTx(ctx context.Context, fn func(t *txc) error) error {
-	now := e.now()
 	var learn []string
 	err := e.DB.WithTx(ctx, func(tx *sql.Tx) error {
-		t := newTxc(e, ctx, tx, now)
+		t := newTxc(e, ctx, tx, e.now())
 		defer t.close()
 		err := fn(t)
 		learn = t.learn
