@@ -19,16 +19,17 @@ type Scanner interface {
 }
 
 // Query runs query with args on q and returns one T per row, in the
-// order of the rows, made by scan. It returns a nil slice (not an error)
-// when there are no rows; the first error of the query, of scan or of the
-// iteration is returned, and the rows are always closed.
+// order of the rows, made by scan. Without rows it returns an empty,
+// non-nil slice (a JSON list renders as [], not null). The first error of
+// the query, of scan or of the iteration is returned, and the rows are
+// always closed.
 func Query[T any](ctx context.Context, q Querier, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
+	out := []T{}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {

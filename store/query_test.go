@@ -40,8 +40,8 @@ func TestQuery(t *testing.T) {
 	})
 	t.Run("no rows", func(t *testing.T) {
 		got, err := store.Query(ctx, db.Read, scan, `SELECT id, n FROM q WHERE n > 9`)
-		if err != nil || got != nil {
-			t.Errorf("got %v, %v, want nil, nil", got, err)
+		if err != nil || got == nil || len(got) != 0 {
+			t.Errorf("got %#v, %v, want an empty slice", got, err)
 		}
 	})
 	t.Run("query error", func(t *testing.T) {

@@ -171,24 +171,19 @@ func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
 		return nil // every pair got its row, and with it its change
 	}
 	// The pairs left out: a row that is not this check-in alone.
-	rows, err := t.QueryContext(t.ctx, `SELECT c.activity_id, c.person_kind, c.person_id FROM checkins c
+	ids, err := store.Query(t.ctx, t, func(s store.Scanner) (string, error) {
+		var a, k, p string
+		err := s.Scan(&a, &k, &p)
+		return protocol.AttendanceID(a, k, p), err
+	}, `SELECT c.activity_id, c.person_kind, c.person_id FROM checkins c
 		JOIN attendance a ON a.activity_id = c.activity_id AND a.person_kind = c.person_kind AND a.person_id = c.person_id
 		WHERE c.rowid > ? AND a.check_in_ids <> json_array(c.id)`, last)
 	if err != nil {
 		return fmt.Errorf("presence: %w", err)
 	}
 	existed := map[string]bool{}
-	for rows.Next() {
-		var a, k, p string
-		if err := rows.Scan(&a, &k, &p); err != nil {
-			rows.Close()
-			return err
-		}
-		existed[protocol.AttendanceID(a, k, p)] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+	for _, id := range ids {
+		existed[id] = true
 	}
 	for _, p := range ins {
 		if existed[protocol.AttendanceID(p.act.ID, p.kind, p.person)] {
@@ -312,24 +307,15 @@ func (b *batch) undo(m *protocol.Mutation, occurred time.Time) (outcome, error) 
 // recomputeUndo recomputes the presence of every pair whose check-ins undo
 // undoID names (those arrived so far).
 func (t *txc) recomputeUndo(undoID string) error {
-	rows, err := t.QueryContext(t.ctx, `SELECT DISTINCT c.activity_id, c.person_kind, c.person_id FROM undo_targets u
+	type pair struct{ a, k, p string }
+	ps, err := store.Query(t.ctx, t, func(s store.Scanner) (pair, error) {
+		var p pair
+		err := s.Scan(&p.a, &p.k, &p.p)
+		return p, err
+	}, `SELECT DISTINCT c.activity_id, c.person_kind, c.person_id FROM undo_targets u
 		JOIN checkins c ON c.id = u.checkin_id AND c.activity_id = u.activity_id WHERE u.undo_id = ?`, undoID)
 	if err != nil {
 		return fmt.Errorf("undo pairs: %w", err)
-	}
-	type pair struct{ a, k, p string }
-	var ps []pair
-	for rows.Next() {
-		var p pair
-		if err := rows.Scan(&p.a, &p.k, &p.p); err != nil {
-			rows.Close()
-			return err
-		}
-		ps = append(ps, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, p := range ps {
 		act, err := t.activity(p.a)

@@ -25,24 +25,15 @@ func (t *txc) releaseHeld(traineeID string) error {
 		id, activity, occurred string
 		device, username       string
 	}
-	rows, err := t.QueryContext(t.ctx, `SELECT f.id, c.id, c.activity_id, c.occurred_at, c.device_id, c.username FROM checkins c
+	hs, err := store.Query(t.ctx, t, func(s store.Scanner) (heldRow, error) {
+		var h heldRow
+		err := s.Scan(&h.flagID, &h.id, &h.activity, &h.occurred, &h.device, &h.username)
+		return h, err
+	}, `SELECT f.id, c.id, c.activity_id, c.occurred_at, c.device_id, c.username FROM checkins c
 		JOIN flags f ON f.mutation_id = c.id AND f.kind = 'awaiting_registration' AND f.status = 'open'
 		WHERE c.walk_in = 1 AND c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'`, traineeID)
 	if err != nil {
 		return fmt.Errorf("held check-ins: %w", err)
-	}
-	var hs []heldRow
-	for rows.Next() {
-		var h heldRow
-		if err := rows.Scan(&h.flagID, &h.id, &h.activity, &h.occurred, &h.device, &h.username); err != nil {
-			rows.Close()
-			return err
-		}
-		hs = append(hs, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	touched := map[string]*activity{}
 	pushers := map[string]*prodays.Principal{}

@@ -10,42 +10,27 @@ import (
 
 // mergeTrainee moves walk's attendance to keep and tombstones walk.
 func (t *txc) mergeTrainee(walk, keep string) error {
-	rows, err := t.QueryContext(t.ctx, `SELECT activity_id, override, override_reason, override_by, override_at FROM attendance WHERE person_kind = 'trainee' AND person_id = ?`, walk)
-	if err != nil {
-		return err
-	}
 	type ov struct {
 		act                string
 		ov, reason, by, at sql.NullString
 	}
-	var acts []ov
-	for rows.Next() {
+	acts, err := store.Query(t.ctx, t, func(s store.Scanner) (ov, error) {
 		var o ov
-		if err := rows.Scan(&o.act, &o.ov, &o.reason, &o.by, &o.at); err != nil {
-			rows.Close()
-			return err
-		}
-		acts = append(acts, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+		err := s.Scan(&o.act, &o.ov, &o.reason, &o.by, &o.at)
+		return o, err
+	}, `SELECT activity_id, override, override_reason, override_by, override_at FROM attendance WHERE person_kind = 'trainee' AND person_id = ?`, walk)
+	if err != nil {
+		return fmt.Errorf("merge: attendance of %s: %w", walk, err)
 	}
 	// Activities with check-ins of the walk-in but no row yet (all held).
-	more, err := t.QueryContext(t.ctx, `SELECT DISTINCT activity_id FROM checkins WHERE walk_in = 1 AND person_kind = 'trainee' AND person_id = ?`, walk)
+	held, err := store.Strings(t.ctx, t, `SELECT DISTINCT activity_id FROM checkins WHERE walk_in = 1 AND person_kind = 'trainee' AND person_id = ?`, walk)
 	if err != nil {
-		return err
+		return fmt.Errorf("merge: check-ins of %s: %w", walk, err)
 	}
 	touched := map[string]bool{}
-	for more.Next() {
-		var a string
-		if err := more.Scan(&a); err != nil {
-			more.Close()
-			return err
-		}
+	for _, a := range held {
 		touched[a] = true
 	}
-	more.Close()
 	for _, q := range []string{
 		`UPDATE checkins SET person_id = ? WHERE walk_in = 1 AND person_kind = 'trainee' AND person_id = ?`,
 		`UPDATE undo_targets SET person_id = ? WHERE person_kind = 'trainee' AND person_id = ?`,

@@ -3,11 +3,11 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"prodays"
 	"prodays/internal/derrors"
+	"prodays/store"
 	"prodays/sync/protocol"
 )
 
@@ -32,24 +32,17 @@ func (e *Engine) ListFlags(ctx context.Context, p *prodays.Principal, status str
 		status = "open"
 	}
 	w, args := regionFilter(p, "f.region_code")
-	rows, err := e.DB.Read.QueryContext(ctx, `SELECT f.id, f.kind, COALESCE(f.mutation_id, ''), COALESCE(f.activity_id, ''), COALESCE(f.device_id, ''),
+	return store.Query(ctx, e.DB.Read, scanFlag, `SELECT f.id, f.kind, COALESCE(f.mutation_id, ''), COALESCE(f.activity_id, ''), COALESCE(f.device_id, ''),
 		COALESCE(f.region_code, ''), f.detail, f.status, f.created_at, COALESCE(m.payload, 'null')
 		FROM flags f LEFT JOIN mutation_log m ON m.id = f.mutation_id WHERE `+w+` AND f.status = ? ORDER BY f.id LIMIT 1000`, append(args, status)...)
-	if err != nil {
-		return nil, fmt.Errorf("list flags: %w", err)
-	}
-	defer rows.Close()
-	out := []Flag{}
-	for rows.Next() {
-		var f Flag
-		var detail, payload string
-		if err := rows.Scan(&f.ID, &f.Kind, &f.MutationID, &f.ActivityID, &f.DeviceID, &f.RegionCode, &detail, &f.Status, &f.CreatedAt, &payload); err != nil {
-			return nil, err
-		}
-		f.Detail, f.Payload = json.RawMessage(detail), json.RawMessage(payload)
-		out = append(out, f)
-	}
-	return out, rows.Err()
+}
+
+func scanFlag(s store.Scanner) (Flag, error) {
+	var f Flag
+	var detail, payload string
+	err := s.Scan(&f.ID, &f.Kind, &f.MutationID, &f.ActivityID, &f.DeviceID, &f.RegionCode, &detail, &f.Status, &f.CreatedAt, &payload)
+	f.Detail, f.Payload = json.RawMessage(detail), json.RawMessage(payload)
+	return f, err
 }
 
 // ListConflicts returns the conflicts of p's region with status (default open).
@@ -59,25 +52,18 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 		status = "open"
 	}
 	w, args := regionFilter(p, "region_code")
-	rows, err := e.DB.Read.QueryContext(ctx, `SELECT c.id, c.trainee_id, c.field, c.base_version, c.winner_mutation_id, c.winner_value, c.loser_mutation_id, c.loser_value,
+	return store.Query(ctx, e.DB.Read, scanConflict, `SELECT c.id, c.trainee_id, c.field, c.base_version, c.winner_mutation_id, c.winner_value, c.loser_mutation_id, c.loser_value,
 		COALESCE(c.region_code, ''), c.status, c.created_at,
 		COALESCE(mw.device_id, ''), COALESCE(mw.recorded_at, ''), COALESCE(ml.device_id, ''), COALESCE(ml.recorded_at, '')
 		FROM conflicts c LEFT JOIN mutation_log mw ON mw.id = c.winner_mutation_id LEFT JOIN mutation_log ml ON ml.id = c.loser_mutation_id
 		WHERE `+strings.Replace(w, "region_code", "c.region_code", 1)+` AND c.status = ? ORDER BY c.id LIMIT 1000`, append(args, status)...)
-	if err != nil {
-		return nil, fmt.Errorf("list conflicts: %w", err)
-	}
-	defer rows.Close()
-	out := []Conflict{}
-	for rows.Next() {
-		var c Conflict
-		if err := rows.Scan(&c.ID, &c.TraineeID, &c.Field, &c.BaseVersion, &c.WinnerMutationID, &c.WinnerValue, &c.LoserMutationID, &c.LoserValue,
-			&c.RegionCode, &c.Status, &c.CreatedAt, &c.WinnerDeviceID, &c.WinnerRecordedAt, &c.LoserDeviceID, &c.LoserRecordedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+}
+
+func scanConflict(s store.Scanner) (Conflict, error) {
+	var c Conflict
+	err := s.Scan(&c.ID, &c.TraineeID, &c.Field, &c.BaseVersion, &c.WinnerMutationID, &c.WinnerValue, &c.LoserMutationID, &c.LoserValue,
+		&c.RegionCode, &c.Status, &c.CreatedAt, &c.WinnerDeviceID, &c.WinnerRecordedAt, &c.LoserDeviceID, &c.LoserRecordedAt)
+	return c, err
 }
 
 // ListQuarantine returns the rejected mutations pushed by the users of p's
@@ -98,26 +84,19 @@ func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal, all b
 	if !all {
 		q += ` AND m.review_decision IS NULL`
 	}
-	rows, err := e.DB.Read.QueryContext(ctx, q+` ORDER BY m.received_at DESC LIMIT 1000`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list quarantine: %w", err)
+	return store.Query(ctx, e.DB.Read, scanQuarantined, q+` ORDER BY m.received_at DESC LIMIT 1000`, args...)
+}
+
+func scanQuarantined(s store.Scanner) (QuarantinedMutation, error) {
+	var m QuarantinedMutation
+	var payload string
+	err := s.Scan(&m.ID, &m.DeviceID, &m.Username, &m.Seq, &m.Type, &m.Code, &m.Message, &m.ReceivedAt, &payload,
+		&m.Decision, &m.DecidedBy, &m.DecidedAt, &m.DecisionReason)
+	m.Payload = json.RawMessage(payload)
+	if !json.Valid(m.Payload) {
+		m.Payload = json.RawMessage("null")
 	}
-	defer rows.Close()
-	out := []QuarantinedMutation{}
-	for rows.Next() {
-		var m QuarantinedMutation
-		var payload string
-		if err := rows.Scan(&m.ID, &m.DeviceID, &m.Username, &m.Seq, &m.Type, &m.Code, &m.Message, &m.ReceivedAt, &payload,
-			&m.Decision, &m.DecidedBy, &m.DecidedAt, &m.DecisionReason); err != nil {
-			return nil, err
-		}
-		m.Payload = json.RawMessage(payload)
-		if !json.Valid(m.Payload) {
-			m.Payload = json.RawMessage("null")
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return m, err
 }
 
 // ListProposals returns the merge proposals of p's region with status
@@ -128,23 +107,16 @@ func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status
 		status = "open"
 	}
 	w, args := regionFilter(p, "region_code")
-	rows, err := e.DB.Read.QueryContext(ctx, `SELECT m.id, m.walk_in_id, m.candidate_id, m.reason, COALESCE(m.region_code, ''), m.status, m.created_at,
+	return store.Query(ctx, e.DB.Read, scanProposal, `SELECT m.id, m.walk_in_id, m.candidate_id, m.reason, COALESCE(m.region_code, ''), m.status, m.created_at,
 		COALESCE(tw.last_name || ' ' || tw.first_name, ''), COALESCE(tc.last_name || ' ' || tc.first_name, '')
 		FROM merge_proposals m LEFT JOIN trainees tw ON tw.id = m.walk_in_id LEFT JOIN trainees tc ON tc.id = m.candidate_id
 		WHERE `+strings.Replace(w, "region_code", "m.region_code", 1)+` AND m.status = ? ORDER BY m.id LIMIT 1000`, append(args, status)...)
-	if err != nil {
-		return nil, fmt.Errorf("list proposals: %w", err)
-	}
-	defer rows.Close()
-	out := []MergeProposal{}
-	for rows.Next() {
-		var m MergeProposal
-		if err := rows.Scan(&m.ID, &m.WalkInID, &m.CandidateID, &m.Reason, &m.RegionCode, &m.Status, &m.CreatedAt, &m.WalkInName, &m.CandidateName); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+}
+
+func scanProposal(s store.Scanner) (MergeProposal, error) {
+	var m MergeProposal
+	err := s.Scan(&m.ID, &m.WalkInID, &m.CandidateID, &m.Reason, &m.RegionCode, &m.Status, &m.CreatedAt, &m.WalkInName, &m.CandidateName)
+	return m, err
 }
 
 // ListDevices returns the devices of the users of p's region (admins: all).
@@ -159,22 +131,8 @@ func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) (_ []Dev
 		q += ` WHERE COALESCE(u.region_code, e.region_code) = ?`
 		args = append(args, p.RegionCode)
 	}
-	rows, err := e.DB.Read.QueryContext(ctx, q+` ORDER BY d.username, d.id`, args...)
+	out, err := store.Query(ctx, e.DB.Read, scanDevice, q+` ORDER BY d.username, d.id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	out := []Device{}
-	for rows.Next() {
-		var d Device
-		if err := rows.Scan(&d.ID, &d.Username, &d.LastSeenAt, &d.LastPushAt, &d.AppVersion, &d.ClockOffsetMS, &d.ClockSkewed,
-			&d.OutboxSize, &d.MaxSeq, &d.Revoked, &d.SkewAcknowledgedAt, &d.SkewAcknowledgedBy); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	for i := range out {
@@ -187,25 +145,20 @@ func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) (_ []Dev
 	return out, nil
 }
 
+func scanDevice(s store.Scanner) (Device, error) {
+	var d Device
+	err := s.Scan(&d.ID, &d.Username, &d.LastSeenAt, &d.LastPushAt, &d.AppVersion, &d.ClockOffsetMS, &d.ClockSkewed,
+		&d.OutboxSize, &d.MaxSeq, &d.Revoked, &d.SkewAcknowledgedAt, &d.SkewAcknowledgedBy)
+	return d, err
+}
+
 // seqGaps returns the ranges [from, to] of seqs from 1 to maxSeq never
 // received (protocol.SeqGaps). Seqs are bounded on the wire
 // (protocol.MaxInteger), but a database written before holds any int64:
 // nothing here overflows.
 func (e *Engine) seqGaps(ctx context.Context, device string, maxSeq int64) ([][2]int64, error) {
-	rows, err := e.DB.Read.QueryContext(ctx, `SELECT DISTINCT seq FROM mutations WHERE device_id = ? AND seq > 0 AND seq <= ? ORDER BY seq`, device, maxSeq)
+	seqs, err := store.Query(ctx, e.DB.Read, store.ScanOne[int64], `SELECT DISTINCT seq FROM mutations WHERE device_id = ? AND seq > 0 AND seq <= ? ORDER BY seq`, device, maxSeq)
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var seqs []int64
-	for rows.Next() {
-		var s int64
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		seqs = append(seqs, s)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return protocol.SeqGaps(seqs, maxSeq), nil

@@ -78,27 +78,18 @@ func (b *batch) register(m *protocol.Mutation, occurred time.Time) (outcome, err
 // else applied as it would have been on arrival.
 func (b *batch) releaseHeldUpdates(id string) error {
 	t := b.t
-	rows, err := t.QueryContext(t.ctx, `SELECT f.id, m.id, m.payload, m.occurred_at, m.device_id, m.username FROM flags f JOIN mutation_log m ON m.id = f.mutation_id
-		WHERE f.kind = 'awaiting_registration' AND f.status = 'open' AND f.activity_id IS NULL AND f.detail->>'trainee_id' = ? ORDER BY f.id`, id)
-	if err != nil {
-		return fmt.Errorf("held updates: %w", err)
-	}
 	type held struct {
 		flag                           int64
 		id, payload, occ, device, user string
 	}
-	var hs []held
-	for rows.Next() {
+	hs, err := store.Query(t.ctx, t, func(s store.Scanner) (held, error) {
 		var h held
-		if err := rows.Scan(&h.flag, &h.id, &h.payload, &h.occ, &h.device, &h.user); err != nil {
-			rows.Close()
-			return err
-		}
-		hs = append(hs, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+		err := s.Scan(&h.flag, &h.id, &h.payload, &h.occ, &h.device, &h.user)
+		return h, err
+	}, `SELECT f.id, m.id, m.payload, m.occurred_at, m.device_id, m.username FROM flags f JOIN mutation_log m ON m.id = f.mutation_id
+		WHERE f.kind = 'awaiting_registration' AND f.status = 'open' AND f.activity_id IS NULL AND f.detail->>'trainee_id' = ? ORDER BY f.id`, id)
+	if err != nil {
+		return fmt.Errorf("held updates: %w", err)
 	}
 	pushers := map[string]*prodays.Principal{}
 	for _, h := range hs {
