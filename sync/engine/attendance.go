@@ -18,12 +18,9 @@ var AttendanceID = protocol.AttendanceID
 // checkIn applies attendance.check_in (sync protocol, Presence).
 func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (outcome, error) {
 	t := b.t
-	if o, err := t.admit(b.p, m); err != nil || o != nil {
+	act, o, err := b.admitAttendance(m)
+	if err != nil || o != nil {
 		return deref(o), err
-	}
-	act, err := t.activity(m.ActivityID)
-	if err != nil {
-		return outcome{}, err
 	}
 	personID, o, err := b.resolvePerson(m.Person)
 	if err != nil || o != nil {
@@ -195,6 +192,16 @@ func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
 	return nil
 }
 
+// admitAttendance returns the activity of attendance mutation m when its
+// pusher may record there (admit), or admit's rejection.
+func (b *batch) admitAttendance(m *protocol.Mutation) (*activity, *outcome, error) {
+	if o, err := b.t.admit(b.p, m); err != nil || o != nil {
+		return nil, o, err
+	}
+	act, err := b.t.activity(m.ActivityID)
+	return act, nil, err
+}
+
 func deref(o *outcome) outcome {
 	if o == nil {
 		return outcome{}
@@ -268,12 +275,9 @@ func (t *txc) flag(kind, mutationID string, a *activity, deviceID string, detail
 // check-ins not yet arrived (observed-remove set).
 func (b *batch) undo(m *protocol.Mutation, occurred time.Time) (outcome, error) {
 	t := b.t
-	if o, err := t.admit(b.p, m); err != nil || o != nil {
+	act, o, err := b.admitAttendance(m)
+	if err != nil || o != nil {
 		return deref(o), err
-	}
-	act, err := t.activity(m.ActivityID)
-	if err != nil {
-		return outcome{}, err
 	}
 	personID, o, err := b.resolvePerson(m.Person)
 	if err != nil {
