@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"prodays"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 	"prodays/store"
@@ -32,10 +33,7 @@ const (
 // (Casablanca), staff1 (E1), sup1 (RSK) and boss (admin) with passwords.
 func ptSeed(tb testing.TB, db *store.DB) {
 	synctest.Seed(tb, db)
-	loc, err := protocol.Casablanca()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	loc := prodays.Casablanca
 	if _, err := db.Write.Exec(`INSERT INTO activities (id, kind, title, date, start_time, end_time, establishment_code, region_code, capacity)
 		VALUES (?, 'meeting', 'Today', ?, '00:00', '23:59', 'E1', 'RSK', 50)`, ptActivity, protocol.LocalDay(time.Now(), loc)); err != nil {
 		tb.Fatal(err)

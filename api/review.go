@@ -355,12 +355,7 @@ type ActivityOfDay struct {
 }
 
 // casablanca is the time zone of the activities' dates.
-var casablanca = func() *time.Location {
-	if loc, err := time.LoadLocation("Africa/Casablanca"); err == nil {
-		return loc
-	}
-	return time.FixedZone("Africa/Casablanca", 3600)
-}()
+var casablanca = prodays.Casablanca
 
 // listActivities: GET /api/v1/review/activities?date=YYYY-MM-DD (default
 // today in Casablanca) answers the activities of that day of the caller's

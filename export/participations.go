@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	_ "time/tzdata" // Africa/Casablanca without the system's zoneinfo
 
 	"github.com/xuri/excelize/v2"
 
@@ -20,13 +19,7 @@ import (
 
 // Casablanca is the time zone of every local time the exports write
 // (Morocco: UTC+1, UTC+0 during Ramadan).
-var Casablanca = func() *time.Location {
-	loc, err := time.LoadLocation("Africa/Casablanca")
-	if err != nil {
-		panic(err) // time/tzdata is embedded: cannot happen
-	}
-	return loc
-}()
+var Casablanca = prodays.Casablanca
 
 // LocalTimeFormat is how the exports write a time: Casablanca local time
 // with its offset, e.g. 2026-03-21T09:10:43+00:00 or 2026-03-23T10:02:11+01:00.

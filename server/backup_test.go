@@ -64,7 +64,7 @@ func TestBackupThenRestore(t *testing.T) {
 
 	// The database is open: restore refuses and leaves it alone.
 	err := run(ctx, []string{"restore", bk, "--db", live}, nil, &out, &errb)
-	if !errors.Is(err, ErrInUse) {
+	if !errors.Is(err, store.ErrInUse) {
 		t.Fatalf("restore over an open database: got %v, want ErrInUse", err)
 	}
 	if got := meta(t, db, "marker"); got != "after" {
@@ -160,7 +160,7 @@ func TestBackupLoopWritesAndStops(t *testing.T) {
 	}
 	for _, n := range names {
 		if strings.HasPrefix(n, "prodays-20") && !strings.HasPrefix(n, "prodays-2020") {
-			if err := checkIntegrity(context.Background(), filepath.Join(bdir, n)); err != nil {
+			if err := store.CheckIntegrity(context.Background(), filepath.Join(bdir, n)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -202,7 +202,7 @@ func TestRestoreRefusedAcrossProcesses(t *testing.T) {
 		cmd.Wait()
 		t.Fatalf("helper: %q %v", line, err)
 	}
-	if err := restore(ctx, bk, live); !errors.Is(err, ErrInUse) {
+	if err := store.Restore(ctx, bk, live); !errors.Is(err, store.ErrInUse) {
 		t.Errorf("restore while another process has the database open: %v, want ErrInUse", err)
 	}
 	stdin.Close()
@@ -210,7 +210,7 @@ func TestRestoreRefusedAcrossProcesses(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("helper: %v", err)
 	}
-	if err := restore(ctx, bk, live); err != nil {
+	if err := store.Restore(ctx, bk, live); err != nil {
 		t.Fatalf("restore after the other process exited: %v", err)
 	}
 }

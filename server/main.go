@@ -16,8 +16,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	_ "time/tzdata" // Africa/Casablanca in a minimal container
 )
 
 func main() {

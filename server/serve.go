@@ -15,6 +15,7 @@ import (
 	"prodays/api"
 	"prodays/auth"
 	"prodays/store"
+	"prodays/sync/engine"
 )
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -94,7 +95,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if cfg.TrustProxy && len(cfg.TrustedProxies) == 0 {
 		cfg.TrustedProxies = localNetworks()
 	}
-	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, InsecureCookies: cfg.InsecureCookies,
+	eng, err := engine.New(db)
+	if err != nil {
+		return err
+	}
+	eng.Logger = logger
+	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, Sync: eng, InsecureCookies: cfg.InsecureCookies,
 		MetricsPublic: cfg.MetricsPublic, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
 		MaxBodyBytes: cfg.MaxBodyBytes, ImportMaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, ImportConcurrent: cfg.ImportConcurrent}
 	hs := &http.Server{

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"prodays/internal/derrors"
 )
 
 // Actor is who makes the changes of a request, for the audit log: the
@@ -76,7 +78,8 @@ type AuditFilter struct {
 }
 
 // ListAudit returns the newest entries first.
-func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+func (db *DB) ListAudit(ctx context.Context, f AuditFilter) (_ []AuditEntry, err error) {
+	defer derrors.Wrap(&err, "store.ListAudit")
 	var where []string
 	var args []any
 	if f.Username != "" {
@@ -125,8 +128,12 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error
 		if err := rows.Scan(&e.ID, &at, &e.Username, &e.DeviceID, &e.Address, &e.Action, &e.Target, &detail); err != nil {
 			return nil, err
 		}
-		e.At, _ = time.Parse(time.RFC3339Nano, at)
-		_ = json.Unmarshal([]byte(detail), &e.Detail)
+		if e.At, err = ParseTime(at); err != nil {
+			return nil, fmt.Errorf("audit entry %d: %w", e.ID, err)
+		}
+		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
+			return nil, fmt.Errorf("audit entry %d: detail: %w", e.ID, err)
+		}
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"prodays/internal/derrors"
 )
 
 // MetaLastBackup is the app_meta key holding the time (TimeFormat, UTC) of
@@ -25,11 +27,7 @@ const MetaLastBackup = "last_backup_at"
 // either the previous file or the complete new one, never a partial copy.
 // On success the time is recorded under MetaLastBackup.
 func (db *DB) Backup(ctx context.Context, dest string) (err error) {
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("backup to %s: %w", dest, err)
-		}
-	}()
+	defer derrors.Wrap(&err, "store.Backup(%s)", dest)
 	dest, err = filepath.Abs(dest)
 	if err != nil {
 		return err

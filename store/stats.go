@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"prodays/internal/derrors"
 )
 
 // OpsStats are the figures an operator watches, computed on demand (the
@@ -23,7 +25,8 @@ type OpsStats struct {
 }
 
 // OpsStats reads the figures of OpsStats through the read pool.
-func (db *DB) OpsStats(ctx context.Context) (OpsStats, error) {
+func (db *DB) OpsStats(ctx context.Context) (_ OpsStats, err error) {
+	defer derrors.Wrap(&err, "store.OpsStats")
 	var st OpsStats
 	fi, err := os.Stat(db.Path)
 	if err != nil {

@@ -20,6 +20,9 @@ import (
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"prodays/internal/derrors"
+	"prodays/sync/protocol"
 )
 
 //go:embed migrations/*.sql
@@ -31,6 +34,21 @@ const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 // FormatTime renders t as stored (UTC, milliseconds).
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// ParseTime parses a stored time (FormatTime's, or any RFC 3339 time, as
+// phones send them); "" (a time not recorded) is the zero time. The error
+// quotes the text: a stored time that does not parse is a corrupt row,
+// never a zero time.
+func ParseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t, nil
+}
 
 // DB is an open prodays database: Write has exactly one connection (SQLite
 // has one writer; serialising in the pool avoids SQLITE_BUSY), Read is a
@@ -161,6 +179,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // SchemaVersion reports the applied schema version and the highest one this
 // binary embeds; /readyz compares them.
 func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	defer derrors.Wrap(&err, "store.SchemaVersion")
 	p, err := goose.NewProvider(goose.DialectSQLite3, db.Read, migrationsFS())
 	if err != nil {
 		return 0, 0, err
@@ -284,22 +303,16 @@ func TouchAttendance(ctx context.Context, tx Execer, c Change, activityID, kind,
 // drop it, then each row takes a new seq, so that the phones of the new
 // scope pull it (pulls scope a presence by its activity's current keys).
 func RescopeAttendance(ctx context.Context, tx Execer, activityID, oldRegion, oldEstablishment string) error {
-	rows, err := tx.QueryContext(ctx, `SELECT activity_id || ':' || person_kind || ':' || person_id FROM attendance WHERE activity_id = ? ORDER BY seq`, activityID)
+	ids, err := Query(ctx, tx, func(s Scanner) (string, error) {
+		var kind, person string
+		err := s.Scan(&kind, &person)
+		return protocol.AttendanceID(activityID, kind, person), err
+	}, `SELECT person_kind, person_id FROM attendance WHERE activity_id = ? ORDER BY seq`, activityID)
 	if err != nil {
 		return fmt.Errorf("rescope attendance of %s: %w", activityID, err)
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(ids) == 0 {
-		return err
+	if len(ids) == 0 {
+		return nil
 	}
 	for _, id := range ids {
 		if err := RecordChange(ctx, tx, Change{Entity: "attendance", ID: id, Op: "delete", RegionCode: oldRegion, EstablishmentCode: oldEstablishment}); err != nil {

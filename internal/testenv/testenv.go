@@ -24,6 +24,7 @@ import (
 	"prodays/api"
 	"prodays/auth"
 	"prodays/store"
+	"prodays/sync/engine"
 )
 
 // Env is a running server and its database.
@@ -97,7 +98,11 @@ func New(tb testing.TB, opt Options) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv := &api.Server{DB: db, InsecureCookies: true,
+	eng, err := engine.New(db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &api.Server{DB: db, InsecureCookies: true, Sync: eng,
 		Auth: &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}}
 	if opt.Now != nil {
 		db.Now, srv.Now, srv.Auth.Tokens.Now = opt.Now, opt.Now, opt.Now

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 	"prodays/store"
@@ -297,7 +298,7 @@ func reference(t *testing.T, trainees []string, all []protocol.Mutation) string 
 }
 
 func today(t *testing.T, db *store.DB) {
-	loc, _ := protocol.Casablanca()
+	loc := prodays.Casablanca
 	if _, err := db.Write.Exec(`UPDATE activities SET date = ?`, time.Now().In(loc).Format("2006-01-02")); err != nil {
 		t.Fatal(err)
 	}

@@ -12,21 +12,15 @@ import (
 	"prodays/sync/protocol"
 )
 
-// AttendanceID is the pull id of an attendance entity:
-// "activity_id:kind:person_id".
-func AttendanceID(activityID, kind, personID string) string {
-	return activityID + ":" + kind + ":" + personID
-}
+// AttendanceID is protocol.AttendanceID, for the engine's callers.
+var AttendanceID = protocol.AttendanceID
 
 // checkIn applies attendance.check_in (sync protocol, Presence).
 func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (outcome, error) {
 	t := b.t
-	if o, err := t.admit(b.p, m); err != nil || o != nil {
+	act, o, err := b.admitAttendance(m)
+	if err != nil || o != nil {
 		return deref(o), err
-	}
-	act, err := t.activity(m.ActivityID)
-	if err != nil {
-		return outcome{}, err
 	}
 	personID, o, err := b.resolvePerson(m.Person)
 	if err != nil || o != nil {
@@ -47,7 +41,7 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 		}
 		walkIn = pr != nil && pr.WalkIn
 	}
-	pair := AttendanceID(act.ID, m.Person.Kind, personID)
+	pair := protocol.AttendanceID(act.ID, m.Person.Kind, personID)
 	if held.status == "" && !b.undone[m.ID] && !b.pendingPairs[pair] {
 		// Fast path, written by flush in multi-row statements: the
 		// check-in row, then the presence (the first check-in of a pair
@@ -174,33 +168,38 @@ func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
 		return nil // every pair got its row, and with it its change
 	}
 	// The pairs left out: a row that is not this check-in alone.
-	rows, err := t.QueryContext(t.ctx, `SELECT c.activity_id, c.person_kind, c.person_id FROM checkins c
+	ids, err := store.Query(t.ctx, t, func(s store.Scanner) (string, error) {
+		var a, k, p string
+		err := s.Scan(&a, &k, &p)
+		return protocol.AttendanceID(a, k, p), err
+	}, `SELECT c.activity_id, c.person_kind, c.person_id FROM checkins c
 		JOIN attendance a ON a.activity_id = c.activity_id AND a.person_kind = c.person_kind AND a.person_id = c.person_id
 		WHERE c.rowid > ? AND a.check_in_ids <> json_array(c.id)`, last)
 	if err != nil {
 		return fmt.Errorf("presence: %w", err)
 	}
 	existed := map[string]bool{}
-	for rows.Next() {
-		var a, k, p string
-		if err := rows.Scan(&a, &k, &p); err != nil {
-			rows.Close()
-			return err
-		}
-		existed[AttendanceID(a, k, p)] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+	for _, id := range ids {
+		existed[id] = true
 	}
 	for _, p := range ins {
-		if existed[AttendanceID(p.act.ID, p.kind, p.person)] {
+		if existed[protocol.AttendanceID(p.act.ID, p.kind, p.person)] {
 			if err := t.recompute(p.act, p.kind, p.person); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// admitAttendance returns the activity of attendance mutation m when its
+// pusher may record there (admit), or admit's rejection.
+func (b *batch) admitAttendance(m *protocol.Mutation) (*activity, *outcome, error) {
+	if o, err := b.t.admit(b.p, m); err != nil || o != nil {
+		return nil, o, err
+	}
+	act, err := b.t.activity(m.ActivityID)
+	return act, nil, err
 }
 
 func deref(o *outcome) outcome {
@@ -254,17 +253,12 @@ func (t *txc) gate(a *activity, occurred time.Time, checkClosed bool) outcome {
 	if checkClosed && a.closed() {
 		return flagged(protocol.FlagLate, "Activity %s is closed: a supervisor will decide.", a.ID)
 	}
-	if !occurred.IsZero() && !protocol.InWindow(occurred, a.Date, locOf(t)) {
+	if !occurred.IsZero() && !protocol.InWindow(occurred, a.Date, prodays.Casablanca) {
 		return flagged(protocol.FlagOutOfWindow, "Recorded on %s, outside the activity's date %s ± 1 day: a supervisor will decide.",
-			protocol.LocalDay(occurred, locOf(t)), a.Date)
+			protocol.LocalDay(occurred, prodays.Casablanca), a.Date)
 	}
 	return outcome{}
 }
-
-// casablanca is loaded once; New fails without it.
-var casablanca, _ = protocol.Casablanca()
-
-func locOf(*txc) *time.Location { return casablanca }
 
 // flag opens a flag of kind for a mutation.
 func (t *txc) flag(kind, mutationID string, a *activity, deviceID string, detail map[string]any) error {
@@ -281,12 +275,9 @@ func (t *txc) flag(kind, mutationID string, a *activity, deviceID string, detail
 // check-ins not yet arrived (observed-remove set).
 func (b *batch) undo(m *protocol.Mutation, occurred time.Time) (outcome, error) {
 	t := b.t
-	if o, err := t.admit(b.p, m); err != nil || o != nil {
+	act, o, err := b.admitAttendance(m)
+	if err != nil || o != nil {
 		return deref(o), err
-	}
-	act, err := t.activity(m.ActivityID)
-	if err != nil {
-		return outcome{}, err
 	}
 	personID, o, err := b.resolvePerson(m.Person)
 	if err != nil {
@@ -320,24 +311,15 @@ func (b *batch) undo(m *protocol.Mutation, occurred time.Time) (outcome, error) 
 // recomputeUndo recomputes the presence of every pair whose check-ins undo
 // undoID names (those arrived so far).
 func (t *txc) recomputeUndo(undoID string) error {
-	rows, err := t.QueryContext(t.ctx, `SELECT DISTINCT c.activity_id, c.person_kind, c.person_id FROM undo_targets u
+	type pair struct{ a, k, p string }
+	ps, err := store.Query(t.ctx, t, func(s store.Scanner) (pair, error) {
+		var p pair
+		err := s.Scan(&p.a, &p.k, &p.p)
+		return p, err
+	}, `SELECT DISTINCT c.activity_id, c.person_kind, c.person_id FROM undo_targets u
 		JOIN checkins c ON c.id = u.checkin_id AND c.activity_id = u.activity_id WHERE u.undo_id = ?`, undoID)
 	if err != nil {
 		return fmt.Errorf("undo pairs: %w", err)
-	}
-	type pair struct{ a, k, p string }
-	var ps []pair
-	for rows.Next() {
-		var p pair
-		if err := rows.Scan(&p.a, &p.k, &p.p); err != nil {
-			rows.Close()
-			return err
-		}
-		ps = append(ps, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, p := range ps {
 		act, err := t.activity(p.a)
@@ -420,6 +402,6 @@ func (t *txc) attendanceChange(a *activity, kind, personID, op string) error {
 }
 
 func attendanceChangeOf(a *activity, kind, personID, op string) store.Change {
-	return store.Change{Entity: "attendance", ID: AttendanceID(a.ID, kind, personID), Op: op,
+	return store.Change{Entity: "attendance", ID: protocol.AttendanceID(a.ID, kind, personID), Op: op,
 		RegionCode: a.Region, EstablishmentCode: a.Establishment}
 }

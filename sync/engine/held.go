@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"prodays"
 	"prodays/store"
@@ -26,24 +25,15 @@ func (t *txc) releaseHeld(traineeID string) error {
 		id, activity, occurred string
 		device, username       string
 	}
-	rows, err := t.QueryContext(t.ctx, `SELECT f.id, c.id, c.activity_id, c.occurred_at, c.device_id, c.username FROM checkins c
+	hs, err := store.Query(t.ctx, t, func(s store.Scanner) (heldRow, error) {
+		var h heldRow
+		err := s.Scan(&h.flagID, &h.id, &h.activity, &h.occurred, &h.device, &h.username)
+		return h, err
+	}, `SELECT f.id, c.id, c.activity_id, c.occurred_at, c.device_id, c.username FROM checkins c
 		JOIN flags f ON f.mutation_id = c.id AND f.kind = 'awaiting_registration' AND f.status = 'open'
 		WHERE c.walk_in = 1 AND c.person_kind = 'trainee' AND c.person_id = ? AND c.status = 'flagged'`, traineeID)
 	if err != nil {
 		return fmt.Errorf("held check-ins: %w", err)
-	}
-	var hs []heldRow
-	for rows.Next() {
-		var h heldRow
-		if err := rows.Scan(&h.flagID, &h.id, &h.activity, &h.occurred, &h.device, &h.username); err != nil {
-			rows.Close()
-			return err
-		}
-		hs = append(hs, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	touched := map[string]*activity{}
 	pushers := map[string]*prodays.Principal{}
@@ -71,7 +61,10 @@ func (t *txc) releaseHeld(traineeID string) error {
 		if err != nil {
 			return err
 		}
-		occ, _ := time.Parse(time.RFC3339Nano, h.occurred)
+		occ, err := store.ParseTime(h.occurred)
+		if err != nil {
+			return fmt.Errorf("held check-in %s: %w", h.id, err)
+		}
 		if g := t.gate(act, occ, true); g.status != "" {
 			if err := t.flag(g.code, h.id, act, h.device, map[string]any{"person_kind": "trainee", "person_id": traineeID,
 				"occurred_at": h.occurred, "activity_date": act.Date}); err != nil {
@@ -182,7 +175,10 @@ func (t *txc) settleFlagged(act *activity, flagID int64, mutID, kind string, acc
 		return t.recomputeUndo(mutID)
 	}
 	if kind == protocol.FlagLate {
-		o, _ := time.Parse(time.RFC3339Nano, occ)
+		o, err := store.ParseTime(occ)
+		if err != nil {
+			return fmt.Errorf("flagged check-in %s: %w", mutID, err)
+		}
 		if g := t.gate(act, o, false); g.status != "" {
 			return t.flag(g.code, mutID, act, device, map[string]any{"person_kind": pkind, "person_id": person, "occurred_at": occ, "activity_date": act.Date})
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 	"prodays/store"
@@ -21,7 +22,7 @@ func heldServer(t *testing.T) *testenv.Env {
 	t.Helper()
 	return testenv.Process(t, testenv.ProcessOptions{Seed: func(tb testing.TB, db *store.DB) {
 		synctest.Seed(tb, db)
-		loc, _ := protocol.Casablanca()
+		loc := prodays.Casablanca
 		today := time.Now().In(loc).Format("2006-01-02")
 		if _, err := db.Write.Exec(`INSERT INTO activities (id, kind, title, date, start_time, end_time, establishment_code, company_id, region_code, capacity)
 			VALUES ('T1', 'meeting', 'Today', ?, '00:00', '23:59', 'E1', NULL, 'RSK', 50)`, today); err != nil {

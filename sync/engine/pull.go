@@ -10,9 +10,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"prodays"
+	"prodays/internal/derrors"
+	"prodays/store"
 	"prodays/sync/protocol"
 )
 
@@ -57,7 +58,8 @@ func (e *Engine) scopeFingerprint(ctx context.Context, p *prodays.Principal) (st
 // p's scope, in pages) holding at most limit changes (sync protocol,
 // Pull). Errors: invalid (bad cursor or limit), resync (409, the scope
 // changed since the cursor was issued).
-func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, limit int) (*protocol.PullResponse, error) {
+func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, limit int) (_ *protocol.PullResponse, err error) {
+	defer derrors.Wrap(&err, "engine.Pull(%s, %q)", p.DeviceID, cur)
 	if limit == 0 {
 		limit = protocol.DefaultPullLimit
 	}
@@ -215,7 +217,7 @@ func pullAttendance(ctx context.Context, tx *sql.Tx, p *prodays.Principal, after
 		if err != nil {
 			return nil, err
 		}
-		c.ID, c.Data = AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID), x
+		c.ID, c.Data = protocol.AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID), x
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -235,9 +237,11 @@ func scanAttendance(rows *sql.Rows, dest ...any) (protocol.Attendance, error) {
 		return x, err
 	}
 	if at.Valid {
-		if t, err := time.Parse(time.RFC3339Nano, at.String); err == nil {
-			x.CheckedInAt = &t
+		t, err := store.ParseTime(at.String)
+		if err != nil {
+			return x, fmt.Errorf("attendance %s: checked_in_at: %w", x.ActivityID, err)
 		}
+		x.CheckedInAt = &t
 	}
 	if err := json.Unmarshal([]byte(ids), &x.CheckInIDs); err != nil || x.CheckInIDs == nil {
 		x.CheckInIDs = []string{}
@@ -325,7 +329,10 @@ func (e *Engine) backfillChanges(ctx context.Context) error {
 
 // BackfillChanges gives every roster entity without one a change-log entry
 // (run after an import that wrote rows without recording changes).
-func (e *Engine) BackfillChanges(ctx context.Context) error { return e.backfillChanges(ctx) }
+func (e *Engine) BackfillChanges(ctx context.Context) (err error) {
+	defer derrors.Wrap(&err, "engine.BackfillChanges")
+	return e.backfillChanges(ctx)
+}
 
 // loadData fills the Data of the page's upserts, one query per entity
 // kind and chunk of ids (never one query per row). An upsert whose entity
@@ -450,7 +457,7 @@ func (e *Engine) loadKind(ctx context.Context, kind string, chs []protocol.Chang
 			if err != nil {
 				return nil, err
 			}
-			out[AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID)] = x
+			out[protocol.AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID)] = x
 		}
 		err = rows.Err()
 	default:

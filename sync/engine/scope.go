@@ -203,3 +203,18 @@ func (t *txc) settleHeldOutcome(id string, o outcome) error {
 	_, err := t.exec(`UPDATE mutation_log SET status = ?, code = ?, message = ? WHERE id = ?`, o.status, o.code, o.message, id)
 	return err
 }
+
+// inScope reports whether p may record attendance at a (sync protocol
+// guarantee 4; issue #3): staff at activities of their establishment,
+// supervisors of their region, admins anywhere.
+func inScope(p *prodays.Principal, a *activity) bool {
+	switch p.Role {
+	case prodays.RoleAdmin:
+		return true
+	case prodays.RoleSupervisor:
+		return p.RegionCode != "" && a.Region == p.RegionCode
+	case prodays.RoleStaff:
+		return p.EstablishmentCode != "" && a.Establishment == p.EstablishmentCode
+	}
+	return false
+}

@@ -78,27 +78,18 @@ func (b *batch) register(m *protocol.Mutation, occurred time.Time) (outcome, err
 // else applied as it would have been on arrival.
 func (b *batch) releaseHeldUpdates(id string) error {
 	t := b.t
-	rows, err := t.QueryContext(t.ctx, `SELECT f.id, m.id, m.payload, m.occurred_at, m.device_id, m.username FROM flags f JOIN mutation_log m ON m.id = f.mutation_id
-		WHERE f.kind = 'awaiting_registration' AND f.status = 'open' AND f.activity_id IS NULL AND f.detail->>'trainee_id' = ? ORDER BY f.id`, id)
-	if err != nil {
-		return fmt.Errorf("held updates: %w", err)
-	}
 	type held struct {
 		flag                           int64
 		id, payload, occ, device, user string
 	}
-	var hs []held
-	for rows.Next() {
+	hs, err := store.Query(t.ctx, t, func(s store.Scanner) (held, error) {
 		var h held
-		if err := rows.Scan(&h.flag, &h.id, &h.payload, &h.occ, &h.device, &h.user); err != nil {
-			rows.Close()
-			return err
-		}
-		hs = append(hs, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
+		err := s.Scan(&h.flag, &h.id, &h.payload, &h.occ, &h.device, &h.user)
+		return h, err
+	}, `SELECT f.id, m.id, m.payload, m.occurred_at, m.device_id, m.username FROM flags f JOIN mutation_log m ON m.id = f.mutation_id
+		WHERE f.kind = 'awaiting_registration' AND f.status = 'open' AND f.activity_id IS NULL AND f.detail->>'trainee_id' = ? ORDER BY f.id`, id)
+	if err != nil {
+		return fmt.Errorf("held updates: %w", err)
 	}
 	pushers := map[string]*prodays.Principal{}
 	for _, h := range hs {
@@ -129,7 +120,10 @@ func (b *batch) releaseHeldUpdates(id string) error {
 			store.FormatTime(t.now), h.flag); err != nil {
 			return err
 		}
-		occ, _ := time.Parse(time.RFC3339Nano, h.occ)
+		occ, err := store.ParseTime(h.occ)
+		if err != nil {
+			return fmt.Errorf("held update %s: %w", h.id, err)
+		}
 		st := protocol.Stamp{OccurredAt: occ, DeviceID: h.device, MutationID: m.ID}
 		if err := t.applyUpdate(id, &m, st); err != nil {
 			return err
@@ -295,7 +289,9 @@ func (t *txc) writeField(traineeID, field, value string, st protocol.Stamp, base
 		return err
 	}
 	if err == nil {
-		cur.OccurredAt, _ = time.Parse(time.RFC3339Nano, curOcc)
+		if cur.OccurredAt, err = store.ParseTime(curOcc); err != nil {
+			return fmt.Errorf("stamp of %s %s: %w", traineeID, field, err)
+		}
 	}
 	if errors.Is(err, sql.ErrNoRows) || st.After(cur) {
 		if _, err := t.exec(`INSERT OR REPLACE INTO trainee_field_stamps (trainee_id, field, value, occurred_at, device_id, mutation_id, base_version)
@@ -330,7 +326,10 @@ func (t *txc) refreshConflicts(traineeID, field string, base int64) error {
 			rows.Close()
 			return err
 		}
-		w.st.OccurredAt, _ = time.Parse(time.RFC3339Nano, occ)
+		if w.st.OccurredAt, err = store.ParseTime(occ); err != nil {
+			rows.Close()
+			return fmt.Errorf("write %s of %s %s: %w", w.st.MutationID, traineeID, field, err)
+		}
 		ws = append(ws, w)
 	}
 	rows.Close()
@@ -343,8 +342,12 @@ func (t *txc) refreshConflicts(traineeID, field string, base int64) error {
 			win = w
 		}
 	}
-	var region sql.NullString
-	_ = t.QueryRowContext(t.ctx, `SELECT e.region_code FROM trainees tr JOIN establishments e ON e.code = tr.establishment_code WHERE tr.id = ?`, traineeID).Scan(&region)
+	// The conflict's region is its trainee's: a conflict without one would
+	// reach no supervisor, so a failed lookup fails the batch.
+	var region string
+	if err := t.QueryRowContext(t.ctx, `SELECT e.region_code FROM trainees tr JOIN establishments e ON e.code = tr.establishment_code WHERE tr.id = ?`, traineeID).Scan(&region); err != nil {
+		return fmt.Errorf("conflict region of trainee %s: %w", traineeID, err)
+	}
 	if _, err := t.exec(`DELETE FROM conflicts WHERE trainee_id = ? AND field = ? AND base_version = ? AND status = 'open' AND winner_mutation_id <> ?`,
 		traineeID, field, base, win.st.MutationID); err != nil {
 		return err

@@ -128,12 +128,6 @@ func LocalDay(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02")
 }
 
-// Casablanca loads Africa/Casablanca from the tz database (the binary
-// embeds it with time/tzdata). Morocco is UTC+1, and UTC+0 during Ramadan.
-func Casablanca() (*time.Location, error) {
-	return time.LoadLocation("Africa/Casablanca")
-}
-
 // NameKey normalises a name for likely-duplicate detection of walk-ins:
 // case folded, accents dropped (NFD, then combining marks removed), and
 // spaces, apostrophes (straight and typographic), hyphens and dots removed.

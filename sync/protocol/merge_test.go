@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays"
 	"prodays/sync/protocol"
 )
 
@@ -13,10 +14,7 @@ import (
 // UTC (Ramadan), UTC+1 after. 2026-03-21T23:30Z is still the 21st in
 // Casablanca (UTC+0), while a fixed UTC+1 offset would wrongly say the 22nd.
 func TestCasablancaRamadanOffset(t *testing.T) {
-	loc, err := protocol.Casablanca()
-	if err != nil {
-		t.Fatal(err)
-	}
+	loc := prodays.Casablanca
 	at := time.Date(2026, 3, 21, 23, 30, 0, 0, time.UTC)
 	if got := protocol.LocalDay(at, loc); got != "2026-03-21" {
 		t.Errorf("tz database: %s is on %s, want 2026-03-21 (UTC+0 during Ramadan)", at, got)
@@ -39,7 +37,7 @@ func TestCasablancaRamadanOffset(t *testing.T) {
 }
 
 func TestInWindow(t *testing.T) {
-	loc, _ := protocol.Casablanca()
+	loc := prodays.Casablanca
 	for _, tc := range []struct {
 		at   string
 		date string

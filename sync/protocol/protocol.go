@@ -188,6 +188,14 @@ type PullResponse struct {
 	Changes []Change `json:"changes"`
 }
 
+// AttendanceID is the pull id of an attendance entity (sync protocol,
+// Pull): "activity_id:kind:person_id", e.g. "A-12:trainee:T0042". Phones
+// treat it as opaque; the server never parses it (an activity id may
+// contain ':'), it only builds it here.
+func AttendanceID(activityID, kind, personID string) string {
+	return activityID + ":" + kind + ":" + personID
+}
+
 // Attendance is the data of an attendance change: the presence of a person
 // at an activity with the ids of its surviving check-ins (sync protocol,
 // Pull).
