@@ -18,6 +18,14 @@ import (
 // transaction that makes it, naming the admin, device and address of the
 // request's store.Actor.
 
+// answer renders v with status as JSON, or returns err.
+func answer(c echo.Context, status int, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, v)
+}
+
 // parseTimeParam reads an RFC 3339 time or a YYYY-MM-DD date (midnight
 // UTC) from query parameter name; zero when absent.
 func parseTimeParam(c echo.Context, name string) (time.Time, error) {

@@ -11,10 +11,7 @@ import (
 // an unknown user.
 func (s *Server) listDevicesHandler(c echo.Context) error {
 	devices, err := s.DB.ListDevices(c.Request().Context(), c.Param("username"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"devices": devices})
+	return answer(c, http.StatusOK, map[string]any{"devices": devices}, err)
 }
 
 // revokeDeviceHandler: POST /api/v1/admin/devices/:id/revoke revokes the
@@ -23,8 +20,5 @@ func (s *Server) listDevicesHandler(c echo.Context) error {
 // the device; revoking twice keeps the first time.
 func (s *Server) revokeDeviceHandler(c echo.Context) error {
 	d, err := s.DB.RevokeDevice(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, d)
+	return answer(c, http.StatusOK, d, err)
 }

@@ -14,10 +14,7 @@ import (
 // {"editions": [edition…]}, latest first.
 func (s *Server) listEditionsHandler(c echo.Context) error {
 	eds, err := s.DB.ListEditions(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, map[string]any{"editions": eds})
+	return answer(c, http.StatusOK, map[string]any{"editions": eds}, err)
 }
 
 // editionRequest is the body of POST and PATCH /api/v1/admin/editions;
@@ -38,10 +35,7 @@ func (s *Server) createEditionHandler(c echo.Context) error {
 		return err
 	}
 	e, err := s.DB.CreateEdition(c.Request().Context(), store.EditionChange(req))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, e)
+	return answer(c, http.StatusCreated, e, err)
 }
 
 // updateEditionHandler: PATCH /api/v1/admin/editions/:id answers the
@@ -56,8 +50,5 @@ func (s *Server) updateEditionHandler(c echo.Context) error {
 		return err
 	}
 	e, err := s.DB.UpdateEdition(c.Request().Context(), id, store.EditionChange(req))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, e)
+	return answer(c, http.StatusOK, e, err)
 }

@@ -39,10 +39,7 @@ func (s *Server) listUsersHandler(c echo.Context) error {
 // its scope_version (store.Account).
 func (s *Server) getUserHandler(c echo.Context) error {
 	u, err := s.DB.GetAccount(c.Request().Context(), c.Param("username"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, u)
+	return answer(c, http.StatusOK, u, err)
 }
 
 // createUserRequest is the body of POST /api/v1/admin/users. Password is
@@ -82,10 +79,7 @@ func (s *Server) createUserHandler(c echo.Context) error {
 	u := prodays.User{Username: req.Username, FullName: req.FullName, Role: req.Role,
 		EstablishmentCode: req.EstablishmentCode, RegionCode: req.RegionCode}
 	created, err := s.DB.CreateUser(c.Request().Context(), u, hash, principal(c).Username)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, created)
+	return answer(c, http.StatusCreated, created, err)
 }
 
 // updateUserRequest is the body of PATCH /api/v1/admin/users/:username;
@@ -111,10 +105,7 @@ func (s *Server) updateUserHandler(c echo.Context) error {
 		return err
 	}
 	out, err := s.DB.UpdateUser(c.Request().Context(), c.Param("username"), store.UserChange(req))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
+	return answer(c, http.StatusOK, out, err)
 }
 
 // passwordRequest is the body of PUT /api/v1/admin/users/:username/password.

@@ -42,8 +42,5 @@ func (s *Server) eraseTraineeHandler(c echo.Context) error {
 		return err
 	}
 	out, err := s.DB.EraseTrainee(c.Request().Context(), c.Param("id"), req.Reason)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, out)
+	return answer(c, http.StatusOK, out, err)
 }

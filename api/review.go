@@ -41,19 +41,13 @@ func pathID(c echo.Context) (int64, error) {
 // listFlags: GET /api/v1/review/flags?status=open|accepted|rejected.
 func (s *Server) listFlags(c echo.Context) error {
 	out, err := s.Sync.ListFlags(c.Request().Context(), principal(c), c.QueryParam("status"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"flags": out})
+	return listAnswer(c, "flags", out, err)
 }
 
 // listConflicts: GET /api/v1/review/conflicts?status=open|confirmed|reversed.
 func (s *Server) listConflicts(c echo.Context) error {
 	out, err := s.Sync.ListConflicts(c.Request().Context(), principal(c), c.QueryParam("status"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"conflicts": out})
+	return listAnswer(c, "conflicts", out, err)
 }
 
 // listQuarantine: GET /api/v1/review/quarantine?all=1: the refused
@@ -68,28 +62,27 @@ func (s *Server) listQuarantine(c echo.Context) error {
 		return prodays.Errorf(prodays.EInvalid, "all must be 1 or 0.")
 	}
 	out, err := s.Sync.ListQuarantine(c.Request().Context(), principal(c), all)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"mutations": out})
+	return listAnswer(c, "mutations", out, err)
 }
 
 // listProposals: GET /api/v1/review/merge-proposals?status=open|merged|dismissed.
 func (s *Server) listProposals(c echo.Context) error {
 	out, err := s.Sync.ListProposals(c.Request().Context(), principal(c), c.QueryParam("status"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"merge_proposals": out})
+	return listAnswer(c, "merge_proposals", out, err)
 }
 
 // listDevices: GET /api/v1/review/devices.
 func (s *Server) listDevices(c echo.Context) error {
 	out, err := s.Sync.ListDevices(c.Request().Context(), principal(c))
+	return listAnswer(c, "devices", out, err)
+}
+
+// listAnswer renders a review list as {key: out}, or returns err.
+func listAnswer(c echo.Context, key string, out any, err error) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, map[string]any{"devices": out})
+	return writeJSON(c, http.StatusOK, map[string]any{key: out})
 }
 
 // decide returns the handler of POST /api/v1/review/{what}/{id}/{verb}.

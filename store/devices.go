@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
-
-	"prodays"
 )
 
 // Device is a phone or browser that logged in, as the admin API shows it:
@@ -114,13 +112,8 @@ func (db *DB) RevokeDevice(ctx context.Context, id string) (*Device, error) {
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE devices SET revoked_at = coalesce(revoked_at, ?), revoked_by = coalesce(revoked_by, ?) WHERE id = ?`,
 			ts, ActorFrom(ctx).Username, id)
-		if err != nil {
-			return fmt.Errorf("revoke device %s: %w", id, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("revoke device %s: %w", id, err)
-		} else if n == 0 {
-			return prodays.Errorf(prodays.ENotFound, "No device %q.", id)
+		if err := notFoundIfNone(res, err, "device", id); err != nil {
+			return err
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL`, ts, id)
 		if err != nil {

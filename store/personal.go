@@ -190,18 +190,13 @@ func exportPerson(ctx context.Context, q Execer, id string) (*TraineeExport, err
 
 // mergedWalkIns returns the walk-in ids merged into trainee id.
 func mergedWalkIns(ctx context.Context, q Execer, id string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id FROM trainees WHERE merged_into = ? ORDER BY id`, id)
+	ms, err := queryMaps(ctx, q, nil, `SELECT id FROM trainees WHERE merged_into = ? ORDER BY id`, id)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("walk-ins merged into %s: %w", id, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var w string
-		if err := rows.Scan(&w); err != nil {
-			return nil, err
-		}
-		ids = append(ids, w)
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i], _ = m["id"].(string)
 	}
-	return ids, rows.Err()
+	return ids, nil
 }

@@ -259,7 +259,7 @@ func (db *DB) SetPassword(ctx context.Context, username, passwordHash, by string
 	return db.WithTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?`,
 			passwordHash, FormatTime(now), username)
-		if err := notFoundIfNone(res, err, username); err != nil {
+		if err := notFoundIfNone(res, err, "user", username); err != nil {
 			return err
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL`,
@@ -280,7 +280,7 @@ func (db *DB) DisableUser(ctx context.Context, username, by string) error {
 	now := db.Now()
 	return db.WithTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET disabled = 1, updated_at = ? WHERE username = ?`, FormatTime(now), username)
-		if err := notFoundIfNone(res, err, username); err != nil {
+		if err := notFoundIfNone(res, err, "user", username); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL`,
@@ -303,14 +303,16 @@ func RevokeUserSessions(ctx context.Context, tx *sql.Tx, now time.Time, username
 	return res.RowsAffected()
 }
 
-func notFoundIfNone(res sql.Result, err error, username string) error {
+// notFoundIfNone returns the error of an UPDATE of the kind (user,
+// device) named id, or ENotFound when it changed no row.
+func notFoundIfNone(res sql.Result, err error, kind, id string) error {
 	if err != nil {
-		return fmt.Errorf("user %s: %w", username, err)
+		return fmt.Errorf("%s %s: %w", kind, id, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("user %s: %w", username, err)
+		return fmt.Errorf("%s %s: %w", kind, id, err)
 	} else if n == 0 {
-		return prodays.Errorf(prodays.ENotFound, "No user %s.", username)
+		return prodays.Errorf(prodays.ENotFound, "No %s %s.", kind, id)
 	}
 	return nil
 }
