@@ -2,19 +2,25 @@ package engine_test
 
 import (
 	"context"
-	"strings"
+	"fmt"
 	"testing"
 	"time"
 
 	"prodays"
 	"prodays/internal/synctest"
+	"prodays/sync/engine"
 )
 
-func TestActivitiesOfDay(t *testing.T) {
+// checkedInA1 is the seeded engine after staff1, on phone dev-a, checked
+// in the first trainee of E1 at A1.
+func checkedInA1(t *testing.T) *engine.Engine {
 	e := mustEngine(t)
-	ctx := context.Background()
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
-	push(t, e, synctest.Principal("staff1", "dev-a"), ph.CheckIn("A1", "trainee", synctest.TraineesE1[0]))
+	push(t, e, synctest.Principal("staff1", "dev-a"), synctest.NewPhone("dev-a", eventNow.Add(-time.Hour)).CheckIn("A1", "trainee", synctest.TraineesE1[0]))
+	return e
+}
+
+func TestActivitiesOfDay(t *testing.T) {
+	e, ctx := checkedInA1(t), context.Background()
 	for _, tc := range []struct {
 		who, date, want string
 	}{
@@ -29,12 +35,15 @@ func TestActivitiesOfDay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			for _, a := range as {
-				got = append(got, a.ID+":"+string(rune('0'+a.Present)))
+			got := ""
+			for i, a := range as {
+				if i > 0 {
+					got += " "
+				}
+				got += fmt.Sprintf("%s:%d", a.ID, a.Present)
 			}
-			if strings.Join(got, " ") != tc.want {
-				t.Errorf("got %q, want %q", strings.Join(got, " "), tc.want)
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}
@@ -44,10 +53,7 @@ func TestActivitiesOfDay(t *testing.T) {
 }
 
 func TestDeviceOwner(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
-	push(t, e, synctest.Principal("staff1", "dev-a"), ph.CheckIn("A1", "trainee", synctest.TraineesE1[0]))
+	e, ctx := checkedInA1(t), context.Background()
 	p, err := e.DeviceOwner(ctx, "dev-a")
 	if err != nil {
 		t.Fatal(err)
