@@ -144,8 +144,3 @@ type Principal struct {
 	// token: its login session, which a logout or a revocation closes.
 	SessionID string `json:"-"`
 }
-
-// InRegion reports whether p may act in region (admins everywhere).
-func (p *Principal) InRegion(region string) bool {
-	return p.Role == RoleAdmin || (region != "" && p.RegionCode == region)
-}

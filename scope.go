@@ -51,3 +51,35 @@ func (s Scope) SeesTrainee(establishmentRegion string) bool {
 	}
 	return false
 }
+
+// ReviewsRegion reports whether s may review, and export, what belongs to
+// region (its flags, conflicts, activities, a phone's outbox, an export
+// of its day): admins every region, supervisors their own; staff none,
+// and no one a "" region but admins.
+func (s Scope) ReviewsRegion(region string) bool {
+	return s.Role != RoleStaff && s.SeesActivity(region, "")
+}
+
+// ReportRegion returns the region filter of a report or export of s when
+// asked for region asked ("" for every region s may see): admins get the
+// one asked, the others their own region. Errors: EForbidden when a
+// non-admin asks for another region. Whether asked names a region is the
+// caller's to check.
+func (s Scope) ReportRegion(asked string) (string, error) {
+	if s.Role == RoleAdmin {
+		return asked, nil
+	}
+	if asked != "" && asked != s.RegionCode {
+		return "", Errorf(EForbidden, "You may only see region %s.", s.RegionCode)
+	}
+	return s.RegionCode, nil
+}
+
+// AuthorizeRegion returns nil when s ReviewsRegion(region), EForbidden
+// otherwise.
+func (s Scope) AuthorizeRegion(region string) error {
+	if !s.ReviewsRegion(region) {
+		return Errorf(EForbidden, "This belongs to another region than yours (%s).", s.RegionCode)
+	}
+	return nil
+}

@@ -172,7 +172,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer, s.shedWrites)
 	v1.POST("/activities/:id/reopen", s.reopenActivity, s.requireAuth, requireRole(prodays.RoleAdmin), s.shedWrites)
 
-	// Admin API (api/admin.go): admins only; every change is audited.
+	// Admin API (api/admin*.go): admins only; every change is audited.
 	admin := v1.Group("/admin", s.requireAuth, requireRole(prodays.RoleAdmin))
 	admin.GET("/users", s.listUsersHandler)
 	admin.POST("/users", s.createUserHandler, s.shedWrites)

@@ -27,7 +27,7 @@ const (
 // export that fails half-way was still asked for.
 func (s *Server) auditExport(c echo.Context, target string, detail map[string]any) error {
 	p := principal(c)
-	return store.Audit(c.Request().Context(), s.DB.Write, s.Now(), store.AuditEntry{
+	return s.DB.AddAudit(c.Request().Context(), store.AuditEntry{
 		Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
 		Action: "export", Target: target, Detail: detail,
 	})
@@ -107,28 +107,18 @@ func editionParam(c echo.Context) (*int64, error) {
 	return &id, nil
 }
 
-// scopeRegion returns the region filter of an export: the asked one for
-// an admin (not_found when it is not a region), the supervisor's own
-// (asking for another is forbidden). The export's rows are scoped by the
-// caller's prodays.Scope all the same; this only names the file and
-// refuses a question about another region.
-func (s *Server) scopeRegion(c echo.Context, asked string) (string, error) {
-	p := principal(c)
-	if p.Role != prodays.RoleAdmin {
-		if asked != "" && asked != p.RegionCode {
-			return "", prodays.Errorf(prodays.EForbidden, "You may only export region %s.", p.RegionCode)
-		}
-		return p.RegionCode, nil
+// exportRegion returns the region filter of an export
+// (prodays.Scope.ReportRegion): the asked one for an admin (not_found when
+// it is not a region), the supervisor's own (asking for another is
+// forbidden). The export's rows are scoped by the caller's prodays.Scope
+// all the same; this only names the file and refuses a question about
+// another region.
+func (s *Server) exportRegion(c echo.Context, asked string) (string, error) {
+	region, err := principal(c).ReportRegion(asked)
+	if err != nil {
+		return "", err
 	}
-	return asked, report.CheckRegion(c.Request().Context(), s.DB, asked)
-}
-
-// checkRegion forbids a supervisor a resource of another region.
-func checkRegion(c echo.Context, region string) error {
-	if p := principal(c); !p.InRegion(region) {
-		return prodays.Errorf(prodays.EForbidden, "This belongs to another region than yours (%s).", p.RegionCode)
-	}
-	return nil
+	return region, report.CheckRegion(c.Request().Context(), s.DB, region)
 }
 
 // exportParticipations: GET /api/v1/exports/participations.csv|.xlsx
@@ -139,7 +129,7 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		region, err := s.scopeRegion(c, c.QueryParam("region"))
+		region, err := s.exportRegion(c, c.QueryParam("region"))
 		if err != nil {
 			return err
 		}
@@ -209,7 +199,7 @@ func (s *Server) exportAttendanceDay(c echo.Context) error {
 		return prodays.Errorf(prodays.EInvalid, "Give date and region, or date and establishment.")
 	}
 	if f.RegionCode != "" {
-		if err := checkRegion(c, f.RegionCode); err != nil {
+		if err := principal(c).AuthorizeRegion(f.RegionCode); err != nil {
 			return err
 		}
 	}

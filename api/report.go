@@ -2,11 +2,9 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
-	"prodays"
 	"prodays/report"
 )
 
@@ -15,23 +13,12 @@ import (
 // region, and asking for another region is forbidden.
 func (s *Server) reportFilter(c echo.Context) (report.Filter, error) {
 	f := report.Filter{Scope: principal(c).Scope}
-	if v := c.QueryParam("edition"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id <= 0 {
-			return f, prodays.Errorf(prodays.EInvalid, "edition must be an edition id (a positive integer).")
-		}
-		f.EditionID = &id
+	var err error
+	if f.EditionID, err = editionParam(c); err != nil {
+		return f, err
 	}
-	f.RegionCode = c.QueryParam("region")
-	p := principal(c)
-	if p.Role != prodays.RoleAdmin {
-		if f.RegionCode != "" && f.RegionCode != p.RegionCode {
-			return f, prodays.Errorf(prodays.EForbidden, "You may only see region %s.", p.RegionCode)
-		}
-		f.RegionCode = p.RegionCode
-		return f, nil
-	}
-	return f, report.CheckRegion(c.Request().Context(), s.DB, f.RegionCode)
+	f.RegionCode, err = s.exportRegion(c, c.QueryParam("region"))
+	return f, err
 }
 
 // bilan: GET /api/v1/reports/bilan?edition=ID[&region=CODE] answers the

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"database/sql"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -42,19 +41,13 @@ func pathID(c echo.Context) (int64, error) {
 // listFlags: GET /api/v1/review/flags?status=open|accepted|rejected.
 func (s *Server) listFlags(c echo.Context) error {
 	out, err := s.Sync.ListFlags(c.Request().Context(), principal(c), c.QueryParam("status"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"flags": out})
+	return listAnswer(c, "flags", out, err)
 }
 
 // listConflicts: GET /api/v1/review/conflicts?status=open|confirmed|reversed.
 func (s *Server) listConflicts(c echo.Context) error {
 	out, err := s.Sync.ListConflicts(c.Request().Context(), principal(c), c.QueryParam("status"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"conflicts": out})
+	return listAnswer(c, "conflicts", out, err)
 }
 
 // listQuarantine: GET /api/v1/review/quarantine?all=1: the refused
@@ -69,28 +62,27 @@ func (s *Server) listQuarantine(c echo.Context) error {
 		return prodays.Errorf(prodays.EInvalid, "all must be 1 or 0.")
 	}
 	out, err := s.Sync.ListQuarantine(c.Request().Context(), principal(c), all)
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"mutations": out})
+	return listAnswer(c, "mutations", out, err)
 }
 
 // listProposals: GET /api/v1/review/merge-proposals?status=open|merged|dismissed.
 func (s *Server) listProposals(c echo.Context) error {
 	out, err := s.Sync.ListProposals(c.Request().Context(), principal(c), c.QueryParam("status"))
-	if err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, map[string]any{"merge_proposals": out})
+	return listAnswer(c, "merge_proposals", out, err)
 }
 
 // listDevices: GET /api/v1/review/devices.
 func (s *Server) listDevices(c echo.Context) error {
 	out, err := s.Sync.ListDevices(c.Request().Context(), principal(c))
+	return listAnswer(c, "devices", out, err)
+}
+
+// listAnswer renders a review list as {key: out}, or returns err.
+func listAnswer(c echo.Context, key string, out any, err error) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, map[string]any{"devices": out})
+	return writeJSON(c, http.StatusOK, map[string]any{key: out})
 }
 
 // decide returns the handler of POST /api/v1/review/{what}/{id}/{verb}.
@@ -260,28 +252,13 @@ func (s *Server) outboxUpload(c echo.Context) error {
 		return err
 	}
 	ctx := req.Context()
-	var owner string
-	err = s.DB.Read.QueryRowContext(ctx, `SELECT username FROM devices WHERE id = ?`, pr.DeviceID).Scan(&owner)
-	if errors.Is(err, sql.ErrNoRows) {
-		return prodays.Errorf(prodays.ENotFound, "No device %q: the phone must have logged in once.", pr.DeviceID)
-	} else if err != nil {
-		return fmt.Errorf("outbox upload: device owner: %w", err)
-	}
-	u, err := s.DB.GetUser(ctx, owner)
+	onBehalf, err := s.Sync.DeviceOwner(ctx, pr.DeviceID)
 	if err != nil {
 		return err
 	}
-	region := u.RegionCode
-	if region == "" && u.EstablishmentCode != "" {
-		if err := s.DB.Read.QueryRowContext(ctx, `SELECT region_code FROM establishments WHERE code = ?`, u.EstablishmentCode).Scan(&region); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-	}
-	if err := checkRegion(c, region); err != nil {
+	if err := principal(c).AuthorizeRegion(onBehalf.RegionCode); err != nil {
 		return err
 	}
-	onBehalf := &prodays.Principal{Username: u.Username, DeviceID: pr.DeviceID,
-		Scope: prodays.Scope{Role: u.Role, EstablishmentCode: u.EstablishmentCode, RegionCode: region}}
 	resp, err := s.Sync.Push(ctx, onBehalf, pr)
 	if err != nil {
 		return err
@@ -292,12 +269,12 @@ func (s *Server) outboxUpload(c echo.Context) error {
 		counts[r.Status]++
 	}
 	p := principal(c)
-	if err := store.Audit(ctx, s.DB.Write, s.Now(), store.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
+	if err := s.DB.AddAudit(ctx, store.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
 		Action: "review.outbox_upload", Target: "device:" + pr.DeviceID,
-		Detail: map[string]any{"owner": u.Username, "mutations": len(pr.Mutations), "results": counts}}); err != nil {
+		Detail: map[string]any{"owner": onBehalf.Username, "mutations": len(pr.Mutations), "results": counts}}); err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, OutboxUploadResponse{DeviceID: pr.DeviceID, Username: u.Username, PushResponse: resp})
+	return writeJSON(c, http.StatusOK, OutboxUploadResponse{DeviceID: pr.DeviceID, Username: onBehalf.Username, PushResponse: resp})
 }
 
 // readOutboxFile returns the uploaded file: the multipart field "file",
@@ -334,65 +311,20 @@ func readOutboxFile(c echo.Context) ([]byte, error) {
 	return nil, prodays.Errorf(prodays.EUnsupported, "Send the outbox file as multipart/form-data (field \"file\") or as application/json.")
 }
 
-// ActivityOfDay is one row of GET /api/v1/review/activities: an activity
-// of the supervisor's region with its presence count and sign-off.
-type ActivityOfDay struct {
-	ID                string `json:"activity_id"`
-	Kind              string `json:"kind"`
-	Title             string `json:"title"`
-	Date              string `json:"date"`
-	StartTime         string `json:"start_time"`
-	EndTime           string `json:"end_time"`
-	EstablishmentCode string `json:"establishment_code"`
-	RegionCode        string `json:"region_code"`
-	Capacity          int    `json:"capacity"`
-	Present           int    `json:"present"`
-	Status            string `json:"status"`
-	ClosedAt          string `json:"closed_at,omitempty"`
-	ClosedBy          string `json:"closed_by,omitempty"`
-	CloseReason       string `json:"close_reason,omitempty"`
-	OpenFlags         int    `json:"open_flags"`
-}
-
 // casablanca is the time zone of the activities' dates.
 var casablanca = prodays.Casablanca
 
 // listActivities: GET /api/v1/review/activities?date=YYYY-MM-DD (default
 // today in Casablanca) answers the activities of that day of the caller's
 // region (admins: all), with the trainees present, the capacity, the
-// status and sign-off, and the open flags.
+// status and sign-off, and the open flags (engine.ActivitiesOfDay).
 func (s *Server) listActivities(c echo.Context) error {
 	date := c.QueryParam("date")
 	if date == "" {
 		date = s.Now().In(casablanca).Format(time.DateOnly)
-	} else if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return prodays.Errorf(prodays.EInvalid, "date must be YYYY-MM-DD.")
 	}
-	q := `SELECT a.id, a.kind, a.title, a.date, a.start_time, a.end_time, a.establishment_code, a.region_code, a.capacity, a.status,
-		COALESCE(a.closed_at, ''), COALESCE(a.closed_by, ''), COALESCE(a.close_reason, ''),
-		(SELECT count(*) FROM attendance t WHERE t.activity_id = a.id AND t.present = 1 AND t.person_kind = 'trainee'),
-		(SELECT count(*) FROM flags f WHERE f.activity_id = a.id AND f.status = 'open')
-		FROM activities a WHERE a.date = ?`
-	args := []any{date}
-	if p := principal(c); p.Role != prodays.RoleAdmin {
-		q += ` AND a.region_code = ?`
-		args = append(args, p.RegionCode)
-	}
-	rows, err := s.DB.Read.QueryContext(c.Request().Context(), q+` ORDER BY a.start_time, a.id`, args...)
+	out, err := s.Sync.ActivitiesOfDay(c.Request().Context(), principal(c), date)
 	if err != nil {
-		return fmt.Errorf("list activities: %w", err)
-	}
-	defer rows.Close()
-	out := []ActivityOfDay{}
-	for rows.Next() {
-		var a ActivityOfDay
-		if err := rows.Scan(&a.ID, &a.Kind, &a.Title, &a.Date, &a.StartTime, &a.EndTime, &a.EstablishmentCode, &a.RegionCode, &a.Capacity, &a.Status,
-			&a.ClosedAt, &a.ClosedBy, &a.CloseReason, &a.Present, &a.OpenFlags); err != nil {
-			return err
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	return writeJSON(c, http.StatusOK, map[string]any{"date": date, "activities": out})

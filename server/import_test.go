@@ -111,7 +111,7 @@ func TestUserCommand(t *testing.T) {
 		{"", []string{"user", "add", "r.sup", "--db", db, "--role", "admin"}, 1, "User r.sup already exists."},
 		{"short\n", []string{"user", "add", "x", "--db", db, "--role", "admin", "--password-stdin"}, 1, "password: at least 10 characters"},
 		{strings.Repeat("p", 257) + "\n", []string{"user", "add", "x", "--db", db, "--role", "admin", "--password-stdin"}, 1, "password: at most 256 characters"},
-		{"", []string{"user", "add", "x", "--db", db, "--role", "staff"}, 1, "A staff user needs an establishment."},
+		{"", []string{"user", "add", "x.staff", "--db", db, "--role", "staff"}, 1, "A staff user needs an establishment."},
 		{"another long one\r\n", []string{"user", "passwd", "r.sup", "--db", db, "--password-stdin"}, 0, "password of r.sup changed"},
 		{"", []string{"user", "passwd", "r.sup", "--db", db}, 2, "Usage"},
 		{"another long one\n", []string{"user", "passwd", "nobody", "--db", db, "--password-stdin"}, 1, "No user nobody."},

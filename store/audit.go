@@ -67,6 +67,13 @@ func Audit(ctx context.Context, tx Execer, now time.Time, e AuditEntry) error {
 	return nil
 }
 
+// AddAudit appends e to the audit log on its own, for an action that
+// changes nothing in the database (an export, an upload applied through
+// the engine): Audit through the writer, at db.Now() when e.At is zero.
+func (db *DB) AddAudit(ctx context.Context, e AuditEntry) error {
+	return Audit(ctx, db.Write, db.Now(), e)
+}
+
 // AuditFilter selects audit entries; empty fields match everything. From
 // and To bound At (inclusive, exclusive).
 type AuditFilter struct {

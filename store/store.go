@@ -2,7 +2,9 @@
 // Go). It opens the database with one writer connection and a pool of
 // readers, applies the embedded migrations at start, and gives the other
 // adapters transactions and the shared bookkeeping: the change log (one
-// server sequence) and the audit log.
+// server sequence) and the audit log. It holds the accounts, devices and
+// editions with their rules (users.go, devices.go, editions.go) and the
+// export and erasure of a trainee's personal data (personal.go, erase.go).
 package store
 
 import (

@@ -27,9 +27,9 @@ func TestUsers(t *testing.T) {
 	}{
 		"taken":            {prodays.User{Username: "s.staff", Role: prodays.RoleAdmin}, prodays.EConflict},
 		"staff no estab":   {prodays.User{Username: "a", Role: prodays.RoleStaff}, prodays.EInvalid},
-		"unknown estab":    {prodays.User{Username: "a", Role: prodays.RoleStaff, EstablishmentCode: "EFP9"}, prodays.ENotFound},
+		"unknown estab":    {prodays.User{Username: "a", Role: prodays.RoleStaff, EstablishmentCode: "EFP9"}, prodays.EInvalid},
 		"supervisor":       {prodays.User{Username: "a", Role: prodays.RoleSupervisor}, prodays.EInvalid},
-		"unknown region":   {prodays.User{Username: "a", Role: prodays.RoleSupervisor, RegionCode: "XX"}, prodays.ENotFound},
+		"unknown region":   {prodays.User{Username: "a", Role: prodays.RoleSupervisor, RegionCode: "XX"}, prodays.EInvalid},
 		"admin with scope": {prodays.User{Username: "a", Role: prodays.RoleAdmin, RegionCode: "CS"}, prodays.EInvalid},
 		"bad role":         {prodays.User{Username: "a", Role: "root"}, prodays.EInvalid},
 		"space in name":    {prodays.User{Username: "a b", Role: prodays.RoleAdmin}, prodays.EInvalid},

@@ -1,0 +1,54 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"prodays"
+	"prodays/store"
+)
+
+// listEditionsHandler: GET /api/v1/admin/editions answers
+// {"editions": [edition…]}, latest first.
+func (s *Server) listEditionsHandler(c echo.Context) error {
+	eds, err := s.DB.ListEditions(c.Request().Context())
+	return answer(c, http.StatusOK, map[string]any{"editions": eds}, err)
+}
+
+// editionRequest is the body of POST and PATCH /api/v1/admin/editions;
+// PATCH keeps absent fields (store.EditionChange).
+type editionRequest struct {
+	Name      *string `json:"name"`
+	Theme     *string `json:"theme"`
+	StartDate *string `json:"start_date"`
+	EndDate   *string `json:"end_date"`
+}
+
+// createEditionHandler: POST /api/v1/admin/editions answers 201 with the
+// edition (store.CreateEdition); 400 invalid naming the field, 409
+// conflict when the name is taken.
+func (s *Server) createEditionHandler(c echo.Context) error {
+	var req editionRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	e, err := s.DB.CreateEdition(c.Request().Context(), store.EditionChange(req))
+	return answer(c, http.StatusCreated, e, err)
+}
+
+// updateEditionHandler: PATCH /api/v1/admin/editions/:id answers the
+// edition (store.UpdateEdition); 404 for an unknown id.
+func (s *Server) updateEditionHandler(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return prodays.Errorf(prodays.ENotFound, "No edition %q.", c.Param("id"))
+	}
+	var req editionRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	e, err := s.DB.UpdateEdition(c.Request().Context(), id, store.EditionChange(req))
+	return answer(c, http.StatusOK, e, err)
+}
