@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"prodays"
+	"prodays/sync/protocol"
 )
 
 // anonPrefix starts the id that replaces an erased trainee's matricule.
@@ -64,13 +65,6 @@ func (db *DB) EraseTrainee(ctx context.Context, id, reason string) (*Erasure, er
 		return nil, err
 	}
 	return out, nil
-}
-
-// attendanceID is the pull id of an attendance entity,
-// "activity_id:kind:person_id" (engine.AttendanceID; the SQL form is in
-// RescopeAttendance).
-func attendanceID(activityID, kind, personID string) string {
-	return activityID + ":" + kind + ":" + personID
 }
 
 // newAnonID returns "ANON-" and 16 random hex digits.
@@ -199,11 +193,11 @@ func eraseTrainee(ctx context.Context, tx *sql.Tx, now time.Time, id, reason str
 		}
 	}
 	for _, a := range atts {
-		if err := RecordChange(ctx, tx, Change{Entity: "attendance", ID: attendanceID(a.act, prodays.PersonTrainee, a.person),
+		if err := RecordChange(ctx, tx, Change{Entity: "attendance", ID: protocol.AttendanceID(a.act, prodays.PersonTrainee, a.person),
 			Op: "delete", RegionCode: a.region, EstablishmentCode: a.est}); err != nil {
 			return nil, "", err
 		}
-		if err := TouchAttendance(ctx, tx, Change{Entity: "attendance", ID: attendanceID(a.act, prodays.PersonTrainee, pairs[a.person]),
+		if err := TouchAttendance(ctx, tx, Change{Entity: "attendance", ID: protocol.AttendanceID(a.act, prodays.PersonTrainee, pairs[a.person]),
 			Op: "upsert", RegionCode: a.region, EstablishmentCode: a.est}, a.act, prodays.PersonTrainee, pairs[a.person]); err != nil {
 			return nil, "", err
 		}

@@ -12,9 +12,6 @@ import (
 	"prodays/sync/protocol"
 )
 
-// AttendanceID is protocol.AttendanceID, for the engine's callers.
-var AttendanceID = protocol.AttendanceID
-
 // checkIn applies attendance.check_in (sync protocol, Presence).
 func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (outcome, error) {
 	t := b.t

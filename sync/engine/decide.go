@@ -17,10 +17,10 @@ func (t *txc) audit(p *prodays.Principal, action, target string, detail map[stri
 	return store.Audit(t.ctx, t, t.now, store.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Action: action, Target: target, Detail: detail})
 }
 
-// supervisorOf reports forbidden unless p is an admin or the supervisor
-// of region ("" is no one's).
+// supervisorOf reports forbidden unless p reviews region
+// (prodays.Scope.ReviewsRegion: an admin, or the supervisor of region).
 func supervisorOf(p *prodays.Principal, region string) error {
-	if p.Role != prodays.RoleAdmin && (p.Role != prodays.RoleSupervisor || region == "" || region != p.RegionCode) {
+	if !p.ReviewsRegion(region) {
 		return forbidden()
 	}
 	return nil

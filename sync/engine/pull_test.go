@@ -125,10 +125,10 @@ func TestPullMergesAttendance(t *testing.T) {
 
 	want := []string{
 		"upsert trainee:" + t2,
-		"delete attendance:" + engine.AttendanceID("A1", "trainee", t0),
-		"upsert attendance:" + engine.AttendanceID("A1", "trainee", t2),
-		"upsert attendance:" + engine.AttendanceID("A1", "trainee", t1),
-		"upsert attendance:" + engine.AttendanceID("A1", "trainee", t3),
+		"delete attendance:" + protocol.AttendanceID("A1", "trainee", t0),
+		"upsert attendance:" + protocol.AttendanceID("A1", "trainee", t2),
+		"upsert attendance:" + protocol.AttendanceID("A1", "trainee", t1),
+		"upsert attendance:" + protocol.AttendanceID("A1", "trainee", t3),
 		"upsert trainee:" + t0,
 	}
 	for _, limit := range []int{1, 2, 3, 1000} {
@@ -138,7 +138,7 @@ func TestPullMergesAttendance(t *testing.T) {
 			t.Errorf("limit %d: changes\n got %q\nwant %q", limit, keysOf(got), want)
 		}
 		var a protocol.Attendance
-		if err := json.Unmarshal([]byte(r["attendance:"+engine.AttendanceID("A1", "trainee", t1)]), &a); err != nil {
+		if err := json.Unmarshal([]byte(r["attendance:"+protocol.AttendanceID("A1", "trainee", t1)]), &a); err != nil {
 			t.Fatalf("limit %d: %v", limit, err)
 		}
 		if !a.Present || len(a.CheckInIDs) != 2 {
@@ -243,7 +243,7 @@ func TestPullActivityIDWithColon(t *testing.T) {
 	pullAll(t, e, admin, cur, 1, r)
 	snap := replica{}
 	pullAll(t, e, admin, "", 1000, snap)
-	id := "attendance:" + engine.AttendanceID("MTG:1", "trainee", tr)
+	id := "attendance:" + protocol.AttendanceID("MTG:1", "trainee", tr)
 	var got protocol.Attendance
 	if err := json.Unmarshal([]byte(snap[id]), &got); err != nil || !got.Present || len(got.CheckInIDs) != 2 {
 		t.Errorf("snapshot: %s = %q (%v), want present with 2 check-ins", id, snap[id], err)
@@ -269,7 +269,7 @@ func TestPullActivityMovesScope(t *testing.T) {
 	push(t, e, synctest.Principal("staff1", "dev-a"), a.Update(synctest.TraineesE1[1], 1, map[string]string{"group": "G-7"}))
 	cur1, _ := pullAll(t, e, staff1, "", 1000, r1)
 	cur2, _ := pullAll(t, e, staff2, "", 1000, r2)
-	id := "attendance:" + engine.AttendanceID("A1", "trainee", synctest.TraineesE1[0])
+	id := "attendance:" + protocol.AttendanceID("A1", "trainee", synctest.TraineesE1[0])
 	if _, ok := r1[id]; !ok {
 		t.Fatalf("staff1 lacks %s before the move", id)
 	}
@@ -379,7 +379,7 @@ func TestPullNetEffect(t *testing.T) {
 	push(t, e, staff, ph.Undo("A1", "trainee", tr, in.ID))
 	push(t, e, staff, ph.CheckIn("A1", "trainee", tr))
 	_, got := pullAll(t, e, admin, cur, 1000, replica{})
-	if want := []string{"upsert attendance:" + engine.AttendanceID("A1", "trainee", tr)}; !slices.Equal(keysOf(got), want) {
+	if want := []string{"upsert attendance:" + protocol.AttendanceID("A1", "trainee", tr)}; !slices.Equal(keysOf(got), want) {
 		t.Errorf("page: got %q, want %q", keysOf(got), want)
 	}
 }

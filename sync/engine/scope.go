@@ -205,16 +205,7 @@ func (t *txc) settleHeldOutcome(id string, o outcome) error {
 }
 
 // inScope reports whether p may record attendance at a (sync protocol
-// guarantee 4; issue #3): staff at activities of their establishment,
-// supervisors of their region, admins anywhere.
+// guarantee 4): the domain's rule, prodays.Scope.SeesActivity.
 func inScope(p *prodays.Principal, a *activity) bool {
-	switch p.Role {
-	case prodays.RoleAdmin:
-		return true
-	case prodays.RoleSupervisor:
-		return p.RegionCode != "" && a.Region == p.RegionCode
-	case prodays.RoleStaff:
-		return p.EstablishmentCode != "" && a.Establishment == p.EstablishmentCode
-	}
-	return false
+	return p.SeesActivity(a.Region, a.Establishment)
 }
