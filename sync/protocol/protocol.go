@@ -75,6 +75,10 @@ const (
 	CodeTraineeExists = "trainee_exists"
 	// CodeSeqReused: the device already sent another mutation with this seq.
 	CodeSeqReused = "seq_reused"
+	// CodeIDReused: the mutation's id was first used by another device; it
+	// is refused (never a duplicate of that device's mutation) and kept in
+	// quarantine.
+	CodeIDReused = "id_reused"
 	// CodeFlagRejected: a supervisor rejected the flagged mutation.
 	CodeFlagRejected = "flag_rejected"
 )
