@@ -152,6 +152,9 @@ func (m *Mutation) validate() error {
 	if m.RecordedAt.IsZero() {
 		return errors.New("recorded_at is required (RFC 3339 with offset).")
 	}
+	if !storable(m.RecordedAt) {
+		return errors.New("recorded_at must be within years 0001 to 9999 (UTC).")
+	}
 	switch m.Type {
 	case TypeCheckIn, TypeUndo:
 		if m.ActivityID == "" {
