@@ -147,7 +147,6 @@ func TestStampOrder(t *testing.T) {
 	}
 }
 
-
 // TestClockOffsetBounded: a client_time at the ends of the years a
 // timestamp can hold gives an offset within ±MaxClockOffset, and
 // occurred_at stays within years 0001 to 9999.
