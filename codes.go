@@ -90,6 +90,10 @@ const (
 	CodeTraineeExists = "trainee_exists"
 	// CodeSeqReused: the device already sent another mutation with this seq.
 	CodeSeqReused = "seq_reused"
+	// CodeIDReused: the mutation's id was first used by another device; it
+	// is refused (never a duplicate of that device's mutation) and kept in
+	// quarantine.
+	CodeIDReused = "id_reused"
 	// CodeFlagRejected: a supervisor rejected the flagged mutation.
 	CodeFlagRejected = "flag_rejected"
 
@@ -163,6 +167,7 @@ var codes = []CodeInfo{
 	{Code: CodeWalkInRefused, Result: rejected, Phone: true},
 	{Code: CodeTraineeExists, Result: rejected, Phone: true},
 	{Code: CodeSeqReused, Result: rejected, Phone: true},
+	{Code: CodeIDReused, Result: rejected, Phone: true},
 	{Code: CodeFlagRejected, Result: rejected, Phone: true},
 	{Code: FlagLate, Result: flagged, Phone: true},
 	{Code: FlagOutOfWindow, Result: flagged, Phone: true},

@@ -27,11 +27,17 @@ type Device struct {
 	Secret string
 }
 
-// validate checks the shapes of a login's device. Errors: EInvalid.
-func (d Device) validate() error {
-	if d.ID == "" || len(d.ID) > 100 {
-		return prodays.Errorf(prodays.EInvalid, "device_id is required (a UUID made once per installation).")
+// validate checks the shapes of a login's device and sets d.ID to its
+// stored form: the push's device_id rule (prodays.CanonicalDeviceID: a
+// UUID in canonical lower case, any other id one line without control
+// characters or white space around it, at most 100 characters). Errors:
+// EInvalid.
+func (d *Device) validate() error {
+	id, err := prodays.CanonicalDeviceID(d.ID)
+	if err != nil {
+		return err
 	}
+	d.ID = id
 	if d.Secret != "" && (len(d.Secret) < MinDeviceSecret || len(d.Secret) > MaxDeviceSecret) {
 		return prodays.Errorf(prodays.EInvalid, "device_secret: from %d to %d characters (at least 128 random bits).", MinDeviceSecret, MaxDeviceSecret)
 	}

@@ -16,9 +16,11 @@ import (
 	"prodays/sync/protocol"
 )
 
-// seen is the first outcome of a mutation already received.
+// seen is the first outcome of a mutation already received, and the
+// device that sent it ("" for one of the batch being applied).
 type seen struct {
 	Status, Code, Message string
+	Device                string
 }
 
 // Push applies a batch (sync protocol, Push) for caller p, received at the
@@ -117,8 +119,8 @@ func (b *batch) preload() error {
 		// checkins row says it was seen, applied (the log row wins when
 		// there is one: an older check-in, or a flagged one).
 		list := jsonList(chunk)
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT m.id, m.status, m.code, m.message, 1 FROM json_each(?1) j JOIN mutation_log m ON m.id = j.value
-			UNION ALL SELECT c.id, 'applied', '', '', 0 FROM json_each(?1) j JOIN checkins c ON c.id = j.value`, list)
+		rows, err := b.t.QueryContext(b.t.ctx, `SELECT m.id, m.status, m.code, m.message, m.device_id, 1 FROM json_each(?1) j JOIN mutation_log m ON m.id = j.value
+			UNION ALL SELECT c.id, 'applied', '', '', c.device_id, 0 FROM json_each(?1) j JOIN checkins c ON c.id = j.value`, list)
 		if err != nil {
 			return fmt.Errorf("preload mutations: %w", err)
 		}
@@ -126,7 +128,7 @@ func (b *batch) preload() error {
 			var id string
 			var s seen
 			var logged bool
-			if err := rows.Scan(&id, &s.Status, &s.Code, &s.Message, &logged); err != nil {
+			if err := rows.Scan(&id, &s.Status, &s.Code, &s.Message, &s.Device, &logged); err != nil {
 				rows.Close()
 				return err
 			}
@@ -328,7 +330,9 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 		}
 		return protocol.Result{ID: m.ID, Status: protocol.StatusRejected, Code: m.Invalid.Code, Message: m.Invalid.Message}, nil
 	}
-	if s, ok := b.seen[m.ID]; ok {
+	if s, ok := b.seen[m.ID]; ok && s.Device != "" && s.Device != b.req.DeviceID {
+		return b.reused(m) // another device's id: never its duplicate (reused.go)
+	} else if ok {
 		return protocol.Result{ID: m.ID, Status: protocol.StatusDuplicate, Outcome: s.Status, Code: s.Code, Message: s.Message}, nil
 	}
 	occurred, capped := protocol.OccurredAt(m.RecordedAt, b.offset, b.receipt)

@@ -60,9 +60,11 @@ func DecodePush(body []byte) (*PushRequest, error) {
 	if env.DeviceID == "" {
 		return nil, prodays.Errorf(prodays.EInvalid, "device_id is required.")
 	}
-	if err := checkCode("device_id", env.DeviceID); err != nil {
-		return nil, prodays.Errorf(prodays.EInvalid, "%s", err)
+	dev, err := prodays.CanonicalDeviceID(env.DeviceID) // as at login
+	if err != nil {
+		return nil, err
 	}
+	env.DeviceID = dev
 	if env.ClientTime == nil {
 		return nil, prodays.Errorf(prodays.EInvalid, "client_time is required.")
 	}
@@ -150,6 +152,9 @@ func (m *Mutation) validate() error {
 	if m.RecordedAt.IsZero() {
 		return errors.New("recorded_at is required (RFC 3339 with offset).")
 	}
+	if !storable(m.RecordedAt) {
+		return errors.New("recorded_at must be within years 0001 to 9999 (UTC).")
+	}
 	switch m.Type {
 	case TypeCheckIn, TypeUndo:
 		if m.ActivityID == "" {
@@ -210,6 +215,11 @@ func (m *Mutation) validate() error {
 			v    *string
 		}{{"last_name", &t.LastName}, {"first_name", &t.FirstName}, {"establishment_code", &t.EstablishmentCode},
 			{"program", &t.Program}, {"group", &t.Group}, {"gender", &t.Gender}} {
+			if f.name == "establishment_code" {
+				if err := checkCode("trainee.establishment_code", *f.v); err != nil {
+					return err
+				}
+			}
 			v, err := prodays.CheckText("trainee."+f.name, *f.v, prodays.TraineeText[f.name])
 			if err != nil {
 				return errors.New(prodays.ErrorMessage(err))
@@ -248,6 +258,11 @@ func (m *Mutation) validate() error {
 			if !UpdatableField(k) {
 				return fmt.Errorf("fields.%s cannot be updated.", truncate(k, 40))
 			}
+			if k == "establishment_code" {
+				if err := checkCode("fields.establishment_code", v); err != nil {
+					return err
+				}
+			}
 			v, err := prodays.CheckText("fields."+k, v, prodays.TraineeText[k])
 			if err != nil {
 				return errors.New(prodays.ErrorMessage(err))
@@ -282,11 +297,11 @@ func UpdatableField(field string) bool {
 var appVersionRule = prodays.TextRule{Max: 50}
 
 // checkCode checks an id the phone names (activity_id, person.id,
-// trainee_id, device_id) as text (prodays.TextCode: one line, no control
-// character, at most 100 characters). The id is compared as sent, never
-// cleaned: it must match the one stored.
+// trainee_id, establishment_code) with prodays.CheckID (one line, no
+// control character, no white space around it, at most 100 characters).
+// The id is compared as sent, never cleaned: it must match the one stored.
 func checkCode(field, id string) error {
-	if _, err := prodays.CheckText(field, id, prodays.TextCode); err != nil {
+	if err := prodays.CheckID(field, id); err != nil {
 		return errors.New(prodays.ErrorMessage(err))
 	}
 	return nil

@@ -87,11 +87,27 @@ func (s Stamp) After(t Stamp) bool {
 // skewed for its supervisor (sync protocol, Time).
 const SkewThreshold = 5 * time.Minute
 
+// MaxClockOffset bounds the clock offset of a batch: ten years (3,653
+// days). A phone further off is marked skewed all the same; the bound
+// keeps occurred_at = recorded_at + offset within years 0001 to 9999
+// (time.Time.Sub saturates at ±292 years, which gave negative years).
+const MaxClockOffset = 3653 * 24 * time.Hour
+
 // ClockOffset returns the offset of a batch: server receipt − client_time,
-// truncated to milliseconds.
+// truncated to milliseconds and clamped to ±MaxClockOffset.
 func ClockOffset(receipt, clientTime time.Time) time.Duration {
-	return receipt.Sub(clientTime).Truncate(time.Millisecond)
+	return min(max(receipt.Sub(clientTime), -MaxClockOffset), MaxClockOffset).Truncate(time.Millisecond)
 }
+
+// minTime and maxTime bound every stored time: years 0001 to 9999 in UTC.
+var (
+	minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+)
+
+// storable reports whether t is within years 0001 to 9999 in UTC (how
+// times are stored).
+func storable(t time.Time) bool { return !t.Before(minTime) && !t.After(maxTime) }
 
 // Skewed reports whether an offset deserves the skew mark (|offset| > 5 min).
 func Skewed(offset time.Duration) bool {
@@ -100,9 +116,13 @@ func Skewed(offset time.Duration) bool {
 
 // OccurredAt corrects a mutation's recorded_at by the batch's offset. A
 // result later than receipt is set to receipt and capped is true (the
-// phone's clock went wrong while offline).
+// phone's clock went wrong while offline); one before year 0001 is set to
+// its first instant.
 func OccurredAt(recordedAt time.Time, offset time.Duration, receipt time.Time) (occurred time.Time, capped bool) {
 	occurred = recordedAt.Add(offset)
+	if occurred.Before(minTime) {
+		occurred = minTime // a recorded_at near year 1 and a negative offset
+	}
 	if occurred.After(receipt) {
 		return receipt, true
 	}

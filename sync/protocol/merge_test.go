@@ -144,3 +144,22 @@ func TestStampOrder(t *testing.T) {
 		t.Fatal("stamp order")
 	}
 }
+
+// TestClockOffsetBounded: a client_time at the ends of the years a
+// timestamp can hold gives an offset within ±MaxClockOffset, and
+// occurred_at stays within years 0001 to 9999.
+func TestClockOffsetBounded(t *testing.T) {
+	receipt := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	for _, ct := range []time.Time{time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		off := protocol.ClockOffset(receipt, ct)
+		if off < -protocol.MaxClockOffset || off > protocol.MaxClockOffset || !protocol.Skewed(off) {
+			t.Errorf("protocol.ClockOffset(%v) = %v, want skewed within ±%v", ct, off, protocol.MaxClockOffset)
+		}
+		for _, rec := range []time.Time{receipt, time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)} {
+			occ, _ := protocol.OccurredAt(rec, off, receipt)
+			if occ.Year() < 1 || occ.Year() > 9999 {
+				t.Errorf("protocol.OccurredAt(%v, %v) = %v, outside years 0001-9999", rec, off, occ)
+			}
+		}
+	}
+}

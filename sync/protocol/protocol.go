@@ -65,6 +65,7 @@ const (
 	CodeWalkInRefused        = prodays.CodeWalkInRefused
 	CodeTraineeExists        = prodays.CodeTraineeExists
 	CodeSeqReused            = prodays.CodeSeqReused
+	CodeIDReused             = prodays.CodeIDReused
 	CodeFlagRejected         = prodays.CodeFlagRejected
 
 	FlagLate                 = prodays.FlagLate
