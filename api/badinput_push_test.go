@@ -15,12 +15,9 @@ import (
 
 // TestBadInputPush sends hostile bodies to POST /api/v1/sync/push (sync
 // protocol, Push: at most 1,000 mutations and 2 MiB after decompression;
-// gzip allowed). It skips while the route does not exist.
+// gzip allowed).
 func TestBadInputPush(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
-	if st := env.Do(t, "POST", "/api/v1/sync/push", "", nil, nil); st == http.StatusNotFound {
-		t.Skip("POST /api/v1/sync/push is not on this branch yet")
-	}
 	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
 	s := env.Login(t, "a.admin", "dev-push")
 

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -119,6 +120,24 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 		t.Fatalf("eval %s: %v", expr, err)
 	}
 	return v
+}
+
+// chooseLang picks language l in the app's selector and waits until the
+// document has l's lang and dir and the app's data-ready marker is back
+// (the messages are loaded and the screen re-rendered), and until the
+// JavaScript predicate also, when not empty, is true.
+func chooseLang(t *testing.T, ctx context.Context, l, also string) {
+	t.Helper()
+	eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById('lang'); s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, l))
+	dir := "ltr"
+	if l == "ar" {
+		dir = "rtl"
+	}
+	ready := fmt.Sprintf(`document.documentElement.lang === %q && document.documentElement.dir === %q && document.documentElement.dataset.ready === '1'`, l, dir)
+	if also != "" {
+		ready += " && " + also
+	}
+	waitFor(t, ctx, "language "+l, ready, 10*time.Second)
 }
 
 // waitFor polls a JavaScript predicate until it is true.

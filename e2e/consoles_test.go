@@ -97,9 +97,7 @@ func consoleShots(t *testing.T, ctx context.Context, name, ready string) {
 	t.Helper()
 	dir := screenshotDir(t)
 	for _, lang := range []string{"fr", "ar"} {
-		eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById('lang'); s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, lang))
-		waitFor(t, ctx, "language "+lang, fmt.Sprintf(`document.documentElement.lang === %q && %s`, lang, ready), 10*time.Second)
-		time.Sleep(400 * time.Millisecond)
+		chooseLang(t, ctx, lang, ready)
 		for _, w := range []int64{360, 1280} {
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 800, chromedp.EmulateScale(1))); err != nil {
 				t.Fatal(err)
@@ -107,8 +105,7 @@ func consoleShots(t *testing.T, ctx context.Context, name, ready string) {
 			screenshot(t, ctx, dir, fmt.Sprintf("%s-%s-%d", name, lang, w))
 		}
 	}
-	eval[bool](t, ctx, `(() => { const s = document.getElementById('lang'); s.value = 'fr'; s.dispatchEvent(new Event('change')); return true; })()`)
-	waitFor(t, ctx, "French", `document.documentElement.lang === 'fr' && `+ready, 10*time.Second)
+	chooseLang(t, ctx, "fr", ready)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(1), chromedp.EmulateMobile)); err != nil {
 		t.Fatal(err)
 	}

@@ -63,8 +63,7 @@ func TestTapUnderRerender(t *testing.T) {
 	first := map[string]float64{}
 	for _, pending := range []int{0, 1, 9, 10, 99, 100} { // the count only grows
 		for _, lang := range []string{"fr", "ar", "en"} {
-			eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById('lang'); s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, lang))
-			waitFor(t, ctx, "language "+lang, fmt.Sprintf(`document.documentElement.lang === %q && !!document.querySelector('#q')`, lang), 10*time.Second)
+			chooseLang(t, ctx, lang, "!!document.querySelector('#q')")
 			for _, st := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				h := eval[float64](t, ctx, fmt.Sprintf(`(%s)(%v, %v, %d)`, setStatus, st[0], st[1], pending))
 				if first[lang] == 0 {
@@ -77,8 +76,7 @@ func TestTapUnderRerender(t *testing.T) {
 		}
 	}
 	t.Logf("status bar height (px) at 360 px, in every state: %v", first)
-	eval[bool](t, ctx, `(() => { const s = document.getElementById('lang'); s.value = 'fr'; s.dispatchEvent(new Event('change')); return true; })()`)
-	waitFor(t, ctx, "French", `document.documentElement.lang === 'fr' && !!document.querySelector('#q')`, 10*time.Second)
+	chooseLang(t, ctx, "fr", "!!document.querySelector('#q')")
 	eval[float64](t, ctx, fmt.Sprintf(`(%s)(false, true, 100)`, setStatus))
 	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 360 {
 		t.Errorf("page is %d px wide at a 360 px viewport", w)

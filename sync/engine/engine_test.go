@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -54,8 +56,11 @@ func attendance(tb testing.TB, e *engine.Engine, act, id string) presence {
 	var p presence
 	var at *string
 	err := e.DB.Read.QueryRow(`SELECT present, checked_in_at, check_in_ids FROM attendance WHERE activity_id = ? AND person_id = ?`, act, id).Scan(&p.present, &at, &p.ids)
-	if err != nil {
+	if errors.Is(err, sql.ErrNoRows) {
 		return presence{}
+	}
+	if err != nil {
+		tb.Fatalf("attendance(%s, %s): %v", act, id, err)
 	}
 	if at != nil {
 		p.at = *at
