@@ -33,6 +33,7 @@ func TestOfflineFlowEndToEnd(t *testing.T) {
 			t.Errorf("a push carried %d mutations, over 500", n)
 		}
 	}
+	checkPushShape(t, read(srv.faults, func(f *faults) [][]byte { return f.bodies }))
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
