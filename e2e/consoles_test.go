@@ -72,16 +72,7 @@ func sqlString(t *testing.T, srv *server, q string, args ...any) string {
 // console screen.
 func consoleLogin(t *testing.T, ctx context.Context, srv *server, username string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
-	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#username"), username),
-		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
-		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
-		t.Fatal(err)
-	}
+	formLogin(t, ctx, srv, username)
 	waitFor(t, ctx, "a console screen", `!!document.querySelector('[data-test^=screen-] h1') && !document.querySelector('[data-test^=screen-] [role=status].muted')`, 20*time.Second)
 }
 

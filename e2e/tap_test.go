@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,12 +23,7 @@ import (
 // language, then presses the mouse on "Pointer", makes both changes happen,
 // releases it and expects the check-in.
 func TestTapUnderRerender(t *testing.T) {
-	browser := newBrowser(t)
-	f := newFixture(300)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	f.seed(t, srv.DB)
-	ctx, cancel := newTab(t, browser, 2*time.Minute)
-	defer cancel()
+	srv, ctx := openApp(t, 300, serverOptions{}, 2*time.Minute)
 	loginAndDownloadAs(t, ctx, srv, "s.staff")
 	waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, 30*time.Second)
 	srv.stop() // offline: pushes fail, the pending count only grows
