@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -57,22 +55,13 @@ func TestBadInputPush(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := fingerprint(t, env.DB)
-			req, _ := http.NewRequest("POST", env.URL+"/api/v1/sync/push", bytes.NewReader(tc.body))
-			req.Header.Set("Content-Type", tc.ctype)
+			var headers []string
 			if tc.encoding != "" {
-				req.Header.Set("Content-Encoding", tc.encoding)
+				headers = []string{"Content-Encoding", tc.encoding}
 			}
-			req.Header.Set("Authorization", "Bearer "+s.AccessToken)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			var p map[string]any
-			json.Unmarshal(body, &p)
-			if resp.StatusCode != tc.want || p["code"] != tc.code || resp.Header.Get("Content-Type") != api.ProblemContentType {
-				t.Errorf("got %d %s %s, want %d %s", resp.StatusCode, resp.Header.Get("Content-Type"), truncate(body), tc.want, tc.code)
+			a := answer(env.Raw(t, "POST", "/api/v1/sync/push", s.AccessToken, tc.ctype, tc.body, headers...))
+			if a.Status != tc.want || a.Code() != tc.code || a.Header.Get("Content-Type") != api.ProblemContentType {
+				t.Errorf("got %d %s %s, want %d %s", a.Status, a.Header.Get("Content-Type"), truncate(a.Body), tc.want, tc.code)
 			}
 			if ch := changedTables(before, fingerprint(t, env.DB)); len(ch) > 0 && !subset(ch, []string{"audit_log", "devices"}) {
 				t.Errorf("database changed: %v", ch)
