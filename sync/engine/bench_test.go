@@ -105,19 +105,28 @@ func BenchmarkRawUpsert(b *testing.B) {
 	reportRate(b, n, cpu0)
 }
 
+// checkInMutations prepares count batches of 500 check-ins of the phone
+// dev-bench, spread over the pairs of trainees and acts.
+func checkInMutations(trainees, acts []string, count int) [][]protocol.Mutation {
+	ph := synctest.NewPhone("dev-bench", eventNow.Add(-time.Hour))
+	out := make([][]protocol.Mutation, count)
+	k := 0
+	for i := range out {
+		out[i] = make([]protocol.Mutation, benchBatch)
+		for j := range out[i] {
+			a, t := pair(trainees, acts, k)
+			k++
+			out[i][j] = ph.CheckIn(a, "trainee", t)
+		}
+	}
+	return out
+}
+
 // checkInBatches prepares count push requests of 500 check-ins (decoded
 // as the server would, outside the timer).
 func checkInBatches(b *testing.B, trainees, acts []string, count int) []*protocol.PushRequest {
-	ph := synctest.NewPhone("dev-bench", eventNow.Add(-time.Hour))
 	out := make([]*protocol.PushRequest, count)
-	k := 0
-	for i := range out {
-		ms := make([]protocol.Mutation, benchBatch)
-		for j := range ms {
-			a, t := pair(trainees, acts, k)
-			k++
-			ms[j] = ph.CheckIn(a, "trainee", t)
-		}
+	for i, ms := range checkInMutations(trainees, acts, count) {
 		out[i] = synctest.Request(b, "dev-bench", eventNow, ms...)
 	}
 	return out
@@ -154,16 +163,8 @@ func BenchmarkHTTPPush(b *testing.B) {
 	env.DB.Now = func() time.Time { return eventNow }
 	trainees, acts := benchRoster(b, env.DB)
 	s := env.Login(b, "staff1", "dev-bench")
-	ph := synctest.NewPhone("dev-bench", eventNow.Add(-time.Hour))
 	bodies := make([][]byte, b.N)
-	k := 0
-	for i := range bodies {
-		ms := make([]protocol.Mutation, benchBatch)
-		for j := range ms {
-			a, t := pair(trainees, acts, k)
-			k++
-			ms[j] = ph.CheckIn(a, "trainee", t)
-		}
+	for i, ms := range checkInMutations(trainees, acts, b.N) {
 		bodies[i] = synctest.Body("dev-bench", eventNow, benchBatch, ms...)
 	}
 	b.ResetTimer()

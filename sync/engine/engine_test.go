@@ -4,13 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"prodays"
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
-	"prodays/store"
 	"prodays/sync/engine"
 	"prodays/sync/protocol"
 )
@@ -22,11 +21,7 @@ var eventNow = time.Date(2026, 3, 23, 10, 0, 0, 0, time.UTC)
 // clock.
 func mustEngine(tb testing.TB) *engine.Engine {
 	tb.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "prodays.db"), store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := dbtest.Open(tb)
 	db.Now = func() time.Time { return eventNow }
 	synctest.Seed(tb, db)
 	e, err := engine.New(db)
