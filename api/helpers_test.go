@@ -51,16 +51,7 @@ func (a answer) Code() string {
 // ("" for none) and extra headers (name, value pairs).
 func send(t testing.TB, env *testenv.Env, method, path, token string, body any, headers ...string) answer {
 	t.Helper()
-	var b []byte
-	ctype := ""
-	if body != nil {
-		var err error
-		if b, err = json.Marshal(body); err != nil {
-			t.Fatal(err)
-		}
-		ctype = "application/json"
-	}
-	return answer(env.Raw(t, method, path, token, ctype, b, headers...))
+	return answer(env.Send(t, method, path, token, body, headers...))
 }
 
 // wantProblem fails t unless a is a problem+json answer with status and code.

@@ -185,6 +185,20 @@ func (e *Env) Login(tb testing.TB, username, deviceID string) *Session {
 // status.
 func (e *Env) Do(tb testing.TB, method, path, token string, body, out any) int {
 	tb.Helper()
+	a := e.Send(tb, method, path, token, body)
+	if out != nil && len(a.Body) > 0 {
+		if err := json.Unmarshal(a.Body, out); err != nil {
+			tb.Fatalf("%s %s: decode %q: %v", method, path, a.Body, err)
+		}
+	}
+	return a.Status
+}
+
+// Send sends a request with a JSON body (nil for none), a bearer token
+// ("" for none) and extra headers (name, value pairs), and returns the
+// answer read whole.
+func (e *Env) Send(tb testing.TB, method, path, token string, body any, headers ...string) Answer {
+	tb.Helper()
 	var b []byte
 	ctype := ""
 	if body != nil {
@@ -194,13 +208,7 @@ func (e *Env) Do(tb testing.TB, method, path, token string, body, out any) int {
 		}
 		ctype = "application/json"
 	}
-	a := e.Raw(tb, method, path, token, ctype, b)
-	if out != nil && len(a.Body) > 0 {
-		if err := json.Unmarshal(a.Body, out); err != nil {
-			tb.Fatalf("%s %s: decode %q: %v", method, path, a.Body, err)
-		}
-	}
-	return a.Status
+	return e.Raw(tb, method, path, token, ctype, b, headers...)
 }
 
 // Answer is an HTTP answer read whole.
