@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,16 +35,8 @@ func consoleFixture(t *testing.T) (*server, *testenv.Env) {
 // push sends a phone's push body through the real push API.
 func push(t *testing.T, s *testenv.Session, body []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", s.Env.URL+"/api/v1/sync/push", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("push: %d", resp.StatusCode)
+	if a := s.Env.Raw(t, "POST", "/api/v1/sync/push", s.AccessToken, "application/json", body); a.Status != 200 {
+		t.Fatalf("push: %d %s", a.Status, a.Body)
 	}
 }
 
