@@ -1,11 +1,9 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"net/http"
 	"syscall"
 	"testing"
 	"time"
@@ -170,16 +168,8 @@ func BenchmarkHTTPPush(b *testing.B) {
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		req, _ := http.NewRequest("POST", env.URL+"/api/v1/sync/push", bytes.NewReader(bodies[i]))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+s.AccessToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b.Fatalf("status %d", resp.StatusCode)
+		if a := env.Raw(b, "POST", "/api/v1/sync/push", s.AccessToken, "application/json", bodies[i]); a.Status != 200 {
+			b.Fatalf("status %d", a.Status)
 		}
 	}
 	reportRate(b, b.N*benchBatch, cpu0)
