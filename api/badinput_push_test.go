@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"prodays/api"
+	"prodays/internal/dbtest"
 	"prodays/internal/testenv"
 )
 
@@ -54,7 +55,7 @@ func TestBadInputPush(t *testing.T) {
 		{"over 2 MiB", "application/json", "", append(batch(1)[:len(batch(1))-1], []byte(`,"pad":"`+strings.Repeat("x", 3<<20)+`"}`)...), 413, "too_large"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := fingerprint(t, env.DB)
+			before := dbtest.Fingerprint(t, env.DB)
 			var headers []string
 			if tc.encoding != "" {
 				headers = []string{"Content-Encoding", tc.encoding}
@@ -63,7 +64,7 @@ func TestBadInputPush(t *testing.T) {
 			if a.Status != tc.want || a.Code() != tc.code || a.Header.Get("Content-Type") != api.ProblemContentType {
 				t.Errorf("got %d %s %s, want %d %s", a.Status, a.Header.Get("Content-Type"), truncate(a.Body), tc.want, tc.code)
 			}
-			if ch := changedTables(before, fingerprint(t, env.DB)); len(ch) > 0 && !subset(ch, []string{"audit_log", "devices"}) {
+			if ch := changedTables(before, dbtest.Fingerprint(t, env.DB)); len(ch) > 0 && !subset(ch, []string{"audit_log", "devices"}) {
 				t.Errorf("database changed: %v", ch)
 			}
 			if st := env.Do(t, "GET", "/healthz", "", nil, nil); st != 200 {

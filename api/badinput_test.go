@@ -3,11 +3,7 @@ package api_test
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"mime/multipart"
 	"slices"
 	"sort"
@@ -15,53 +11,9 @@ import (
 	"testing"
 
 	"prodays/api"
+	"prodays/internal/dbtest"
 	"prodays/internal/testenv"
-	"prodays/store"
 )
-
-// fingerprint returns, for every table, its row count and a SHA-256 of
-// all its rows in rowid order: two equal fingerprints mean an unchanged
-// database.
-func fingerprint(t *testing.T, db *store.DB) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	rows, err := db.Read.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		tables = append(tables, n)
-	}
-	rows.Close()
-	out := make(map[string]string)
-	for _, tb := range tables {
-		r, err := db.Read.QueryContext(ctx, `SELECT * FROM "`+tb+`" ORDER BY rowid`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := r.Columns()
-		h := sha256.New()
-		n := 0
-		for r.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := r.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(h, "%q\n", vals)
-			n++
-		}
-		r.Close()
-		out[tb] = fmt.Sprintf("%d:%s", n, hex.EncodeToString(h.Sum(nil))[:16])
-	}
-	return out
-}
 
 func changedTables(before, after map[string]string) []string {
 	var ch []string
@@ -370,7 +322,7 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := fingerprint(t, env.DB)
+			before := dbtest.Fingerprint(t, env.DB)
 			token := ""
 			if tc.token {
 				token = admin.AccessToken
@@ -394,7 +346,7 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 			if a.Header.Get("X-Content-Type-Options") != "nosniff" {
 				t.Error("no security headers")
 			}
-			if ch := changedTables(before, fingerprint(t, env.DB)); len(ch) > 0 && !subset(ch, tc.changes) {
+			if ch := changedTables(before, dbtest.Fingerprint(t, env.DB)); len(ch) > 0 && !subset(ch, tc.changes) {
 				t.Errorf("database changed: %v (allowed: %v)", ch, tc.changes)
 			}
 			if st := env.Do(t, "GET", "/healthz", "", nil, nil); st != 200 {
