@@ -3,67 +3,17 @@ package api_test
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
 	"mime/multipart"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"prodays/api"
+	"prodays/internal/dbtest"
 	"prodays/internal/testenv"
-	"prodays/store"
 )
-
-// fingerprint returns, for every table, its row count and a SHA-256 of
-// all its rows in rowid order: two equal fingerprints mean an unchanged
-// database.
-func fingerprint(t *testing.T, db *store.DB) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	rows, err := db.Read.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		tables = append(tables, n)
-	}
-	rows.Close()
-	out := make(map[string]string)
-	for _, tb := range tables {
-		r, err := db.Read.QueryContext(ctx, `SELECT * FROM "`+tb+`" ORDER BY rowid`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := r.Columns()
-		h := sha256.New()
-		n := 0
-		for r.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := r.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			fmt.Fprintf(h, "%q\n", vals)
-			n++
-		}
-		r.Close()
-		out[tb] = fmt.Sprintf("%d:%s", n, hex.EncodeToString(h.Sum(nil))[:16])
-	}
-	return out
-}
 
 func changedTables(before, after map[string]string) []string {
 	var ch []string
@@ -111,10 +61,6 @@ type badCase struct {
 	want    int
 	code    string
 	changes []string // tables this request may change (a valid effect)
-	// knownIssue describes a misbehaviour of a handler owned elsewhere:
-	// when the answer is wrong, the subtest skips with it instead of
-	// failing (reported to the owner; remove once fixed).
-	knownIssue string
 }
 
 // badJSONBodies are the malformed bodies every JSON route gets.
@@ -376,49 +322,31 @@ func TestBadInputEveryEndpoint(t *testing.T) {
 
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := fingerprint(t, env.DB)
-			req, err := http.NewRequest(tc.method, env.URL+tc.path, bytes.NewReader(tc.body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tc.body == nil {
-				req.Body = http.NoBody
-			}
-			if tc.ctype != "" {
-				req.Header.Set("Content-Type", tc.ctype)
-			}
+			before := dbtest.Fingerprint(t, env.DB)
+			token := ""
 			if tc.token {
-				req.Header.Set("Authorization", "Bearer "+admin.AccessToken)
+				token = admin.AccessToken
 			}
+			var headers []string
 			for k, v := range tc.header {
-				req.Header.Set(k, v)
+				headers = append(headers, k, v)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil && tc.knownIssue != "" {
-				t.Skipf("KNOWN ISSUE (%v): %s", err, tc.knownIssue)
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if tc.knownIssue != "" && (resp.StatusCode != tc.want || resp.Header.Get("Content-Type") != api.ProblemContentType) {
-				t.Skipf("KNOWN ISSUE (got %d %s): %s", resp.StatusCode, resp.Header.Get("Content-Type"), tc.knownIssue)
-			}
+			a := env.Raw(t, tc.method, tc.path, token, tc.ctype, tc.body, headers...)
 			var p map[string]any
 			if tc.valid {
-				if resp.StatusCode != tc.want || json.Unmarshal(body, &p) != nil {
-					t.Fatalf("valid request: %d %s", resp.StatusCode, truncate(body))
+				if a.Status != tc.want || json.Unmarshal(a.Body, &p) != nil {
+					t.Fatalf("valid request: %d %s", a.Status, truncate(a.Body))
 				}
-			} else if err := json.Unmarshal(body, &p); err != nil || resp.Header.Get("Content-Type") != api.ProblemContentType {
-				t.Fatalf("%d %q (%s): not problem+json", resp.StatusCode, resp.Header.Get("Content-Type"), truncate(body))
+			} else if err := json.Unmarshal(a.Body, &p); err != nil || a.Header.Get("Content-Type") != api.ProblemContentType {
+				t.Fatalf("%d %q (%s): not problem+json", a.Status, a.Header.Get("Content-Type"), truncate(a.Body))
 			}
-			if !tc.valid && (resp.StatusCode != tc.want || p["code"] != tc.code || p["status"] != float64(resp.StatusCode)) {
-				t.Errorf("got %d %v (%s), want %d %s", resp.StatusCode, p["code"], p["detail"], tc.want, tc.code)
+			if !tc.valid && (a.Status != tc.want || p["code"] != tc.code || p["status"] != float64(a.Status)) {
+				t.Errorf("got %d %v (%s), want %d %s", a.Status, p["code"], p["detail"], tc.want, tc.code)
 			}
-			if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			if a.Header.Get("X-Content-Type-Options") != "nosniff" {
 				t.Error("no security headers")
 			}
-			if ch := changedTables(before, fingerprint(t, env.DB)); len(ch) > 0 && !subset(ch, tc.changes) {
+			if ch := changedTables(before, dbtest.Fingerprint(t, env.DB)); len(ch) > 0 && !subset(ch, tc.changes) {
 				t.Errorf("database changed: %v (allowed: %v)", ch, tc.changes)
 			}
 			if st := env.Do(t, "GET", "/healthz", "", nil, nil); st != 200 {
@@ -454,17 +382,8 @@ func TestHostileTextStoredLiterally(t *testing.T) {
 	city := `' OR 1=1 -- &amp; <b>`
 	csv := "code,name,city,region_code\nEVIL1,\"" + strings.ReplaceAll(name, `"`, `""`) + "\",\"" + city + "\",CS\n"
 	body, ct := multipartBody("establishments.csv", []byte(csv), nil)
-	req, _ := http.NewRequest("POST", env.URL+"/api/v1/admin/import/establishments", bytes.NewReader(body))
-	req.Header.Set("Content-Type", ct)
-	req.Header.Set("Authorization", "Bearer "+admin.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("import: %d %s", resp.StatusCode, b)
+	if a := env.Raw(t, "POST", "/api/v1/admin/import/establishments", admin.AccessToken, ct, body); a.Status != 200 {
+		t.Fatalf("import: %d %s", a.Status, a.Body)
 	}
 	var gotName, gotCity string
 	if err := env.DB.Read.QueryRow(`SELECT name, city FROM establishments WHERE code = 'EVIL1'`).Scan(&gotName, &gotCity); err != nil {

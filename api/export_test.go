@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,15 +15,8 @@ import (
 // get fetches path as session s and returns status, headers and body.
 func get(t *testing.T, s *testenv.Session, path string) (int, http.Header, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.Env.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, body
+	a := s.Env.Raw(t, "GET", path, s.AccessToken, "", nil)
+	return a.Status, a.Header, a.Body
 }
 
 func TestExportsAndBilanAPI(t *testing.T) {

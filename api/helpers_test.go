@@ -1,10 +1,7 @@
 package api_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
 	"strconv"
 	"sync"
 	"testing"
@@ -35,11 +32,7 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // answer is what send returns.
-type answer struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type answer testenv.Answer
 
 // JSON decodes the body into a map (empty when the body is not an object).
 func (a answer) JSON() map[string]any {
@@ -58,37 +51,7 @@ func (a answer) Code() string {
 // ("" for none) and extra headers (name, value pairs).
 func send(t testing.TB, env *testenv.Env, method, path, token string, body any, headers ...string) answer {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, env.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	return answer(env.Send(t, method, path, token, body, headers...))
 }
 
 // wantProblem fails t unless a is a problem+json answer with status and code.

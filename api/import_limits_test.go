@@ -18,11 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"prodays/importer"
 	"prodays/internal/shared"
 	"prodays/internal/testenv"
+	"prodays/internal/xlsxtest"
 	"prodays/simulate"
 	"prodays/store"
 )
@@ -347,23 +346,7 @@ func xlsxOf(tb testing.TB, csvPath string) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	f := excelize.NewFile()
-	defer f.Close()
-	for i, r := range recs {
-		row := make([]any, len(r))
-		for j := range r {
-			row[j] = r[j]
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return xlsxtest.Workbook(tb, recs)
 }
 
 // TestImportRealXLSX uploads the 2026 edition's trainees (47,651 rows)

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -18,36 +17,6 @@ import (
 	"prodays/api"
 	"prodays/internal/testenv"
 )
-
-// lockedBuffer is a log sink safe for the server and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// lines returns the JSON log lines.
-func (l *lockedBuffer) lines(t *testing.T) []map[string]any {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, s := range strings.Split(strings.TrimSpace(l.b.String()), "\n") {
-		if s == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(s), &m); err != nil {
-			t.Fatalf("log line %q: %v", s, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // withTestRoutes starts a second handler of env's server with routes that
 // exist only in tests (a panic, an echo of the client address, a body
@@ -83,7 +52,7 @@ func problem(t *testing.T, resp *http.Response) map[string]any {
 }
 
 func TestPanicBecomes500(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	env := testenv.New(t, testenv.Options{Configure: func(s *api.Server) { s.Logger = slog.New(slog.NewJSONHandler(logs, nil)) }})
 	url := withTestRoutes(t, env)
 	resp, err := http.Get(url + "/api/v1/test/panic")
@@ -103,7 +72,7 @@ func TestPanicBecomes500(t *testing.T) {
 	}
 	id := resp.Header.Get("X-Request-ID")
 	var sawPanic, sawAccess bool
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if l["request_id"] != id {
 			continue
 		}
@@ -241,7 +210,7 @@ func TestBodyCap(t *testing.T) {
 }
 
 func TestAccessLog(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	env := testenv.New(t, testenv.Options{Configure: func(s *api.Server) { s.Logger = slog.New(slog.NewJSONHandler(logs, nil)) }})
 	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
 	s := env.Login(t, "a.admin", "dev-log")
@@ -268,7 +237,7 @@ func TestAccessLog(t *testing.T) {
 		t.Fatalf("hostile request id kept: %q", id)
 	}
 	var line map[string]any
-	for _, l := range logs.lines(t) {
+	for _, l := range logs.Lines(t) {
 		if l["msg"] == "request" && l["request_id"] == "proxy-id-123" {
 			line = l
 		}

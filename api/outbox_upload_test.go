@@ -1,10 +1,6 @@
 package api_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"mime/multipart"
-	"net/http"
 	"testing"
 
 	"prodays/internal/synctest"
@@ -20,25 +16,11 @@ func TestOutboxUpload(t *testing.T) {
 	ph := synctest.NewPhone("dev-lost", eventNow)
 	file := synctest.Body("dev-lost", eventNow, 1, ph.CheckIn("A1", "trainee", synctest.TraineesE1[0]))
 
-	var b bytes.Buffer
-	mw := multipart.NewWriter(&b)
-	fw, _ := mw.CreateFormFile("file", "prodays-outbox.json")
-	fw.Write(file)
-	mw.Close()
 	send := func(body []byte, ct string) (int, map[string]any) {
-		req, _ := http.NewRequest("POST", env.URL+"/api/v1/review/outbox-upload", bytes.NewReader(body))
-		req.Header.Set("Content-Type", ct)
-		req.Header.Set("Authorization", "Bearer "+sup.AccessToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		a := env.Raw(t, "POST", "/api/v1/review/outbox-upload", sup.AccessToken, ct, body)
+		return a.Status, answer(a).JSON()
 	}
-	st, out := send(b.Bytes(), mw.FormDataContentType())
+	st, out := send(multipartBody("prodays-outbox.json", file, nil))
 	if st != 200 || out["username"] != "staff1" {
 		t.Fatalf("multipart upload: %d %v", st, out)
 	}

@@ -1,12 +1,8 @@
 package api_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -82,41 +78,26 @@ func ptPush(t *testing.T, s *testenv.Session, outbox int64, ms ...map[string]any
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("POST", s.Env.URL+"/api/v1/sync/push", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	a := s.Env.Raw(t, "POST", "/api/v1/sync/push", s.AccessToken, "application/json", body)
 	var out protocol.PushResponse
 	var problem struct {
 		Code string `json:"code"`
 	}
-	if resp.StatusCode == http.StatusOK {
-		if err := json.Unmarshal(data, &out); err != nil {
-			t.Fatalf("push answer %q: %v", data, err)
+	if a.Status == http.StatusOK {
+		if err := json.Unmarshal(a.Body, &out); err != nil {
+			t.Fatalf("push answer %q: %v", a.Body, err)
 		}
 	} else {
-		json.Unmarshal(data, &problem)
+		json.Unmarshal(a.Body, &problem)
 	}
-	return resp.StatusCode, out, problem.Code
+	return a.Status, out, problem.Code
 }
 
 // ptGet fetches path as s and returns the status and the body.
 func ptGet(t *testing.T, s *testenv.Session, path string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.Env.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, data
+	a := s.Env.Raw(t, "GET", path, s.AccessToken, "", nil)
+	return a.Status, a.Body
 }
 
 // controlIn returns the first control character of s (C0 but tab and line
@@ -243,20 +224,9 @@ func TestAdminAndImportText(t *testing.T) {
 	csv := "trainee_id,last_name,first_name,establishment_code,program,group,gender\n" +
 		"F25000100011B,Esc\x1b[31m,Salma,E1,Dev,G1,F\n" +
 		"F25000100012C,Bell,Omar\x07,E1,Dev,G1,M\n"
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "trainees.csv")
-	fw.Write([]byte(csv))
-	mw.Close()
-	req, _ := http.NewRequestWithContext(context.Background(), "POST", env.URL+"/api/v1/admin/import/trainees", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+boss.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body, ct := multipartBody("trainees.csv", []byte(csv), nil)
+	a := env.Raw(t, "POST", "/api/v1/admin/import/trainees", boss.AccessToken, ct, body)
+	data := a.Body
 	var problem struct {
 		Code   string `json:"code"`
 		Errors []struct {
@@ -266,8 +236,8 @@ func TestAdminAndImportText(t *testing.T) {
 		} `json:"errors"`
 	}
 	json.Unmarshal(data, &problem)
-	if resp.StatusCode != http.StatusUnprocessableEntity || problem.Code != "import_invalid" {
-		t.Fatalf("import: status %d %s, want 422 import_invalid", resp.StatusCode, data)
+	if a.Status != http.StatusUnprocessableEntity || problem.Code != "import_invalid" {
+		t.Fatalf("import: status %d %s, want 422 import_invalid", a.Status, data)
 	}
 	got := map[string]bool{}
 	for _, e := range problem.Errors {

@@ -65,19 +65,12 @@ func runAxe(t *testing.T, ctx context.Context, src string) []axeViolation {
 // in French and in Arabic and fails on any violation of impact "serious"
 // or "critical", listing them.
 func TestAccessibility(t *testing.T) {
-	browser := newBrowser(t)
 	src := axeSource(t)
-	f := newFixture(50)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	f.seed(t, srv.DB)
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
+	srv, ctx := openApp(t, 50, serverOptions{}, 3*time.Minute)
 
 	setLang := func(l string) {
 		t.Helper()
-		eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById('lang'); s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, l))
-		waitFor(t, ctx, "language "+l, fmt.Sprintf(`document.documentElement.lang === %q && document.documentElement.dir === %q`, l, map[bool]string{true: "rtl", false: "ltr"}[l == "ar"]), 10*time.Second)
-		time.Sleep(300 * time.Millisecond) // the screen re-renders after the messages load
+		chooseLang(t, ctx, l, "")
 	}
 	check := func(screen, prepare, ready string) {
 		t.Helper()

@@ -2,12 +2,15 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"prodays/internal/testenv"
 )
 
 // chromium returns the browser's path, or skips t (fails it when
@@ -119,6 +122,60 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 		t.Fatalf("eval %s: %v", expr, err)
 	}
 	return v
+}
+
+// openApp starts a server on a fresh database, seeded with a fixture of n
+// trainees when n > 0, and opens a tab of a new browser for timeout; the
+// tab closes at the end of the test.
+func openApp(t *testing.T, n int, opt serverOptions, timeout time.Duration) (*server, context.Context) {
+	t.Helper()
+	browser := newBrowser(t)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", opt)
+	if n > 0 {
+		newFixture(n).seed(t, srv.DB)
+	}
+	ctx, cancel := newTab(t, browser, timeout)
+	t.Cleanup(cancel)
+	return srv, ctx
+}
+
+// openLogin opens the app and waits for its login form.
+func openLogin(t *testing.T, ctx context.Context, srv *server) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
+}
+
+// formLogin opens the app and logs username in through its login form.
+func formLogin(t *testing.T, ctx context.Context, srv *server, username string) {
+	t.Helper()
+	openLogin(t, ctx, srv)
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
+		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
+		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// chooseLang picks language l in the app's selector and waits until the
+// document has l's lang and dir and the app's data-ready marker is back
+// (the messages are loaded and the screen re-rendered), and until the
+// JavaScript predicate also, when not empty, is true.
+func chooseLang(t *testing.T, ctx context.Context, l, also string) {
+	t.Helper()
+	eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById('lang'); s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, l))
+	dir := "ltr"
+	if l == "ar" {
+		dir = "rtl"
+	}
+	ready := fmt.Sprintf(`document.documentElement.lang === %q && document.documentElement.dir === %q && document.documentElement.dataset.ready === '1'`, l, dir)
+	if also != "" {
+		ready += " && " + also
+	}
+	waitFor(t, ctx, "language "+l, ready, 10*time.Second)
 }
 
 // waitFor polls a JavaScript predicate until it is true.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,16 +35,8 @@ func consoleFixture(t *testing.T) (*server, *testenv.Env) {
 // push sends a phone's push body through the real push API.
 func push(t *testing.T, s *testenv.Session, body []byte) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", s.Env.URL+"/api/v1/sync/push", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+s.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("push: %d", resp.StatusCode)
+	if a := s.Env.Raw(t, "POST", "/api/v1/sync/push", s.AccessToken, "application/json", body); a.Status != 200 {
+		t.Fatalf("push: %d %s", a.Status, a.Body)
 	}
 }
 
@@ -72,16 +63,7 @@ func sqlString(t *testing.T, srv *server, q string, args ...any) string {
 // console screen.
 func consoleLogin(t *testing.T, ctx context.Context, srv *server, username string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
-	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#username"), username),
-		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
-		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
-		t.Fatal(err)
-	}
+	formLogin(t, ctx, srv, username)
 	waitFor(t, ctx, "a console screen", `!!document.querySelector('[data-test^=screen-] h1') && !document.querySelector('[data-test^=screen-] [role=status].muted')`, 20*time.Second)
 }
 
@@ -97,9 +79,7 @@ func consoleShots(t *testing.T, ctx context.Context, name, ready string) {
 	t.Helper()
 	dir := screenshotDir(t)
 	for _, lang := range []string{"fr", "ar"} {
-		eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById('lang'); s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, lang))
-		waitFor(t, ctx, "language "+lang, fmt.Sprintf(`document.documentElement.lang === %q && %s`, lang, ready), 10*time.Second)
-		time.Sleep(400 * time.Millisecond)
+		chooseLang(t, ctx, lang, ready)
 		for _, w := range []int64{360, 1280} {
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 800, chromedp.EmulateScale(1))); err != nil {
 				t.Fatal(err)
@@ -107,8 +87,7 @@ func consoleShots(t *testing.T, ctx context.Context, name, ready string) {
 			screenshot(t, ctx, dir, fmt.Sprintf("%s-%s-%d", name, lang, w))
 		}
 	}
-	eval[bool](t, ctx, `(() => { const s = document.getElementById('lang'); s.value = 'fr'; s.dispatchEvent(new Event('change')); return true; })()`)
-	waitFor(t, ctx, "French", `document.documentElement.lang === 'fr' && `+ready, 10*time.Second)
+	chooseLang(t, ctx, "fr", ready)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(1), chromedp.EmulateMobile)); err != nil {
 		t.Fatal(err)
 	}

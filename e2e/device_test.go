@@ -22,13 +22,8 @@ import (
 // installation (another browser) naming the same device id is refused
 // device_taken, and its login screen says so in the user's language.
 func TestDeviceSecretSharedPhone(t *testing.T) {
-	browser := newBrowser(t)
-	f := newFixture(50)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	f.seed(t, srv.DB)
+	srv, ctx := openApp(t, 50, serverOptions{}, 4*time.Minute)
 	testenv.CreateUser(t, srv.DB, "s.staff2", "staff", "EFP0105", "")
-	ctx, cancel := newTab(t, browser, 4*time.Minute)
-	defer cancel()
 
 	loginAndDownloadAs(t, ctx, srv, "s.staff")
 	p := &phone{name: "phone", ctx: ctx, deviceID: eval[string](t, ctx, `import('/js/db.js').then((db) => db.getMeta('device_id'))`)}

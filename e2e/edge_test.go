@@ -2,14 +2,11 @@ package e2e_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"prodays/internal/testenv"
 )
 
 // loginAndDownload logs s.staff in through the UI and waits for the
@@ -22,16 +19,7 @@ func loginAndDownload(t *testing.T, ctx context.Context, srv *server) {
 // loginAndDownloadAs is loginAndDownload for another user.
 func loginAndDownloadAs(t *testing.T, ctx context.Context, srv *server, username string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
-	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#username"), username),
-		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
-		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
-		t.Fatal(err)
-	}
+	formLogin(t, ctx, srv, username)
 	waitFor(t, ctx, "the download", `!!document.querySelector('[data-test=ready]')`, time.Minute)
 	jsClick(t, ctx, "[data-test=continue]")
 	waitFor(t, ctx, "home", `document.querySelectorAll('[data-test=activity]').length > 0`, 10*time.Second)
@@ -67,12 +55,7 @@ func jsString(s string) string { return mustJSON(s) }
 // a 409 resync pulls a fresh snapshot; logout is refused while the outbox
 // is not saved; a new version of the app waits for the user's click.
 func TestSyncEdgeCases(t *testing.T) {
-	browser := newBrowser(t)
-	f := newFixture(50)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	f.seed(t, srv.DB)
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
+	srv, ctx := openApp(t, 50, serverOptions{}, 3*time.Minute)
 	loginAndDownload(t, ctx, srv)
 	waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, 20*time.Second)
 

@@ -33,6 +33,7 @@ func TestOfflineFlowEndToEnd(t *testing.T) {
 			t.Errorf("a push carried %d mutations, over 500", n)
 		}
 	}
+	checkPushShape(t, read(srv.faults, func(f *faults) [][]byte { return f.bodies }))
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -58,9 +59,7 @@ func offlineScenario(t *testing.T, browser context.Context, srv *server, shots s
 		}
 	}
 	setLang := func(l string) {
-		eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById('lang'); s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, l))
-		waitFor(t, ctx, "language "+l, fmt.Sprintf(`document.documentElement.lang === %q && document.documentElement.dir === %q`, l, map[bool]string{true: "rtl", false: "ltr"}[l == "ar"]), 10*time.Second)
-		time.Sleep(300 * time.Millisecond) // the screen re-renders after the messages load
+		chooseLang(t, ctx, l, "")
 	}
 	clear := func(sel string) {
 		t.Helper()

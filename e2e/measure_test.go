@@ -55,10 +55,7 @@ func TestMeasure(t *testing.T) {
 	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
 	f.seed(t, srv.DB)
 	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
+	openLogin(t, ctx, srv)
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#username"), "s.staff"),
 		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
@@ -306,10 +303,7 @@ func TestMeasureRegionDownload(t *testing.T) {
 
 	ctx, cancel := newTab(t, newBrowser(t), 3*time.Minute)
 	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
+	openLogin(t, ctx, srv)
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#username"), "m.region"),
 		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password)); err != nil {

@@ -169,11 +169,12 @@ type faults struct {
 	// held devices' pushes answer 503 (a test picks who syncs first).
 	held map[string]bool
 	// Counts.
-	pushes       int   // pushes passed to the server
-	batches      []int // their sizes (mutations)
-	freshPulls   int   // pulls without a cursor (snapshots)
-	refreshes    []int // statuses of POST /api/v1/auth/refresh
-	unauthorized int   // 401 answers to sync requests
+	pushes       int      // pushes passed to the server
+	batches      []int    // their sizes (mutations)
+	bodies       [][]byte // their bodies
+	freshPulls   int      // pulls without a cursor (snapshots)
+	refreshes    []int    // statuses of POST /api/v1/auth/refresh
+	unauthorized int      // 401 answers to sync requests
 }
 
 // set changes the knobs under the lock.
@@ -258,6 +259,7 @@ func (f *faults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.pushes++
 		f.batches = append(f.batches, len(b.Mutations))
+		f.bodies = append(f.bodies, body)
 		f.mu.Unlock()
 	}
 	sw := &statusWriter{ResponseWriter: w}

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,15 +11,9 @@ import (
 // worker to install and control the page, stops the server, and reloads:
 // the shell must come from the cache.
 func TestShellWorksOffline(t *testing.T) {
-	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	ctx, cancel := newTab(t, browser, 60*time.Second)
-	defer cancel()
+	srv, ctx := openApp(t, 0, serverOptions{}, 60*time.Second)
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
+	openLogin(t, ctx, srv)
 	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 360 {
 		t.Errorf("page is %d px wide at a 360 px viewport: it scrolls sideways", w)
 	}
@@ -48,14 +41,8 @@ func TestShellWorksOffline(t *testing.T) {
 // TestTouchTargets checks, on the login screen and the status bar, that
 // every button, link, input and select is at least 48 px high.
 func TestTouchTargets(t *testing.T) {
-	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	ctx, cancel := newTab(t, browser, 60*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
+	srv, ctx := openApp(t, 0, serverOptions{}, 60*time.Second)
+	openLogin(t, ctx, srv)
 	small := eval[[]string](t, ctx, `[...document.querySelectorAll('button, a, input, select')]
 		.filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 48)
 		.map((e) => e.outerHTML.slice(0, 80))`)

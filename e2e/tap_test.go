@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,12 +23,7 @@ import (
 // language, then presses the mouse on "Pointer", makes both changes happen,
 // releases it and expects the check-in.
 func TestTapUnderRerender(t *testing.T) {
-	browser := newBrowser(t)
-	f := newFixture(300)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	f.seed(t, srv.DB)
-	ctx, cancel := newTab(t, browser, 2*time.Minute)
-	defer cancel()
+	srv, ctx := openApp(t, 300, serverOptions{}, 2*time.Minute)
 	loginAndDownloadAs(t, ctx, srv, "s.staff")
 	waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, 30*time.Second)
 	srv.stop() // offline: pushes fail, the pending count only grows
@@ -63,8 +57,7 @@ func TestTapUnderRerender(t *testing.T) {
 	first := map[string]float64{}
 	for _, pending := range []int{0, 1, 9, 10, 99, 100} { // the count only grows
 		for _, lang := range []string{"fr", "ar", "en"} {
-			eval[bool](t, ctx, fmt.Sprintf(`(() => { const s = document.getElementById('lang'); s.value = %q; s.dispatchEvent(new Event('change')); return true; })()`, lang))
-			waitFor(t, ctx, "language "+lang, fmt.Sprintf(`document.documentElement.lang === %q && !!document.querySelector('#q')`, lang), 10*time.Second)
+			chooseLang(t, ctx, lang, "!!document.querySelector('#q')")
 			for _, st := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				h := eval[float64](t, ctx, fmt.Sprintf(`(%s)(%v, %v, %d)`, setStatus, st[0], st[1], pending))
 				if first[lang] == 0 {
@@ -77,8 +70,7 @@ func TestTapUnderRerender(t *testing.T) {
 		}
 	}
 	t.Logf("status bar height (px) at 360 px, in every state: %v", first)
-	eval[bool](t, ctx, `(() => { const s = document.getElementById('lang'); s.value = 'fr'; s.dispatchEvent(new Event('change')); return true; })()`)
-	waitFor(t, ctx, "French", `document.documentElement.lang === 'fr' && !!document.querySelector('#q')`, 10*time.Second)
+	chooseLang(t, ctx, "fr", "!!document.querySelector('#q')")
 	eval[float64](t, ctx, fmt.Sprintf(`(%s)(false, true, 100)`, setStatus))
 	if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 360 {
 		t.Errorf("page is %d px wide at a 360 px viewport", w)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -48,13 +47,8 @@ func refreshCookie(t *testing.T, ctx context.Context, srv *server) string {
 // refresh, the app asks to log in again, keeps the outbox, and pushes it
 // after the new login.
 func TestTokenExpiryOffline(t *testing.T) {
-	browser := newBrowser(t)
-	f := newFixture(50)
 	clk := &clock{}
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{Clock: clk})
-	f.seed(t, srv.DB)
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
+	srv, ctx := openApp(t, 50, serverOptions{Clock: clk}, 3*time.Minute)
 	loginAndDownload(t, ctx, srv)
 	waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, 20*time.Second)
 	p := &phone{name: "phone", ctx: ctx}

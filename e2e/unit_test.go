@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,10 +11,7 @@ import (
 // scanner, i18n, presence, ids, backoff) in headless Chromium and reports
 // each case as a subtest.
 func TestPureModulesInBrowser(t *testing.T) {
-	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	ctx, cancel := newTab(t, browser, 60*time.Second)
-	defer cancel()
+	srv, ctx := openApp(t, 0, serverOptions{}, 60*time.Second)
 	type result struct {
 		Name    string `json:"name"`
 		OK      bool   `json:"ok"`

@@ -28,10 +28,7 @@ func WriteBilanPDF(ctx context.Context, db *store.DB, w io.Writer, b *report.Fig
 		title = "Bilan — " + b.Edition.Name
 	}
 	d := newDoc(title, now)
-	d.AddPage()
-	full := pageW - 2*margin
-	d.SetFillColor(31, 73, 125)
-	d.Rect(0, 0, pageW, 6, "F")
+	full := d.bandedPage()
 	d.Ln(4)
 	d.font("B", 9)
 	d.SetTextColor(31, 73, 125)

@@ -246,10 +246,7 @@ func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, s proda
 	last, first, estName, city, program := t.last, t.first, t.estName, t.city, t.program
 	name := first + " " + last
 	d := newDoc("Attestation de participation", now)
-	d.AddPage()
-	full := pageW - 2*margin
-	d.SetFillColor(31, 73, 125)
-	d.Rect(0, 0, pageW, 6, "F")
+	full := d.bandedPage()
 	d.Ln(6)
 	d.font("B", 20)
 	d.cell(full, 10, "ATTESTATION DE PARTICIPATION", "", "C", false)

@@ -230,3 +230,12 @@ func thousands(n int) string {
 	}
 	return b.String()
 }
+
+// bandedPage adds a page with the blue band across its top and returns
+// the width between the margins (mm).
+func (d *doc) bandedPage() (full float64) {
+	d.AddPage()
+	d.SetFillColor(31, 73, 125)
+	d.Rect(0, 0, pageW, 6, "F")
+	return pageW - 2*margin
+}

@@ -8,6 +8,19 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// newStream returns a new workbook, closed at the end of the test, and a
+// stream writer of its Sheet1.
+func newStream(t *testing.T) (*excelize.File, *excelize.StreamWriter) {
+	t.Helper()
+	x := excelize.NewFile()
+	t.Cleanup(func() { x.Close() })
+	sw, err := x.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, sw
+}
+
 // TestStreamBufferReachable checks that sizeStream and releaseStream still
 // reach excelize's stream buffer (they silently do nothing if excelize's
 // layout changes, and the XLSX export's memory would double): the buffer is
@@ -15,12 +28,7 @@ import (
 // written, is dropped once the sheet is in its temporary file, and the
 // workbook still reads back whole.
 func TestStreamBufferReachable(t *testing.T) {
-	x := excelize.NewFile()
-	defer x.Close()
-	sw, err := x.NewStreamWriter("Sheet1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	x, sw := newStream(t)
 	buf, spilled := streamRaw(sw)
 	if buf == nil {
 		t.Fatal("excelize's StreamWriter layout changed: rawData.buf / rawData.tmp not found (see xlsxstream.go)")
@@ -72,12 +80,7 @@ func TestStreamBufferReachable(t *testing.T) {
 // TestReleaseStreamInMemory checks that a sheet that stayed in memory keeps
 // its XML (only the unused capacity goes).
 func TestReleaseStreamInMemory(t *testing.T) {
-	x := excelize.NewFile()
-	defer x.Close()
-	sw, err := x.NewStreamWriter("Sheet1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	x, sw := newStream(t)
 	sizeStream(sw)
 	if err := sw.SetRow("A1", []any{"un", "deux"}); err != nil {
 		t.Fatal(err)

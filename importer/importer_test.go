@@ -2,9 +2,7 @@ package importer_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,39 +46,7 @@ func count(tb testing.TB, db *store.DB, q string) int {
 // left the database as it was.
 func checksum(tb testing.TB, db *store.DB) string {
 	tb.Helper()
-	rows, err := db.Read.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		names = append(names, n)
-	}
-	rows.Close()
-	h := sha256.New()
-	for _, n := range names {
-		rs, err := db.Read.Query(`SELECT * FROM "` + n + `" ORDER BY rowid`)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		cols, _ := rs.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		fmt.Fprintf(h, "table %s\n", n)
-		for rs.Next() {
-			if err := rs.Scan(ptrs...); err != nil {
-				tb.Fatal(err)
-			}
-			fmt.Fprintf(h, "%q\n", vals)
-		}
-		rs.Close()
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return fmt.Sprint(dbtest.Fingerprint(tb, db))
 }
 
 var tableOfKind = map[string]string{

@@ -7,9 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"prodays/internal/dbtest"
+	"prodays/internal/xlsxtest"
 	"testing"
-
-	"github.com/xuri/excelize/v2"
 
 	"prodays"
 	"prodays/importer"
@@ -22,19 +21,7 @@ import (
 func csvToXLSX(tb testing.TB, src, dst string) int64 {
 	tb.Helper()
 	header, recs := readCSVFile(tb, src)
-	f := excelize.NewFile()
-	defer f.Close()
-	for i, r := range append([][]string{header}, recs...) {
-		row := make([]any, len(r))
-		for j := range r {
-			row[j] = r[j]
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	if err := f.SaveAs(dst); err != nil {
+	if err := os.WriteFile(dst, xlsxtest.Workbook(tb, append([][]string{header}, recs...)), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	zr, err := zip.OpenReader(dst)

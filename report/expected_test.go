@@ -103,35 +103,29 @@ func LoadEdition(tb testing.TB, db *store.DB, dir string) {
 // bilan with expected.json, every key (params, raw_actions and mess are
 // for information).
 func TestBilanMatchesExpected(t *testing.T) {
-	for _, name := range []string{"small-nasty", "prodays-2026"} {
-		t.Run(name, func(t *testing.T) {
-			if name == "prodays-2026" && testing.Short() {
-				t.Skip("full edition: not with -short")
+	shared.EachEdition(t, func(t *testing.T, dir string) {
+		db := dbtest.Open(t)
+		LoadEdition(t, db, dir)
+		got, err := report.Bilan(context.Background(), db, report.Filter{Scope: prodays.AdminScope()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want map[string]any
+		json.Unmarshal(raw, &want)
+		for _, k := range []string{"params", "raw_actions", "mess"} {
+			delete(want, k)
+		}
+		b, _ := json.Marshal(got)
+		var have map[string]any
+		json.Unmarshal(b, &have)
+		for k, w := range want {
+			if !reflect.DeepEqual(have[k], w) {
+				t.Errorf("%s: got %v, want %v", k, have[k], w)
 			}
-			dir := shared.Dir(t, "datasets/"+name)
-			db := dbtest.Open(t)
-			LoadEdition(t, db, dir)
-			got, err := report.Bilan(context.Background(), db, report.Filter{Scope: prodays.AdminScope()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want map[string]any
-			json.Unmarshal(raw, &want)
-			for _, k := range []string{"params", "raw_actions", "mess"} {
-				delete(want, k)
-			}
-			b, _ := json.Marshal(got)
-			var have map[string]any
-			json.Unmarshal(b, &have)
-			for k, w := range want {
-				if !reflect.DeepEqual(have[k], w) {
-					t.Errorf("%s: got %v, want %v", k, have[k], w)
-				}
-			}
-		})
-	}
+		}
+	})
 }

@@ -25,7 +25,7 @@ func TestFileModes(t *testing.T) {
 	addr := testenv.FreeAddr(t)
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--db", db)
 	cmd.Env = append(os.Environ(), "PRODAYS_JWT_KEY=", "PRODAYS_ADMIN_PASSWORD=file-modes-admin-1", "PRODAYS_LOG_LEVEL=warn")
-	var log syncBuffer
+	var log testenv.LogBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -45,14 +45,5 @@ func TestFileModes(t *testing.T) {
 	if out, err := exec.Command(bin, "backup", "--db", db, "--out", backup).CombinedOutput(); err != nil {
 		t.Fatalf("prodays backup: %v\n%s", err, out)
 	}
-	for _, f := range []string{db, db + "-wal", db + "-shm", filepath.Join(dir, "jwt.keys"), backup} {
-		st, err := os.Stat(f)
-		if err != nil {
-			t.Errorf("%s: %v", filepath.Base(f), err)
-			continue
-		}
-		if got := st.Mode().Perm(); got != 0o600 {
-			t.Errorf("%s: mode %#o, want 0600", filepath.Base(f), got)
-		}
-	}
+	testenv.WantMode(t, 0o600, db, db+"-wal", db+"-shm", filepath.Join(dir, "jwt.keys"), backup)
 }

@@ -7,40 +7,22 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"prodays/internal/testenv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startServe runs `prodays serve` in-process on a free port and returns its
 // base URL, its log and a stop function that waits for a clean exit.
-func startServe(t *testing.T, dbPath string, env map[string]string) (string, *syncBuffer, func() error) {
+func startServe(t *testing.T, dbPath string, env map[string]string) (string, *testenv.LogBuffer, func() error) {
 	t.Helper()
 	for k, v := range env {
 		t.Setenv(k, v)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dbPath}, nil, pw, logs)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,7 +42,7 @@ func TestBackupDuringReplay(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	bin := buildProdays(ctx, t)
+	bin := testenv.Binary(t)
 
 	env := testenv.New(t, testenv.Options{})
 	plan := seedEdition(t, env.DB, dir)
@@ -266,25 +265,6 @@ func countLines(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-// buildProdays builds the prodays command into a temporary folder.
-func buildProdays(ctx context.Context, t *testing.T) string {
-	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Skip("no go command to build prodays")
-		}
-	}
-	bin := filepath.Join(t.TempDir(), "prodays")
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goBin, "build", "-o", bin, "prodays/server")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // runProdays runs the built command (bounded) and fails on an error.

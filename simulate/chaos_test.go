@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -42,22 +41,10 @@ func TestChaosKill(t *testing.T) {
 	}
 	t.Logf("chaos: %s, %d kills, seed %d", name, kills, seed)
 	dir := shared.Dir(t, "datasets/"+name)
-	bin := serverBinary(t)
-	tmp := t.TempDir()
-	dbPath := filepath.Join(tmp, "prodays.db")
-	db, err := store.Open(context.Background(), dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := seedEdition(t, db, dir)
-	db.Close()
-
-	logf, err := os.Create(filepath.Join(tmp, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	srv := startServer(t, bin, dbPath, freeAddr(t), logf)
+	var plan *simulate.Plan
+	env := testenv.Process(t, testenv.ProcessOptions{Args: []string{"--insecure-cookies"},
+		Seed: func(tb testing.TB, db *store.DB) { plan = seedEdition(tb, db, dir) }})
+	srv := env.Proc
 
 	rng := rand.New(rand.NewPCG(seed, 0xc4a05))
 	// Kill points: seeded shares of the mutations acknowledged, between 5%
@@ -70,7 +57,7 @@ func TestChaosKill(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	r := simulate.New(plan, srv.URL(), simulate.Options{Password: testenv.Password, Concurrency: 16,
+	r := simulate.New(plan, env.URL, simulate.Options{Password: testenv.Password, Concurrency: 16,
 		Duplicate: 0.1, DropResponses: 0.05, Seed: seed, Gzip: true, MaxBackoff: time.Second, Timeout: 15 * time.Minute})
 	type result struct {
 		sum *simulate.Summary
@@ -102,12 +89,12 @@ func TestChaosKill(t *testing.T) {
 		// A random moment inside the next pushes, then the kill.
 		waitCtx(ctx, time.Duration(rng.IntN(50))*time.Millisecond)
 		st = r.Stats()
-		srv.kill()
+		srv.Kill()
 		retriedAt = append(retriedAt, st.RetriedMutations)
 		lostAt = append(lostAt, st.LostMutations)
 		t.Logf("kill %d: SIGKILL at %d/%d mutations acknowledged, %d pushes sent", i+1, st.Acked, plan.Mutations, st.Pushes)
 		waitCtx(ctx, time.Duration(rng.IntN(300))*time.Millisecond)
-		srv.start()
+		srv.Restart(t)
 		i++
 	}
 	if !finished {
@@ -117,7 +104,7 @@ func TestChaosKill(t *testing.T) {
 		res.sum.Print(testWriter{t})
 	}
 	if res.err != nil {
-		t.Fatalf("replay: %v (server log %s)", res.err, logf.Name())
+		t.Fatalf("replay: %v\nserver log:\n%s", res.err, srv.Log)
 	}
 	if len(retriedAt) < kills {
 		t.Errorf("only %d kills of %d: the replay ended first", len(retriedAt), kills)
@@ -128,15 +115,10 @@ func TestChaosKill(t *testing.T) {
 		t.Logf("kill %d: %d mutations sent again after it, %d of them after no answer at all (in flight at the kill or refused during the restart; the rest: dropped answers)",
 			i+1, retriedAt[i+1]-retriedAt[i], lostAt[i+1]-lostAt[i])
 	}
-	checkBilan(t, srv.URL(), dir)
-	srv.stop()
+	checkBilan(t, env.URL, dir)
+	srv.Stop()
 
-	db, err = store.Open(context.Background(), dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	checkInvariants(t, db, plan)
+	checkInvariants(t, env.DB, plan)
 }
 
 // checkInvariants checks with SQL that no table holds a duplicate after a
@@ -185,5 +167,15 @@ func checkInvariants(tb testing.TB, db *store.DB, plan *simulate.Plan) {
 	})
 	if err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// waitCtx sleeps d or until ctx ends.
+func waitCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }

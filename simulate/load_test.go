@@ -46,40 +46,28 @@ func TestDayEndLoad(t *testing.T) {
 	loadEnabled(t)
 	ctx := context.Background()
 	dir := shared.Dir(t, "datasets/prodays-2026")
-	bin := serverBinary(t)
-	tmp := t.TempDir()
-	dbPath := filepath.Join(tmp, "prodays.db")
-	db, err := store.Open(ctx, dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := seedEdition(t, db, dir)
-	batches := 0
-	for _, d := range plan.Devices {
-		batches += len(d.Batches)
-	}
-	perBatch := max(plan.Mutations/batches, 1)
-	raw, err := simulate.RawUpsert(ctx, db, 20000, perBatch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rawBig, err := simulate.RawUpsert(ctx, db, 20000, protocol.MaxMutations)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	logf, err := os.Create(filepath.Join(tmp, "server.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	// The server logs warnings and errors only: a line per request would
-	// cost it CPU in the measure and fill the log with 3,000 pushes.
-	t.Setenv("PRODAYS_LOG_LEVEL", "warn")
-	pprofAddr := freeAddr(t)
-	srv := startServer(t, bin, dbPath, freeAddr(t), logf, "--pprof", pprofAddr)
-	pid := srv.Pid()
+	pprofAddr := testenv.FreeAddr(t)
+	var plan *simulate.Plan
+	var raw, rawBig simulate.RawUpsertResult
+	batches, perBatch := 0, 1
+	env := testenv.Process(t, testenv.ProcessOptions{Args: []string{"--insecure-cookies", "--pprof", pprofAddr},
+		Seed: func(tb testing.TB, db *store.DB) {
+			plan = seedEdition(tb, db, dir)
+			for _, d := range plan.Devices {
+				batches += len(d.Batches)
+			}
+			perBatch = max(plan.Mutations/batches, 1)
+			var err error
+			if raw, err = simulate.RawUpsert(ctx, db, 20000, perBatch); err != nil {
+				tb.Fatal(err)
+			}
+			if rawBig, err = simulate.RawUpsert(ctx, db, 20000, protocol.MaxMutations); err != nil {
+				tb.Fatal(err)
+			}
+		}})
+	srv := env.Proc
+	bin := testenv.Binary(t)
+	pid := srv.PID()
 
 	profile := os.Getenv("PRODAYS_LOAD_PROFILE")
 	profileSeconds := 20
@@ -99,9 +87,9 @@ func TestDayEndLoad(t *testing.T) {
 				// The sessions are in the database and the signing key is
 				// fixed: a restarted server accepts the phones' tokens, and
 				// its memory is that of the push phase alone.
-				srv.stop()
-				srv.start()
-				pid = srv.Pid()
+				srv.Stop()
+				srv.Restart(t)
+				pid = srv.PID()
 			} else if err := simulate.ResetPeakRSS(pid); err != nil {
 				t.Logf("reset VmHWM: %v (the peak below includes the login phase)", err)
 			}
@@ -113,7 +101,7 @@ func TestDayEndLoad(t *testing.T) {
 			}
 			go func() { profDone <- fetchProfile(pprofAddr, profile, profileSeconds) }()
 		}}
-	sum, err := simulate.New(plan, srv.URL(), opt).Run(ctx)
+	sum, err := simulate.New(plan, env.URL, opt).Run(ctx)
 	after, perr := simulate.ReadProc(pid) // pid is the push phase's server
 	if perr != nil {
 		t.Fatal(perr)
@@ -143,7 +131,7 @@ func TestDayEndLoad(t *testing.T) {
 	} else if profile != "" {
 		t.Logf("DAYEND CPU profile of the server: %s (go tool pprof -top %s %s)", profile, bin, profile)
 	}
-	checkBilan(t, srv.URL(), dir)
+	checkBilan(t, env.URL, dir)
 }
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

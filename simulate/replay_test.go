@@ -78,28 +78,22 @@ func checkBilan(tb testing.TB, base, dir string) {
 // server (testenv: the API on a real SQLite file) with duplicated batches
 // and dropped answers, and checks that the bilan is expected.json.
 func TestReplayMatchesExpected(t *testing.T) {
-	for _, name := range []string{"small-nasty", "prodays-2026"} {
-		t.Run(name, func(t *testing.T) {
-			if name == "prodays-2026" && testing.Short() {
-				t.Skip("full edition: not with -short")
-			}
-			dir := shared.Dir(t, "datasets/"+name)
-			env := testenv.New(t, testenv.Options{})
-			plan := seedEdition(t, env.DB, dir)
-			sum, err := simulate.New(plan, env.URL, simulate.Options{Password: testenv.Password, Concurrency: 16,
-				Duplicate: 0.1, DropResponses: 0.05, Seed: 1, Gzip: true, Timeout: 10 * time.Minute}).Run(context.Background())
-			if sum != nil {
-				sum.Print(testWriter{t})
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sum.DroppedResponses == 0 || sum.DuplicateBatches == 0 {
-				t.Errorf("dropped %d answers and duplicated %d batches, want some of each", sum.DroppedResponses, sum.DuplicateBatches)
-			}
-			checkBilan(t, env.URL, dir)
-		})
-	}
+	shared.EachEdition(t, func(t *testing.T, dir string) {
+		env := testenv.New(t, testenv.Options{})
+		plan := seedEdition(t, env.DB, dir)
+		sum, err := simulate.New(plan, env.URL, simulate.Options{Password: testenv.Password, Concurrency: 16,
+			Duplicate: 0.1, DropResponses: 0.05, Seed: 1, Gzip: true, Timeout: 10 * time.Minute}).Run(context.Background())
+		if sum != nil {
+			sum.Print(testWriter{t})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.DroppedResponses == 0 || sum.DuplicateBatches == 0 {
+			t.Errorf("dropped %d answers and duplicated %d batches, want some of each", sum.DroppedResponses, sum.DuplicateBatches)
+		}
+		checkBilan(t, env.URL, dir)
+	})
 }
 
 // testWriter writes to the test log, a line at a time.

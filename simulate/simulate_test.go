@@ -27,7 +27,9 @@ const jsonl = `{"device_id":"d1","username":"u1","batch":2,"seq":4,"activity_id"
 {"device_id":"d1","username":"u1","batch":2,"seq":5,"activity_id":"A1","trainee_id":"T1","action":"undo","recorded_at":"2026-03-21T08:14:00.000Z"}
 `
 
-func TestConvert(t *testing.T) {
+// jsonlPlan reads and converts the jsonl actions.
+func jsonlPlan(t *testing.T) *simulate.Plan {
+	t.Helper()
 	acts, err := simulate.ReadActions(strings.NewReader(jsonl))
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +38,11 @@ func TestConvert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return plan
+}
+
+func TestConvert(t *testing.T) {
+	plan := jsonlPlan(t)
 	if got, want := plan.Mutations, 6; got != want {
 		t.Fatalf("mutations: got %d, want %d", got, want)
 	}
@@ -172,14 +179,7 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestRunRetryRules(t *testing.T) {
-	acts, err := simulate.ReadActions(strings.NewReader(jsonl))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := simulate.Convert(acts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := jsonlPlan(t)
 	for _, allAtOnce := range []bool{false, true} {
 		f := &fakeServer{maxBatch: 2, applied: map[string]int{}, expired: map[string]bool{}, clients: map[string]time.Time{}}
 		ts := httptest.NewServer(f)
@@ -212,8 +212,7 @@ func TestRunRetryRules(t *testing.T) {
 }
 
 func TestRunBadPassword(t *testing.T) {
-	acts, _ := simulate.ReadActions(strings.NewReader(jsonl))
-	plan, _ := simulate.Convert(acts)
+	plan := jsonlPlan(t)
 	f := &fakeServer{maxBatch: 10, applied: map[string]int{}, expired: map[string]bool{}, clients: map[string]time.Time{}}
 	ts := httptest.NewServer(f)
 	defer ts.Close()
@@ -257,14 +256,7 @@ func TestRunKeepsDeviceSecrets(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	testenv.CreateUser(t, env.DB, "u1", "admin", "", "")
 	testenv.CreateUser(t, env.DB, "u2", "admin", "", "")
-	acts, err := simulate.ReadActions(strings.NewReader(jsonl))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := simulate.Convert(acts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := jsonlPlan(t)
 	ctx := context.Background()
 	opt := simulate.Options{Password: testenv.Password, Seed: 1}
 	r := simulate.New(plan, env.URL, opt)

@@ -2,11 +2,11 @@ package store_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 
+	"prodays/internal/testenv"
 	"prodays/store"
 )
 
@@ -29,14 +29,5 @@ func TestFileModes(t *testing.T) {
 	if err := db.Backup(ctx, backup); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{path, path + "-wal", path + "-shm", backup} {
-		st, err := os.Stat(f)
-		if err != nil {
-			t.Errorf("%s: %v", filepath.Base(f), err)
-			continue
-		}
-		if got := st.Mode().Perm(); got != 0o600 {
-			t.Errorf("%s: mode %#o, want 0600", filepath.Base(f), got)
-		}
-	}
+	testenv.WantMode(t, 0o600, path, path+"-wal", path+"-shm", backup)
 }

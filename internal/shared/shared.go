@@ -51,3 +51,17 @@ func Dir(tb testing.TB, sub string) string {
 	tb.Skip(msg)
 	return ""
 }
+
+// EachEdition runs fn as a subtest, with its folder, for each edition
+// dataset that has an expected.json: small-nasty, then the full
+// prodays-2026, which -short skips.
+func EachEdition(t *testing.T, fn func(t *testing.T, dir string)) {
+	for _, name := range []string{"small-nasty", "prodays-2026"} {
+		t.Run(name, func(t *testing.T) {
+			if name == "prodays-2026" && testing.Short() {
+				t.Skip("full edition: not with -short")
+			}
+			fn(t, Dir(t, "datasets/"+name))
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -37,7 +36,7 @@ type Proc struct {
 	Cmd  *exec.Cmd
 	Addr string // host:port it listens on
 	DB   string // its database file
-	Log  *syncBuffer
+	Log  *LogBuffer
 	args []string
 	env  []string
 	done chan struct{} // closed when the process has ended
@@ -97,7 +96,7 @@ func Process(tb testing.TB, opt ProcessOptions) *Env {
 
 func (p *Proc) start(tb testing.TB) {
 	tb.Helper()
-	p.Log = &syncBuffer{}
+	p.Log = &LogBuffer{}
 	args := append([]string{"serve", "--addr", p.Addr, "--db", p.DB}, p.args...)
 	p.Cmd = exec.Command(p.Cmd.Path, args...)
 	p.Cmd.Env = append(os.Environ(), p.env...)
@@ -185,23 +184,4 @@ func Binary(tb testing.TB) string {
 		tb.Fatal(buildErr)
 	}
 	return buildPath
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and the
-// test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -198,23 +198,61 @@ func (e *Env) Login(tb testing.TB, username, deviceID string) *Session {
 // status.
 func (e *Env) Do(tb testing.TB, method, path, token string, body, out any) int {
 	tb.Helper()
-	var r io.Reader
+	a := e.Send(tb, method, path, token, body)
+	if out != nil && len(a.Body) > 0 {
+		if err := json.Unmarshal(a.Body, out); err != nil {
+			tb.Fatalf("%s %s: decode %q: %v", method, path, a.Body, err)
+		}
+	}
+	return a.Status
+}
+
+// Send sends a request with a JSON body (nil for none), a bearer token
+// ("" for none) and extra headers (name, value pairs), and returns the
+// answer read whole.
+func (e *Env) Send(tb testing.TB, method, path, token string, body any, headers ...string) Answer {
+	tb.Helper()
+	var b []byte
+	ctype := ""
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
 			tb.Fatal(err)
 		}
-		r = bytes.NewReader(b)
+		ctype = "application/json"
+	}
+	return e.Raw(tb, method, path, token, ctype, b, headers...)
+}
+
+// Answer is an HTTP answer read whole.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Raw sends body (nil for none) as method path, with Content-Type ctype
+// ("" for none), a bearer token ("" for none) and extra headers (name,
+// value pairs), and returns the answer read whole. A failed round trip
+// fails tb.
+func (e *Env) Raw(tb testing.TB, method, path, token, ctype string, body []byte, headers ...string) Answer {
+	tb.Helper()
+	var r io.Reader = http.NoBody
+	if body != nil {
+		r = bytes.NewReader(body)
 	}
 	req, err := http.NewRequest(method, e.URL+path, r)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -225,12 +263,7 @@ func (e *Env) Do(tb testing.TB, method, path, token string, body, out any) int {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			tb.Fatalf("%s %s: decode %q: %v", method, path, data, err)
-		}
-	}
-	return resp.StatusCode
+	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: data}
 }
 
 // Do sends a request as this session.

@@ -12,14 +12,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,97 +26,25 @@ import (
 	"prodays/sync/protocol"
 )
 
-func moduleRoot(tb testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-func freePort(tb testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// server is the prodays binary running as a separate process.
-type server struct {
-	bin, db, addr string
-	cmd           *exec.Cmd
-	log           *bytes.Buffer
-}
-
-func (s *server) start(tb testing.TB) {
-	tb.Helper()
-	s.log = &bytes.Buffer{}
-	s.cmd = exec.Command(s.bin, "serve", "--addr", s.addr, "--db", s.db)
-	s.cmd.Env = append(os.Environ(), "PRODAYS_ADMIN_PASSWORD=crash-admin-password-1", "PRODAYS_JWT_KEY="+string(testenv.TestKey))
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + s.addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	tb.Fatalf("server did not start: %s", s.log)
-}
-
-func (s *server) kill() {
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	s.cmd.Wait()
-}
-
 func TestCrashMidPush(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the server binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "prodays")
-	build := exec.Command("go", "build", "-o", bin, "./server")
-	build.Dir = moduleRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	// The roster: the seeded one plus 2,000 trainees of E1, and staff1's password.
-	dbPath := filepath.Join(dir, "data", "prodays.db")
-	db, err := store.Open(context.Background(), dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	synctest.Seed(t, db)
 	var trainees []string
-	err = db.WithTx(context.Background(), func(tx *sql.Tx) error {
-		for i := 0; i < 2000; i++ {
-			id := fmt.Sprintf("F2500019%05dZ", i)
-			trainees = append(trainees, id)
-			if _, err := tx.Exec(`INSERT INTO trainees (id, last_name, first_name, establishment_code, updated_at) VALUES (?, 'N', 'P', 'E1', '2026-01-01T00:00:00.000Z')`, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for i := 0; i < 2000; i++ {
+		trainees = append(trainees, fmt.Sprintf("F2500019%05dZ", i))
 	}
-	testenv.CreateUser(t, db, "staff1", "staff", "E1", "")
-	// The server runs on the real clock: the activities take place today.
-	today(t, db)
-	db.Close()
-
-	srv := &server{bin: bin, db: dbPath, addr: freePort(t)}
-	srv.start(t)
-	defer func() { srv.kill() }()
-	base := "http://" + srv.addr
-	tok := login(t, base, "staff1", "dev-crash")
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: func(tb testing.TB, db *store.DB) {
+		synctest.Seed(tb, db)
+		insertTrainees(tb, db, trainees)
+		testenv.CreateUser(tb, db, "staff1", "staff", "E1", "")
+		// The server runs on the real clock: the activities take place today.
+		today(tb, db)
+	}})
+	srv := env.Proc
+	base := env.URL
+	tok := env.Login(t, "staff1", "dev-crash").AccessToken
 
 	// The phone's outbox: 24 batches of 400 mutations (check-ins, double
 	// taps, undos), made once; every retry sends the same bytes.
@@ -158,7 +81,7 @@ func TestCrashMidPush(t *testing.T) {
 			killed := false
 			if kills < 6 && r.IntN(3) == 0 {
 				time.Sleep(time.Duration(5+r.IntN(60)) * time.Millisecond)
-				srv.kill()
+				srv.Kill()
 				kills++
 				killed = true
 			}
@@ -167,19 +90,19 @@ func TestCrashMidPush(t *testing.T) {
 				if st != 200 {
 					unanswered++
 				}
-				srv.start(t)
+				srv.Restart(t)
 			}
 			if st == 200 {
 				acked++
 				break
 			}
 			if attempt > 20 {
-				t.Fatalf("batch %d never acknowledged (last status %d)\n%s", i, st, srv.log)
+				t.Fatalf("batch %d never acknowledged (last status %d)\n%s", i, st, srv.Log)
 			}
 			time.Sleep(20 * time.Millisecond) // back off, then retry the same batch
 		}
 	}
-	srv.kill()
+	srv.Kill()
 	t.Logf("%d batches of %d mutations acknowledged, %d kills of the server, %d of them before the answer", acked, len(all)/len(batches), kills, unanswered)
 	if unanswered == 0 {
 		t.Fatal("the server was never killed mid-push")
@@ -187,11 +110,7 @@ func TestCrashMidPush(t *testing.T) {
 
 	// Nothing lost, nothing counted twice: every mutation once, and the
 	// attendance equals one clean, uninterrupted application of the outbox.
-	db, err = store.Open(context.Background(), dbPath, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := env.DB
 	var nMut, nCheckIns int
 	db.Read.QueryRow(`SELECT count(*) FROM mutations WHERE device_id = 'dev-crash'`).Scan(&nMut)
 	db.Read.QueryRow(`SELECT count(*) FROM checkins`).Scan(&nCheckIns)
@@ -214,23 +133,6 @@ func TestCrashMidPush(t *testing.T) {
 	if got != want {
 		t.Fatalf("attendance after the crashes differs from a clean run (%d vs %d bytes)", len(got), len(want))
 	}
-}
-
-func login(t *testing.T, base, user, device string) string {
-	b, _ := json.Marshal(map[string]string{"username": user, "password": testenv.Password, "device_id": device})
-	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&out)
-	if out.AccessToken == "" {
-		t.Fatalf("login: %d", resp.StatusCode)
-	}
-	return out.AccessToken
 }
 
 // post sends one push and returns the status (0 when the connection broke).
@@ -278,12 +180,7 @@ func reference(t *testing.T, trainees []string, all []protocol.Mutation) string 
 	defer db.Close()
 	synctest.Seed(t, db)
 	today(t, db)
-	db.WithTx(context.Background(), func(tx *sql.Tx) error {
-		for _, id := range trainees {
-			tx.Exec(`INSERT INTO trainees (id, last_name, first_name, establishment_code, updated_at) VALUES (?, 'N', 'P', 'E1', '2026-01-01T00:00:00.000Z')`, id)
-		}
-		return nil
-	})
+	insertTrainees(t, db, trainees)
 	e, err := engine.New(db)
 	if err != nil {
 		t.Fatal(err)
@@ -297,7 +194,24 @@ func reference(t *testing.T, trainees []string, all []protocol.Mutation) string 
 	return attendanceDump(t, db)
 }
 
-func today(t *testing.T, db *store.DB) {
+// insertTrainees adds the trainees ids to establishment E1.
+func insertTrainees(tb testing.TB, db *store.DB, ids []string) {
+	tb.Helper()
+	err := db.WithTx(context.Background(), func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.Exec(`INSERT INTO trainees (id, last_name, first_name, establishment_code, updated_at) VALUES (?, 'N', 'P', 'E1', '2026-01-01T00:00:00.000Z')`, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// today moves every activity to today in Casablanca.
+func today(t testing.TB, db *store.DB) {
 	loc := prodays.Casablanca
 	if _, err := db.Write.Exec(`UPDATE activities SET date = ?`, time.Now().In(loc).Format("2006-01-02")); err != nil {
 		t.Fatal(err)

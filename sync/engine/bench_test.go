@@ -1,11 +1,9 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"net/http"
 	"syscall"
 	"testing"
 	"time"
@@ -105,19 +103,28 @@ func BenchmarkRawUpsert(b *testing.B) {
 	reportRate(b, n, cpu0)
 }
 
+// checkInMutations prepares count batches of 500 check-ins of the phone
+// dev-bench, spread over the pairs of trainees and acts.
+func checkInMutations(trainees, acts []string, count int) [][]protocol.Mutation {
+	ph := synctest.NewPhone("dev-bench", eventNow.Add(-time.Hour))
+	out := make([][]protocol.Mutation, count)
+	k := 0
+	for i := range out {
+		out[i] = make([]protocol.Mutation, benchBatch)
+		for j := range out[i] {
+			a, t := pair(trainees, acts, k)
+			k++
+			out[i][j] = ph.CheckIn(a, "trainee", t)
+		}
+	}
+	return out
+}
+
 // checkInBatches prepares count push requests of 500 check-ins (decoded
 // as the server would, outside the timer).
 func checkInBatches(b *testing.B, trainees, acts []string, count int) []*protocol.PushRequest {
-	ph := synctest.NewPhone("dev-bench", eventNow.Add(-time.Hour))
 	out := make([]*protocol.PushRequest, count)
-	k := 0
-	for i := range out {
-		ms := make([]protocol.Mutation, benchBatch)
-		for j := range ms {
-			a, t := pair(trainees, acts, k)
-			k++
-			ms[j] = ph.CheckIn(a, "trainee", t)
-		}
+	for i, ms := range checkInMutations(trainees, acts, count) {
 		out[i] = synctest.Request(b, "dev-bench", eventNow, ms...)
 	}
 	return out
@@ -154,31 +161,15 @@ func BenchmarkHTTPPush(b *testing.B) {
 	env.DB.Now = func() time.Time { return eventNow }
 	trainees, acts := benchRoster(b, env.DB)
 	s := env.Login(b, "staff1", "dev-bench")
-	ph := synctest.NewPhone("dev-bench", eventNow.Add(-time.Hour))
 	bodies := make([][]byte, b.N)
-	k := 0
-	for i := range bodies {
-		ms := make([]protocol.Mutation, benchBatch)
-		for j := range ms {
-			a, t := pair(trainees, acts, k)
-			k++
-			ms[j] = ph.CheckIn(a, "trainee", t)
-		}
+	for i, ms := range checkInMutations(trainees, acts, b.N) {
 		bodies[i] = synctest.Body("dev-bench", eventNow, benchBatch, ms...)
 	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		req, _ := http.NewRequest("POST", env.URL+"/api/v1/sync/push", bytes.NewReader(bodies[i]))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+s.AccessToken)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b.Fatalf("status %d", resp.StatusCode)
+		if a := env.Raw(b, "POST", "/api/v1/sync/push", s.AccessToken, "application/json", bodies[i]); a.Status != 200 {
+			b.Fatalf("status %d", a.Status)
 		}
 	}
 	reportRate(b, b.N*benchBatch, cpu0)

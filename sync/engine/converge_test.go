@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -343,15 +344,12 @@ func dump(tb testing.TB, q *sql.DB) string {
 // once the late flags are accepted. A failure prints its seed; rerun it
 // with -seed=N.
 func TestConvergence(t *testing.T) {
-	n, first := *histories, uint64(1)
+	n := *histories
 	if testing.Short() {
 		n = 100
 	}
-	if *seedFlag != 0 {
-		n, first = 1, *seedFlag
-	}
 	e := convergenceDB(t)
-	for seed := first; seed < first+uint64(n); seed++ {
+	for seed := range seeds(n) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		h := genHistory(r)
 		closeAt := r.Float64()
@@ -364,6 +362,22 @@ func TestConvergence(t *testing.T) {
 			}
 			if got != want {
 				t.Fatalf("seed %d: order %d ends in another state:\n%s", seed, o, diff(want, got))
+			}
+		}
+	}
+}
+
+// seeds yields the seeds of a property test: 1 to n, or only the one
+// -seed=N names.
+func seeds(n int) iter.Seq[uint64] {
+	return func(yield func(uint64) bool) {
+		if *seedFlag != 0 {
+			yield(*seedFlag)
+			return
+		}
+		for s := uint64(1); s <= uint64(n); s++ {
+			if !yield(s) {
+				return
 			}
 		}
 	}

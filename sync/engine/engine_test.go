@@ -2,13 +2,14 @@ package engine_test
 
 import (
 	"context"
-	"path/filepath"
+	"database/sql"
+	"errors"
 	"testing"
 	"time"
 
 	"prodays"
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
-	"prodays/store"
 	"prodays/sync/engine"
 	"prodays/sync/protocol"
 )
@@ -20,11 +21,7 @@ var eventNow = time.Date(2026, 3, 23, 10, 0, 0, 0, time.UTC)
 // clock.
 func mustEngine(tb testing.TB) *engine.Engine {
 	tb.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "prodays.db"), store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := dbtest.Open(tb)
 	db.Now = func() time.Time { return eventNow }
 	synctest.Seed(tb, db)
 	e, err := engine.New(db)
@@ -54,8 +51,11 @@ func attendance(tb testing.TB, e *engine.Engine, act, id string) presence {
 	var p presence
 	var at *string
 	err := e.DB.Read.QueryRow(`SELECT present, checked_in_at, check_in_ids FROM attendance WHERE activity_id = ? AND person_id = ?`, act, id).Scan(&p.present, &at, &p.ids)
-	if err != nil {
+	if errors.Is(err, sql.ErrNoRows) {
 		return presence{}
+	}
+	if err != nil {
+		tb.Fatalf("attendance(%s, %s): %v", act, id, err)
 	}
 	if at != nil {
 		p.at = *at

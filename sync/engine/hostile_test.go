@@ -659,12 +659,8 @@ func dumpWith(tb testing.TB, e *engine.Engine, queries []string) string {
 // and without the hostile phone, and no input makes a batch fail. A
 // failure prints its seed; rerun it with -seed=N.
 func TestHostilePhone(t *testing.T) {
-	n, first := *hostileHistories, uint64(1)
-	if *seedFlag != 0 {
-		n, first = 1, *seedFlag
-	}
 	e := convergenceDB(t)
-	for seed := first; seed < first+uint64(n); seed++ {
+	for seed := range seeds(*hostileHistories) {
 		r := rand.New(rand.NewPCG(seed, 13))
 		h := genHostile(r)
 		want := runHostile(t, seed, e, h, hostileOrder(r, h, false))

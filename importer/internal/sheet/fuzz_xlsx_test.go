@@ -3,37 +3,17 @@ package sheet
 import (
 	"bytes"
 	"errors"
+	"prodays/internal/xlsxtest"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/xuri/excelize/v2"
 )
-
-// xlsxSeed builds a small workbook with excelize, the way an office
-// spreadsheet would be saved.
-func xlsxSeed(tb testing.TB, rows [][]any) []byte {
-	tb.Helper()
-	f := excelize.NewFile()
-	defer f.Close()
-	for i, r := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	var buf bytes.Buffer
-	if err := f.Write(&buf); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // FuzzReadXLSX feeds the XLSX reader arbitrary bytes, seeded with real
 // workbooks: it must never panic, and what it accepts must be valid UTF-8
 // with no NUL and increasing row numbers.
 func FuzzReadXLSX(f *testing.F) {
-	f.Add(xlsxSeed(f, [][]any{{"trainee_id", "last_name"}, {"F25010500169V", "Kettani"}}))
-	f.Add(xlsxSeed(f, [][]any{{"code", "name", "city", "region_code"}, {"EFP0105", "ISTA Tanger", "Tanger", "TTA"}, {}, {"EFP0130", "=HYPERLINK(\"x\")", "آيت", "TTA"}}))
+	f.Add(xlsxtest.Workbook(f, [][]any{{"trainee_id", "last_name"}, {"F25010500169V", "Kettani"}}))
+	f.Add(xlsxtest.Workbook(f, [][]any{{"code", "name", "city", "region_code"}, {"EFP0105", "ISTA Tanger", "Tanger", "TTA"}, {}, {"EFP0130", "=HYPERLINK(\"x\")", "آيت", "TTA"}}))
 	f.Add([]byte("PK\x03\x04garbage"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -37,6 +37,8 @@ let persisted = null;
 let current = null;
 let updateStatus = () => {};
 let syncStarted = false;
+let started = false; // start has finished
+let relabelling = 0; // language changes in progress
 
 const ctx = {
   user: () => user,
@@ -133,9 +135,17 @@ async function start() {
   performance.mark('app:i18n');
   texts();
   langSelect.addEventListener('change', async () => {
-    await i18n.setLang(langSelect.value);
-    texts();
-    route();
+    // data-ready is off while the new messages load and the screen re-renders.
+    relabelling++;
+    delete document.documentElement.dataset.ready;
+    try {
+      await i18n.setLang(langSelect.value);
+      texts();
+      await route();
+    } finally {
+      relabelling--;
+      markReady();
+    }
   });
   let u;
   let secret;
@@ -155,7 +165,17 @@ async function start() {
   performance.mark('app:route');
   registerWorker();
   if (user && !consoles.isConsole(user)) { syncStarted = true; sync.start(device, true); }
-  document.documentElement.dataset.ready = '1';
+  started = true;
+  markReady();
+}
+
+/**
+ * markReady sets data-ready="1" on the document once the app has started
+ * and no language change is re-rendering the screen: the browser tests
+ * wait for it instead of sleeping.
+ */
+function markReady() {
+  if (started && relabelling === 0) document.documentElement.dataset.ready = '1';
 }
 
 start();
