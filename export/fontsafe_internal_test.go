@@ -182,3 +182,15 @@ func FuzzPDFText(f *testing.F) {
 		drawAll(t, s)
 	})
 }
+
+// BenchmarkFontSafe: the cost per name of the check on every drawn
+// string (a clean name takes the fast path and is not copied).
+func BenchmarkFontSafe(b *testing.B) {
+	for name, s := range map[string]string{"clean": "Ben Abdelkrim El Khattabi Aït Ouarab", "emoji": "Houda 👨‍👩‍👧 Fathi"} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				FontSafe(s)
+			}
+		})
+	}
+}
