@@ -165,7 +165,8 @@ var (
 // check-in), totals and a signature block (closed by / at when the
 // activity is closed). Persons are read from a cursor and drawn as they
 // come. Errors: as SheetActivities.
-func WriteAttendancePDF(ctx context.Context, db *store.DB, w io.Writer, f Filter, now time.Time) error {
+func WriteAttendancePDF(ctx context.Context, db *store.DB, w io.Writer, f Filter, now time.Time) (err error) {
+	defer recoverPDF("attendance", &err)
 	acts, err := SheetActivities(ctx, db, f)
 	if err != nil {
 		return err

@@ -18,7 +18,8 @@ import (
 // and organisations), then the meetings, then the visits, then the
 // per-region and per-day tables, each with a bar chart drawn with PDF
 // rectangles.
-func WriteBilanPDF(ctx context.Context, db *store.DB, w io.Writer, b *report.Figures, now time.Time) error {
+func WriteBilanPDF(ctx context.Context, db *store.DB, w io.Writer, b *report.Figures, now time.Time) (err error) {
+	defer recoverPDF("bilan", &err)
 	regions, err := regionNames(ctx, db)
 	if err != nil {
 		return err

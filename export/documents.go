@@ -83,7 +83,8 @@ func CheckBadges(ctx context.Context, db *store.DB, f BadgeFilter) (string, erro
 // name, matricule (or organisation), establishment, group and program,
 // and the QR code of QRPayload. Errors: those of CheckBadges, and
 // not_found for a selection without anyone.
-func WriteBadgesPDF(ctx context.Context, db *store.DB, w io.Writer, f BadgeFilter, now time.Time) error {
+func WriteBadgesPDF(ctx context.Context, db *store.DB, w io.Writer, f BadgeFilter, now time.Time) (err error) {
+	defer recoverPDF("badges", &err)
 	heading, err := CheckBadges(ctx, db, f)
 	if err != nil {
 		return err
@@ -234,7 +235,8 @@ func scopeNote(ctx context.Context, db *store.DB, s prodays.Scope) (string, erro
 // supervisor's certificate lists the activities of their region, and
 // says so), with date, kind, title and place, read from a cursor. Errors:
 // those of CheckCertificate.
-func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, s prodays.Scope, traineeID string, now time.Time) error {
+func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, s prodays.Scope, traineeID string, now time.Time) (err error) {
+	defer recoverPDF("certificate", &err)
 	t, err := loadCertificateTrainee(ctx, db, s, traineeID)
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ func newDoc(title string, now time.Time) *doc {
 	p.AddUTF8FontFromBytes(fontFamily, "B", fontBold)
 	p.SetMargins(margin, margin, margin)
 	p.SetAutoPageBreak(false, margin)
-	p.SetTitle(title, true)
+	p.SetTitle(FontSafe(title), true)
 	p.SetCreator("prodays", true)
 	p.AliasNbPages("{nb}")
 	d := &doc{Fpdf: p, generated: now.In(Casablanca).Format("02/01/2006 15:04")}
@@ -51,11 +51,39 @@ func newDoc(title string, now time.Time) *doc {
 		p.SetY(pageH - 9)
 		p.SetFont(fontFamily, "", 7)
 		p.SetTextColor(120, 120, 120)
-		p.CellFormat(0, 4, fmt.Sprintf("Pro'Days — %s — édité le %s — page %d/{nb}", title, d.generated, p.PageNo()), "", 0, "C", false, 0, "")
+		d.CellFormat(0, 4, PDFText(fmt.Sprintf("Pro'Days — %s — édité le %s — page %d/{nb}", title, d.generated, p.PageNo())), "", 0, "C", false, 0, "")
 		p.SetTextColor(0, 0, 0)
 	})
 	return d
 }
+
+// The drawing and measuring methods of fpdf that take text are shadowed
+// here, so that every string that reaches the page goes through FontSafe
+// (callers prepare text with PDFText, which already did; this is the
+// guard for any that did not: fpdf panics on a rune above U+FFFF).
+
+// CellFormat is fpdf's CellFormat with txt made FontSafe.
+func (d *doc) CellFormat(w, h float64, txt, border string, ln int, align string, fill bool, link int, linkStr string) {
+	d.Fpdf.CellFormat(w, h, FontSafe(txt), border, ln, align, fill, link, linkStr)
+}
+
+// Cell is fpdf's Cell with txt made FontSafe.
+func (d *doc) Cell(w, h float64, txt string) { d.Fpdf.Cell(w, h, FontSafe(txt)) }
+
+// Text is fpdf's Text with txt made FontSafe.
+func (d *doc) Text(x, y float64, txt string) { d.Fpdf.Text(x, y, FontSafe(txt)) }
+
+// MultiCell is fpdf's MultiCell with txt made FontSafe.
+func (d *doc) MultiCell(w, h float64, txt, border, align string, fill bool) {
+	d.Fpdf.MultiCell(w, h, FontSafe(txt), border, align, fill)
+}
+
+// Write is fpdf's Write with txt made FontSafe.
+func (d *doc) Write(h float64, txt string) { d.Fpdf.Write(h, FontSafe(txt)) }
+
+// GetStringWidth is fpdf's GetStringWidth (mm, current font) of s made
+// FontSafe: fpdf's own panics on U+10000.
+func (d *doc) GetStringWidth(s string) float64 { return d.Fpdf.GetStringWidth(FontSafe(s)) }
 
 // font sets the font: style "" or "B", size in points.
 func (d *doc) font(style string, size float64) { d.SetFont(fontFamily, style, size) }

@@ -329,7 +329,10 @@ func Visual(s string, rtl bool) string {
 
 // PDFText prepares a field for drawing in a PDF: Unicode NFC (so that a
 // decomposed accent renders as one glyph), line breaks and tabs turned
-// into spaces, and right-to-left text shaped and put in visual order.
+// into spaces, characters the fonts cannot draw replaced (FontSafe: an
+// emoji becomes U+FFFD, in logical order so that a ZWJ sequence stays one
+// cluster), and right-to-left text shaped and put in visual order. The
+// result holds only runes the embedded fonts draw.
 func PDFText(s string) string {
 	s = norm.NFC.String(s)
 	s = strings.Map(func(r rune) rune {
@@ -339,12 +342,12 @@ func PDFText(s string) string {
 		}
 		return r
 	}, s)
-	return Visual(strings.TrimSpace(s), false)
+	return Visual(FontSafe(strings.TrimSpace(s)), false)
 }
 
 // PDFTextRTL is PDFText for a paragraph that is right-to-left by nature
 // (an Arabic sentence that starts with a Latin word or a number).
 func PDFTextRTL(s string) string {
 	s = strings.TrimSpace(norm.NFC.String(s))
-	return Visual(s, true)
+	return Visual(FontSafe(s), true)
 }
