@@ -1,6 +1,10 @@
 package prodays
 
-import "github.com/google/uuid"
+import (
+	"unicode"
+
+	"github.com/google/uuid"
+)
 
 // CheckID checks an id or code that is compared as sent, never cleaned
 // (activity_id, person.id, trainee_id, establishment_code, device_id):
@@ -16,6 +20,13 @@ func CheckID(field, s string) error {
 	}
 	if clean != s {
 		return Errorf(EInvalid, "%s: white space around the id, or text not in Unicode NFC, is not allowed.", field)
+	}
+	// Format characters (zero-width space, BOM, direction marks...) are
+	// invisible: an id holding one looks like another id in every list.
+	for i, r := range s {
+		if unicode.Is(unicode.Cf, r) {
+			return Errorf(EInvalid, "%s: the invisible character U+%04X at byte %d is not allowed in an id.", field, r, i)
+		}
 	}
 	return nil
 }

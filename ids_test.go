@@ -15,7 +15,8 @@ func TestCanonicalDeviceID(t *testing.T) {
 			t.Errorf("CanonicalDeviceID(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", " " + lower, lower + " ", lower + "\n", "a\x1b]0;pwn\x07", "a\x00", "a\u2028b", strings.Repeat("d", 101), "\xff"} {
+	for _, in := range []string{"", " " + lower, lower + " ", lower + "\n", "a\x1b]0;pwn\x07", "a\x00", "a\u2028b", strings.Repeat("d", 101), "\xff",
+		"dev-1\u200b", "\ufeffdev-1", "dev\u180e-1", "dev-\u202e1"} {
 		if got, err := CanonicalDeviceID(in); ErrorCode(err) != EInvalid {
 			t.Errorf("CanonicalDeviceID(%q) = %q, %v; want invalid", in, got, err)
 		}

@@ -61,11 +61,15 @@ func UnmarshalTopLevel(b []byte, v any) error {
 	if !utf8.Valid(b) {
 		return &Error{Message: "not valid UTF-8."}
 	}
-	if err := json.Unmarshal(b, v, strict, jsontext.AllowDuplicateNames(true)); err != nil {
+	// A lone surrogate escape ("\ud83d": what JavaScript's JSON.stringify
+	// writes for half an emoji) inside a nested value is left to that
+	// value's own decoding, which refuses it: one bad mutation never
+	// fails its whole batch. In a top-level string it becomes U+FFFD.
+	if err := json.Unmarshal(b, v, strict, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)); err != nil {
 		return wrap(err)
 	}
 	// The document is valid JSON: read its top-level keys.
-	dec := jsontext.NewDecoder(strings.NewReader(string(b)), jsontext.AllowDuplicateNames(true))
+	dec := jsontext.NewDecoder(strings.NewReader(string(b)), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	tok, err := dec.ReadToken()
 	if err != nil || tok.Kind() != '{' {
 		return nil // not an object: v's type said so already

@@ -74,3 +74,25 @@ func TestDecodePushMutationsRequired(t *testing.T) {
 		t.Errorf("empty batch: %v %+v", err, req)
 	}
 }
+
+// TestDecodePushLoneSurrogate: a mutation holding a lone surrogate escape
+// (JavaScript's JSON.stringify of half an emoji) is refused alone as
+// invalid_mutation; the other mutations of the batch decode.
+func TestDecodePushLoneSurrogate(t *testing.T) {
+	body := `{"device_id":"d","client_time":"2026-03-23T10:00:00Z","mutations":[
+		{"id":"0190d5a4-8f0c-7a11-9c3b-2f4e5d6a7b81","seq":1,"type":"attendance.check_in","recorded_at":"2026-03-23T10:00:00Z","activity_id":"A1","person":{"kind":"trainee","id":"T\ud83d"},"method":"search"},
+		{"id":"0190d5a4-8f0c-7a11-9c3b-2f4e5d6a7b82","seq":2,"type":"attendance.check_in","recorded_at":"2026-03-23T10:00:00Z","activity_id":"A1","person":{"kind":"trainee","id":"T1"},"method":"search"}]}`
+	req, err := DecodePush([]byte(body))
+	if err != nil {
+		t.Fatalf("DecodePush: %v, want the batch decoded", err)
+	}
+	if len(req.Mutations) != 2 {
+		t.Fatalf("got %d mutations, want 2", len(req.Mutations))
+	}
+	if inv := req.Mutations[0].Invalid; inv == nil || inv.Code != CodeInvalidMutation {
+		t.Errorf("mutation with a lone surrogate: Invalid = %+v, want %s", inv, CodeInvalidMutation)
+	}
+	if inv := req.Mutations[1].Invalid; inv != nil {
+		t.Errorf("the other mutation: Invalid = %+v, want nil", inv)
+	}
+}

@@ -103,6 +103,8 @@ func ClockOffset(receipt, clientTime time.Time) time.Duration {
 var (
 	minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
 	maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
+	// minOccurred is the earliest occurred_at OccurredAt returns.
+	minOccurred = minTime.Add(24 * time.Hour)
 )
 
 // storable reports whether t is within years 0001 to 9999 in UTC (how
@@ -120,8 +122,11 @@ func Skewed(offset time.Duration) bool {
 // its first instant.
 func OccurredAt(recordedAt time.Time, offset time.Duration, receipt time.Time) (occurred time.Time, capped bool) {
 	occurred = recordedAt.Add(offset)
-	if occurred.Before(minTime) {
-		occurred = minTime // a recorded_at near year 1 and a negative offset
+	if occurred.Before(minOccurred) {
+		// A recorded_at near year 1 and a negative offset. Not minTime
+		// itself: that is the zero time, which the window check reads as
+		// "no time" and would let through.
+		occurred = minOccurred
 	}
 	if occurred.After(receipt) {
 		return receipt, true

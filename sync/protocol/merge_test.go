@@ -160,6 +160,11 @@ func TestClockOffsetBounded(t *testing.T) {
 			if occ.Year() < 1 || occ.Year() > 9999 {
 				t.Errorf("protocol.OccurredAt(%v, %v) = %v, outside years 0001-9999", rec, off, occ)
 			}
+			// The zero time means "no time" to the window check: a clamped
+			// occurred_at must never be it, or it would skip the check.
+			if occ.IsZero() {
+				t.Errorf("protocol.OccurredAt(%v, %v) is the zero time, want a time the window check sees", rec, off)
+			}
 		}
 	}
 }
