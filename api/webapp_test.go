@@ -54,6 +54,8 @@ func TestWebappServing(t *testing.T) {
 		{"module", "/js/search.js", "*/*", 200, "text/javascript", "export function fold"},
 		{"manifest", "/manifest.webmanifest", "", 200, "application/manifest+json", "icon-512.png"},
 		{"service worker is generated", "/sw.js", "", 200, "text/javascript", "self.PRECACHE = {"},
+		{"the QR decoder's module", "/vendor/barcode-detector/ponyfill.js", "*/*", 200, "text/javascript", "BarcodeDetector"},
+		{"the QR decoder's wasm", "/vendor/barcode-detector/zxing_reader.wasm", "*/*", 200, "application/wasm", "\x00asm"},
 		{"missing asset", "/js/nope.js", "*/*", 404, "application/problem+json", "not_found"},
 		{"api is never the shell", "/api/v1/nope", "text/html", 404, "application/problem+json", "not_found"},
 		{"a route of another method keeps its 405", "/api/v1/auth/login", "text/html", 405, "application/problem+json", "method_not_allowed"},
@@ -124,7 +126,23 @@ func TestShellPrecacheAndVersion(t *testing.T) {
 	if len(sh.Version) != 16 {
 		t.Errorf("version %q", sh.Version)
 	}
-	t.Logf("app shell: %d files, %d bytes gzip in total (target < 100 KB), version %s", len(sh.Precache), sh.GzipSize(), sh.Version)
+	// The vendored QR decoder is cached apart, never with the shell.
+	lazy := map[string]bool{}
+	for _, u := range sh.Lazy {
+		lazy[u] = true
+	}
+	for _, want := range []string{"/vendor/barcode-detector/ponyfill.js", "/vendor/barcode-detector/zxing-exported.js", "/vendor/barcode-detector/zxing_reader.wasm"} {
+		if has[want] || !lazy[want] {
+			t.Errorf("%s: in the shell %v, in the lazy list %v; want only the lazy list", want, has[want], lazy[want])
+		}
+	}
+	if len(sh.LazyVersion) != 16 {
+		t.Errorf("lazy version %q", sh.LazyVersion)
+	}
+	if n := sh.GzipSize(); n >= 100*1024 {
+		t.Errorf("app shell: %d bytes gzip, want < 100 KB (first-load budget)", n)
+	}
+	t.Logf("app shell: %d files, %d bytes gzip in total (target < 100 KB), version %s; QR decoder (lazy): %d files, %d bytes gzip", len(sh.Precache), sh.GzipSize(), sh.Version, len(sh.Lazy), sh.LazyGzipSize())
 }
 
 // TestNoInlineScriptOrStyle keeps the CSP honest: no inline script, no

@@ -6,6 +6,13 @@
 
 const PRECACHE = self.PRECACHE || { version: 'dev', files: ['/index.html'] };
 const CACHE = 'prodays-shell-' + PRECACHE.version;
+// The vendored QR decoder (/vendor/: over 400 KB gzip) is not part of the
+// shell: it has a cache of its own, named by its own content hash, filled
+// when a page without a native BarcodeDetector asks ('cache-lazy') and by
+// the first use of each file; a new shell version keeps it.
+const LAZY = PRECACHE.lazy || { version: 'dev', files: [] };
+const LAZY_CACHE = 'prodays-lazy-' + LAZY.version;
+const isLazy = (path) => path.startsWith('/vendor/');
 
 // The shell's cache, opened once per worker start (not once per request:
 // a cold start asks for some twenty files at once).
@@ -23,7 +30,8 @@ self.addEventListener('install', (event) => {
 self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
-      if (name.startsWith('prodays-shell-') && name !== CACHE) await caches.delete(name);
+      if ((name.startsWith('prodays-shell-') && name !== CACHE) ||
+        (name.startsWith('prodays-lazy-') && name !== LAZY_CACHE)) await caches.delete(name);
     }
     await self.clients.claim();
   })());
@@ -31,6 +39,7 @@ self.addEventListener('activate', (event) => {
 
 self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'skip-waiting') self.skipWaiting();
+  if (event.data && event.data.type === 'cache-lazy') event.waitUntil(cacheLazy());
 });
 
 self.addEventListener('fetch', (event) => {
@@ -38,6 +47,10 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(req.url);
   if (req.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return;
+  if (isLazy(url.pathname)) {
+    event.respondWith(lazyFile(req));
+    return;
+  }
   if (req.mode === 'navigate') {
     event.respondWith((async () => {
       const cache = await openShell();
@@ -54,6 +67,30 @@ self.addEventListener('fetch', (event) => {
     return hit || fetch(req);
   })());
 });
+
+// cacheLazy puts the lazy files not yet cached into their cache (a failed
+// download is retried at the next ask).
+async function cacheLazy() {
+  const cache = await caches.open(LAZY_CACHE);
+  for (const u of LAZY.files) {
+    if (await cache.match(u)) continue;
+    try {
+      const res = await fetch(new Request(u, { cache: 'no-cache' }));
+      if (res.ok) await cache.put(u, res);
+    } catch (e) { /* offline: the next ask or the first use caches it */ }
+  }
+}
+
+// lazyFile answers a lazy file from its cache, or from the network, and
+// keeps that answer.
+async function lazyFile(req) {
+  const cache = await caches.open(LAZY_CACHE);
+  const hit = await cache.match(req, { ignoreSearch: true });
+  if (hit) return hit;
+  const res = await fetch(req);
+  if (res.ok) await cache.put(req, res.clone());
+  return res;
+}
 
 // Background Sync: the page holds the access token, so the worker asks the
 // open pages to push; with no page open the next start of the app pushes.

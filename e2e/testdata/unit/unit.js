@@ -3,7 +3,7 @@
 // window.unitResults: [{name, ok, got, want}].
 
 import { fold, personKey, buildIndex, search, packIndex, unpackIndex } from '/js/search.js';
-import { parseCode, parseMatricule, decide, matriculeCheck } from '/js/scanner.js';
+import { parseCode, parseMatricule, decide, matriculeCheck, createGate } from '/js/scanner.js';
 import { format, pick, dirOf, LANGS } from '/js/i18n.js';
 import { pairState } from '/js/presence.js';
 import { uuidv7, randomSecret } from '/js/uuid.js';
@@ -102,6 +102,21 @@ eq('decide two different codes is ambiguous', decide([{ rawValue: 'PD1:T:F250124
   { kind: 'ambiguous', codes: ['PD1:T:F25012400012S', 'PD1:T:F25012400035S'] });
 eq('decide badge beside a foreign code is ambiguous', decide([{ rawValue: 'PD1:T:F25012400012S' }, { rawValue: 'WIFI:S:x' }]).kind, 'ambiguous');
 eq('decide foreign code', decide(['hello']), { kind: 'invalid', raw: 'hello' });
+// The door gate: a badge held in view is taken once; shown anew within the
+// window it is "déjà pointé"; past the window (from its last sighting) it is new.
+{
+  const g = createGate(4000);
+  eq('gate first sighting', g.see('A', 0), 'new');
+  eq('gate held in view', [g.see('A', 200), g.see('A', 400)], ['same', 'same']);
+  g.gap();
+  eq('gate shown again after an empty frame', g.see('A', 1500), 'again');
+  eq('gate another badge', g.see('B', 1700), 'new');
+  eq('gate back to the first within the window', g.see('A', 2000), 'again');
+  eq('gate held for long is never new', [g.see('A', 5000), g.see('A', 8000), g.see('A', 11000)], ['same', 'same', 'same']);
+  g.gap();
+  eq('gate past the window from the last sighting', g.see('A', 15001), 'new');
+  eq('gate forgets old codes', g.see('B', 15100), 'new');
+}
 
 // i18n.
 eq('format', format('{n} / {cap} {x}', { n: 3, cap: 40 }), '3 / 40 {x}');

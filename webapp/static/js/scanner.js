@@ -1,6 +1,7 @@
 // scanner.js — badge codes: parses a QR payload or a typed matricule,
-// decides what a camera frame's codes mean (pure functions, unit-tested),
-// and drives the camera through BarcodeDetector where the browser has it.
+// decides what a camera frame's codes mean and whether a door scanner
+// acts on them (pure functions, unit-tested), and drives the camera through
+// BarcodeDetector: the browser's, or the vendored polyfill where it has none.
 
 /** The check letters of a matricule: value of its 11 digits mod 23. */
 const CHECK_LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXY';
@@ -63,18 +64,111 @@ export function decide(detected) {
   return person ? { kind: 'one', person, raw: raws[0] } : { kind: 'invalid', raw: raws[0] };
 }
 
-/** cameraSupported reports whether QR scanning with the camera can work. */
+/**
+ * createGate keeps a door scanner from acting twice on one badge. see(raw,
+ * now) answers, for a code read at now (ms):
+ *   'new'    not seen within windowMs: act on it
+ *   'same'   still in view since the last frame that read it (no empty
+ *            frame between, within windowMs): ignore silently
+ *   'again'  seen within windowMs but shown anew (an empty frame or
+ *            another code between): ignore, saying "déjà pointé"
+ * Every sighting restarts the code's window, so a badge held in view is
+ * never taken twice. gap() records an empty frame.
+ */
+export function createGate(windowMs = 4000) {
+  const last = new Map(); // raw → ms of its last sighting
+  let current = null; // the code of the previous frame, if any
+  return {
+    see(raw, now) {
+      const t = last.get(raw);
+      last.set(raw, now);
+      for (const [k, v] of last) if (now - v > windowMs) last.delete(k);
+      const prev = current;
+      current = raw;
+      if (t === undefined || now - t > windowMs) return 'new';
+      return prev === raw ? 'same' : 'again';
+    },
+    gap() { current = null; },
+  };
+}
+
+/** nativeDetector reports whether the browser's own BarcodeDetector reads QR codes. */
+async function nativeDetector() {
+  const BD = globalThis.BarcodeDetector;
+  if (typeof BD !== 'function') return null;
+  try {
+    const formats = typeof BD.getSupportedFormats === 'function' ? await BD.getSupportedFormats() : ['qr_code'];
+    return formats.includes('qr_code') ? BD : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+// The vendored polyfill (npm barcode-detector: ZXing-C++ in WebAssembly,
+// webapp/vendor.sh), imported only where the browser lacks the API; its
+// .wasm comes from our own origin, never from the package's default CDN.
+const VENDOR = new URL('../vendor/barcode-detector/', import.meta.url);
+let polyfill = null;
+function loadPolyfill() {
+  if (!polyfill) {
+    polyfill = import('../vendor/barcode-detector/ponyfill.js').then(async (m) => {
+      // fireImmediately: the wasm is fetched and compiled now, so that a
+      // failure shows when the scanner opens, not as unreadable frames.
+      await m.prepareZXingModule({
+        overrides: { locateFile: (file, prefix) => (file.endsWith('.wasm') ? new URL(file, VENDOR).href : prefix + file) },
+        fireImmediately: true,
+      });
+      return m.BarcodeDetector;
+    });
+    polyfill.catch(() => { polyfill = null; }); // offline before it was cached: try again later
+  }
+  return polyfill;
+}
+
+/**
+ * detectorClass returns the BarcodeDetector to use: the browser's when it
+ * reads QR codes, else the vendored polyfill (loaded on first use).
+ */
+export async function detectorClass() {
+  return (await nativeDetector()) || loadPolyfill();
+}
+
+/**
+ * warmScanner asks the service worker to cache the polyfill now when this
+ * browser will need it, so that scanning works offline later.
+ */
+export async function warmScanner() {
+  if (await nativeDetector()) return;
+  const reg = navigator.serviceWorker && await navigator.serviceWorker.ready;
+  if (reg && reg.active) reg.active.postMessage({ type: 'cache-lazy' });
+}
+
+/**
+ * cameraSupported reports whether QR scanning with the camera can work:
+ * a camera API, and a native BarcodeDetector or WebAssembly for the
+ * polyfill.
+ */
 export function cameraSupported() {
-  return 'BarcodeDetector' in globalThis && !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  return !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia) &&
+    ('BarcodeDetector' in globalThis || typeof WebAssembly === 'object');
 }
 
 /**
  * startCamera shows the back camera in video and calls onDecision with
- * each frame's decision other than 'none' (about 4 frames a second). It
- * returns a stop function that releases the camera.
+ * each frame's decision, 'none' included (a frame every periodMs, 200 by
+ * default, after the previous one was read). It returns a stop function
+ * that releases the camera. Errors: getUserMedia's (NotAllowedError,
+ * NotFoundError…), or one named DecoderUnavailable when the polyfill
+ * cannot be loaded (offline before it was cached).
  */
-export async function startCamera(video, onDecision) {
-  const detector = new globalThis.BarcodeDetector({ formats: ['qr_code'] });
+export async function startCamera(video, onDecision, periodMs = 200) {
+  let Detector;
+  try {
+    Detector = await detectorClass();
+  } catch (e) {
+    throw Object.assign(new Error('QR decoder unavailable: ' + e), { name: 'DecoderUnavailable' });
+  }
+  const detector = new Detector({ formats: ['qr_code'] });
   const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
   video.srcObject = stream;
   video.setAttribute('playsinline', '');
@@ -85,9 +179,9 @@ export async function startCamera(video, onDecision) {
     if (stopped) return;
     try {
       const d = decide(await detector.detect(video));
-      if (d.kind !== 'none' && !stopped) onDecision(d);
+      if (!stopped) onDecision(d);
     } catch (e) { /* a frame that cannot be read is skipped */ }
-    if (!stopped) timer = setTimeout(tick, 250);
+    if (!stopped) timer = setTimeout(tick, periodMs);
   };
   tick();
   return () => {

@@ -6,7 +6,8 @@ import { h, replace, keyed, frenchSpacing } from '../dom.js';
 import { t, formatNumber, formatTime, formatDay } from '../i18n.js';
 import * as roster from '../roster.js';
 import { search } from '../search.js';
-import { parseCode, parseMatricule, cameraSupported, startCamera } from '../scanner.js';
+import { parseCode, parseMatricule, cameraSupported, warmScanner } from '../scanner.js';
+import * as scan from './scan.js';
 import * as actions from '../actions.js';
 
 /** render draws the screen of activity id; it returns an update function. */
@@ -173,22 +174,18 @@ export function render(root, ctx, id) {
     confirmPerson(person, 'manual', () => { matInput.value = ''; });
   });
 
-  // Camera scanning where BarcodeDetector exists.
+  // Door scanning: the browser's BarcodeDetector or the vendored polyfill
+  // (views/scan.js); the scanner stays open across badges.
   function openScanner() {
-    const video = h('video', { class: 'camera', muted: true, 'aria-label': t('scan.video') });
-    const info = h('p', { role: 'status' }, t('scan.aim'));
-    let stop = () => {};
-    const close = () => { stop(); dialog.close(); };
-    replace(dialog, h('h2', { id: 'dlg-title' }, t('scan.title')), video, info,
-      h('div', { class: 'actions' }, h('button', { type: 'button', class: 'secondary', onclick: close }, t('scan.close'))));
-    dialog.showModal();
-    dialog.addEventListener('close', () => stop(), { once: true });
-    startCamera(video, (d) => {
-      if (d.kind === 'ambiguous') info.textContent = t('scan.ambiguous');
-      else if (d.kind === 'invalid') info.textContent = t('scan.invalid');
-      else if (d.kind === 'one') { stop(); confirmPerson(d.person, 'qr'); }
-    }).then((s) => { stop = s; }).catch(() => { info.textContent = t('scan.no_camera'); });
+    scan.open(root, {
+      lookup(person) {
+        const rec = roster.person(person);
+        return rec && { name: who(rec), detail: detailOf(rec, person.kind), present: roster.state(a.activity_id, person).present };
+      },
+      record: (person, name) => doCheckIn(person, 'qr', name),
+    });
   }
+  if (cameraSupported()) warmScanner().catch(() => {});
 
   // Walk-in registration.
   function openWalkIn() {
@@ -235,7 +232,8 @@ export function render(root, ctx, id) {
     label, input,
     results,
     h('div', { class: 'stack' },
-      cameraSupported() ? h('button', { type: 'button', class: 'primary', 'data-test': 'scan', onclick: openScanner }, t('scan.open')) : null,
+      cameraSupported() ? h('button', { type: 'button', class: 'primary', 'data-test': 'scan', onclick: openScanner }, t('scan.open'))
+        : h('p', { class: 'muted', 'data-test': 'scan-unsupported' }, t('scan.unsupported')),
       matForm,
       h('button', { type: 'button', 'data-test': 'walkin', onclick: openWalkIn }, t('walkin.open'))),
     h('h2', {}, t('recent.title')),
