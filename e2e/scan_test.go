@@ -1,0 +1,377 @@
+package e2e_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"image"
+	_ "image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"prodays/internal/testenv"
+)
+
+// The scanning tests run the app with no native BarcodeDetector (Debian's
+// Chromium has none on Linux, and the tests delete it before the app
+// loads): the vendored polyfill reads the QR codes. The camera is
+// Chromium's fake device playing a Y4M video that the test makes from the
+// badges the app itself prints (GET /api/v1/exports/badges.pdf, rendered
+// by poppler's pdftoppm).
+
+// badgeQRs exports the badges of EFP0105 as an admin, renders them, and
+// returns each badge's QR code as a grey image (0 black … 255 white),
+// by trainee id, in the order of the PDF.
+func badgeQRs(t *testing.T, srv *server) (ids []string, qrs map[string]*image.Gray) {
+	t.Helper()
+	for _, tool := range []string{"pdftoppm", "pdftotext"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			msg := tool + " (poppler-utils) not found: it renders the exported badges"
+			if os.Getenv("PRODAYS_REQUIRE_PDFTOTEXT") == "1" {
+				t.Fatal(msg + "; PRODAYS_REQUIRE_PDFTOTEXT=1 makes this a failure")
+			}
+			t.Skip(msg)
+		}
+	}
+	testenv.CreateUser(t, srv.DB, "admin1", "admin", "", "")
+	env := &testenv.Env{DB: srv.DB, URL: srv.URL}
+	s := env.Login(t, "admin1", "dev-badges")
+	a := env.Raw(t, "GET", "/api/v1/exports/badges.pdf?establishment=EFP0105", s.AccessToken, "", nil)
+	if a.Status != 200 {
+		t.Fatalf("badges export: %d %s", a.Status, a.Body)
+	}
+	dir := t.TempDir()
+	pdf := filepath.Join(dir, "badges.pdf")
+	if err := os.WriteFile(pdf, a.Body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Where each payload is printed (under its QR code), in points.
+	bbox := filepath.Join(dir, "bbox.html")
+	if out, err := exec.Command("pdftotext", "-bbox", pdf, bbox).CombinedOutput(); err != nil {
+		t.Fatalf("pdftotext: %v %s", err, out)
+	}
+	html, err := os.ReadFile(bbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dpi = 150
+	pt := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v * dpi / 72 } // points → pixels
+	mm := func(v float64) float64 { return v * dpi / 25.4 }
+	pageRE := regexp.MustCompile(`<page |<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">PD1:T:(\S+?)</word>`)
+	qrs = map[string]*image.Gray{}
+	pageNo := 0
+	var img *image.Gray
+	for _, m := range pageRE.FindAllStringSubmatch(string(html), -1) {
+		if m[1] == "" {
+			pageNo++
+			img = renderPage(t, pdf, dir, pageNo, dpi)
+			continue
+		}
+		id := m[5]
+		cx := (pt(m[1]) + pt(m[3])) / 2
+		// The QR code (38 mm, no border) ends just above its payload:
+		// the bounding box of its dark pixels in a window around it.
+		win := image.Rect(int(cx-mm(20)), int(pt(m[2])-mm(39.5)), int(cx+mm(20)), int(pt(m[2])-mm(0.2)))
+		box := darkBounds(img, win)
+		if box.Dx() < int(mm(35)) || box.Dx() > int(mm(41)) || box.Dy() < int(mm(35)) || box.Dy() > int(mm(41)) {
+			t.Fatalf("badge %s: QR code found at %v, want a square of about 38 mm (%d px)", id, box, int(mm(38)))
+		}
+		qr := image.NewGray(image.Rect(0, 0, box.Dx(), box.Dy()))
+		for y := 0; y < box.Dy(); y++ {
+			for x := 0; x < box.Dx(); x++ {
+				qr.Pix[y*qr.Stride+x] = img.GrayAt(box.Min.X+x, box.Min.Y+y).Y
+			}
+		}
+		ids = append(ids, id)
+		qrs[id] = qr
+	}
+	if len(ids) == 0 {
+		t.Fatalf("no badge payload found in the export's text")
+	}
+	return ids, qrs
+}
+
+// renderPage renders page n of pdf at dpi as a grey image.
+func renderPage(t *testing.T, pdf, dir string, n, dpi int) *image.Gray {
+	t.Helper()
+	prefix := filepath.Join(dir, fmt.Sprintf("page%d", n))
+	cmd := exec.Command("pdftoppm", "-gray", "-png", "-r", strconv.Itoa(dpi), "-f", strconv.Itoa(n), "-l", strconv.Itoa(n), "-singlefile", pdf, prefix)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v %s", err, out)
+	}
+	f, err := os.Open(prefix + ".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src, _, err := image.Decode(f)
+	if err != nil {
+		t.Fatalf("page %d: %v", n, err)
+	}
+	g := image.NewGray(src.Bounds())
+	for y := src.Bounds().Min.Y; y < src.Bounds().Max.Y; y++ {
+		for x := src.Bounds().Min.X; x < src.Bounds().Max.X; x++ {
+			g.Set(x, y, src.At(x, y))
+		}
+	}
+	return g
+}
+
+// darkBounds is the bounding box of the pixels darker than mid-grey in win.
+func darkBounds(img *image.Gray, win image.Rectangle) image.Rectangle {
+	win = win.Intersect(img.Bounds())
+	box := image.Rectangle{}
+	first := true
+	for y := win.Min.Y; y < win.Max.Y; y++ {
+		for x := win.Min.X; x < win.Max.X; x++ {
+			if img.GrayAt(x, y).Y >= 128 {
+				continue
+			}
+			p := image.Rect(x, y, x+1, y+1)
+			if first {
+				box, first = p, false
+			} else {
+				box = box.Union(p)
+			}
+		}
+	}
+	return box
+}
+
+// y4m writes a YUV4MPEG2 video (4:2:0, grey: chroma at 128) of w×h at
+// fps frames a second: each shot is a QR code (nil: an empty white
+// frame, as between two trainees) shown for its duration, centred,
+// scaled to side pixels with a white quiet zone.
+type shot struct {
+	qr  *image.Gray
+	dur time.Duration
+}
+
+func writeY4M(t *testing.T, path string, w, h, fps, side int, shots []shot) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintf(bw, "YUV4MPEG2 W%d H%d F%d:1 Ip A1:1 C420jpeg\n", w, h, fps)
+	luma := make([]byte, w*h)
+	chroma := make([]byte, (w/2)*(h/2))
+	for i := range chroma {
+		chroma[i] = 128
+	}
+	for _, s := range shots {
+		for i := range luma {
+			luma[i] = 235 // white paper under a camera, not saturated
+		}
+		if s.qr != nil {
+			x0, y0 := (w-side)/2, (h-side)/2
+			qw, qh := s.qr.Bounds().Dx(), s.qr.Bounds().Dy()
+			for y := 0; y < side; y++ {
+				for x := 0; x < side; x++ {
+					v := s.qr.Pix[(y*qh/side)*s.qr.Stride+x*qw/side]
+					if v < 128 {
+						luma[(y0+y)*w+x0+x] = 20
+					}
+				}
+			}
+		}
+		frames := int(s.dur.Seconds()*float64(fps) + 0.5)
+		for range frames {
+			bw.WriteString("FRAME\n")
+			bw.Write(luma)
+			bw.Write(chroma)
+			bw.Write(chroma)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newCameraBrowser starts a headless Chromium whose camera plays video
+// (its own allocator: the fake-device flags are per browser process).
+func newCameraBrowser(t *testing.T, video string) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.WindowSize(360, 740),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return bctx
+}
+
+// scanSetup starts the server with n trainees, exports the badges, makes
+// the video of shots(ids, qrs), and opens the app logged in as s.staff
+// at MTG-0001, with window.BarcodeDetector deleted before any script
+// and a log of the scanner's results in window.scanLog.
+func scanSetup(t *testing.T, n int, shots func(ids []string, qrs map[string]*image.Gray) []shot, timeout time.Duration) (*server, context.Context, []string) {
+	t.Helper()
+	chromium(t)
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	newFixture(n).seed(t, srv.DB)
+	ids, qrs := badgeQRs(t, srv)
+	video := filepath.Join(t.TempDir(), "badges.y4m")
+	writeY4M(t, video, 320, 240, 10, 200, shots(ids, qrs))
+	ctx, cancel := newTab(t, newCameraBrowser(t, video), timeout)
+	t.Cleanup(cancel)
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `delete window.BarcodeDetector; delete Window.prototype.BarcodeDetector;
+window.scanLog = [];
+new MutationObserver(() => {
+  const r = document.querySelector('[data-test=scan-confirmation]');
+  if (r && !r.hidden && r.dataset.seq && r.dataset.seq !== window.scanLastSeq) {
+    window.scanLastSeq = r.dataset.seq;
+    window.scanLog.push({ state: r.dataset.state, name: (r.querySelector('.scan-name') || {}).textContent || '' });
+  }
+}).observe(document, { subtree: true, childList: true, attributes: true });`}); err != nil {
+		t.Fatal(err)
+	}
+	loginAndDownload(t, ctx, srv)
+	if eval[bool](t, ctx, `'BarcodeDetector' in window`) {
+		t.Fatal("the native BarcodeDetector is still there: the test would not exercise the polyfill")
+	}
+	eval[bool](t, ctx, `(location.hash = '#/activity/MTG-0001', true)`)
+	waitFor(t, ctx, "the activity screen", `!!document.querySelector('[data-test=scan]')`, 10*time.Second)
+	return srv, ctx, ids
+}
+
+// checkins returns how many check-ins the server holds at MTG-0001, and
+// for how many distinct trainees.
+func checkins(t *testing.T, srv *server) (n, distinct int) {
+	t.Helper()
+	return sqlInt(t, srv, `SELECT count(*) FROM checkins WHERE activity_id = 'MTG-0001'`),
+		sqlInt(t, srv, `SELECT count(DISTINCT person_id) FROM checkins WHERE activity_id = 'MTG-0001'`)
+}
+
+// TestScanWithoutBarcodeDetector: tap "Scanner un badge" with the badge of
+// one trainee before the camera; the polyfill reads it, the trainee is
+// confirmed by name and recorded (the screen's recent list, then the
+// server after a sync).
+func TestScanWithoutBarcodeDetector(t *testing.T) {
+	const who = "Benaïssa Salma"
+	srv, ctx, _ := scanSetup(t, 6, func(ids []string, qrs map[string]*image.Gray) []shot {
+		return []shot{{nil, 500 * time.Millisecond}, {qrs[traineeBenaissa], 4 * time.Second}}
+	}, 3*time.Minute)
+	click(t, ctx, "[data-test=scan]")
+	waitFor(t, ctx, "the scanner", `!!document.querySelector('dialog[open][data-test=scanner]')`, 5*time.Second)
+	waitFor(t, ctx, "the confirmation of "+who,
+		`window.scanLog.some((e) => e.state === 'ok' && e.name === `+jsString(who)+`)`, 60*time.Second)
+	if got := text(t, ctx, "[data-test=scanner] [data-test=scan-confirmation] .scan-name"); got != who {
+		t.Errorf("confirmation shows %q, want %q", got, who)
+	}
+	if !eval[bool](t, ctx, `!!document.querySelector('dialog[open][data-test=scanner]')`) {
+		t.Error("the scanner closed after a badge: it must stay open")
+	}
+	if tone := eval[string](t, ctx, `document.querySelector('[data-test=scanner]').dataset.tone`); tone != "ok" && tone != "again" {
+		t.Errorf("last sound %q, want ok (then again while the badge stays in view)", tone)
+	}
+	// The decoder came from our own origin, never from a CDN.
+	wasm := eval[[]string](t, ctx, `performance.getEntriesByType('resource').map((e) => e.name).filter((u) => u.includes('.wasm') || u.includes('barcode-detector'))`)
+	if !slices.Contains(wasm, srv.URL+"/vendor/barcode-detector/zxing_reader.wasm") {
+		t.Errorf("the polyfill's wasm was not fetched from %s: %v", srv.URL, wasm)
+	}
+	for _, u := range wasm {
+		if !strings.HasPrefix(u, srv.URL+"/") {
+			t.Errorf("fetched from elsewhere: %s", u)
+		}
+	}
+	waitFor(t, ctx, who+" in the recent list", fmt.Sprintf(`!!document.querySelector('[data-test=recent] li[data-id=%q]')`, traineeBenaissa), 5*time.Second)
+	click(t, ctx, "[data-test=scan-close]")
+	waitFor(t, ctx, "the scanner closed", `!document.querySelector('[data-test=scanner]')`, 5*time.Second)
+	(&phone{name: "scan", ctx: ctx}).syncUntilEmpty(t)
+	want := "MTG-0001|trainee|" + traineeBenaissa
+	if got := srv.presences(t); len(got) != 1 || got[0] != want {
+		t.Errorf("server presences %v, want [%s]", got, want)
+	}
+	if n, d := checkins(t, srv); n != 1 || d != 1 {
+		t.Errorf("server check-ins %d for %d trainees, want 1 for 1", n, d)
+	}
+	if m := sqlString(t, srv, `SELECT group_concat(method) FROM checkins`); m != "qr" {
+		t.Errorf("check-in method %q, want qr", m)
+	}
+}
+
+// TestScanDoorDrill: the scanner left open while 20 different badges pass
+// before the camera, 2 s each, the first one shown twice in a row: 20
+// check-ins, the repeat answered "déjà pointé", each trainee once on the
+// server.
+func TestScanDoorDrill(t *testing.T) {
+	const badges = 20
+	var order []string
+	srv, ctx, _ := scanSetup(t, 24, func(ids []string, qrs map[string]*image.Gray) []shot {
+		if len(ids) < badges {
+			t.Fatalf("%d badges printed, want at least %d", len(ids), badges)
+		}
+		order = ids[:badges]
+		s := []shot{{nil, 500 * time.Millisecond}, {qrs[order[0]], 2 * time.Second}, {nil, 400 * time.Millisecond}, {qrs[order[0]], 2 * time.Second}}
+		for _, id := range order[1:] {
+			s = append(s, shot{nil, 400 * time.Millisecond}, shot{qrs[id], 2 * time.Second})
+		}
+		return append(s, shot{nil, 2 * time.Second})
+	}, 5*time.Minute)
+	start := time.Now()
+	click(t, ctx, "[data-test=scan]")
+	waitFor(t, ctx, "20 badges accepted", fmt.Sprintf(`window.scanLog.filter((e) => e.state === 'ok').length >= %d`, badges), 150*time.Second)
+	t.Logf("20 badges accepted in %v", time.Since(start).Round(100*time.Millisecond))
+	if !eval[bool](t, ctx, `!!document.querySelector('dialog[open][data-test=scanner]')`) {
+		t.Fatal("the scanner is not open any more")
+	}
+	if n := eval[int](t, ctx, `window.scanLog.filter((e) => e.state === 'ok').length`); n != badges {
+		t.Errorf("%d badges accepted, want %d: %v", n, badges, eval[any](t, ctx, `window.scanLog`))
+	}
+	if !eval[bool](t, ctx, `window.scanLog.some((e) => e.state === 'again')`) {
+		t.Errorf("the badge shown twice was not answered 'déjà pointé': %v", eval[any](t, ctx, `window.scanLog`))
+	}
+	if got := text(t, ctx, "[data-test=scan-count]"); !regexp.MustCompile(`\b20$`).MatchString(got) {
+		t.Errorf("scanner counter %q", got)
+	}
+	click(t, ctx, "[data-test=scan-close]")
+	if got := text(t, ctx, "[data-test=count]"); !regexp.MustCompile(`\b20\b`).MatchString(got) {
+		t.Errorf("activity count %q, want 20 present", got)
+	}
+	(&phone{name: "door", ctx: ctx}).syncUntilEmpty(t)
+	if n, d := checkins(t, srv); n != badges || d != badges {
+		t.Errorf("server check-ins %d for %d trainees, want %d for %d", n, d, badges, badges)
+	}
+	present := map[string]bool{}
+	for _, p := range srv.presences(t) {
+		present[p] = true
+	}
+	for _, id := range order {
+		if !present["MTG-0001|trainee|"+id] {
+			t.Errorf("%s is not present on the server", id)
+		}
+	}
+}
