@@ -60,6 +60,9 @@ export function open(host, opts) {
   const big = (text) => h('p', { class: 'scan-name' }, h('bdi', {}, text));
 
   async function onDecision(d) {
+    // The screen under the scanner was replaced (back button, language):
+    // the camera goes with it.
+    if (!dlg.isConnected) { close(); return; }
     if (closed || busy) return;
     if (d.kind === 'none') { gate.gap(); return; }
     if (d.kind === 'ambiguous') { gate.gap(); show('ambiguous', null, h('p', {}, t('scan.ambiguous'))); return; }
