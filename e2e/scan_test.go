@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	qrcode "github.com/skip2/go-qrcode"
 
 	"prodays/internal/testenv"
 )
@@ -188,6 +189,27 @@ func writeY4M(t *testing.T, path string, w, h, fps, side int, shots []shot) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// qrImage is the QR code of payload (no border), one pixel a module, for
+// codes that the badge export does not print.
+func qrImage(t *testing.T, payload string) *image.Gray {
+	t.Helper()
+	q, err := qrcode.New(payload, qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.DisableBorder = true
+	bm := q.Bitmap()
+	g := image.NewGray(image.Rect(0, 0, len(bm), len(bm)))
+	for y, row := range bm {
+		for x, dark := range row {
+			if !dark {
+				g.Pix[y*g.Stride+x] = 255
+			}
+		}
+	}
+	return g
 }
 
 // drawFrame fills luma (w×h, 8-bit grey) with a frame of the camera: white
@@ -366,9 +388,11 @@ func TestScanWithoutBarcodeDetector(t *testing.T) {
 // TestScanDoorDrill: the scanner left open while 20 different badges pass
 // before the camera, 2 s each, the first one shown twice in a row: 20
 // check-ins, the repeat answered "déjà pointé", each trainee once on the
-// server.
+// server. Then a code that is not a badge buzzes, and a trainee outside
+// the roster waits for a decision (skipped here: nothing recorded).
 func TestScanDoorDrill(t *testing.T) {
 	const badges = 20
+	outsider := matricule(25, 105, 99999)
 	var order []string
 	srv, ctx, _ := scanSetup(t, 24, func(ids []string, qrs map[string]*image.Gray) []shot {
 		if len(ids) < badges {
@@ -379,7 +403,10 @@ func TestScanDoorDrill(t *testing.T) {
 		for _, id := range order[1:] {
 			s = append(s, shot{nil, 400 * time.Millisecond}, shot{qrs[id], 2 * time.Second})
 		}
-		return append(s, shot{nil, 2 * time.Second})
+		// Then a code that is not a badge, and the badge of a trainee
+		// outside the phone's roster (a valid matricule nobody holds).
+		return append(s, shot{nil, 400 * time.Millisecond}, shot{qrImage(t, "WIFI:S:prodays;T:WPA;P:x;;"), 2 * time.Second},
+			shot{nil, 400 * time.Millisecond}, shot{qrImage(t, "PD1:T:"+outsider), 3 * time.Second}, shot{nil, 2 * time.Second})
 	}, 5*time.Minute)
 	start := time.Now()
 	click(t, ctx, "[data-test=scan]")
@@ -397,6 +424,15 @@ func TestScanDoorDrill(t *testing.T) {
 	if got := text(t, ctx, "[data-test=scan-count]"); !regexp.MustCompile(`\b20$`).MatchString(got) {
 		t.Errorf("scanner counter %q", got)
 	}
+	waitFor(t, ctx, "the code that is not a badge", `window.scanLog.some((e) => e.state === 'invalid')`, 20*time.Second)
+	waitFor(t, ctx, "the decision on a trainee outside the roster", `!!document.querySelector('[data-test=scan-confirmation][data-state=unknown] [data-test=scan-skip]')`, 20*time.Second)
+	if tone := eval[string](t, ctx, `document.querySelector('[data-test=scanner]').dataset.tone`); tone != "error" {
+		t.Errorf("sound of a trainee outside the roster %q, want error", tone)
+	}
+	if got := text(t, ctx, "[data-test=scan-confirmation] .scan-name"); got != outsider {
+		t.Errorf("decision shows %q, want %s", got, outsider)
+	}
+	click(t, ctx, "[data-test=scan-skip]")
 	click(t, ctx, "[data-test=scan-close]")
 	if got := text(t, ctx, "[data-test=count]"); !regexp.MustCompile(`\b20\b`).MatchString(got) {
 		t.Errorf("activity count %q, want 20 present", got)
