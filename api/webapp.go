@@ -42,10 +42,10 @@ type Shell struct {
 	Version string
 	// Precache lists the URLs the service worker caches on install.
 	Precache []string
-	// Lazy lists the vendored files under /vendor/ (the QR decoder, over
-	// 400 KB gzip): not part of the shell, the service worker caches them
-	// in a cache of their own when the page asks (a browser without a
-	// native BarcodeDetector) and on first use.
+	// Lazy lists the vendored code under /vendor/ (.js and .wasm: the QR
+	// decoder, 467 KiB gzip): not part of the shell; the service worker
+	// caches it in a cache of its own when the page asks (a browser
+	// without a native BarcodeDetector) and on first use.
 	Lazy []string
 	// LazyVersion is the first 16 hex digits of a SHA-256 over the Lazy
 	// files: their cache is fetched again only when they change.
@@ -97,9 +97,13 @@ func LoadShell(fsys fs.FS) (*Shell, error) {
 		}
 		sh.files[url] = newShellFile(url, body)
 		if strings.HasPrefix(url, lazyPrefix) {
-			fmt.Fprintf(lazySum, "%s\x00%d\x00", url, len(body))
-			lazySum.Write(body)
-			sh.Lazy = append(sh.Lazy, url)
+			// Its code is cached apart; its licences and notes are served
+			// but cached nowhere.
+			if ext := path.Ext(url); ext == ".js" || ext == ".wasm" {
+				fmt.Fprintf(lazySum, "%s\x00%d\x00", url, len(body))
+				lazySum.Write(body)
+				sh.Lazy = append(sh.Lazy, url)
+			}
 			continue
 		}
 		sh.Precache = append(sh.Precache, url)
