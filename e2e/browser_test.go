@@ -41,9 +41,9 @@ func newBrowser(t *testing.T) (browser context.Context) {
 }
 
 // newBrowserAt is newBrowser with the profile in dir (a second browser on
-// the same dir is the same phone after the app was closed); close ends the
-// browser process.
-func newBrowserAt(t *testing.T, dir string) (browser context.Context, close func()) {
+// the same dir is the same phone after the app was closed), and extra
+// flags for the process; close ends the browser process.
+func newBrowserAt(t *testing.T, dir string, extra ...chromedp.ExecAllocatorOption) (browser context.Context, close func()) {
 	t.Helper()
 	path := chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
@@ -61,6 +61,7 @@ func newBrowserAt(t *testing.T, dir string) (browser context.Context, close func
 		chromedp.Flag("lang", "fr-FR"),
 		chromedp.WindowSize(360, 740),
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
 	close = func() {

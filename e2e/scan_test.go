@@ -236,31 +236,12 @@ func drawFrame(luma []byte, w, h, side int, qr *image.Gray) {
 // (its own allocator: the fake-device flags are per browser process).
 func newCameraBrowser(t *testing.T, video string) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "fr-FR"),
+	b, _ := newBrowserAt(t, filepath.Join(t.TempDir(), "profile"),
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", video),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.WindowSize(360, 740),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return bctx
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
+	return b
 }
 
 // scanSetup starts the server with n trainees, exports the badges, makes
