@@ -116,6 +116,8 @@ eq('decide foreign code', decide(['hello']), { kind: 'invalid', raw: 'hello' });
   g.gap();
   eq('gate past the window from the last sighting', g.see('A', 15001), 'new');
   eq('gate forgets old codes', g.see('B', 15100), 'new');
+  g.forget();
+  eq('gate after forget', g.see('B', 15200), 'new');
 }
 
 // i18n.

@@ -73,7 +73,8 @@ export function decide(detected) {
  *   'again'  seen within windowMs but shown anew (an empty frame or
  *            another code between): ignore, saying "déjà pointé"
  * Every sighting restarts the code's window, so a badge held in view is
- * never taken twice. gap() records an empty frame.
+ * never taken twice. gap() records an empty frame; forget() drops every
+ * code (a check-in that could not be written is taken again).
  */
 export function createGate(windowMs = 4000) {
   const last = new Map(); // raw → ms of its last sighting
@@ -89,6 +90,8 @@ export function createGate(windowMs = 4000) {
       return prev === raw ? 'same' : 'again';
     },
     gap() { current = null; },
+    /** forget drops every code: the next sighting of any is 'new'. */
+    forget() { last.clear(); current = null; },
   };
 }
 

@@ -21,7 +21,7 @@ const SHOW_MS = 5000;
  *   record(person, name) → Promise, settled when the check-in is stored
  *   onClose()      called once the scanner is closed
  * The overlay's result (data-test=scan-confirmation) carries data-state
- * (ok, again, invalid, ambiguous, unknown) and data-seq (one more at each
+ * (ok, again, invalid, ambiguous, unknown, failed) and data-seq (one more at each
  * result shown); the dialog carries data-tone, the last sound played.
  */
 export function open(host, opts) {
@@ -79,30 +79,37 @@ export function open(host, opts) {
     }
     busy = true;
     if (!found) { decideUnknown(d.person); return; }
+    await recordAndShow(d.person, found.name, found.detail);
+    busy = false;
+  }
+
+  // recordAndShow writes the check-in and says so; a failed write (the
+  // phone's storage) says that nothing was recorded and forgets the badge,
+  // so that showing it again retries.
+  async function recordAndShow(person, name, detail) {
     try {
-      await opts.record(d.person, found.name);
-      accepted++;
-      showCount();
-      show('ok', 'ok', big(found.name), h('p', { class: 'muted' }, h('bdi', {}, found.detail)), h('p', { class: 'scan-ok' }, t('scan.accepted')));
-    } finally {
-      busy = false;
+      await opts.record(person, name);
+    } catch (e) {
+      gate.forget();
+      show('failed', 'error', big(name), h('p', {}, t('scan.not_saved')));
+      return;
     }
+    accepted++;
+    showCount();
+    show('ok', 'ok', big(name), detail ? h('p', { class: 'muted' }, h('bdi', {}, detail)) : null, h('p', { class: 'scan-ok' }, t('scan.accepted')));
   }
 
   // A badge of someone this phone does not know: the staff member decides,
   // as before the door mode (the server checks the check-in).
   function decideUnknown(person) {
-    const done = () => { busy = false; result.hidden = true; };
+    const skip = () => { busy = false; result.hidden = true; };
     show('unknown', 'error', big(person.id), h('p', { class: 'notice warn' }, t('confirm.unknown')),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'primary', 'data-test': 'scan-confirm', onclick: async () => {
-          await opts.record(person, person.id);
-          accepted++;
-          showCount();
-          done();
-          show('ok', 'ok', big(person.id), h('p', { class: 'scan-ok' }, t('scan.accepted')));
+          await recordAndShow(person, person.id, '');
+          busy = false;
         } }, t('confirm.anyway')),
-        h('button', { type: 'button', class: 'secondary', 'data-test': 'scan-skip', onclick: done }, t('scan.skip'))));
+        h('button', { type: 'button', class: 'secondary', 'data-test': 'scan-skip', onclick: skip }, t('scan.skip'))));
   }
 
   function close() {
