@@ -184,3 +184,23 @@ func mustOK[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestCSPWasmOnly: the app's policy lets the page compile WebAssembly (the
+// vendored QR decoder) and nothing more: no eval of JavaScript, no inline
+// script, no other origin.
+func TestCSPWasmOnly(t *testing.T) {
+	directives := map[string]string{}
+	for _, d := range strings.Split(api.ContentSecurityPolicy, ";") {
+		name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+		directives[name] = value
+	}
+	if got, want := directives["script-src"], "'self' 'wasm-unsafe-eval'"; got != want {
+		t.Errorf("script-src %q, want %q", got, want)
+	}
+	if got := directives["connect-src"]; got != "'self'" {
+		t.Errorf("connect-src %q, want 'self' (the wasm is fetched from our origin)", got)
+	}
+	if got := directives["default-src"]; got != "'self'" {
+		t.Errorf("default-src %q", got)
+	}
+}
