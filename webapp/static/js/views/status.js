@@ -55,20 +55,22 @@ export function mount(el, ctx) {
       type: 'button', class: 'status-summary', 'data-test': 'status-row', 'aria-expanded': String(open), 'aria-controls': 'status-panel',
       onclick: () => { open = !open; update(); },
     },
-    h('span', { class: 'net ' + (net === 'online' ? 'ok' : 'off'), 'data-test': 'net', 'data-state': net, title: netFull }, t('status.' + net + '_short')),
-    h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '),
-    h('span', { class: 'pending' + (pending ? ' warn' : ''), 'data-test': 'pending', 'data-count': pending }, t('status.pending', { n: pending })),
-    h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '),
-    h('span', { class: 'last', 'data-test': 'last-sync', title: lastFull },
-      last ? (sameDay ? formatTime(last) : formatDateTime(last)) : t('status.never_short')));
+    // One line of items: one that does not fit goes onto a second line,
+    // which is clipped (the time first, the state never).
+    h('span', { class: 'sum' },
+      h('span', { class: 'net ' + (net === 'online' ? 'ok' : 'off'), 'data-test': 'net', 'data-state': net, title: netFull }, t('status.' + net + '_short')),
+      h('span', { class: 'pending' + (pending ? ' warn' : ''), 'data-test': 'pending', 'data-count': pending }, t('status.pending', { n: pending })),
+      h('span', { class: 'last', 'data-test': 'last-sync', title: lastFull },
+        last ? (sameDay ? formatTime(last) : formatDateTime(last)) : t('status.never_short'))));
 
     const row = [summary, extra.map((x) => x.row || null)];
     if (refused || review) {
       // Red only for refusals: awaiting review is not an error.
-      row.push(h('a', { class: 'pill issues ' + (refused ? 'bad' : 'neutral'), href: '#/issues', 'data-test': 'issues' },
-        refused ? h('span', {}, t('status.refused', { n: refused })) : null,
-        refused && review ? ' · ' : '',
-        review ? h('span', { class: 'review' }, t('status.review', { n: review })) : null));
+      // In the row the refusals when there are, else the reviews; the
+      // panel and the list say both.
+      const both = [refused ? t('status.refused', { n: refused }) : '', review ? t('status.review', { n: review }) : ''].filter(Boolean).join(' · ');
+      row.push(h('a', { class: 'pill issues ' + (refused ? 'bad' : 'neutral'), href: '#/issues', 'data-test': 'issues', title: both },
+        refused ? t('status.refused', { n: refused }) : t('status.review', { n: review })));
     }
     if (ctx.user()) {
       // An icon button (its name is "Sync now"), as wide while it runs.
