@@ -69,11 +69,11 @@ func typeQuery(t *testing.T, ctx context.Context, q string) {
 func saadFixture(n int) *fixture {
 	f := newFixture(n)
 	for i := range 15 {
-		f.Trainees = append(f.Trainees, map[string]any{"trainee_id": matricule(25, 105, 7000+i), "last_name": "Saadi", "first_name": fmt.Sprintf("Own%02d", i),
+		f.Trainees = append(f.Trainees, map[string]any{"trainee_id": matricule(25, 105, 90000+i), "last_name": "Saadi", "first_name": fmt.Sprintf("Own%02d", i),
 			"establishment_code": "EFP0105", "program": "Génie électrique", "group": "GS1", "gender": ""})
 	}
 	for i := range 20 {
-		f.Trainees = append(f.Trainees, map[string]any{"trainee_id": matricule(25, 200, 100+i), "last_name": "Saadane", "first_name": fmt.Sprintf("Other%02d", i),
+		f.Trainees = append(f.Trainees, map[string]any{"trainee_id": matricule(25, 200, 90000+i), "last_name": "Saadane", "first_name": fmt.Sprintf("Other%02d", i),
 			"establishment_code": "EFP0200", "program": "Commerce", "group": "CO1", "gender": ""})
 	}
 	return f
