@@ -3,8 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,14 +32,7 @@ func phoneShot(t *testing.T, ctx context.Context, dir, name string) {
 	t.Helper()
 	time.Sleep(150 * time.Millisecond)
 	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	p := filepath.Join(dir, name+".png")
-	if err := os.WriteFile(p, buf, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot %s", p)
+	writeShot(t, dir, name, buf, err)
 }
 
 // setTheme makes the page see prefers-color-scheme: theme (light or dark).
@@ -79,6 +70,21 @@ func saadFixture(n int) *fixture {
 	return f
 }
 
+// openActivity seeds saadFixture(n), logs s.staff in through the app,
+// waits for the first sync and opens the activity MTG-0001.
+func openActivity(t *testing.T, n int) (*server, context.Context) {
+	t.Helper()
+	srv, ctx := openApp(t, 0, serverOptions{}, 4*time.Minute)
+	saadFixture(n).seed(t, srv.DB)
+	loginAndDownload(t, ctx, srv)
+	waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, time.Minute)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#/activity/MTG-0001")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the activity screen", `document.documentElement.dataset.ready === '1' && !!document.querySelector('#q')`, 20*time.Second)
+	return srv, ctx
+}
+
 // TestStaffScreens (issue #15, items 5 to 8) drives the staff app at
 // 360 px: a search that says how many match and shows more on demand,
 // the user's own establishment first, 4 digits of a matricule; the
@@ -87,17 +93,7 @@ func saadFixture(n int) *fixture {
 // browser default font size of 24 px without horizontal overflow; and
 // logout offline, which warns first and keeps the outbox.
 func TestStaffScreens(t *testing.T) {
-	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	saadFixture(300).seed(t, srv.DB)
-	ctx, cancel := newTab(t, browser, 4*time.Minute)
-	defer cancel()
-	loginAndDownload(t, ctx, srv)
-	waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, 30*time.Second)
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#/activity/MTG-0001")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "the activity screen", `document.documentElement.dataset.ready === '1' && !!document.querySelector('#q')`, 20*time.Second)
+	srv, ctx := openActivity(t, 300)
 	ids := func() []string {
 		return eval[[]string](t, ctx, `[...document.querySelectorAll('[data-test=results] li[data-id]')].map((li) => li.dataset.id)`)
 	}
@@ -333,17 +329,7 @@ func TestSearchKeystrokeThrottled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a measurement: not with -short")
 	}
-	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	saadFixture(9000).seed(t, srv.DB)
-	ctx, cancel := newTab(t, browser, 4*time.Minute)
-	defer cancel()
-	loginAndDownload(t, ctx, srv)
-	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#/activity/MTG-0001")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, ctx, "the activity screen", `document.documentElement.dataset.ready === '1' && !!document.querySelector('#q')`, 20*time.Second)
-	waitFor(t, ctx, "sync idle", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, time.Minute)
+	_, ctx := openActivity(t, 9000)
 	t.Logf("machine load: %s", loadavg())
 	const measure = `(() => {
 		const input = document.querySelector('#q');
