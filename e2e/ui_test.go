@@ -119,6 +119,9 @@ func TestStaffScreens(t *testing.T) {
 		}
 		jsClick(t, ctx, "[data-test=search-more]")
 		waitFor(t, ctx, "all the rows", `document.querySelectorAll('[data-test=results] li[data-id]').length === 35`, 5*time.Second)
+		if !eval[bool](t, ctx, `document.activeElement === document.querySelectorAll('[data-test=results] li[data-id]')[12].querySelector('button')`) {
+			t.Errorf("the focus is not on the first row drawn by 'show more'")
+		}
 		got = ids()
 		for i, id := range got {
 			if own(id) != (i < 15) {
@@ -272,6 +275,12 @@ func TestStaffScreens(t *testing.T) {
 				}
 				if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 360 {
 					t.Errorf("%s in %s at 24 px: page %d px wide at a 360 px viewport", screen, l, w)
+				}
+				if screen != "/#/" {
+					eval[bool](t, ctx, `(() => { window.scrollTo(0, 0); return true; })()`)
+					phoneShot(t, ctx, screenshotDir(t), "top-24px-"+l)
+					eval[bool](t, ctx, `(() => { document.querySelector('[data-test=results]').scrollIntoView(); return true; })()`)
+					phoneShot(t, ctx, screenshotDir(t), "results-24px-"+l)
 				}
 			}
 		}

@@ -113,7 +113,13 @@ export function render(root, ctx, id) {
     if (total <= n) return [];
     return [['more|' + total + '|' + n, () => h('li', { class: 'more', 'data-test': 'search-more-row' },
       h('span', { class: 'muted', 'data-test': 'search-count' }, t('search.count', { n: total })),
-      h('button', { type: 'button', class: 'secondary', 'data-test': 'search-more', onclick: () => { shown += PAGE * 2; showResults(); } },
+      h('button', { type: 'button', class: 'secondary', 'data-test': 'search-more', onclick: () => {
+        shown += PAGE * 2;
+        showResults();
+        // The focus goes to the first row drawn (the button is gone).
+        const first = results.querySelectorAll('li[data-id]')[n];
+        if (first) first.querySelector('button').focus();
+      } },
         t('search.more', { n: Math.min(PAGE * 2, total - n) })))]];
   }
   input.addEventListener('input', () => { shown = PAGE; showResults(); });

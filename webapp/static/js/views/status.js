@@ -55,11 +55,13 @@ export function mount(el, ctx) {
       type: 'button', class: 'status-summary', 'data-test': 'status-row', 'aria-expanded': String(open), 'aria-controls': 'status-panel',
       onclick: () => { open = !open; update(); },
     },
-    // One line of items: one that does not fit goes onto a second line,
-    // which is clipped (the time first, the state never).
+    // One line: the time, when it does not fit, goes onto a clipped
+    // second line; the state and the count always show (the row is never
+    // narrower than them: with a large font, the other items wrap).
     h('span', { class: 'sum' },
-      h('span', { class: 'net ' + (net === 'online' ? 'ok' : 'off'), 'data-test': 'net', 'data-state': net, title: netFull }, t('status.' + net + '_short')),
-      h('span', { class: 'pending' + (pending ? ' warn' : ''), 'data-test': 'pending', 'data-count': pending }, t('status.pending', { n: pending })),
+      h('span', {},
+        h('span', { class: 'net ' + (net === 'online' ? 'ok' : 'off'), 'data-test': 'net', 'data-state': net, title: netFull }, t('status.' + net + '_short')), ' ',
+        h('span', { class: 'pending' + (pending ? ' warn' : ''), 'data-test': 'pending', 'data-count': pending }, t('status.pending', { n: pending }))),
       h('span', { class: 'last', 'data-test': 'last-sync', title: lastFull },
         last ? (sameDay ? formatTime(last) : formatDateTime(last)) : t('status.never_short'))));
 
