@@ -295,6 +295,8 @@ func TestStaffScreens(t *testing.T) {
 		waitFor(t, ctx, "the activity screen", `document.documentElement.dataset.ready === '1' && !!document.querySelector('#q')`, 20*time.Second)
 		setOffline(t, ctx, true)
 		waitFor(t, ctx, "offline shown", `document.querySelector('[data-test=net]')?.dataset.state === 'offline'`, 5*time.Second)
+		click(t, ctx, "[data-test=sync-now]") // tapped offline: it says so
+		waitFor(t, ctx, "the offline answer", `!document.getElementById('live').hidden && document.getElementById('live').textContent.startsWith('Hors ligne : rien n')`, 5*time.Second)
 		checkInByID(traineeArabic)
 		waitFor(t, ctx, "one pending", `document.querySelector('[data-test=pending]').dataset.count === '1'`, 5*time.Second)
 		jsClick(t, ctx, "a.link") // back home
