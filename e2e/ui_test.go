@@ -26,6 +26,15 @@ func cdpCall[P, R any](t *testing.T, ctx context.Context, cmd cdp.Command[P, R],
 	return r
 }
 
+// axeClean fails t on any serious or critical axe-core violation of the
+// page as it is (see runAxe).
+func axeClean(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	for _, v := range runAxe(t, ctx, axeSource(t)) {
+		t.Errorf("%s: [%s] %s: %s %v", what, v.Impact, v.ID, v.Help, v.Nodes)
+	}
+}
+
 // phoneShot saves the visible 360×740 screen as name.png: unlike a full
 // page screenshot, it keeps the phone's emulation (overlay scrollbars).
 func phoneShot(t *testing.T, ctx context.Context, dir, name string) {
@@ -171,6 +180,7 @@ func TestStaffScreens(t *testing.T) {
 		jsClick(t, ctx, fmt.Sprintf(`[data-test=recent] li[data-id=%q] [data-test=recent-undo]`, traineeBenaissa))
 		waitFor(t, ctx, "the undo toast", `!document.getElementById('live').hidden && !!document.querySelector('#live [data-test=restore]')`, 5*time.Second)
 		phoneShot(t, ctx, screenshotDir(t), "undo-toast-fr-light")
+		axeClean(t, ctx, "the undo toast")
 		if got := text(t, ctx, "#live [data-test=restore]"); got != "Rétablir" {
 			t.Errorf("toast action: %q", got)
 		}
@@ -248,6 +258,7 @@ func TestStaffScreens(t *testing.T) {
 				jsClick(t, ctx, "[data-test=status-row]")
 				waitFor(t, ctx, "the details panel", `!document.querySelector('[data-test=status-panel]').hidden && document.querySelector('[data-test=status-row]').getAttribute('aria-expanded') === 'true'`, 5*time.Second)
 				phoneShot(t, ctx, dir, fmt.Sprintf("status-panel-%s-%s", l, theme))
+				axeClean(t, ctx, fmt.Sprintf("status panel open, a refusal and a review (%s, %s)", l, theme))
 				jsClick(t, ctx, "[data-test=status-row]")
 				waitFor(t, ctx, "the panel closed", `document.querySelector('[data-test=status-panel]').hidden`, 5*time.Second)
 			}
@@ -305,6 +316,7 @@ func TestStaffScreens(t *testing.T) {
 		waitFor(t, ctx, "the save", `document.getElementById('live').textContent.includes('1 action enregistrée')`, 5*time.Second)
 		click(t, ctx, "[data-test=logout]")
 		waitFor(t, ctx, "the warning", `!!document.querySelector('dialog[data-test=logout-dialog][open]')`, 5*time.Second)
+		axeClean(t, ctx, "the logout warning")
 		msg := text(t, ctx, "[data-test=logout-dialog]")
 		for _, want := range []string{"hors ligne", "il faudra une connexion Internet", "1 action en attente reste sur ce téléphone"} {
 			if !strings.Contains(msg, want) {
