@@ -62,7 +62,8 @@ func runAxe(t *testing.T, ctx context.Context, src string) []axeViolation {
 }
 
 // TestAccessibility runs axe-core on the login, home and activity screens
-// in French and in Arabic and fails on any violation of impact "serious"
+// in French and in Arabic, in the light and the dark theme
+// (prefers-color-scheme), and fails on any violation of impact "serious"
 // or "critical", listing them.
 func TestAccessibility(t *testing.T) {
 	src := axeSource(t)
@@ -80,19 +81,23 @@ func TestAccessibility(t *testing.T) {
 				eval[bool](t, ctx, prepare)
 			}
 			waitFor(t, ctx, screen+" in "+l, ready, 10*time.Second)
-			vs := runAxe(t, ctx, src)
-			if len(vs) == 0 {
-				t.Logf("%s (%s): no serious or critical violation", screen, l)
-				continue
-			}
-			var b strings.Builder
-			for _, v := range vs {
-				fmt.Fprintf(&b, "\n  [%s] %s: %s", v.Impact, v.ID, v.Help)
-				for _, n := range v.Nodes {
-					fmt.Fprintf(&b, "\n      %s", n)
+			for _, theme := range []string{"light", "dark"} {
+				setTheme(t, ctx, theme)
+				vs := runAxe(t, ctx, src)
+				if len(vs) == 0 {
+					t.Logf("%s (%s, %s): no serious or critical violation", screen, l, theme)
+					continue
 				}
+				var b strings.Builder
+				for _, v := range vs {
+					fmt.Fprintf(&b, "\n  [%s] %s: %s", v.Impact, v.ID, v.Help)
+					for _, n := range v.Nodes {
+						fmt.Fprintf(&b, "\n      %s", n)
+					}
+				}
+				t.Errorf("%s (%s, %s): %d serious or critical axe-core violations:%s", screen, l, theme, len(vs), b.String())
 			}
-			t.Errorf("%s (%s): %d serious or critical axe-core violations:%s", screen, l, len(vs), b.String())
+			setTheme(t, ctx, "light")
 		}
 		setLang("fr")
 	}

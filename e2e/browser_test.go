@@ -104,6 +104,12 @@ func screenshot(t *testing.T, ctx context.Context, dir, name string) {
 	// Quality 100 gives a PNG (below, a JPEG).
 	time.Sleep(150 * time.Millisecond)
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	writeShot(t, dir, name, buf, err)
+}
+
+// writeShot saves the screenshot buf (taken with error err) as name.png.
+func writeShot(t *testing.T, dir, name string, buf []byte, err error) {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

@@ -151,6 +151,9 @@ func TestSyncEdgeCases(t *testing.T) {
 		click(t, ctx, "[data-test=save-file]")
 		waitFor(t, ctx, "the save", `document.getElementById('live').textContent.includes('1 action enregistrée')`, 5*time.Second)
 		click(t, ctx, "[data-test=logout]")
+		// The server is unreachable: first the warning that logging in again needs the network.
+		waitFor(t, ctx, "the warning", `!!document.querySelector('dialog[data-test=logout-dialog][open]')`, 5*time.Second)
+		click(t, ctx, "[data-test=logout-confirm]")
 		waitFor(t, ctx, "the login screen", `!!document.querySelector('[data-test=login-form]')`, 10*time.Second)
 		if n := eval[int](t, ctx, `import('/js/outbox.js').then(o => o.size())`); n != 1 {
 			t.Errorf("outbox after logout: %d, want 1 (kept until pushed)", n)

@@ -94,7 +94,7 @@ func offlineScenario(t *testing.T, browser context.Context, srv *server, shots s
 	srv.stop()
 	do(chromedp.Reload())
 	waitFor(t, ctx, "the home screen from the cache", `document.querySelectorAll('[data-test=activity]').length === 2`, 20*time.Second)
-	waitFor(t, ctx, "the server shown unreachable", `document.querySelector('[data-test=net]')?.textContent === 'Serveur injoignable'`, 20*time.Second)
+	waitFor(t, ctx, "the server shown unreachable", `document.querySelector('[data-test=net]')?.dataset.state === 'unreachable' && document.querySelector('[data-test=net-detail]')?.textContent === 'Serveur injoignable'`, 20*time.Second)
 	do(chromedp.Click(chromedp.CSS(`[data-test=activity][data-id="MTG-0001"]`)))
 	waitFor(t, ctx, "the activity screen", `!!document.querySelector('#q')`, 10*time.Second)
 

@@ -2,7 +2,7 @@
 // presence), run in the browser by e2e/unit_test.go, which reads
 // window.unitResults: [{name, ok, got, want}].
 
-import { fold, personKey, buildIndex, search, packIndex, unpackIndex } from '/js/search.js';
+import { fold, personKey, buildIndex, search, searchAll, packIndex, unpackIndex } from '/js/search.js';
 import { parseCode, parseMatricule, decide, matriculeCheck, createGate } from '/js/scanner.js';
 import { format, pick, dirOf, LANGS } from '/js/i18n.js';
 import { pairState } from '/js/presence.js';
@@ -63,7 +63,20 @@ eq('arabic with harakat in the query', ids('فَاطِمَة'), ['F25012400404D'
 eq('arabic alef variant in the query', ids('الادريسي'), ['F25012400404D']);
 eq('matricule prefix', ids('F2501240003'), ['F25012400035S']);
 eq('matricule prefix lower case', ids('f2516'), ['F25167300328B']);
-eq('matricule prefix not a substring', ids('2400035'), []);
+eq('4 digits of a matricule, anywhere in it', [ids('2400035'), ids('0303'), ids('24 00 40'), ids('2400')], [['F25012400035S'], ['F25012400303C'], ['F25012400404D'], ['F25012400012S', 'F25012400035S', 'F25012400101A', 'F25012400202B', 'F25012400303C', 'F25012400404D', 'F25012400505E']]);
+eq('3 digits are not a matricule part', ids('035'), []);
+{
+  const own = buildIndex([
+    { id: 'F25012400001A', data: { last_name: 'Saadi', first_name: 'Ali', establishment_code: 'EFP0200' } },
+    { id: 'F25012400002B', data: { last_name: 'Saad', first_name: 'Nora', establishment_code: 'EFP0105' } },
+    { id: 'F25012400003C', data: { last_name: 'Bensaad', first_name: 'Omar', establishment_code: 'EFP0105' } },
+    { id: 'F25012400004D', data: { last_name: 'Abou', first_name: 'Saadia', establishment_code: 'EFP0200' } },
+    { id: 'F25012400005E', data: { last_name: 'Rami', first_name: 'Imad', establishment_code: 'EFP0105' } },
+  ]);
+  eq('own establishment first, then the others', searchAll(own, 'saad', 'EFP0105').map((e) => e.item.data.last_name), ['Saad', 'Bensaad', 'Abou', 'Saadi']);
+  eq('no establishment: name order, starts before contains', searchAll(own, 'saad').map((e) => e.item.data.last_name), ['Abou', 'Saad', 'Saadi', 'Bensaad']);
+  eq('every match, no cap', searchAll(own, 'a').length, 5);
+}
 eq('empty query', ids('  '), []);
 eq('prefix before substring', search(index, 'ma').map((e) => e.id)[0], 'F25012400035S');
 eq('personKey', personKey({ last_name: 'Aït', first_name: 'Ali' }), '\u0001aitali\u0001aliait');

@@ -53,12 +53,18 @@ const ctx = {
     if (location.hash === hash || (hash === '#/' && !location.hash)) route();
     else location.hash = hash;
   },
-  /** announce shows a confirmation and reads it to screen readers. */
-  announce(msg) {
-    live.textContent = msg;
+  /**
+   * announce shows a confirmation and reads it to screen readers. opts:
+   * kind (a class of the toast: 'undo' has its own colour) and action
+   * ({label, test, run}: a button of the toast, which stays longer).
+   */
+  announce(msg, opts = {}) {
+    const a = opts.action;
+    replace(live, h('span', {}, msg), a ? h('button', { type: 'button', class: 'toast-action', 'data-test': a.test, onclick: () => { live.hidden = true; a.run(); } }, a.label) : null);
+    live.className = 'toast' + (opts.kind ? ' ' + opts.kind : '');
     live.hidden = false;
     clearTimeout(ctx.announceTimer);
-    ctx.announceTimer = setTimeout(() => { live.hidden = true; }, 4000);
+    ctx.announceTimer = setTimeout(() => { live.hidden = true; }, a ? 8000 : 4000);
   },
   /** persist asks the browser not to evict the phone's data. */
   async persist() {

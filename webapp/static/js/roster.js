@@ -3,7 +3,7 @@
 // and speakers, and the presence of every (activity, person) pair.
 
 import { getAll, getMeta, tx, req } from './db.js';
-import { buildIndex, packIndex, unpackIndex } from './search.js';
+import { buildIndex, packIndex, unpackIndex, searchAll } from './search.js';
 import { pairKey, pairState } from './presence.js';
 
 /** data is the loaded scope; reload() fills it. */
@@ -125,6 +125,20 @@ export function addJournal(e) {
   if (list) list.push(e); else data.journal.set(k, [e]);
 }
 
+/**
+ * traineeResults returns the first `limit` trainees matching query (the
+ * user's establishment, code est, first: see search.searchAll) and how
+ * many match in all: {items, total}. The last query's matches are kept,
+ * so that "show more" draws them without searching again.
+ */
+export function traineeResults(query, est, limit) {
+  if (!last || last.query !== query || last.est !== est || last.index !== data.traineeIndex || last.size !== data.traineeIndex.length) {
+    last = { query, est, index: data.traineeIndex, size: data.traineeIndex.length, all: searchAll(data.traineeIndex, query, est || '') };
+  }
+  return { items: last.all.slice(0, limit), total: last.all.length };
+}
+let last = null;
+
 /** addTrainee adds a trainee registered on this phone to memory. */
 export function addTrainee(rec) {
   const [e] = unpackIndex(packIndex(buildIndex([rec])));
@@ -171,6 +185,19 @@ export function recent(activityId, limit = 8) {
     if (out.length >= limit) break;
   }
   return out;
+}
+
+/**
+ * lastMethod returns the method (qr, search, manual) of the person's
+ * latest check-in at an activity recorded on this phone, 'manual' when
+ * there is none: "Rétablir" records the check-in again the same way.
+ */
+export function lastMethod(activityId, person) {
+  let m = 'manual', seq = -1;
+  for (const e of data.journal.get(pairKey(activityId, person)) || []) {
+    if (e.type === 'attendance.check_in' && e.seq > seq && e.method) { seq = e.seq; m = e.method; }
+  }
+  return m;
 }
 
 /** person returns the local record of a person ({id, data}) or undefined. */

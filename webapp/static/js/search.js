@@ -59,6 +59,15 @@ function idQuery(q) {
 }
 
 /**
+ * digitQuery returns the query when it is 4 or more digits (spaces
+ * ignored): a part of a matricule, found anywhere in it; '' otherwise.
+ */
+function digitQuery(q) {
+  const s = String(q).replace(/\s+/g, '');
+  return /^\d{4,}$/.test(s) ? s : '';
+}
+
+/**
  * buildIndex prepares entries {id, sk, item} from people ({id, data, sk?}
  * rows of the local database), sorted by name for display.
  */
@@ -77,28 +86,44 @@ export function buildIndex(rows, collator = new Intl.Collator('fr', { sensitivit
  * search returns up to limit index entries matching query, best first:
  * matricule prefix, then a name that starts with the query, then a name
  * that contains it; within each group the index's (name) order. It makes
- * one pass over the index and sorts nothing.
+ * one pass over the index and sorts nothing. (searchAll gives every
+ * match and their count.)
  */
 export function search(index, query, limit = 30) {
+  return searchAll(index, query).slice(0, limit);
+}
+
+/**
+ * searchAll returns every index entry matching query, best first: a
+ * matricule that starts with the query or, for 4 or more digits, contains
+ * them; then the names that start with the query, then those that contain
+ * it. With first (an establishment code), the names of that establishment
+ * (the user's own) come before the others, each part in that order.
+ * Within a group the index's (name) order stays: one pass, no sort.
+ */
+export function searchAll(index, query, first = '') {
   const q = fold(query);
   const idq = idQuery(query);
-  if (!q && !idq) return [];
-  const byId = [], starts = [], contains = [];
+  const dq = digitQuery(query);
+  if (!q && !idq && !dq) return [];
+  const byId = [], starts = [], contains = [], otherStarts = [], otherContains = [];
   const qs = SEP + q;
   for (let i = 0; i < index.length; i++) {
     const e = index[i];
-    if (idq && e.id.startsWith(idq)) {
+    if ((idq && e.id.startsWith(idq)) || (dq && e.id.includes(dq))) {
       byId.push(e);
-    } else if (q) {
-      if (e.sk.includes(qs)) {
-        if (starts.length < limit) starts.push(e);
-      } else if (contains.length < limit && e.sk.includes(q)) {
-        contains.push(e);
-      }
+    } else if (q && !dq) {
+      const own = !first || estOf(e) === first;
+      if (e.sk.includes(qs)) (own ? starts : otherStarts).push(e);
+      else if (e.sk.includes(q)) (own ? contains : otherContains).push(e);
     }
-    if (byId.length >= limit || (!idq && starts.length >= limit)) break;
   }
-  return byId.concat(starts, contains).slice(0, limit);
+  return byId.concat(starts, contains, otherStarts, otherContains);
+}
+
+function estOf(e) {
+  const d = e.item && (e.item.data || e.item);
+  return (d && d.establishment_code) || '';
 }
 
 /**

@@ -39,8 +39,12 @@ export function render(root, ctx, id) {
     update();
   }
   async function doUndo(person, name) {
+    const method = roster.lastMethod(a.activity_id, person);
     await actions.undo(a.activity_id, person);
-    ctx.announce(t('checkin.undone', { name }));
+    // The undo toast has its own colour and a way back: "Rétablir"
+    // records the check-in again.
+    ctx.announce(t('checkin.undone', { name }), { kind: 'undo',
+      action: { label: t('checkin.restore'), test: 'restore', run: () => doCheckIn(person, method, name) } });
     update();
   }
 
@@ -99,10 +103,27 @@ export function render(root, ctx, id) {
       return;
     }
     if (!q.trim()) { keyed(results, []); return; }
-    const found = search(roster.data.traineeIndex, q, 12);
-    keyed(results, found.length ? found.map((e) => row(e.item, 'trainee')) : [note(t('search.none'))]);
+    // Every match is counted; the first `shown` are drawn, and a last row
+    // says how many there are and draws more on demand (never a silent cap).
+    const { items, total } = roster.traineeResults(q, (ctx.user() || {}).establishment_code, shown);
+    keyed(results, items.length ? [...items.map((e) => row(e.item, 'trainee')), ...moreRow(total, items.length)] : [note(t('search.none'))]);
   }
-  input.addEventListener('input', showResults);
+  const PAGE = 12;
+  let shown = PAGE;
+  function moreRow(total, n) {
+    if (total <= n) return [];
+    return [['more|' + total + '|' + n, () => h('li', { class: 'more', 'data-test': 'search-more-row' },
+      h('span', { class: 'muted', 'data-test': 'search-count' }, t('search.count', { n: total })),
+      h('button', { type: 'button', class: 'secondary', 'data-test': 'search-more', onclick: () => {
+        shown += PAGE * 2;
+        showResults();
+        // The focus goes to the first row drawn (the button is gone).
+        const first = results.querySelectorAll('li[data-id]')[n];
+        if (first) first.querySelector('button').focus();
+      } },
+        t('search.more', { n: Math.min(PAGE * 2, total - n) })))]];
+  }
+  input.addEventListener('input', () => { shown = PAGE; showResults(); });
   // Enter checks in the only match (keyboard and hardware-scanner use).
   input.addEventListener('keydown', (ev) => {
     if (ev.key !== 'Enter') return;

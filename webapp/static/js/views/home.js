@@ -10,6 +10,7 @@ import { localDate } from '../time.js';
 import { size, exportBody } from '../outbox.js';
 import { getMeta, setMeta } from '../db.js';
 import * as auth from '../auth.js';
+import { state as syncState } from '../sync.js';
 
 const DAY = 24 * 3600 * 1000;
 let showWeek = null;
@@ -93,7 +94,12 @@ async function saveFile(ctx) {
   ctx.announce(t('home.saved', { n: body.mutations.length }));
 }
 
-/** logout is refused while the outbox holds actions not saved to a file. */
+/**
+ * logout is refused while the outbox holds actions not saved to a file.
+ * Offline (or the server unreachable), or with actions still to send, it
+ * first says that logging in again needs the network and that the
+ * actions stay on the phone, and logs out only when confirmed.
+ */
 async function logout(ctx, msg) {
   const pending = await size();
   if (pending > 0) {
@@ -104,9 +110,31 @@ async function logout(ctx, msg) {
       return;
     }
   }
+  const offline = !navigator.onLine || syncState.unreachable;
+  if (offline || pending > 0) {
+    if (!(await confirmLogout(offline, pending))) return;
+  }
   await auth.logout();
   await roster.wipe();
   await roster.reload();
   ctx.setUser(null);
   ctx.go('#/login');
+}
+
+/** confirmLogout asks whether to log out anyway; it resolves to the answer. */
+function confirmLogout(offline, pending) {
+  return new Promise((resolve) => {
+    const dialog = h('dialog', { class: 'dialog', 'data-test': 'logout-dialog', 'aria-labelledby': 'logout-title' });
+    const done = (ok) => { dialog.close(); dialog.remove(); resolve(ok); };
+    replace(dialog,
+      h('h2', { id: 'logout-title' }, t('logout.title')),
+      h('p', { class: 'notice warn' }, offline ? t('logout.offline') : t('logout.network')),
+      pending ? h('p', {}, t('logout.kept', { n: pending })) : null,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'secondary', 'data-test': 'logout-cancel', onclick: () => done(false) }, t('logout.cancel')),
+        h('button', { type: 'button', class: 'primary', 'data-test': 'logout-confirm', onclick: () => done(true) }, t('logout.confirm'))));
+    dialog.addEventListener('cancel', (ev) => { ev.preventDefault(); done(false); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
 }
