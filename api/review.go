@@ -218,10 +218,13 @@ func (s *Server) openapi(c echo.Context) error {
 const outboxUploadMaxBytes = protocol.MaxBodyBytes + multipartSlack
 
 // OutboxUploadResponse is the answer of POST /api/v1/review/outbox-upload:
-// the phone's owner and the per-mutation results of the push.
+// the phone's owner, the clock correction used (Clock: "last_known_offset",
+// the push's clock_offset_ms being that offset, or "none" with 0) and the
+// per-mutation results of the push.
 type OutboxUploadResponse struct {
 	DeviceID string `json:"device_id"`
 	Username string `json:"username"`
+	Clock    string `json:"clock"`
 	*protocol.PushResponse
 }
 
@@ -231,7 +234,8 @@ type OutboxUploadResponse struct {
 // mutations}), either as the multipart form field "file" or as the JSON
 // body itself. It is applied through the same engine push as the phone's
 // own sync, on behalf of the device's owner (their scope, the file's
-// device_id), so it is idempotent: a mutation already received is a
+// device_id), with the device's last known clock offset or none, never the
+// upload time (engine.UploadOutbox), so it is idempotent: a mutation already received is a
 // duplicate. The upload is audited. Errors: not_found for a device the
 // server never saw, forbidden for a phone of another region.
 func (s *Server) outboxUpload(c echo.Context) error {
@@ -259,7 +263,7 @@ func (s *Server) outboxUpload(c echo.Context) error {
 	if err := principal(c).AuthorizeRegion(onBehalf.RegionCode); err != nil {
 		return err
 	}
-	resp, err := s.Sync.Push(ctx, onBehalf, pr)
+	resp, clock, err := s.Sync.UploadOutbox(ctx, onBehalf, pr)
 	if err != nil {
 		return err
 	}
@@ -271,10 +275,10 @@ func (s *Server) outboxUpload(c echo.Context) error {
 	p := principal(c)
 	if err := s.DB.AddAudit(ctx, store.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
 		Action: "review.outbox_upload", Target: "device:" + pr.DeviceID,
-		Detail: map[string]any{"owner": onBehalf.Username, "mutations": len(pr.Mutations), "results": counts}}); err != nil {
+		Detail: map[string]any{"owner": onBehalf.Username, "mutations": len(pr.Mutations), "results": counts, "clock": clock.Source}}); err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, OutboxUploadResponse{DeviceID: pr.DeviceID, Username: onBehalf.Username, PushResponse: resp})
+	return writeJSON(c, http.StatusOK, OutboxUploadResponse{DeviceID: pr.DeviceID, Username: onBehalf.Username, Clock: clock.Source, PushResponse: resp})
 }
 
 // readOutboxFile returns the uploaded file: the multipart field "file",

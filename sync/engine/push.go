@@ -33,10 +33,24 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 	if p == nil || req.DeviceID != p.DeviceID {
 		return nil, prodays.Errorf(protocol.ECodeDeviceMismatch, "device_id of the push is not the device this session logged in from.")
 	}
-	var resp *protocol.PushResponse
+	resp, _, err := e.push(ctx, p, req, false)
+	return resp, err
+}
+
+// push applies the batch; upload tells an outbox file uploaded by a
+// supervisor (UploadOutbox) from the phone's own push.
+func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.PushRequest, upload bool) (resp *protocol.PushResponse, clock UploadClock, err error) {
 	err = e.withTx(ctx, func(t *txc) error {
 		receipt := t.now
-		offset := protocol.ClockOffset(receipt, req.ClientTime)
+		var offset time.Duration
+		if upload {
+			if clock, err = t.lastKnownClock(req.DeviceID); err != nil {
+				return err
+			}
+			offset = time.Duration(clock.OffsetMS) * time.Millisecond
+		} else {
+			offset = protocol.ClockOffset(receipt, req.ClientTime)
+		}
 		resp = &protocol.PushResponse{ServerTime: receipt, ClockOffsetMS: offset.Milliseconds(),
 			Results: make([]protocol.Result, 0, len(req.Mutations))}
 		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset}
@@ -59,6 +73,14 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 		if err := b.flush(); err != nil {
 			return err
 		}
+		if upload {
+			// The phone did not push: its clock, last push and outbox
+			// stay as its own last push left them; only the seqs used grow.
+			if _, err := t.exec(`UPDATE devices SET max_seq = max(max_seq, ?) WHERE id = ?`, maxSeq, req.DeviceID); err != nil {
+				return fmt.Errorf("update device: %w", err)
+			}
+			return nil
+		}
 		now := store.FormatTime(receipt)
 		skewed := 0
 		if protocol.Skewed(offset) {
@@ -76,9 +98,9 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, UploadClock{}, err
 	}
-	return resp, nil
+	return resp, clock, nil
 }
 
 // batch is one push being applied.
