@@ -15,6 +15,7 @@ import (
 
 	"prodays"
 	"prodays/store"
+	"prodays/sync/engine"
 	"prodays/sync/protocol"
 )
 
@@ -71,10 +72,33 @@ func (s *Server) listProposals(c echo.Context) error {
 	return listAnswer(c, "merge_proposals", out, err)
 }
 
-// listDevices: GET /api/v1/review/devices.
+// listDevices: GET /api/v1/review/devices?region=&sort=user|attention
+// &not_seen_since=RFC3339&format=json|csv: the phones of the region, what
+// needs attention on each, a summary (engine.Devices); format=csv the same
+// list as a CSV file.
 func (s *Server) listDevices(c echo.Context) error {
-	out, err := s.Sync.ListDevices(c.Request().Context(), principal(c))
-	return listAnswer(c, "devices", out, err)
+	q := engine.DeviceQuery{Region: c.QueryParam("region"), Sort: c.QueryParam("sort")}
+	if v := c.QueryParam("not_seen_since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return prodays.Errorf(prodays.EInvalid, "not_seen_since must be an RFC 3339 time, e.g. 2026-03-23T08:00:00+01:00.")
+		}
+		q.NotSeenSince = t
+	}
+	format := c.QueryParam("format")
+	if format != "" && format != "json" && format != "csv" {
+		return prodays.Errorf(prodays.EInvalid, "format must be json or csv.")
+	}
+	out, err := s.Sync.Devices(c.Request().Context(), principal(c), q)
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		return s.stream(c, mimeCSV, "appareils-"+out.Date+".csv", func(w io.Writer) error {
+			return writeDevicesCSV(w, out.Devices)
+		})
+	}
+	return writeJSON(c, http.StatusOK, out)
 }
 
 // listAnswer renders a review list as {key: out}, or returns err.

@@ -91,7 +91,7 @@ func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, last_push_at = excluded.last_push_at,
 			app_version = excluded.app_version, clock_offset_ms = excluded.clock_offset_ms, clock_skewed = excluded.clock_skewed,
 			outbox_size = excluded.outbox_size, max_seq = max(devices.max_seq, excluded.max_seq)`,
-			req.DeviceID, p.Username, now, now, now, req.AppVersion, offset.Milliseconds(), skewed, req.OutboxSize, maxSeq)
+			req.DeviceID, p.Username, now, now, now, req.AppVersion, offset.Milliseconds(), skewed, remaining(req), maxSeq)
 		if err != nil {
 			return fmt.Errorf("update device: %w", err)
 		}
@@ -101,6 +101,13 @@ func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.P
 		return nil, UploadClock{}, err
 	}
 	return resp, clock, nil
+}
+
+// remaining is what the phone still holds after the batch: the push's
+// outbox_size counts the batch (sync protocol, Push), so a phone that sent
+// everything has 0 pending (issue #18, finding 7); never below 0.
+func remaining(req *protocol.PushRequest) int {
+	return max(req.OutboxSize-len(req.Mutations), 0)
 }
 
 // batch is one push being applied.
