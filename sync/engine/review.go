@@ -8,7 +8,8 @@ import (
 
 // Review error codes, from the registry (prodays.Codes).
 const (
-	// EReviewPending is prodays.EReviewPending: open flags block a close.
+	// EReviewPending is prodays.EReviewPending: open flags and pending
+	// merges block a close.
 	EReviewPending = prodays.EReviewPending
 	// EAlreadyDecided is prodays.EAlreadyDecided.
 	EAlreadyDecided = prodays.EAlreadyDecided
