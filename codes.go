@@ -52,8 +52,9 @@ const (
 	// EResync: a pull whose cursor was issued for another scope or history
 	// epoch; the phone pulls a fresh snapshot, keeping its outbox (409).
 	EResync = "resync"
-	// EReviewPending: an activity with open flags cannot be closed without
-	// a reason; Detail "open_flags" (409).
+	// EReviewPending: an activity with open flags or pending merge
+	// proposals of its people cannot be closed without a reason; Detail
+	// "open_flags", "pending_merges" (409).
 	EReviewPending = "review_pending"
 	// EAlreadyDecided: the flag, conflict or proposal was decided (409).
 	EAlreadyDecided = "already_decided"

@@ -50,8 +50,10 @@ func (s *Server) importSlot(next echo.HandlerFunc) echo.HandlerFunc {
 // importFile is POST /api/v1/admin/import/:kind (admin only): it imports
 // one file of the office (CSV or XLSX, by the upload's file name) sent as
 // the multipart form field "file"; the form field skip_invalid=true
-// imports the valid rows of a file with errors. It answers 200 with the
-// importer.Report as JSON; 422 (code import_invalid) when the file has
+// imports the valid rows of a file with errors; overwrite_local_changes=true
+// takes the file's value of a trainee field changed on the server since
+// the last import (kept by default; listed in local_changes either way).
+// It answers 200 with the importer.Report as JSON; 422 (code import_invalid) when the file has
 // errors and nothing was imported, the per-line errors in the "errors"
 // member; 413 (too_large) over Server.ImportMaxBytes (member max_bytes)
 // or for a workbook that inflates past Server.ImportMaxInflatedBytes
@@ -102,7 +104,7 @@ func (s *Server) importFile(c echo.Context) error {
 	if p := principal(c); p != nil {
 		user = p.Username
 	}
-	opts := importer.Options{SkipInvalid: c.FormValue("skip_invalid") == "true", MaxBytes: limit,
+	opts := importer.Options{SkipInvalid: c.FormValue("skip_invalid") == "true", OverwriteLocalChanges: c.FormValue("overwrite_local_changes") == "true", MaxBytes: limit,
 		MaxInflatedBytes: s.ImportMaxInflatedBytes, Username: user}
 	rep, err := importer.Import(req.Context(), s.DB, f, filepath.Base(fh.Filename), kind, opts)
 	if err != nil {

@@ -123,6 +123,11 @@ func matrixRows() []row {
 		{Method: "GET", Path: "/api/v1/review/quarantine", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/merge-proposals", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/devices", Want: reviewers(s200)},
+		{Method: "GET", Path: "/api/v1/review/items", Want: reviewers(s200)},
+		// A bulk decision over nothing, an attach of no mutation: past
+		// authorisation to 400 and 404.
+		{Method: "POST", Path: "/api/v1/review/items/decide", Body: map[string]any{"refs": []string{}, "filter": map[string]string{"q": "no-such-person"}, "action": "dismiss"}, Want: reviewers(s400)},
+		{Method: "POST", Path: "/api/v1/review/quarantine/:id/attach", URL: "/api/v1/review/quarantine/no-such-mutation/attach", Body: map[string]string{"trainee_id": "T1"}, Want: reviewers(s404)},
 		{Method: "GET", Path: "/api/v1/review/activities", URL: "/api/v1/review/activities?date=2026-03-02", Want: reviewers(s200)},
 		// An outbox file of the staff in scope's phone, uploaded by a
 		// supervisor: their region's supervisor and admins only.

@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"prodays/internal/synctest"
+	"prodays/store"
 )
 
 // TestOutboxUpload: a supervisor uploads a phone's saved outbox file
@@ -42,5 +45,76 @@ func TestOutboxUpload(t *testing.T) {
 	}
 	if st, _ := send([]byte(`{"device_id":"never-seen","client_time":"2026-03-23T10:00:00Z","mutations":[]}`), "application/json"); st != 404 {
 		t.Errorf("unknown device: %d, want 404", st)
+	}
+}
+
+// TestOutboxUploadKeepsTimes (issue #18, finding 1): a phone pushed once
+// (its clock 2 minutes behind), then saved its outbox file during the
+// activity and the file was uploaded 3 days later. The upload corrects the
+// file's times by the device's last known offset, not by the upload time:
+// the check-in keeps its time (in the activity's window, not flagged), the
+// device gets no new skew; a device that never pushed gets no correction.
+func TestOutboxUploadKeepsTimes(t *testing.T) {
+	env := syncEnv(t)
+	var now atomic.Pointer[time.Time]
+	setNow := func(at time.Time) { now.Store(&at) }
+	setNow(eventNow)
+	env.DB.Now = func() time.Time { return *now.Load() }
+	staff := env.Login(t, "staff1", "dev-late")
+	env.Login(t, "staff1", "dev-never") // logged in, never pushed
+	sup := env.Login(t, "sup1", "dev-sup")
+
+	behind := 2 * time.Minute
+	ph := synctest.NewPhone("dev-late", eventNow.Add(-behind-time.Minute))
+	first := ph.CheckIn("A1", "trainee", synctest.TraineesE1[0])
+	if a := env.Raw(t, "POST", "/api/v1/sync/push", staff.AccessToken, "application/json", synctest.Body("dev-late", eventNow.Add(-behind), 1, first)); a.Status != 200 {
+		t.Fatalf("first push: %d %s", a.Status, a.Body)
+	}
+	ph.Clock = eventNow.Add(30*time.Minute - behind)
+	saved := ph.CheckIn("A1", "trainee", synctest.TraineesE1[1])
+	file := synctest.Body("dev-late", ph.Clock.Add(time.Minute), 1, saved) // saved on the phone at its own clock
+
+	other := synctest.NewPhone("dev-never", eventNow.Add(time.Hour))
+	otherIn := other.CheckIn("A1", "trainee", synctest.TraineesE1[2])
+	otherFile := synctest.Body("dev-never", other.Clock, 1, otherIn)
+
+	setNow(eventNow.Add(3 * 24 * time.Hour)) // the upload, days later
+	upload := func(body []byte) map[string]any {
+		a := env.Raw(t, "POST", "/api/v1/review/outbox-upload", sup.AccessToken, "application/json", body)
+		if a.Status != 200 {
+			t.Fatalf("upload: %d %s", a.Status, a.Body)
+		}
+		return answer(a).JSON()
+	}
+	out := upload(file)
+	if out["clock"] != "last_known_offset" || out["clock_offset_ms"] != float64(behind.Milliseconds()) {
+		t.Errorf("clock used: %v %v, want last_known_offset %d", out["clock"], out["clock_offset_ms"], behind.Milliseconds())
+	}
+	if r := out["results"].([]any)[0].(map[string]any); r["status"] != "applied" {
+		t.Errorf("uploaded check-in: %v, want applied (in the activity's window)", r)
+	}
+	var occurred string
+	var skewed, offset int64
+	env.DB.Read.QueryRow(`SELECT occurred_at FROM checkins WHERE id = ?`, saved.ID).Scan(&occurred)
+	if want := store.FormatTime(saved.RecordedAt.Add(behind)); occurred != want {
+		t.Errorf("occurred_at %s, want %s (recorded_at + the last known offset)", occurred, want)
+	}
+	env.DB.Read.QueryRow(`SELECT clock_skewed, clock_offset_ms FROM devices WHERE id = 'dev-late'`).Scan(&skewed, &offset)
+	if skewed != 0 || offset != behind.Milliseconds() {
+		t.Errorf("device after the upload: skewed %d offset %d ms, want 0 and %d", skewed, offset, behind.Milliseconds())
+	}
+
+	out = upload(otherFile)
+	if out["clock"] != "none" || out["clock_offset_ms"] != float64(0) {
+		t.Errorf("never pushed: clock %v %v, want none 0", out["clock"], out["clock_offset_ms"])
+	}
+	env.DB.Read.QueryRow(`SELECT occurred_at FROM checkins WHERE id = ?`, otherIn.ID).Scan(&occurred)
+	if want := store.FormatTime(otherIn.RecordedAt); occurred != want {
+		t.Errorf("never pushed: occurred_at %s, want %s", occurred, want)
+	}
+	var flags int
+	env.DB.Read.QueryRow(`SELECT count(*) FROM flags WHERE activity_id = 'A1'`).Scan(&flags)
+	if flags != 0 {
+		t.Errorf("%d flags on A1, want 0 (nothing out of window)", flags)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"prodays"
 	"prodays/store"
+	"prodays/sync/engine"
 	"prodays/sync/protocol"
 )
 
@@ -71,10 +72,33 @@ func (s *Server) listProposals(c echo.Context) error {
 	return listAnswer(c, "merge_proposals", out, err)
 }
 
-// listDevices: GET /api/v1/review/devices.
+// listDevices: GET /api/v1/review/devices?region=&sort=user|attention
+// &not_seen_since=RFC3339&format=json|csv: the phones of the region, what
+// needs attention on each, a summary (engine.Devices); format=csv the same
+// list as a CSV file.
 func (s *Server) listDevices(c echo.Context) error {
-	out, err := s.Sync.ListDevices(c.Request().Context(), principal(c))
-	return listAnswer(c, "devices", out, err)
+	q := engine.DeviceQuery{Region: c.QueryParam("region"), Sort: c.QueryParam("sort")}
+	if v := c.QueryParam("not_seen_since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return prodays.Errorf(prodays.EInvalid, "not_seen_since must be an RFC 3339 time, e.g. 2026-03-23T08:00:00+01:00.")
+		}
+		q.NotSeenSince = t
+	}
+	format := c.QueryParam("format")
+	if format != "" && format != "json" && format != "csv" {
+		return prodays.Errorf(prodays.EInvalid, "format must be json or csv.")
+	}
+	out, err := s.Sync.Devices(c.Request().Context(), principal(c), q)
+	if err != nil {
+		return err
+	}
+	if format == "csv" {
+		return s.stream(c, mimeCSV, "appareils-"+out.Date+".csv", func(w io.Writer) error {
+			return writeDevicesCSV(w, out.Devices)
+		})
+	}
+	return writeJSON(c, http.StatusOK, out)
 }
 
 // listAnswer renders a review list as {key: out}, or returns err.
@@ -218,10 +242,13 @@ func (s *Server) openapi(c echo.Context) error {
 const outboxUploadMaxBytes = protocol.MaxBodyBytes + multipartSlack
 
 // OutboxUploadResponse is the answer of POST /api/v1/review/outbox-upload:
-// the phone's owner and the per-mutation results of the push.
+// the phone's owner, the clock correction used (Clock: "last_known_offset",
+// the push's clock_offset_ms being that offset, or "none" with 0) and the
+// per-mutation results of the push.
 type OutboxUploadResponse struct {
 	DeviceID string `json:"device_id"`
 	Username string `json:"username"`
+	Clock    string `json:"clock"`
 	*protocol.PushResponse
 }
 
@@ -231,7 +258,8 @@ type OutboxUploadResponse struct {
 // mutations}), either as the multipart form field "file" or as the JSON
 // body itself. It is applied through the same engine push as the phone's
 // own sync, on behalf of the device's owner (their scope, the file's
-// device_id), so it is idempotent: a mutation already received is a
+// device_id), with the device's last known clock offset or none, never the
+// upload time (engine.UploadOutbox), so it is idempotent: a mutation already received is a
 // duplicate. The upload is audited. Errors: not_found for a device the
 // server never saw, forbidden for a phone of another region.
 func (s *Server) outboxUpload(c echo.Context) error {
@@ -259,7 +287,7 @@ func (s *Server) outboxUpload(c echo.Context) error {
 	if err := principal(c).AuthorizeRegion(onBehalf.RegionCode); err != nil {
 		return err
 	}
-	resp, err := s.Sync.Push(ctx, onBehalf, pr)
+	resp, clock, err := s.Sync.UploadOutbox(ctx, onBehalf, pr)
 	if err != nil {
 		return err
 	}
@@ -271,10 +299,10 @@ func (s *Server) outboxUpload(c echo.Context) error {
 	p := principal(c)
 	if err := s.DB.AddAudit(ctx, store.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
 		Action: "review.outbox_upload", Target: "device:" + pr.DeviceID,
-		Detail: map[string]any{"owner": onBehalf.Username, "mutations": len(pr.Mutations), "results": counts}}); err != nil {
+		Detail: map[string]any{"owner": onBehalf.Username, "mutations": len(pr.Mutations), "results": counts, "clock": clock.Source}}); err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, OutboxUploadResponse{DeviceID: pr.DeviceID, Username: onBehalf.Username, PushResponse: resp})
+	return writeJSON(c, http.StatusOK, OutboxUploadResponse{DeviceID: pr.DeviceID, Username: onBehalf.Username, Clock: clock.Source, PushResponse: resp})
 }
 
 // readOutboxFile returns the uploaded file: the multipart field "file",

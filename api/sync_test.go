@@ -192,7 +192,8 @@ func TestPushPullHTTPAgainstOpenAPI(t *testing.T) {
 
 	// Review as the supervisor, validated too.
 	sup := env.Login(t, "sup1", "dev-sup")
-	for _, path := range []string{"/api/v1/review/flags", "/api/v1/review/conflicts", "/api/v1/review/quarantine", "/api/v1/review/merge-proposals", "/api/v1/review/devices"} {
+	for _, path := range []string{"/api/v1/review/flags", "/api/v1/review/conflicts", "/api/v1/review/quarantine", "/api/v1/review/merge-proposals", "/api/v1/review/devices",
+		"/api/v1/review/items", "/api/v1/review/items?limit=1", "/api/v1/review/devices?sort=attention&format=csv"} {
 		if st, b, _ := o.do(t, newReq(t, "GET", env.URL+path, sup.AccessToken, nil, false)); st != 200 {
 			t.Errorf("%s: %d %s", path, st, b)
 		}

@@ -204,9 +204,17 @@ func TestSupervisorReviewConsole(t *testing.T) {
 	act(fmt.Sprintf(`[data-test=item-merge][data-id="%d"]`, proposal), "merge", "walk-ins merged", func() bool {
 		return sqlString(t, srv, `SELECT status FROM merge_proposals WHERE id = ?`, proposal) == "merged"
 	})
-	act(fmt.Sprintf(`[data-test=item-conflict][data-id="%d"]`, conflict), "reverse", "conflict reversed", func() bool {
+	// The page keeps its place after a decision (issue #18, 5e): the
+	// conflict card is scrolled to mid-screen, decided, and the page is
+	// redrawn where it was, not at the top.
+	conflictCard := fmt.Sprintf(`[data-test=item-conflict][data-id="%d"]`, conflict)
+	before := eval[float64](t, ctx, `(() => { document.querySelector(`+jsString(conflictCard)+`).scrollIntoView({block: 'center'}); return document.scrollingElement.scrollTop; })()`)
+	act(conflictCard, "reverse", "conflict reversed", func() bool {
 		return sqlString(t, srv, `SELECT status FROM conflicts WHERE id = ?`, conflict) == "reversed"
 	})
+	if after := eval[float64](t, ctx, `document.scrollingElement.scrollTop`); before <= 0 || after != before {
+		t.Errorf("scroll after a decision: %v, want it kept at %v (> 0)", after, before)
+	}
 	act(fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, refused.ID), "present", "refused check-in counted present", func() bool {
 		return sqlString(t, srv, `SELECT override FROM attendance WHERE activity_id = 'MTG-0200' AND person_id = ?`, traineeAit) == "present" &&
 			sqlString(t, srv, `SELECT review_decision || '|' || review_decided_by FROM mutations WHERE id = ?`, refused.ID) == "counted_present|sup.cs"

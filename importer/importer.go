@@ -72,6 +72,11 @@ type Options struct {
 	// Username is who runs the import, written in the audit log (default
 	// "cli").
 	Username string
+	// OverwriteLocalChanges makes a trainees import take the file's value
+	// of a field changed on the server since the last import (a phone's
+	// update, a decided conflict), which is otherwise kept; either way the
+	// field is listed in Report.LocalChanges.
+	OverwriteLocalChanges bool
 }
 
 func (o Options) withDefaults() Options {
@@ -117,6 +122,9 @@ type FileReport struct {
 	Counts   Counts `json:"counts"`
 	Errors   int    `json:"errors"`
 	Warnings int    `json:"warnings"`
+	// LocalChanges counts the file's fields changed on the server since
+	// the last import (Report.LocalChanges).
+	LocalChanges int `json:"local_changes"`
 }
 
 // Report is the outcome of an import run: each file, the counts per kind,
@@ -129,6 +137,10 @@ type Report struct {
 	// Imported is true when the files were written (possibly with
 	// skipped rows), false when the run was refused.
 	Imported bool `json:"imported"`
+	// LocalChanges lists every trainee field changed on the server since
+	// the last import that the file would change, with both values and
+	// whether the server's was kept (Options.OverwriteLocalChanges).
+	LocalChanges []LocalChange `json:"local_changes"`
 }
 
 // input is one file to import: its name (as shown in issues), kind and a
@@ -303,7 +315,7 @@ func invalid(rep *Report) error {
 // transaction.
 func importInputs(ctx context.Context, db *store.DB, ins []input, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
-	rep := &Report{Counts: map[string]Counts{}, Errors: []Issue{}, Warnings: []Issue{}}
+	rep := &Report{Counts: map[string]Counts{}, Errors: []Issue{}, Warnings: []Issue{}, LocalChanges: []LocalChange{}}
 	rf, err := loadRefs(ctx, db)
 	if err != nil {
 		return nil, err
@@ -346,7 +358,7 @@ func importInputs(ctx context.Context, db *store.DB, ins []input, opts Options) 
 		return rep, invalid(rep)
 	}
 	for i, p := range plan {
-		if err := write(ctx, db, ins[i].kind, p.recs, p.fr, opts); err != nil {
+		if err := write(ctx, db, ins[i].kind, p.recs, p.fr, opts, &rep.LocalChanges); err != nil {
 			return rep, fmt.Errorf("import %s: %w", p.fr.File, err)
 		}
 	}

@@ -138,15 +138,27 @@ func (t *table) bind(vals []string) ([]any, error) {
 // write upserts the records of one file of kind in one transaction,
 // counting into fr, recording a change for every inserted or changed row
 // and auditing the run.
-func write(ctx context.Context, db *store.DB, kind string, recs []*record, fr *FileReport, opts Options) error {
+//
+// A trainee field changed on the server since the last import (a phone's
+// update, a decided conflict) keeps the server's value unless
+// opts.OverwriteLocalChanges; each such field is appended to local.
+func write(ctx context.Context, db *store.DB, kind string, recs []*record, fr *FileReport, opts Options, local *[]LocalChange) error {
 	t := tables[kind]
 	now := store.FormatTime(db.Now())
 	skipped := fr.Counts.Skipped
+	start := len(*local)
 	return db.WithTx(ctx, func(tx *sql.Tx) error {
 		fr.Counts = Counts{Skipped: skipped}
+		*local = (*local)[:start] // a retried transaction starts again
 		existing, err := loadExisting(ctx, tx, t.load)
 		if err != nil {
 			return err
+		}
+		var base *importBase
+		if kind == KindTrainees {
+			if base, err = loadImportBase(ctx, tx); err != nil {
+				return err
+			}
 		}
 		var ins, upd, delSpk, insSpk *sql.Stmt
 		if t.insert != "" {
@@ -171,11 +183,27 @@ func write(ctx context.Context, db *store.DB, kind string, recs []*record, fr *F
 		}
 		for _, rec := range recs {
 			old, found := existing[rec.id]
-			if found && slices.Equal(old, rec.vals) {
+			fileVals, vals, region, est := rec.vals, rec.vals, rec.region, rec.establishment
+			if base != nil {
+				if found {
+					var changes []LocalChange
+					vals, changes = base.merge(rec, fr.File, old, fileVals, opts.OverwriteLocalChanges)
+					*local = append(*local, changes...)
+					fr.LocalChanges += len(changes)
+					if vals[traineeEstablishment] != fileVals[traineeEstablishment] {
+						if err := tx.QueryRowContext(ctx, `SELECT code, region_code FROM establishments WHERE code = ?`,
+							vals[traineeEstablishment]).Scan(&est, &region); err != nil {
+							return fmt.Errorf("line %d: establishment of %s: %w", rec.line, rec.id, err)
+						}
+					}
+				}
+				base.remember(rec.id, fileVals)
+			}
+			if found && slices.Equal(old, vals) {
 				fr.Counts.Unchanged++
 				continue
 			}
-			args, err := t.bind(rec.vals)
+			args, err := t.bind(vals)
 			if err != nil {
 				return fmt.Errorf("line %d: %w", rec.line, err)
 			}
@@ -209,27 +237,32 @@ func write(ctx context.Context, db *store.DB, kind string, recs []*record, fr *F
 			}
 			// existing is updated so that a later row of the same id (from
 			// another file of the run) compares against what was written.
-			existing[rec.id] = rec.vals
-			if kind == KindActivities && found && (old[actEstablishment] != rec.vals[actEstablishment] || old[actRegion] != rec.vals[actRegion]) {
+			existing[rec.id] = vals
+			if kind == KindActivities && found && (old[actEstablishment] != vals[actEstablishment] || old[actRegion] != vals[actRegion]) {
 				// Its presences move to the new scope's phones.
 				if err := store.RescopeAttendance(ctx, tx, rec.id, old[actRegion], old[actEstablishment]); err != nil {
 					return fmt.Errorf("line %d: %w", rec.line, err)
 				}
 			}
 			if kind == KindActivities {
-				last := len(rec.vals) - 1
-				if !found || old[last] != rec.vals[last] {
-					if err := writeSpeakers(ctx, delSpk, insSpk, rec.id, rec.vals[last], found); err != nil {
+				last := len(vals) - 1
+				if !found || old[last] != vals[last] {
+					if err := writeSpeakers(ctx, delSpk, insSpk, rec.id, vals[last], found); err != nil {
 						return fmt.Errorf("line %d: %w", rec.line, err)
 					}
 				}
 			}
 			if t.entity != "" {
 				err := store.RecordChange(ctx, tx, store.Change{Entity: t.entity, ID: rec.id, Op: "upsert",
-					RegionCode: rec.region, EstablishmentCode: rec.establishment})
+					RegionCode: region, EstablishmentCode: est})
 				if err != nil {
 					return err
 				}
+			}
+		}
+		if base != nil {
+			if err := base.flush(ctx, tx); err != nil {
+				return err
 			}
 		}
 		return store.Audit(ctx, tx, db.Now(), store.AuditEntry{
@@ -239,6 +272,7 @@ func write(ctx context.Context, db *store.DB, kind string, recs []*record, fr *F
 			Detail: map[string]any{
 				"file": fr.File, "rows": fr.Rows, "inserted": fr.Counts.Inserted, "updated": fr.Counts.Updated,
 				"unchanged": fr.Counts.Unchanged, "skipped": fr.Counts.Skipped,
+				"local_changes": fr.LocalChanges, "overwrite_local_changes": opts.OverwriteLocalChanges,
 			},
 		})
 	})

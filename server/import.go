@@ -13,21 +13,23 @@ import (
 )
 
 // runImport is `prodays import --dir DIR | [--kind K] FILE...`: it imports
-// the office's files, prints a summary per file (counts, warnings) on
-// stdout and, when a file has errors, each error as FILE:LINE:COLUMN:
+// the office's files, prints a summary per file (counts, warnings) and the
+// trainee fields changed on the server since the last import (kept, unless
+// --overwrite-local-changes) on stdout and, when a file has errors, each error as FILE:LINE:COLUMN:
 // message on stderr, imports nothing and exits 1.
 func runImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: prodays import [--db PATH] [--skip-invalid] --dir DIR\n       prodays import [--db PATH] [--skip-invalid] [--kind KIND] FILE...\n\nOptions:")
+		fmt.Fprintln(stderr, "Usage: prodays import [--db PATH] [--skip-invalid] [--overwrite-local-changes] --dir DIR\n       prodays import [--db PATH] [--skip-invalid] [--overwrite-local-changes] [--kind KIND] FILE...\n\nOptions:")
 		fs.PrintDefaults()
 	}
 	bindDB(fs, &cfg)
 	dir := fs.String("dir", "", "import every known file of this folder (regions, establishments, organizations, companies, trainees, speakers, activities, users; .csv or .xlsx)")
 	kind := fs.String("kind", "", "kind of the FILEs (default: from each file's name, e.g. trainees.csv)")
 	skip := fs.Bool("skip-invalid", false, "import the valid rows of files with errors, and list the bad ones")
+	overwrite := fs.Bool("overwrite-local-changes", false, "take the file's value of a trainee field changed on the server since the last import (a phone's update, a decided conflict); by default the server's value is kept and listed")
 	maxMB := fs.Int64("max-mb", importer.DefaultMaxBytes>>20, "largest file accepted, in MB")
 	bindImportInflated(fs, &cfg)
 	files, err := parseInterleaved(fs, args)
@@ -44,7 +46,7 @@ func runImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 		return err
 	}
 	defer db.Close()
-	opts := importer.Options{SkipInvalid: *skip, MaxBytes: *maxMB << 20, MaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, Username: "cli"}
+	opts := importer.Options{SkipInvalid: *skip, OverwriteLocalChanges: *overwrite, MaxBytes: *maxMB << 20, MaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, Username: "cli"}
 	var rep *importer.Report
 	if *dir != "" {
 		rep, err = importer.ImportDir(ctx, db, *dir, opts)
@@ -82,6 +84,14 @@ func printImportReport(stdout, stderr io.Writer, rep *importer.Report) {
 		for _, w := range warnings[f.File] {
 			fmt.Fprintf(stdout, "  warning: %s\n", w)
 		}
+	}
+	for _, c := range rep.LocalChanges {
+		what := "kept the server's value"
+		if !c.Kept {
+			what = "took the file's value"
+		}
+		fmt.Fprintf(stdout, "  changed on the server since the last import, %s: %s:%d: trainee %s %s: server %q, file %q\n",
+			what, c.File, c.Line, c.TraineeID, c.Field, c.ServerValue, c.FileValue)
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintln(stderr, e.String())

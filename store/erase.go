@@ -80,7 +80,8 @@ func newAnonID() (string, error) {
 //   - every id is replaced, in every text column of every table, by a new
 //     anonymous id ("ANON-…"), as a whole token (so that TR-1 never
 //     touches TR-10): trainees, checkins (person_id, original_person_id),
-//     undo_targets, attendance, trainee_field_stamps/writes, conflicts,
+//     undo_targets, attendance, trainee_field_stamps/writes,
+//     trainee_import_values, conflicts,
 //     merge_proposals, refused_registrations, flags.detail, the stored
 //     mutations (payload, message) and the audit log;
 //   - the personal fields (personalFields) are blanked in the trainees
@@ -162,6 +163,8 @@ func eraseTrainee(ctx context.Context, tx *sql.Tx, now time.Time, id, reason str
 			{"trainee_field_stamps", `UPDATE trainee_field_stamps SET value = '' WHERE trainee_id = ? AND value <> '' AND field IN ` + personal},
 			{"trainee_field_writes", `UPDATE trainee_field_writes SET value = '' WHERE trainee_id = ? AND value <> '' AND field IN ` + personal},
 			{"conflicts", `UPDATE conflicts SET winner_value = '', loser_value = '' WHERE trainee_id = ? AND field IN ` + personal},
+			{"trainee_import_values", `UPDATE trainee_import_values SET fields = json_set(fields, '$.last_name', '', '$.first_name', '', '$.program', '',
+				'$.group', '', '$.gender', '') WHERE trainee_id = ?`},
 		} {
 			res, err := tx.ExecContext(ctx, b.q, anon)
 			if err != nil {

@@ -30,6 +30,9 @@ type ActivityOfDay struct {
 	ClosedBy          string `json:"closed_by,omitempty"`
 	CloseReason       string `json:"close_reason,omitempty"`
 	OpenFlags         int    `json:"open_flags"`
+	// PendingMerges counts the open merge proposals of its people: with
+	// OpenFlags, what a close without a reason is refused for.
+	PendingMerges int `json:"pending_merges"`
 }
 
 // ActivitiesOfDay returns the activities of date (YYYY-MM-DD) that p may
@@ -44,7 +47,8 @@ func (e *Engine) ActivitiesOfDay(ctx context.Context, p *prodays.Principal, date
 	rows, err := e.DB.Read.QueryContext(ctx, `SELECT a.id, a.kind, a.title, a.date, a.start_time, a.end_time, a.establishment_code, a.region_code, a.capacity, a.status,
 		COALESCE(a.closed_at, ''), COALESCE(a.closed_by, ''), COALESCE(a.close_reason, ''),
 		(SELECT count(*) FROM attendance t WHERE t.activity_id = a.id AND t.present = 1 AND t.person_kind = 'trainee'),
-		(SELECT count(*) FROM flags f WHERE f.activity_id = a.id AND f.status = 'open')
+		(SELECT count(*) FROM flags f WHERE f.activity_id = a.id AND f.status = 'open'),
+		`+pendingMerges("a.id")+`
 		FROM activities a WHERE a.date = ? AND `+scope+` ORDER BY a.start_time, a.id`, append([]any{date}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("list activities of %s: %w", date, err)
@@ -54,7 +58,7 @@ func (e *Engine) ActivitiesOfDay(ctx context.Context, p *prodays.Principal, date
 	for rows.Next() {
 		var a ActivityOfDay
 		if err := rows.Scan(&a.ID, &a.Kind, &a.Title, &a.Date, &a.StartTime, &a.EndTime, &a.EstablishmentCode, &a.RegionCode, &a.Capacity, &a.Status,
-			&a.ClosedAt, &a.ClosedBy, &a.CloseReason, &a.Present, &a.OpenFlags); err != nil {
+			&a.ClosedAt, &a.ClosedBy, &a.CloseReason, &a.Present, &a.OpenFlags, &a.PendingMerges); err != nil {
 			return nil, fmt.Errorf("list activities of %s: %w", date, err)
 		}
 		out = append(out, a)

@@ -63,35 +63,49 @@ func (t *txc) openItem(p *prodays.Principal, it reviewItem, id int64, cols strin
 // window (then an out_of_window flag opens, as if it had arrived before
 // the close); accepting an out_of_window check-in or a late undo applies
 // it. Rejecting marks the mutation rejected (quarantine, code
-// flag_rejected). Errors: not_found, forbidden, already_decided, invalid
+// flag_rejected) and decided (review_decision acknowledged, with who, when
+// and the reason): it stays in the quarantine's history, never queued
+// again. Errors: not_found, forbidden, already_decided, invalid
 // (accepting a check-in still awaiting its walk-in's registration).
 func (e *Engine) DecideFlag(ctx context.Context, p *prodays.Principal, id int64, accept bool, reason string) (err error) {
 	defer derrors.Wrap(&err, "engine.DecideFlag(%d)", id)
-	return e.withTx(ctx, func(t *txc) error {
-		var kind, mutID, actID string
-		if err := t.openItem(p, reviewFlag, id, `kind, COALESCE(mutation_id, ''), COALESCE(activity_id, '')`, &kind, &mutID, &actID); err != nil {
+	return e.withTx(ctx, func(t *txc) error { return t.decideFlag(p, id, accept, reason) })
+}
+
+// decideFlag is DecideFlag in transaction t.
+func (t *txc) decideFlag(p *prodays.Principal, id int64, accept bool, reason string) error {
+	var kind, mutID, actID string
+	if err := t.openItem(p, reviewFlag, id, `kind, COALESCE(mutation_id, ''), COALESCE(activity_id, '')`, &kind, &mutID, &actID); err != nil {
+		return err
+	}
+	if accept && kind == protocol.FlagAwaitingRegistration {
+		return prodays.Errorf(prodays.EInvalid, "This check-in waits for its walk-in's registration; it applies by itself when it arrives.")
+	}
+	decision := "rejected"
+	if accept {
+		decision = "accepted"
+	}
+	if _, err := t.exec(`UPDATE flags SET status = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ?`,
+		decision, p.Username, store.FormatTime(t.now), reason, id); err != nil {
+		return err
+	}
+	act, err := t.activity(actID)
+	if err != nil {
+		return err
+	}
+	if err := t.settleFlagged(act, id, mutID, kind, accept, reason); err != nil {
+		return err
+	}
+	if !accept {
+		// The decision closes the item: the rejected mutation is in the
+		// quarantine's history, decided, never a new item to review
+		// (issue #18, finding 4).
+		if _, err := t.exec(`UPDATE mutation_log SET review_decision = 'acknowledged', review_decided_by = ?, review_decided_at = ?, review_reason = ?
+			WHERE id = ? AND review_decision IS NULL`, p.Username, store.FormatTime(t.now), reason, mutID); err != nil {
 			return err
 		}
-		if accept && kind == protocol.FlagAwaitingRegistration {
-			return prodays.Errorf(prodays.EInvalid, "This check-in waits for its walk-in's registration; it applies by itself when it arrives.")
-		}
-		decision := "rejected"
-		if accept {
-			decision = "accepted"
-		}
-		if _, err := t.exec(`UPDATE flags SET status = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ?`,
-			decision, p.Username, store.FormatTime(t.now), reason, id); err != nil {
-			return err
-		}
-		act, err := t.activity(actID)
-		if err != nil {
-			return err
-		}
-		if err := t.settleFlagged(act, id, mutID, kind, accept, reason); err != nil {
-			return err
-		}
-		return t.audit(p, "review.flag_"+decision, fmt.Sprintf("flag:%d", id), map[string]any{"kind": kind, "mutation_id": mutID, "reason": reason})
-	})
+	}
+	return t.audit(p, "review.flag_"+decision, fmt.Sprintf("flag:%d", id), map[string]any{"kind": kind, "mutation_id": mutID, "reason": reason})
 }
 
 // DecideConflict confirms the applied winner of conflict id, or reverses it

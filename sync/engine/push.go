@@ -33,10 +33,24 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 	if p == nil || req.DeviceID != p.DeviceID {
 		return nil, prodays.Errorf(protocol.ECodeDeviceMismatch, "device_id of the push is not the device this session logged in from.")
 	}
-	var resp *protocol.PushResponse
+	resp, _, err := e.push(ctx, p, req, false)
+	return resp, err
+}
+
+// push applies the batch; upload tells an outbox file uploaded by a
+// supervisor (UploadOutbox) from the phone's own push.
+func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.PushRequest, upload bool) (resp *protocol.PushResponse, clock UploadClock, err error) {
 	err = e.withTx(ctx, func(t *txc) error {
 		receipt := t.now
-		offset := protocol.ClockOffset(receipt, req.ClientTime)
+		var offset time.Duration
+		if upload {
+			if clock, err = t.lastKnownClock(req.DeviceID); err != nil {
+				return err
+			}
+			offset = time.Duration(clock.OffsetMS) * time.Millisecond
+		} else {
+			offset = protocol.ClockOffset(receipt, req.ClientTime)
+		}
 		resp = &protocol.PushResponse{ServerTime: receipt, ClockOffsetMS: offset.Milliseconds(),
 			Results: make([]protocol.Result, 0, len(req.Mutations))}
 		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset}
@@ -59,6 +73,14 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 		if err := b.flush(); err != nil {
 			return err
 		}
+		if upload {
+			// The phone did not push: its clock, last push and outbox
+			// stay as its own last push left them; only the seqs used grow.
+			if _, err := t.exec(`UPDATE devices SET max_seq = max(max_seq, ?) WHERE id = ?`, maxSeq, req.DeviceID); err != nil {
+				return fmt.Errorf("update device: %w", err)
+			}
+			return nil
+		}
 		now := store.FormatTime(receipt)
 		skewed := 0
 		if protocol.Skewed(offset) {
@@ -69,16 +91,23 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, last_push_at = excluded.last_push_at,
 			app_version = excluded.app_version, clock_offset_ms = excluded.clock_offset_ms, clock_skewed = excluded.clock_skewed,
 			outbox_size = excluded.outbox_size, max_seq = max(devices.max_seq, excluded.max_seq)`,
-			req.DeviceID, p.Username, now, now, now, req.AppVersion, offset.Milliseconds(), skewed, req.OutboxSize, maxSeq)
+			req.DeviceID, p.Username, now, now, now, req.AppVersion, offset.Milliseconds(), skewed, remaining(req), maxSeq)
 		if err != nil {
 			return fmt.Errorf("update device: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, UploadClock{}, err
 	}
-	return resp, nil
+	return resp, clock, nil
+}
+
+// remaining is what the phone still holds after the batch: the push's
+// outbox_size counts the batch (sync protocol, Push), so a phone that sent
+// everything has 0 pending (issue #18, finding 7); never below 0.
+func remaining(req *protocol.PushRequest) int {
+	return max(req.OutboxSize-len(req.Mutations), 0)
 }
 
 // batch is one push being applied.

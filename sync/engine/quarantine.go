@@ -53,61 +53,65 @@ func (e *Engine) ResolveQuarantined(ctx context.Context, p *prodays.Principal, i
 	if action == QuarantineCountPresent && strings.TrimSpace(reason) == "" {
 		return prodays.Errorf(prodays.EInvalid, "A reason is required to count a refused check-in present.")
 	}
-	return e.withTx(ctx, func(t *txc) error {
-		var username, typ, payload string
-		var decision sql.NullString
-		err := t.QueryRowContext(ctx, `SELECT username, type, payload, review_decision FROM mutation_log WHERE id = ? AND status = 'rejected'`, id).
-			Scan(&username, &typ, &payload, &decision)
-		if errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No quarantined mutation %q.", id)
-		} else if err != nil {
-			return err
-		}
-		var m struct {
-			ActivityID string          `json:"activity_id"`
-			Person     protocol.Person `json:"person"`
-		}
-		_ = json.Unmarshal([]byte(payload), &m)
-		act, err := t.activity(m.ActivityID)
-		if err != nil {
-			return err
-		}
-		userRegion, err := t.userRegion(username)
-		if err != nil {
-			return err
-		}
-		allowed := supervisorOf(p, userRegion) == nil
-		if act != nil {
-			ofActivity := supervisorOf(p, act.Region) == nil
-			if action == QuarantineCountPresent {
-				allowed = ofActivity
-			} else {
-				allowed = allowed || ofActivity
-			}
-		}
-		if !allowed {
-			return forbidden()
-		}
-		if decision.Valid {
-			return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", id, decision.String)
-		}
-		done := "acknowledged"
+	return e.withTx(ctx, func(t *txc) error { return t.resolveQuarantined(p, id, action, reason) })
+}
+
+// resolveQuarantined is ResolveQuarantined in transaction t (the action
+// and reason checked).
+func (t *txc) resolveQuarantined(p *prodays.Principal, id, action, reason string) error {
+	var username, typ, payload string
+	var decision sql.NullString
+	err := t.QueryRowContext(t.ctx, `SELECT username, type, payload, review_decision FROM mutation_log WHERE id = ? AND status = 'rejected'`, id).
+		Scan(&username, &typ, &payload, &decision)
+	if errors.Is(err, sql.ErrNoRows) {
+		return prodays.Errorf(prodays.ENotFound, "No quarantined mutation %q.", id)
+	} else if err != nil {
+		return err
+	}
+	var m struct {
+		ActivityID string          `json:"activity_id"`
+		Person     protocol.Person `json:"person"`
+	}
+	_ = json.Unmarshal([]byte(payload), &m)
+	act, err := t.activity(m.ActivityID)
+	if err != nil {
+		return err
+	}
+	userRegion, err := t.userRegion(username)
+	if err != nil {
+		return err
+	}
+	allowed := supervisorOf(p, userRegion) == nil
+	if act != nil {
+		ofActivity := supervisorOf(p, act.Region) == nil
 		if action == QuarantineCountPresent {
-			if typ != protocol.TypeCheckIn || act == nil || m.Person.ID == "" ||
-				m.Person.Kind != prodays.PersonTrainee && m.Person.Kind != prodays.PersonSpeaker {
-				return prodays.Errorf(prodays.EInvalid, "Only a refused check-in of a known activity can be counted present.")
-			}
-			if err := t.override(p, act, m.Person, true, reason); err != nil {
-				return err
-			}
-			done = "counted_present"
+			allowed = ofActivity
+		} else {
+			allowed = allowed || ofActivity
 		}
-		if _, err := t.exec(`UPDATE mutation_log SET review_decision = ?, review_decided_by = ?, review_decided_at = ?, review_reason = ? WHERE id = ?`,
-			done, p.Username, store.FormatTime(t.now), reason, id); err != nil {
+	}
+	if !allowed {
+		return forbidden()
+	}
+	if decision.Valid {
+		return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", id, decision.String)
+	}
+	done := "acknowledged"
+	if action == QuarantineCountPresent {
+		if typ != protocol.TypeCheckIn || act == nil || m.Person.ID == "" ||
+			m.Person.Kind != prodays.PersonTrainee && m.Person.Kind != prodays.PersonSpeaker {
+			return prodays.Errorf(prodays.EInvalid, "Only a refused check-in of a known activity can be counted present.")
+		}
+		if err := t.override(p, act, m.Person, true, reason); err != nil {
 			return err
 		}
-		return t.audit(p, "review.quarantine_"+done, "mutation:"+id, map[string]any{"type": typ, "activity_id": m.ActivityID, "reason": reason})
-	})
+		done = "counted_present"
+	}
+	if _, err := t.exec(`UPDATE mutation_log SET review_decision = ?, review_decided_by = ?, review_decided_at = ?, review_reason = ? WHERE id = ?`,
+		done, p.Username, store.FormatTime(t.now), reason, id); err != nil {
+		return err
+	}
+	return t.audit(p, "review.quarantine_"+done, "mutation:"+id, map[string]any{"type": typ, "activity_id": m.ActivityID, "reason": reason})
 }
 
 // AcknowledgeSkew takes device id's clock-skew mark out of the review

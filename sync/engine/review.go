@@ -8,7 +8,8 @@ import (
 
 // Review error codes, from the registry (prodays.Codes).
 const (
-	// EReviewPending is prodays.EReviewPending: open flags block a close.
+	// EReviewPending is prodays.EReviewPending: open flags and pending
+	// merges block a close.
 	EReviewPending = prodays.EReviewPending
 	// EAlreadyDecided is prodays.EAlreadyDecided.
 	EAlreadyDecided = prodays.EAlreadyDecided
@@ -87,19 +88,30 @@ type MergeProposal struct {
 // outbox size, app version, clock offset and skew mark, the highest seq
 // received and the gaps below it (mutations lost on the phone).
 type Device struct {
-	ID            string     `json:"device_id"`
-	Username      string     `json:"username"`
-	LastSeenAt    string     `json:"last_seen_at"`
-	LastPushAt    string     `json:"last_push_at,omitempty"`
-	AppVersion    string     `json:"app_version"`
-	ClockOffsetMS int64      `json:"clock_offset_ms"`
-	ClockSkewed   bool       `json:"clock_skewed"`
-	OutboxSize    int64      `json:"outbox_size"`
-	MaxSeq        int64      `json:"max_seq"`
-	SeqGaps       [][2]int64 `json:"seq_gaps"`
-	Revoked       bool       `json:"revoked"`
+	ID       string `json:"device_id"`
+	Username string `json:"username"`
+	// RegionCode is the owner's region (a staff user's: their
+	// establishment's); Role the owner's role.
+	RegionCode    string `json:"region_code"`
+	Role          string `json:"role"`
+	LastSeenAt    string `json:"last_seen_at"`
+	LastPushAt    string `json:"last_push_at,omitempty"`
+	AppVersion    string `json:"app_version"`
+	ClockOffsetMS int64  `json:"clock_offset_ms"`
+	ClockSkewed   bool   `json:"clock_skewed"`
+	// OutboxSize is what the phone still held after its last push (the
+	// push's outbox_size minus its batch): 0 once it sent everything.
+	OutboxSize int64      `json:"outbox_size"`
+	MaxSeq     int64      `json:"max_seq"`
+	SeqGaps    [][2]int64 `json:"seq_gaps"`
+	Revoked    bool       `json:"revoked"`
 	// SkewAcknowledgedAt/By: a supervisor acknowledged the skew mark
 	// (AcknowledgeSkew); the device leaves the review queue.
 	SkewAcknowledgedAt string `json:"skew_acknowledged_at,omitempty"`
 	SkewAcknowledgedBy string `json:"skew_acknowledged_by,omitempty"`
+	// SyncedToday: the device pushed today (Africa/Casablanca).
+	SyncedToday bool `json:"synced_today"`
+	// Attention lists what needs a look, most urgent first (Attention*
+	// constants); empty when nothing does or the device is revoked.
+	Attention []string `json:"attention"`
 }

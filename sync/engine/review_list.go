@@ -119,17 +119,27 @@ func scanProposal(s store.Scanner) (MergeProposal, error) {
 	return m, err
 }
 
-// ListDevices returns the devices of the users of p's region (admins: all).
-func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) (_ []Device, err error) {
-	defer derrors.Wrap(&err, "engine.ListDevices")
-	q := `SELECT d.id, d.username, d.last_seen_at, COALESCE(d.last_push_at, ''), d.app_version, d.clock_offset_ms, d.clock_skewed,
-		d.outbox_size, d.max_seq, d.revoked_at IS NOT NULL,
+// ListDevices returns the devices of the users of p's region (admins: all),
+// by username (Devices with the zero DeviceQuery).
+func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) ([]Device, error) {
+	l, err := e.Devices(ctx, p, DeviceQuery{})
+	if err != nil {
+		return nil, err
+	}
+	return l.Devices, nil
+}
+
+// loadDevices reads the devices of the users of region ("" : all), by
+// username, with their seq gaps.
+func (e *Engine) loadDevices(ctx context.Context, region string) ([]Device, error) {
+	q := `SELECT d.id, d.username, COALESCE(u.region_code, e.region_code, ''), u.role, d.last_seen_at, COALESCE(d.last_push_at, ''), d.app_version,
+		d.clock_offset_ms, d.clock_skewed, d.outbox_size, d.max_seq, d.revoked_at IS NOT NULL,
 		COALESCE(d.skew_acknowledged_at, ''), COALESCE(d.skew_acknowledged_by, '') FROM devices d JOIN users u ON u.username = d.username
 		LEFT JOIN establishments e ON e.code = u.establishment_code`
 	var args []any
-	if p.Role != prodays.RoleAdmin {
+	if region != "" {
 		q += ` WHERE COALESCE(u.region_code, e.region_code) = ?`
-		args = append(args, p.RegionCode)
+		args = append(args, region)
 	}
 	out, err := store.Query(ctx, e.DB.Read, scanDevice, q+` ORDER BY d.username, d.id`, args...)
 	if err != nil {
@@ -147,7 +157,7 @@ func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) (_ []Dev
 
 func scanDevice(s store.Scanner) (Device, error) {
 	var d Device
-	err := s.Scan(&d.ID, &d.Username, &d.LastSeenAt, &d.LastPushAt, &d.AppVersion, &d.ClockOffsetMS, &d.ClockSkewed,
+	err := s.Scan(&d.ID, &d.Username, &d.RegionCode, &d.Role, &d.LastSeenAt, &d.LastPushAt, &d.AppVersion, &d.ClockOffsetMS, &d.ClockSkewed,
 		&d.OutboxSize, &d.MaxSeq, &d.Revoked, &d.SkewAcknowledgedAt, &d.SkewAcknowledgedBy)
 	return d, err
 }

@@ -55,13 +55,16 @@ func (e *Engine) Close(ctx context.Context, p *prodays.Principal, id, reason str
 		if act.closed() {
 			return nil
 		}
-		var open int
+		var open, merges int
 		if err := t.QueryRowContext(ctx, `SELECT count(*) FROM flags WHERE activity_id = ? AND status = 'open'`, id).Scan(&open); err != nil {
 			return err
 		}
-		if open > 0 && strings.TrimSpace(reason) == "" {
-			return &prodays.Error{Code: EReviewPending, Message: fmt.Sprintf("Activity %s has %d open flags: decide them, or give a reason to close anyway.", id, open),
-				Detail: map[string]any{"open_flags": open}}
+		if err := t.QueryRowContext(ctx, `SELECT `+pendingMerges("?"), id).Scan(&merges); err != nil {
+			return err
+		}
+		if open+merges > 0 && strings.TrimSpace(reason) == "" {
+			return &prodays.Error{Code: EReviewPending, Message: fmt.Sprintf("Activity %s has %d open flags and %d pending merge proposals of its people: decide them, or give a reason to close anyway.", id, open, merges),
+				Detail: map[string]any{"open_flags": open, "pending_merges": merges}}
 		}
 		if _, err := t.exec(`UPDATE activities SET status = 'closed', closed_at = ?, closed_by = ?, close_reason = ? WHERE id = ?`,
 			store.FormatTime(t.now), p.Username, reason, id); err != nil {
@@ -70,8 +73,17 @@ func (e *Engine) Close(ctx context.Context, p *prodays.Principal, id, reason str
 		if err := t.activityChanged(act); err != nil {
 			return err
 		}
-		return t.audit(p, "activity.close", "activity:"+id, map[string]any{"reason": reason, "open_flags": open})
+		return t.audit(p, "activity.close", "activity:"+id, map[string]any{"reason": reason, "open_flags": open, "pending_merges": merges})
 	})
+}
+
+// pendingMerges is the SQL count of the open merge proposals of the
+// people of the activity whose id is the SQL expression activity (a
+// walk-in or its candidate with a row on its sheet): like open flags, they
+// keep its sheet from closing without a reason (issue #18, finding 3).
+func pendingMerges(activity string) string {
+	return `(SELECT count(*) FROM merge_proposals m WHERE m.status = 'open' AND EXISTS (SELECT 1 FROM attendance t
+	WHERE t.activity_id = ` + activity + ` AND t.person_kind = 'trainee' AND t.person_id IN (m.walk_in_id, m.candidate_id)))`
 }
 
 // Reopen reopens a closed activity (admins only; the route checks the role).

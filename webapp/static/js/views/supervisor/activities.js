@@ -28,7 +28,7 @@ function card(a, ctx, reload) {
   const askReason = () => {
     const reason = field(t('activities.reason'), { name: 'close-reason', required: true, 'data-test': 'close-reason' });
     replace(actions,
-      h('p', { class: 'notice warn', role: 'alert' }, t('activities.pending', { n: a.open_flags })),
+      h('p', { class: 'notice warn', role: 'alert' }, t('activities.pending', { n: a.open_flags + (a.pending_merges || 0) })),
       reason.el,
       h('button', { type: 'button', class: 'primary', 'data-test': 'close-anyway', onclick: () => {
         if (!reason.control.value.trim()) { msg.textContent = t('activities.reason_needed'); reason.control.focus(); return; }
@@ -52,7 +52,7 @@ function card(a, ctx, reload) {
       ? t('activities.present_cap', { n: a.present, cap: formatNumber(a.capacity) })
       : t('activities.present', { n: a.present })),
     h('p', {}, h('span', { class: 'pill ' + (a.status === 'open' ? 'ok' : 'off') }, t('activities.status.' + a.status)),
-      a.open_flags ? [' ', h('a', { class: 'pill bad', href: '#/review' }, t('activities.flags', { n: a.open_flags }))] : null),
+      a.open_flags + (a.pending_merges || 0) ? [' ', h('a', { class: 'pill bad', href: '#/review' }, t('activities.flags', { n: a.open_flags + (a.pending_merges || 0) }))] : null),
     a.status === 'closed' ? h('p', { class: 'muted', 'data-test': 'signed' }, t('activities.signed', { by: a.closed_by, at: when(a.closed_at) }),
       a.close_reason ? ' — ' + a.close_reason : '') : null,
     actions, msg);

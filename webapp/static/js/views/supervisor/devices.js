@@ -1,10 +1,10 @@
 // views/supervisor/devices.js — the phones of the region: user, last sync,
-// outbox size at the last push, app version, clock offset (marked over 5
-// minutes), seq gaps; and the phones seen today that never synced.
+// what remained in the outbox after the last push, app version, clock
+// offset (marked over 5 minutes), seq gaps; and the staff phones that did
+// not sync today.
 
 import { h, replace } from '../../dom.js';
 import { t, formatNumber } from '../../i18n.js';
-import { localDate } from '../../time.js';
 import { getJSON } from '../console/api.js';
 import { errorText, when, table } from '../console/ui.js';
 
@@ -31,9 +31,10 @@ export async function render(root) {
     replace(root, h('h1', {}, t('devices.title')), h('p', { class: 'notice bad', role: 'alert' }, errorText(e)));
     return;
   }
-  const today = localDate();
   const synced = devices.filter((d) => d.last_push_at);
-  const never = devices.filter((d) => !d.last_push_at && localDate(new Date(Date.parse(d.last_seen_at))) === today);
+  // Staff phones (not the consoles' browsers) with no push today, in
+  // Casablanca (the server's synced_today).
+  const never = devices.filter((d) => d.role === 'staff' && !d.revoked && !d.synced_today);
   replace(root,
     h('h1', {}, t('devices.title')),
     synced.length ? table(t('devices.caption'),

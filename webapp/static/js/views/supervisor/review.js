@@ -59,10 +59,16 @@ function group(kind, items, help) {
     items.length ? h('ul', { class: 'cards' }, items) : h('p', { class: 'muted' }, t('review.none')));
 }
 
-/** render loads every open item of the region and draws the queue. */
-export async function render(root, ctx, notice = '') {
+/**
+ * render loads every open item of the region and draws the queue. After a
+ * decision (keepPlace) the page stays as it is while loading and keeps its
+ * scroll position once redrawn: the next card takes the decided one's place.
+ */
+export async function render(root, ctx, notice = '', keepPlace = false) {
+  const scroller = document.scrollingElement || document.documentElement;
+  const top = scroller.scrollTop;
   const status = h('p', { role: 'status', class: 'muted' }, t('console.loading'));
-  replace(root, h('h1', {}, t('review.title')), status);
+  if (!keepPlace) replace(root, h('h1', {}, t('review.title')), status);
   let flags, conflicts, proposals, quarantine, devices;
   try {
     [flags, conflicts, proposals, quarantine, devices] = await Promise.all([
@@ -73,10 +79,11 @@ export async function render(root, ctx, notice = '') {
       getJSON('/api/v1/review/devices').then((r) => r.devices),
     ]);
   } catch (e) {
+    if (keepPlace) replace(root, h('h1', {}, t('review.title')), status);
     status.textContent = errorText(e);
     return;
   }
-  const reload = (msg) => render(root, ctx, msg);
+  const reload = (msg) => render(root, ctx, msg, true);
   const post = (url) => (reason) => send('POST', url, reason ? { reason } : undefined);
   const flagItem = (f) => item(f.kind, f.id, t('review.flag.' + f.kind, { activity: f.activity_id }), [
     [t('review.device_said'), said(f.payload)],
@@ -141,4 +148,5 @@ export async function render(root, ctx, notice = '') {
     group('merge', merges, t('review.help.merge')),
     group('conflict', conflictItems, t('review.help.conflict')),
     group('quarantine', refused, t('review.help.quarantine')));
+  if (keepPlace) scroller.scrollTop = top;
 }
