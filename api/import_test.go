@@ -7,9 +7,11 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"prodays/internal/dbtest"
 	"strings"
 	"testing"
+
+	"prodays/importer"
+	"prodays/internal/dbtest"
 
 	"prodays/store"
 )
@@ -47,7 +49,8 @@ func upload(t *testing.T, s *Server, kind, filename, body string, fields map[str
 }
 
 func TestImportFile(t *testing.T) {
-	s := &Server{DB: dbtest.Open(t)}
+	db := dbtest.Open(t)
+	s := &Server{DB: db, Importer: importer.Service{DB: db}}
 	const trainees = "trainee_id,last_name,first_name,establishment_code\n" +
 		"F25010500001N,\"Aït\nBaha\",Meryem,EFP0105\n" +
 		"F25010500002P,Rami,Omar,EFP9999\n"
@@ -74,7 +77,7 @@ func TestImportFile(t *testing.T) {
 		t.Errorf("error: %v", e0)
 	}
 	var n int
-	s.DB.Read.QueryRow(`SELECT count(*) FROM trainees`).Scan(&n)
+	db.Read.QueryRow(`SELECT count(*) FROM trainees`).Scan(&n)
 	if n != 0 {
 		t.Errorf("%d trainees after a refused import", n)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/store"
 	"prodays/sync/protocol"
 )
 
@@ -269,7 +268,7 @@ func (s *Server) outboxUpload(c echo.Context) error {
 		counts[r.Status]++
 	}
 	p := principal(c)
-	if err := s.DB.AddAudit(ctx, store.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
+	if err := s.DB.AddAudit(ctx, prodays.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
 		Action: "review.outbox_upload", Target: "device:" + pr.DeviceID,
 		Detail: map[string]any{"owner": onBehalf.Username, "mutations": len(pr.Mutations), "results": counts}}); err != nil {
 		return err

@@ -56,7 +56,7 @@ func SheetActivities(ctx context.Context, db *store.DB, f Filter) ([]SheetActivi
 	if f.ActivityID == "" && f.Date == "" {
 		return nil, prodays.Errorf(prodays.EInvalid, "Name an activity, or a date (with a region or an establishment).")
 	}
-	cond, args, err := f.where(ctx, db)
+	cond, args, err := filterWhere(ctx, db, f)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ import (
 
 	"prodays/api"
 	"prodays/auth"
+	"prodays/export"
+	"prodays/importer"
 	"prodays/store"
 	"prodays/sync/engine"
 )
@@ -101,6 +103,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	eng.Logger = logger
 	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, Sync: eng, InsecureCookies: cfg.InsecureCookies,
+		Documents: export.Documents{DB: db}, Importer: importer.Service{DB: db},
 		MetricsPublic: cfg.MetricsPublic, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
 		MaxBodyBytes: cfg.MaxBodyBytes, ImportMaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, ImportConcurrent: cfg.ImportConcurrent}
 	hs := &http.Server{
