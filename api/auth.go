@@ -132,10 +132,8 @@ func refreshToken(c echo.Context, req refreshRequest) (tok string, fromBody bool
 // refresh: POST /api/v1/auth/refresh.
 func (s *Server) refresh(c echo.Context) error {
 	var req refreshRequest
-	if c.Request().ContentLength != 0 {
-		if err := bindJSON(c, &req); err != nil {
-			return err
-		}
+	if err := optionalBody(c, &req); err != nil {
+		return err
 	}
 	tok, fromBody := refreshToken(c, req)
 	sess, err := s.Auth.Refresh(c.Request().Context(), tok, client(c))
@@ -158,10 +156,8 @@ func (s *Server) clearRefreshCookie(c echo.Context) {
 // (anonymous noise must not fill the audit log).
 func (s *Server) logout(c echo.Context) error {
 	var req refreshRequest
-	if c.Request().ContentLength != 0 {
-		if err := bindJSON(c, &req); err != nil {
-			return err
-		}
+	if err := optionalBody(c, &req); err != nil {
+		return err
 	}
 	tok, _ := refreshToken(c, req)
 	var p *prodays.Principal

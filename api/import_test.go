@@ -16,10 +16,10 @@ import (
 	"prodays/store"
 )
 
-// upload calls importFile directly, as the router would, and renders any
-// error with the server's error handler.
-func upload(t *testing.T, s *Server, kind, filename, body string, fields map[string]string) (int, map[string]any) {
-	t.Helper()
+// MultipartBody builds a multipart/form-data body with the fields and,
+// unless filename is empty, the file field; it returns the body and its
+// Content-Type. (Exported for the api_test package's tests.)
+func MultipartBody(filename string, file []byte, fields map[string]string) ([]byte, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k, v := range fields {
@@ -27,12 +27,20 @@ func upload(t *testing.T, s *Server, kind, filename, body string, fields map[str
 	}
 	if filename != "" {
 		fw, _ := mw.CreateFormFile("file", filename)
-		fw.Write([]byte(body))
+		fw.Write(file)
 	}
 	mw.Close()
+	return buf.Bytes(), mw.FormDataContentType()
+}
+
+// upload calls importFile directly, as the router would, and renders any
+// error with the server's error handler.
+func upload(t *testing.T, s *Server, kind, filename, body string, fields map[string]string) (int, map[string]any) {
+	t.Helper()
+	form, contentType := MultipartBody(filename, []byte(body), fields)
 	e := s.Handler()
-	req := httptest.NewRequest(http.MethodPost, "/api/v1/admin/import/"+kind, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/admin/import/"+kind, bytes.NewReader(form))
+	req.Header.Set("Content-Type", contentType)
 	rec := httptest.NewRecorder()
 	c := e.NewContext(req, rec)
 	c.SetPath("/api/v1/admin/import/:kind")

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -27,6 +28,19 @@ func optionalBody(c echo.Context, v any) error {
 		return nil
 	}
 	return bindJSON(c, v)
+}
+
+// withReason answers an action on the item :id whose body is an optional
+// {reason} (decisionRequest): it calls act as the caller and answers 204.
+func withReason(c echo.Context, act func(ctx context.Context, p *prodays.Principal, id, reason string) error) error {
+	var req decisionRequest
+	if err := optionalBody(c, &req); err != nil {
+		return err
+	}
+	if err := act(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func pathID(c echo.Context) (int64, error) {
@@ -143,14 +157,7 @@ func (s *Server) resolveQuarantined(c echo.Context) error {
 // acknowledgeSkew: POST /api/v1/review/devices/{id}/acknowledge-skew
 // {reason?} (engine.AcknowledgeSkew).
 func (s *Server) acknowledgeSkew(c echo.Context) error {
-	var req decisionRequest
-	if err := optionalBody(c, &req); err != nil {
-		return err
-	}
-	if err := s.Sync.AcknowledgeSkew(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return withReason(c, s.Sync.AcknowledgeSkew)
 }
 
 // overrideRequest is the body of POST /api/v1/review/overrides.
@@ -179,26 +186,12 @@ func (s *Server) override(c echo.Context) error {
 
 // closeActivity: POST /api/v1/activities/{id}/close {reason?}.
 func (s *Server) closeActivity(c echo.Context) error {
-	var req decisionRequest
-	if err := optionalBody(c, &req); err != nil {
-		return err
-	}
-	if err := s.Sync.Close(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return withReason(c, s.Sync.Close)
 }
 
 // reopenActivity: POST /api/v1/activities/{id}/reopen {reason?} (admin).
 func (s *Server) reopenActivity(c echo.Context) error {
-	var req decisionRequest
-	if err := optionalBody(c, &req); err != nil {
-		return err
-	}
-	if err := s.Sync.Reopen(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return withReason(c, s.Sync.Reopen)
 }
 
 //go:embed openapi.json

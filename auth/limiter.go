@@ -16,12 +16,3 @@ type LimiterConfig = limiter.LimiterConfig
 func NewLoginLimiter(cfg LimiterConfig, now func() time.Time) *LoginLimiter {
 	return limiter.NewLoginLimiter(cfg, now)
 }
-
-// The default login limits (limiter.DefaultUserBurst and the others).
-const (
-	DefaultUserBurst  = limiter.DefaultUserBurst
-	DefaultUserEvery  = limiter.DefaultUserEvery
-	DefaultAddrBurst  = limiter.DefaultAddrBurst
-	DefaultAddrEvery  = limiter.DefaultAddrEvery
-	DefaultMaxEntries = limiter.DefaultMaxEntries
-)

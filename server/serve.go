@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,8 +21,7 @@ import (
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", stderr)
 	fs.StringVar(&cfg.Addr, "addr", envString("PRODAYS_ADDR", cfg.Addr), "listen address (env PRODAYS_ADDR)")
 	bindDB(fs, &cfg)
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDuration("PRODAYS_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout), "how long in-flight requests may finish after SIGTERM")

@@ -61,27 +61,28 @@ func TestLimiterPerUsername(t *testing.T) {
 func TestLimiterPerAddress(t *testing.T) {
 	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	l := limiter.NewLoginLimiter(limiter.LimiterConfig{}, c.Now)
-	for i := range limiter.DefaultAddrBurst {
-		user := fmt.Sprintf("user%d", i)
-		if err := l.Allow(user, "10.0.0.1"); err != nil {
-			t.Fatalf("attempt %d: %v", i+1, err)
-		}
-		l.Failure(user, "10.0.0.1")
-	}
+	failFromAddress(t, l, "user", "10.0.0.1")
 	retryAfter(t, l.Allow("someone-else", "10.0.0.1"))
 	if err := l.Allow("someone-else", "10.0.0.2"); err != nil {
 		t.Fatalf("other address: %v", err)
 	}
 	// A minute refills the whole address bucket.
 	c.Advance(time.Minute)
-	for i := range limiter.DefaultAddrBurst {
-		user := fmt.Sprintf("later%d", i)
-		if err := l.Allow(user, "10.0.0.1"); err != nil {
-			t.Fatalf("after a minute, attempt %d: %v", i+1, err)
-		}
-		l.Failure(user, "10.0.0.1")
-	}
+	failFromAddress(t, l, "later", "10.0.0.1")
 	retryAfter(t, l.Allow("x", "10.0.0.1"))
+}
+
+// failFromAddress makes DefaultAddrBurst failed logins from addr, each as
+// another user (prefix0, prefix1, …), every one of them allowed.
+func failFromAddress(t *testing.T, l *limiter.LoginLimiter, prefix, addr string) {
+	t.Helper()
+	for i := range limiter.DefaultAddrBurst {
+		user := fmt.Sprintf("%s%d", prefix, i)
+		if err := l.Allow(user, addr); err != nil {
+			t.Fatalf("%s: attempt %d: %v", user, i+1, err)
+		}
+		l.Failure(user, addr)
+	}
 }
 
 func TestLimiterBounded(t *testing.T) {
