@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 )
@@ -325,17 +326,7 @@ func TestAdminImportsUsersAudit(t *testing.T) {
 	goTo(t, ctx, "#/audit", "audit")
 	waitFor(t, ctx, "the audit entries", `!!document.querySelector('[data-test=audit-entry]')`, 20*time.Second)
 	rows := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-test=audit-entry]')].map(r => r.textContent)`)
-	actions, err := srv.DB.Read.Query(`SELECT action, target FROM audit_log WHERE username = 'admin1' AND (action = 'import' OR target = 'k.nouveau')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want [][2]string
-	for actions.Next() {
-		var a, tg string
-		actions.Scan(&a, &tg)
-		want = append(want, [2]string{a, tg})
-	}
-	actions.Close()
+	want := dbtest.Rows(t, srv.DB, dbtest.Pair, `SELECT action, COALESCE(target, '') FROM audit_log WHERE username = 'admin1' AND (action = 'import' OR target = 'k.nouveau')`)
 	if len(want) < 3 {
 		t.Errorf("audited: %v, want the import, the creation and the password change", want)
 	}

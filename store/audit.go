@@ -97,27 +97,28 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) (_ []AuditEntry, err
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, f.Limit)
-	rows, err := db.Read.QueryContext(ctx, q, args...)
+	out, err := Query(ctx, db.Read, scanAuditEntry, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at, detail string
-		if err := rows.Scan(&e.ID, &at, &e.Username, &e.DeviceID, &e.Address, &e.Action, &e.Target, &detail); err != nil {
-			return nil, err
-		}
-		if e.At, err = ParseTime(at); err != nil {
-			return nil, fmt.Errorf("audit entry %d: %w", e.ID, err)
-		}
-		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
-			return nil, fmt.Errorf("audit entry %d: detail: %w", e.ID, err)
-		}
-		out = append(out, e)
+	return out, nil
+}
+
+// scanAuditEntry reads one audit_log row of ListAudit's columns.
+func scanAuditEntry(r Scanner) (AuditEntry, error) {
+	var e AuditEntry
+	var at, detail string
+	if err := r.Scan(&e.ID, &at, &e.Username, &e.DeviceID, &e.Address, &e.Action, &e.Target, &detail); err != nil {
+		return e, err
 	}
-	return out, rows.Err()
+	var err error
+	if e.At, err = ParseTime(at); err != nil {
+		return e, fmt.Errorf("audit entry %d: %w", e.ID, err)
+	}
+	if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
+		return e, fmt.Errorf("audit entry %d: detail: %w", e.ID, err)
+	}
+	return e, nil
 }
 
 // WithActor returns ctx carrying a (prodays.WithActor).
