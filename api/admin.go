@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/store"
 )
 
 // The admin API: accounts (admin_users.go), devices (admin_devices.go),
@@ -16,7 +15,7 @@ import (
 // (personal.go). Every route is behind requireAuth and requireRole(admin)
 // (see routes); the store writes every change to the audit log in the
 // transaction that makes it, naming the admin, device and address of the
-// request's store.Actor.
+// request's prodays.Actor.
 
 // answer renders v with status as JSON, or returns err.
 func answer(c echo.Context, status int, v any, err error) error {
@@ -61,7 +60,7 @@ func intParam(c echo.Context, name string, def, maxValue int64) (int64, error) {
 // exclusive; limit 1..1000 (default 100). next_before_id is set when a
 // next page may exist.
 func (s *Server) auditHandler(c echo.Context) error {
-	f := store.AuditFilter{Username: c.QueryParam("username"), Action: c.QueryParam("action")}
+	f := prodays.AuditFilter{Username: c.QueryParam("username"), Action: c.QueryParam("action")}
 	var err error
 	if f.From, err = parseTimeParam(c, "from"); err != nil {
 		return err
@@ -82,7 +81,7 @@ func (s *Server) auditHandler(c echo.Context) error {
 		return err
 	}
 	if entries == nil {
-		entries = []store.AuditEntry{}
+		entries = []prodays.AuditEntry{}
 	}
 	body := map[string]any{"entries": entries}
 	if len(entries) == f.Limit {

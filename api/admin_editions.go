@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/store"
 )
 
 // listEditionsHandler: GET /api/v1/admin/editions answers
@@ -18,7 +17,7 @@ func (s *Server) listEditionsHandler(c echo.Context) error {
 }
 
 // editionRequest is the body of POST and PATCH /api/v1/admin/editions;
-// PATCH keeps absent fields (store.EditionChange).
+// PATCH keeps absent fields (prodays.EditionChange).
 type editionRequest struct {
 	Name      *string `json:"name"`
 	Theme     *string `json:"theme"`
@@ -34,7 +33,7 @@ func (s *Server) createEditionHandler(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	e, err := s.DB.CreateEdition(c.Request().Context(), store.EditionChange(req))
+	e, err := s.DB.CreateEdition(c.Request().Context(), prodays.EditionChange(req))
 	return answer(c, http.StatusCreated, e, err)
 }
 
@@ -49,6 +48,6 @@ func (s *Server) updateEditionHandler(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	e, err := s.DB.UpdateEdition(c.Request().Context(), id, store.EditionChange(req))
+	e, err := s.DB.UpdateEdition(c.Request().Context(), id, prodays.EditionChange(req))
 	return answer(c, http.StatusOK, e, err)
 }

@@ -7,8 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/auth"
-	"prodays/store"
 )
 
 // listUsersHandler: GET /api/v1/admin/users?role=&region=&q= answers
@@ -17,7 +15,7 @@ import (
 func (s *Server) listUsersHandler(c echo.Context) error {
 	role, region, q := c.QueryParam("role"), c.QueryParam("region"), strings.ToLower(strings.TrimSpace(c.QueryParam("q")))
 	if role != "" {
-		if err := store.CheckRole("role", role); err != nil {
+		if err := prodays.CheckRole("role", role); err != nil {
 			return err
 		}
 	}
@@ -68,11 +66,8 @@ func (s *Server) createUserHandler(c echo.Context) error {
 	}
 	var hash string
 	if req.Password != "" {
-		if err := auth.ValidatePassword(req.Password); err != nil {
-			return err
-		}
 		var err error
-		if hash, err = auth.HashPassword(req.Password); err != nil {
+		if hash, err = s.Auth.HashNewPassword(req.Password); err != nil {
 			return err
 		}
 	}
@@ -83,7 +78,7 @@ func (s *Server) createUserHandler(c echo.Context) error {
 }
 
 // updateUserRequest is the body of PATCH /api/v1/admin/users/:username;
-// absent fields keep their value (store.UserChange).
+// absent fields keep their value (prodays.UserChange).
 type updateUserRequest struct {
 	FullName          *string `json:"full_name"`
 	Role              *string `json:"role"`
@@ -104,7 +99,7 @@ func (s *Server) updateUserHandler(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	out, err := s.DB.UpdateUser(c.Request().Context(), c.Param("username"), store.UserChange(req))
+	out, err := s.DB.UpdateUser(c.Request().Context(), c.Param("username"), prodays.UserChange(req))
 	return answer(c, http.StatusOK, out, err)
 }
 
@@ -122,10 +117,7 @@ func (s *Server) setPasswordHandler(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if err := auth.ValidatePassword(req.Password); err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(req.Password)
+	hash, err := s.Auth.HashNewPassword(req.Password)
 	if err != nil {
 		return err
 	}

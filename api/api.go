@@ -14,40 +14,42 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/auth"
+	"prodays/auth/limiter"
 	"prodays/metrics"
-	"prodays/store"
-	"prodays/sync/engine"
 )
 
 // Server holds the dependencies of the HTTP API. Fill the fields, then call
 // Handler. Fields are read-only after Handler is called.
 type Server struct {
-	DB     *store.DB
+	// DB holds accounts, devices, editions and the audit log (*store.DB).
+	DB     Store
 	Logger *slog.Logger
-	// Auth logs users in and verifies bearer tokens.
-	Auth *auth.Service
+	// Auth logs users in and verifies bearer tokens (*auth.Service).
+	Auth Authenticator
 	// InsecureCookies drops the Secure attribute of the refresh cookie, for
 	// a plain-HTTP deployment on a closed network (never on the Internet).
 	InsecureCookies bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Sync is the sync engine on DB; main builds it (server/serve.go).
-	// Left nil, Handler builds one on DB, for tests that need no other.
-	Sync *engine.Engine
-	// LoginLimiter throttles failed logins (default: auth.NewLoginLimiter
+	// Sync is the sync engine on DB (*engine.Engine).
+	Sync SyncEngine
+	// Documents writes the bilan and the exports (export.Documents).
+	Documents Documents
+	// Importer imports the office's files (importer.Service).
+	Importer Importer
+	// LoginLimiter throttles failed logins (default: limiter.NewLoginLimiter
 	// with the default figures and the clock Now).
-	LoginLimiter *auth.LoginLimiter
+	LoginLimiter *limiter.LoginLimiter
 	// IPExtractor says which address a request comes from, for the login
 	// limiter, the logs and the audit log. The default is built from
 	// TrustedProxies: X-Forwarded-For only from those peers, the direct
 	// peer otherwise (no header trusted when there are none).
 	IPExtractor echo.IPExtractor
 	// ImportMaxBytes caps an uploaded import file, in bytes (default
-	// importer.DefaultMaxBytes, 50 MB); larger uploads get 413 too_large.
+	// prodays.DefaultImportMaxBytes, 50 MB); larger uploads get 413 too_large.
 	ImportMaxBytes int64
 	// ImportMaxInflatedBytes caps what an uploaded XLSX workbook inflates
-	// to, in bytes (default importer.DefaultMaxInflatedBytes, 64 MiB);
+	// to, in bytes (default prodays.DefaultImportMaxInflatedBytes, 64 MiB);
 	// past it, 413 too_large naming the limit, before inflating.
 	ImportMaxInflatedBytes int64
 	// ImportConcurrent is how many imports run at once (default
@@ -88,13 +90,9 @@ func (s *Server) Handler() *echo.Echo {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
-	if s.Sync == nil && s.DB != nil {
-		s.Sync, _ = engine.New(s.DB) // fails only without a database
-		s.Sync.Logger = s.Logger
-	}
 	if s.Metrics == nil {
 		var src metrics.Source
-		if s.DB != nil { // a nil *store.DB in the interface would panic at scrape
+		if s.DB != nil {
 			src = s.DB
 		}
 		s.Metrics = metrics.New(src)
@@ -114,7 +112,7 @@ func (s *Server) Handler() *echo.Echo {
 		s.imports = make(chan struct{}, s.ImportConcurrent)
 	}
 	if s.LoginLimiter == nil {
-		s.LoginLimiter = auth.NewLoginLimiter(auth.LimiterConfig{}, func() time.Time { return s.Now() })
+		s.LoginLimiter = limiter.NewLoginLimiter(limiter.LimiterConfig{}, func() time.Time { return s.Now() })
 	}
 	if s.IPExtractor == nil {
 		s.IPExtractor = s.ipExtractor()

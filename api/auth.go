@@ -8,8 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/auth"
-	"prodays/store"
 )
 
 // RefreshCookie is the name of the refresh-token cookie. It is HttpOnly
@@ -49,11 +47,11 @@ type sessionResponse struct {
 	DeviceSecret     string        `json:"device_secret,omitempty"`
 }
 
-func client(c echo.Context) auth.Client {
-	return auth.Client{Address: c.RealIP(), UserAgent: c.Request().UserAgent()}
+func client(c echo.Context) prodays.Client {
+	return prodays.Client{Address: c.RealIP(), UserAgent: c.Request().UserAgent()}
 }
 
-func (s *Server) writeSession(c echo.Context, sess *auth.Session, inBody bool) error {
+func (s *Server) writeSession(c echo.Context, sess *prodays.Session, inBody bool) error {
 	now := s.Now()
 	c.SetCookie(&http.Cookie{
 		Name:     RefreshCookie,
@@ -103,7 +101,7 @@ func (s *Server) login(c echo.Context) error {
 		s.Logger.Warn("login throttled", "username", req.Username, "address", cl.Address)
 		return err
 	}
-	sess, err := s.Auth.Login(c.Request().Context(), req.Username, req.Password, auth.Device{ID: req.DeviceID, Secret: req.DeviceSecret}, cl)
+	sess, err := s.Auth.Login(c.Request().Context(), req.Username, req.Password, prodays.DeviceLogin{ID: req.DeviceID, Secret: req.DeviceSecret}, cl)
 	if err != nil {
 		if prodays.ErrorCode(err) == prodays.EInvalidCredentials {
 			s.LoginLimiter.Failure(req.Username, cl.Address)
@@ -134,10 +132,8 @@ func refreshToken(c echo.Context, req refreshRequest) (tok string, fromBody bool
 // refresh: POST /api/v1/auth/refresh.
 func (s *Server) refresh(c echo.Context) error {
 	var req refreshRequest
-	if c.Request().ContentLength != 0 {
-		if err := bindJSON(c, &req); err != nil {
-			return err
-		}
+	if err := optionalBody(c, &req); err != nil {
+		return err
 	}
 	tok, fromBody := refreshToken(c, req)
 	sess, err := s.Auth.Refresh(c.Request().Context(), tok, client(c))
@@ -160,10 +156,8 @@ func (s *Server) clearRefreshCookie(c echo.Context) {
 // (anonymous noise must not fill the audit log).
 func (s *Server) logout(c echo.Context) error {
 	var req refreshRequest
-	if c.Request().ContentLength != 0 {
-		if err := bindJSON(c, &req); err != nil {
-			return err
-		}
+	if err := optionalBody(c, &req); err != nil {
+		return err
 	}
 	tok, _ := refreshToken(c, req)
 	var p *prodays.Principal
@@ -188,7 +182,7 @@ func (s *Server) me(c echo.Context) error {
 
 // requireAuth is the middleware of every authenticated route: it verifies
 // the bearer access token (401 problem+json otherwise), sets the caller,
-// and puts it in the request's context as the store.Actor of audit entries.
+// and puts it in the request's context as the prodays.Actor of audit entries.
 func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get("Authorization")
@@ -205,7 +199,7 @@ func (s *Server) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(principalKey, p)
 		// Audit entries written for this request name the device and address.
 		r := c.Request()
-		c.SetRequest(r.WithContext(store.WithActor(r.Context(), store.Actor{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP()})))
+		c.SetRequest(r.WithContext(prodays.WithActor(r.Context(), prodays.Actor{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP()})))
 		return next(c)
 	}
 }

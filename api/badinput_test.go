@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"mime/multipart"
 	"slices"
 	"sort"
 	"strings"
@@ -26,20 +25,9 @@ func changedTables(before, after map[string]string) []string {
 	return ch
 }
 
-// multipartBody builds a multipart/form-data body with the file field.
-func multipartBody(filename string, file []byte, fields map[string]string) ([]byte, string) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for k, v := range fields {
-		mw.WriteField(k, v)
-	}
-	if filename != "" {
-		fw, _ := mw.CreateFormFile("file", filename)
-		fw.Write(file)
-	}
-	mw.Close()
-	return buf.Bytes(), mw.FormDataContentType()
-}
+// multipartBody builds a multipart/form-data body with the file field
+// (api.MultipartBody, shared with the package's internal tests).
+var multipartBody = api.MultipartBody
 
 func gzipped(b []byte) []byte {
 	var buf bytes.Buffer

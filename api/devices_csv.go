@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"prodays/export"
-	"prodays/sync/engine"
+	"prodays/sync/review"
 )
 
 // devicesCSVHeader is the header row of the devices CSV: stable machine
@@ -21,7 +21,7 @@ var devicesCSVHeader = []string{"device_id", "username", "role", "region_code", 
 // "from-to" ranges joined by spaces, attention codes joined by spaces,
 // the texts a client chose (device id, username, app version) neutralised
 // against formula injection (export.Neutralize); numbers stay numbers.
-func writeDevicesCSV(w io.Writer, ds []engine.Device) error {
+func writeDevicesCSV(w io.Writer, ds []review.Device) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(devicesCSVHeader); err != nil {
 		return err

@@ -10,9 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/export"
-	"prodays/report"
-	"prodays/store"
 )
 
 // Media types of the exports.
@@ -27,7 +24,7 @@ const (
 // export that fails half-way was still asked for.
 func (s *Server) auditExport(c echo.Context, target string, detail map[string]any) error {
 	p := principal(c)
-	return s.DB.AddAudit(c.Request().Context(), store.AuditEntry{
+	return s.DB.AddAudit(c.Request().Context(), prodays.AuditEntry{
 		Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
 		Action: "export", Target: target, Detail: detail,
 	})
@@ -118,7 +115,7 @@ func (s *Server) exportRegion(c echo.Context, asked string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return region, report.CheckRegion(c.Request().Context(), s.DB, region)
+	return region, s.Documents.CheckRegion(c.Request().Context(), region)
 }
 
 // exportParticipations: GET /api/v1/exports/participations.csv|.xlsx
@@ -133,10 +130,10 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		f := export.Filter{Scope: principal(c).Scope, EditionID: ed, RegionCode: region, Date: c.QueryParam("date"), EstablishmentCode: c.QueryParam("establishment")}
+		f := prodays.ExportFilter{Scope: principal(c).Scope, EditionID: ed, RegionCode: region, Date: c.QueryParam("date"), EstablishmentCode: c.QueryParam("establishment")}
 		ctx := c.Request().Context()
 		if ed != nil { // not_found before anything is sent
-			if _, err := report.LoadEdition(ctx, s.DB, *ed); err != nil {
+			if _, err := s.Documents.LoadEdition(ctx, *ed); err != nil {
 				return err
 			}
 		}
@@ -160,12 +157,12 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 		}
 		if format == "csv" {
 			return s.stream(c, mimeCSV, name+".csv", func(w io.Writer) error {
-				_, err := export.WriteParticipationsCSV(ctx, s.DB, w, f, sep)
+				_, err := s.Documents.WriteParticipationsCSV(ctx, w, f, sep)
 				return err
 			})
 		}
 		return s.stream(c, mimeXLSX, name+".xlsx", func(w io.Writer) error {
-			_, err := export.WriteParticipationsXLSX(ctx, s.DB, w, f)
+			_, err := s.Documents.WriteParticipationsXLSX(ctx, w, f)
 			return err
 		})
 	}
@@ -183,7 +180,7 @@ func (s *Server) exportAttendance(c echo.Context) error {
 			return prodays.Errorf(prodays.ENotFound, "Ask for <activity_id>.pdf or <activity_id>.xlsx.")
 		}
 	}
-	return s.sendAttendance(c, export.Filter{Scope: principal(c).Scope, ActivityID: id}, format, "feuille-presence-"+id)
+	return s.sendAttendance(c, prodays.ExportFilter{Scope: principal(c).Scope, ActivityID: id}, format, "feuille-presence-"+id)
 }
 
 // exportAttendanceDay: GET /api/v1/exports/attendance-day?date=&region=
@@ -194,7 +191,7 @@ func (s *Server) exportAttendance(c echo.Context) error {
 // organises in theirs included, one that an establishment of theirs
 // organises elsewhere excluded). Asking for another region is forbidden.
 func (s *Server) exportAttendanceDay(c echo.Context) error {
-	f := export.Filter{Scope: principal(c).Scope, Date: c.QueryParam("date"), RegionCode: c.QueryParam("region"), EstablishmentCode: c.QueryParam("establishment")}
+	f := prodays.ExportFilter{Scope: principal(c).Scope, Date: c.QueryParam("date"), RegionCode: c.QueryParam("region"), EstablishmentCode: c.QueryParam("establishment")}
 	if f.Date == "" || (f.RegionCode == "" && f.EstablishmentCode == "") {
 		return prodays.Errorf(prodays.EInvalid, "Give date and region, or date and establishment.")
 	}
@@ -214,10 +211,10 @@ func (s *Server) exportAttendanceDay(c echo.Context) error {
 	return s.sendAttendance(c, f, format, name)
 }
 
-func (s *Server) sendAttendance(c echo.Context, f export.Filter, format, name string) error {
+func (s *Server) sendAttendance(c echo.Context, f prodays.ExportFilter, format, name string) error {
 	ctx := c.Request().Context()
 	// Errors (not found, invalid) before the audit and the first byte.
-	if _, err := export.SheetActivities(ctx, s.DB, f); err != nil {
+	if err := s.Documents.CheckSheet(ctx, f); err != nil {
 		return err
 	}
 	if err := s.auditExport(c, "attendance."+format, map[string]any{"activity_id": f.ActivityID, "date": f.Date, "region": f.RegionCode, "establishment": f.EstablishmentCode}); err != nil {
@@ -225,11 +222,11 @@ func (s *Server) sendAttendance(c echo.Context, f export.Filter, format, name st
 	}
 	if format == "pdf" {
 		return s.stream(c, mimePDF, name+".pdf", func(w io.Writer) error {
-			return export.WriteAttendancePDF(ctx, s.DB, w, f, s.Now())
+			return s.Documents.WriteAttendancePDF(ctx, w, f, s.Now())
 		})
 	}
 	return s.stream(c, mimeXLSX, name+".xlsx", func(w io.Writer) error {
-		return export.WriteAttendanceXLSX(ctx, s.DB, w, f)
+		return s.Documents.WriteAttendanceXLSX(ctx, w, f)
 	})
 }
 
@@ -239,11 +236,11 @@ func (s *Server) sendAttendance(c echo.Context, f export.Filter, format, name st
 // activity's scope (export.CheckBadges).
 func (s *Server) exportBadges(c echo.Context) error {
 	ctx := c.Request().Context()
-	f := export.BadgeFilter{Scope: principal(c).Scope, EstablishmentCode: c.QueryParam("establishment"), Group: c.QueryParam("group")}
+	f := prodays.BadgeFilter{Scope: principal(c).Scope, EstablishmentCode: c.QueryParam("establishment"), Group: c.QueryParam("group")}
 	if c.QueryParam("kind") == "speaker" {
-		f = export.BadgeFilter{Scope: f.Scope, Speakers: true, ActivityID: c.QueryParam("activity")}
+		f = prodays.BadgeFilter{Scope: f.Scope, Speakers: true, ActivityID: c.QueryParam("activity")}
 	}
-	if _, err := export.CheckBadges(ctx, s.DB, f); err != nil {
+	if _, err := s.Documents.CheckBadges(ctx, f); err != nil {
 		return err
 	}
 	if err := s.auditExport(c, "badges.pdf", map[string]any{"establishment": f.EstablishmentCode, "group": f.Group, "activity_id": f.ActivityID}); err != nil {
@@ -254,7 +251,7 @@ func (s *Server) exportBadges(c echo.Context) error {
 		name += "-" + f.Group
 	}
 	return s.stream(c, mimePDF, name+".pdf", func(w io.Writer) error {
-		return export.WriteBadgesPDF(ctx, s.DB, w, f, s.Now())
+		return s.Documents.WriteBadgesPDF(ctx, w, f, s.Now())
 	})
 }
 
@@ -269,14 +266,14 @@ func (s *Server) exportCertificate(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	scope := principal(c).Scope
-	if err := export.CheckCertificate(ctx, s.DB, scope, id); err != nil {
+	if err := s.Documents.CheckCertificate(ctx, scope, id); err != nil {
 		return err
 	}
 	if err := s.auditExport(c, "certificate.pdf", map[string]any{"trainee_id": id}); err != nil {
 		return err
 	}
 	return s.stream(c, mimePDF, "attestation-"+id+".pdf", func(w io.Writer) error {
-		return export.WriteCertificatePDF(ctx, s.DB, w, scope, id, s.Now())
+		return s.Documents.WriteCertificatePDF(ctx, w, scope, id, s.Now())
 	})
 }
 
@@ -288,7 +285,7 @@ func (s *Server) exportBilan(format string) echo.HandlerFunc {
 			return err
 		}
 		ctx := c.Request().Context()
-		b, err := report.Bilan(ctx, s.DB, f)
+		b, err := s.Documents.Bilan(ctx, f)
 		if err != nil {
 			return err
 		}
@@ -304,11 +301,11 @@ func (s *Server) exportBilan(format string) echo.HandlerFunc {
 		}
 		if format == "pdf" {
 			return s.stream(c, mimePDF, name+".pdf", func(w io.Writer) error {
-				return export.WriteBilanPDF(ctx, s.DB, w, b, s.Now())
+				return s.Documents.WriteBilanPDF(ctx, w, b, s.Now())
 			})
 		}
 		return s.stream(c, mimeXLSX, name+".xlsx", func(w io.Writer) error {
-			return export.WriteBilanXLSX(ctx, s.DB, w, b)
+			return s.Documents.WriteBilanXLSX(ctx, w, b)
 		})
 	}
 }

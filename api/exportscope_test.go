@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	osexec "os/exec"
 	"regexp"
 	"slices"
 	"sort"
@@ -24,6 +22,7 @@ import (
 
 	"prodays/api"
 	"prodays/internal/fixture"
+	"prodays/internal/pdftest"
 	"prodays/internal/testenv"
 	"prodays/store"
 )
@@ -630,13 +629,9 @@ type pdfReader struct {
 }
 
 func newPDFReader(t *testing.T) *pdfReader {
-	bin, err := osexec.LookPath("pdftotext")
-	if err != nil {
-		msg := "pdftotext not found (Debian: apt-get install poppler-utils): the PDFs are not read back"
-		if os.Getenv("PRODAYS_REQUIRE_PDFTOTEXT") == "1" {
-			t.Fatal(msg + "; PRODAYS_REQUIRE_PDFTOTEXT=1 makes this a failure")
-		}
-		t.Log(msg)
+	bin := pdftest.Tool(t)
+	if bin == "" {
+		t.Log("pdftotext not found (Debian: apt-get install poppler-utils): the PDFs are not read back")
 	}
 	return &pdfReader{bin: bin, dir: t.TempDir()}
 }
@@ -650,25 +645,13 @@ func (p *pdfReader) text(t *testing.T, u string, body []byte) (string, bool) {
 	if p.bin == "" {
 		return "", false
 	}
-	f, err := os.CreateTemp(p.dir, "export-*.pdf")
-	if err == nil {
-		_, err = f.Write(body)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
+	text, err := pdftest.Text(p.bin, p.dir, body)
 	if err != nil {
 		t.Errorf("%s: %v", u, err)
 		return "", false
 	}
-	defer os.Remove(f.Name())
-	out, err := osexec.Command(p.bin, "-enc", "UTF-8", f.Name(), "-").CombinedOutput()
-	if err != nil {
-		t.Errorf("pdftotext %s: %v: %s", u, err, out)
-		return "", false
-	}
 	p.read.Add(1)
-	return string(out), true
+	return text, true
 }
 
 // idSet is a set of ids.

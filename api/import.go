@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/importer"
 )
 
 // multipartSlack is what a multipart body may hold beyond the file itself
@@ -63,8 +62,8 @@ func (s *Server) importSlot(next echo.HandlerFunc) echo.HandlerFunc {
 // kind or form.
 func (s *Server) importFile(c echo.Context) error {
 	kind := c.Param("kind")
-	if !slices.Contains(importer.Kinds, kind) {
-		return prodays.Errorf(prodays.EInvalid, "Unknown import kind %q: want one of %s.", kind, strings.Join(importer.Kinds, ", "))
+	if !slices.Contains(s.Importer.Kinds(), kind) {
+		return prodays.Errorf(prodays.EInvalid, "Unknown import kind %q: want one of %s.", kind, strings.Join(s.Importer.Kinds(), ", "))
 	}
 	// The upload is capped as sent; nothing inflates a compressed body.
 	if enc := c.Request().Header.Get(echo.HeaderContentEncoding); enc != "" && !strings.EqualFold(enc, "identity") {
@@ -72,7 +71,7 @@ func (s *Server) importFile(c echo.Context) error {
 	}
 	limit := s.ImportMaxBytes
 	if limit <= 0 {
-		limit = importer.DefaultMaxBytes
+		limit = prodays.DefaultImportMaxBytes
 	}
 	tooLarge := &prodays.Error{Code: prodays.ETooLarge, Message: "The file is larger than the import limit.",
 		Detail: map[string]any{"max_bytes": limit}}
@@ -104,9 +103,9 @@ func (s *Server) importFile(c echo.Context) error {
 	if p := principal(c); p != nil {
 		user = p.Username
 	}
-	opts := importer.Options{SkipInvalid: c.FormValue("skip_invalid") == "true", OverwriteLocalChanges: c.FormValue("overwrite_local_changes") == "true", MaxBytes: limit,
+	opts := prodays.ImportOptions{SkipInvalid: c.FormValue("skip_invalid") == "true", OverwriteLocalChanges: c.FormValue("overwrite_local_changes") == "true", MaxBytes: limit,
 		MaxInflatedBytes: s.ImportMaxInflatedBytes, Username: user}
-	rep, err := importer.Import(req.Context(), s.DB, f, filepath.Base(fh.Filename), kind, opts)
+	rep, err := s.Importer.Import(req.Context(), f, filepath.Base(fh.Filename), kind, opts)
 	if err != nil {
 		return err
 	}

@@ -7,17 +7,19 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"prodays/internal/dbtest"
 	"strings"
 	"testing"
+
+	"prodays/importer"
+	"prodays/internal/dbtest"
 
 	"prodays/store"
 )
 
-// upload calls importFile directly, as the router would, and renders any
-// error with the server's error handler.
-func upload(t *testing.T, s *Server, kind, filename, body string, fields map[string]string) (int, map[string]any) {
-	t.Helper()
+// MultipartBody builds a multipart/form-data body with the fields and,
+// unless filename is empty, the file field; it returns the body and its
+// Content-Type. (Exported for the api_test package's tests.)
+func MultipartBody(filename string, file []byte, fields map[string]string) ([]byte, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k, v := range fields {
@@ -25,12 +27,20 @@ func upload(t *testing.T, s *Server, kind, filename, body string, fields map[str
 	}
 	if filename != "" {
 		fw, _ := mw.CreateFormFile("file", filename)
-		fw.Write([]byte(body))
+		fw.Write(file)
 	}
 	mw.Close()
+	return buf.Bytes(), mw.FormDataContentType()
+}
+
+// upload calls importFile directly, as the router would, and renders any
+// error with the server's error handler.
+func upload(t *testing.T, s *Server, kind, filename, body string, fields map[string]string) (int, map[string]any) {
+	t.Helper()
+	form, contentType := MultipartBody(filename, []byte(body), fields)
 	e := s.Handler()
-	req := httptest.NewRequest(http.MethodPost, "/api/v1/admin/import/"+kind, &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/admin/import/"+kind, bytes.NewReader(form))
+	req.Header.Set("Content-Type", contentType)
 	rec := httptest.NewRecorder()
 	c := e.NewContext(req, rec)
 	c.SetPath("/api/v1/admin/import/:kind")
@@ -47,7 +57,8 @@ func upload(t *testing.T, s *Server, kind, filename, body string, fields map[str
 }
 
 func TestImportFile(t *testing.T) {
-	s := &Server{DB: dbtest.Open(t)}
+	db := dbtest.Open(t)
+	s := &Server{DB: db, Importer: importer.Service{DB: db}}
 	const trainees = "trainee_id,last_name,first_name,establishment_code\n" +
 		"F25010500001N,\"Aït\nBaha\",Meryem,EFP0105\n" +
 		"F25010500002P,Rami,Omar,EFP9999\n"
@@ -74,7 +85,7 @@ func TestImportFile(t *testing.T) {
 		t.Errorf("error: %v", e0)
 	}
 	var n int
-	s.DB.Read.QueryRow(`SELECT count(*) FROM trainees`).Scan(&n)
+	db.Read.QueryRow(`SELECT count(*) FROM trainees`).Scan(&n)
 	if n != 0 {
 		t.Errorf("%d trainees after a refused import", n)
 	}

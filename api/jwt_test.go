@@ -151,7 +151,7 @@ func TestKeyRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Auth.Tokens.Keys = kr
+		s.Auth.(*auth.Service).Tokens.Keys = kr
 	}})
 	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
 	s := env.Login(t, "a.admin", "dev-1")

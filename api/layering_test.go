@@ -2,6 +2,11 @@ package api_test
 
 import (
 	"go/build"
+	osexec "os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +23,35 @@ func TestNoSQLInAPI(t *testing.T) {
 		switch imp {
 		case "database/sql", "database/sql/driver", "modernc.org/sqlite":
 			t.Errorf("package api imports %s: move the SQL into the store or the engine", imp)
+		}
+	}
+}
+
+// TestAPIDependsOnNoDatabase: the HTTP adapter reaches the store, the
+// engine, authentication, the documents and the importer only through the
+// interfaces of services.go, which main fills (server/serve.go); so no
+// package it depends on, directly or not, is a database package. It runs
+// `go list -deps` on the api package. database/sql/driver is allowed: it
+// is the interfaces github.com/google/uuid implements (driver.Valuer),
+// not database/sql.
+func TestAPIDependsOnNoDatabase(t *testing.T) {
+	gobin, err := osexec.LookPath("go")
+	if err != nil {
+		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	out, err := osexec.Command(gobin, "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "prodays/api") {
+		t.Fatalf("go list -deps lists no prodays/api: %q", deps)
+	}
+	for _, dep := range deps {
+		switch {
+		case dep == "database/sql", strings.HasPrefix(dep, "modernc.org/sqlite"),
+			dep == "prodays/store", dep == "prodays/sync/engine":
+			t.Errorf("package api depends on %s: reach it through an interface of services.go", dep)
 		}
 	}
 }

@@ -1,18 +1,13 @@
 package api_test
 
 import (
-	"bytes"
 	"net/http"
-	"os"
-	oexec "os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/text/unicode/norm"
-
 	"prodays/internal/fixture"
+	"prodays/internal/pdftest"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 	"prodays/store"
@@ -112,23 +107,13 @@ func TestPDFExportsSurviveAstralCharacters(t *testing.T) {
 // unless PRODAYS_REQUIRE_PDFTOTEXT=1 makes that a failure.
 func readPDF(t *testing.T, data []byte) string {
 	t.Helper()
-	if !bytes.HasPrefix(data, []byte("%PDF-")) {
-		t.Fatalf("not a PDF: %q", data[:min(len(data), 40)])
-	}
-	bin, err := oexec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("PRODAYS_REQUIRE_PDFTOTEXT") == "1" {
-			t.Fatal("pdftotext not found; PRODAYS_REQUIRE_PDFTOTEXT=1 makes this a failure")
-		}
+	bin := pdftest.Tool(t)
+	if bin == "" {
 		t.Skip("pdftotext not found (Debian: apt-get install poppler-utils)")
 	}
-	path := filepath.Join(t.TempDir(), "x.pdf")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	text, err := pdftest.Text(bin, t.TempDir(), data)
+	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := oexec.Command(bin, "-enc", "UTF-8", path, "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext: %v: %s", err, out)
-	}
-	return norm.NFKC.String(string(out))
+	return text
 }

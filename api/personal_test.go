@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"prodays"
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 	"prodays/report"
@@ -21,18 +22,8 @@ import (
 // that contains one of terms, "table.column: value".
 func personHits(t *testing.T, env *testenv.Env, terms ...string) []string {
 	t.Helper()
-	rows, err := env.DB.Read.Query(`SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
+	cols := dbtest.Rows(t, env.DB, dbtest.Pair, `SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
 		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols [][2]string
-	for rows.Next() {
-		var tb, c string
-		rows.Scan(&tb, &c)
-		cols = append(cols, [2]string{tb, c})
-	}
-	rows.Close()
 	var hits []string
 	for _, tc := range cols {
 		for _, term := range terms {

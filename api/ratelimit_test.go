@@ -9,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays/api"
-	"prodays/auth"
+	"prodays/auth/limiter"
 	"prodays/internal/testenv"
 )
 
@@ -36,21 +36,21 @@ func TestLoginRateLimitPerUsername(t *testing.T) {
 	// 50 wrong passwords in a row, each from its own address.
 	for i := range 50 {
 		a := login(t, env, "a.admin", "wrong-password", "10.0.1."+strconv.Itoa(i))
-		if i < auth.DefaultUserBurst {
+		if i < limiter.DefaultUserBurst {
 			wantProblem(t, "failure "+strconv.Itoa(i+1), a, http.StatusUnauthorized, "invalid_credentials")
 			continue
 		}
 		wantProblem(t, "failure "+strconv.Itoa(i+1), a, http.StatusTooManyRequests, "too_many_requests")
 		ra, err := strconv.Atoi(a.Header.Get("Retry-After"))
-		if err != nil || ra < 1 || ra > int(auth.DefaultUserEvery/time.Second) {
-			t.Fatalf("Retry-After %q, want 1..%d seconds", a.Header.Get("Retry-After"), int(auth.DefaultUserEvery/time.Second))
+		if err != nil || ra < 1 || ra > int(limiter.DefaultUserEvery/time.Second) {
+			t.Fatalf("Retry-After %q, want 1..%d seconds", a.Header.Get("Retry-After"), int(limiter.DefaultUserEvery/time.Second))
 		}
 	}
 	// The right password is refused too while the bucket is empty…
 	wantProblem(t, "right password while throttled", login(t, env, "a.admin", testenv.Password, "10.0.2.1"), http.StatusTooManyRequests, "too_many_requests")
 	// …but the user is not locked out for ever: after the window, a login
 	// from another address works.
-	c.Advance(auth.DefaultUserEvery * auth.DefaultUserBurst)
+	c.Advance(limiter.DefaultUserEvery * limiter.DefaultUserBurst)
 	if a := login(t, env, "a.admin", testenv.Password, "10.0.2.2"); a.Status != http.StatusOK {
 		t.Fatalf("after the window: %d %s", a.Status, a.Body)
 	}
@@ -58,13 +58,13 @@ func TestLoginRateLimitPerUsername(t *testing.T) {
 
 func TestLoginSuccessClearsUsername(t *testing.T) {
 	env, _ := limitedEnv(t)
-	for range auth.DefaultUserBurst - 1 {
+	for range limiter.DefaultUserBurst - 1 {
 		wantProblem(t, "failure", login(t, env, "a.admin", "wrong-password", "10.0.3.1"), http.StatusUnauthorized, "invalid_credentials")
 	}
 	if a := login(t, env, "a.admin", testenv.Password, "10.0.3.1"); a.Status != http.StatusOK {
 		t.Fatalf("login: %d %s", a.Status, a.Body)
 	}
-	for i := range auth.DefaultUserBurst {
+	for i := range limiter.DefaultUserBurst {
 		wantProblem(t, "failure after success "+strconv.Itoa(i+1), login(t, env, "a.admin", "wrong-password", "10.0.3.1"), http.StatusUnauthorized, "invalid_credentials")
 	}
 	wantProblem(t, "one too many", login(t, env, "a.admin", "wrong-password", "10.0.3.1"), http.StatusTooManyRequests, "too_many_requests")
@@ -72,7 +72,7 @@ func TestLoginSuccessClearsUsername(t *testing.T) {
 
 func TestLoginRateLimitPerAddress(t *testing.T) {
 	env, c := limitedEnv(t)
-	for i := range auth.DefaultAddrBurst {
+	for i := range limiter.DefaultAddrBurst {
 		wantProblem(t, "spray "+strconv.Itoa(i+1), login(t, env, "user"+strconv.Itoa(i), "wrong-password", "10.0.4.1"), http.StatusUnauthorized, "invalid_credentials")
 	}
 	wantProblem(t, "spray past the limit", login(t, env, "a.admin", testenv.Password, "10.0.4.1"), http.StatusTooManyRequests, "too_many_requests")
@@ -89,7 +89,7 @@ func TestLoginRateLimitPerAddress(t *testing.T) {
 // does not let a client pose as many addresses.
 func TestForwardedForIgnoredByDefault(t *testing.T) {
 	env := testenv.New(t, testenv.Options{Now: newClock().Now}) // pinned: no refill however slow the machine
-	for i := range auth.DefaultAddrBurst {
+	for i := range limiter.DefaultAddrBurst {
 		send(t, env, "POST", "/api/v1/auth/login", "", map[string]string{"username": "u" + strconv.Itoa(i), "password": "wrong-password", "device_id": "d"},
 			"X-Forwarded-For", "10.0.5."+strconv.Itoa(i))
 	}

@@ -3,16 +3,16 @@ package api
 import (
 	"net/http"
 
-	"github.com/labstack/echo/v4"
+	"prodays"
 
-	"prodays/report"
+	"github.com/labstack/echo/v4"
 )
 
-// reportFilter reads ?edition=ID&region=CODE into a report.Filter scoped to
+// reportFilter reads ?edition=ID&region=CODE into a prodays.BilanFilter scoped to
 // the caller (its prodays.Scope): a supervisor's bilan is always of their
 // region, and asking for another region is forbidden.
-func (s *Server) reportFilter(c echo.Context) (report.Filter, error) {
-	f := report.Filter{Scope: principal(c).Scope}
+func (s *Server) reportFilter(c echo.Context) (prodays.BilanFilter, error) {
+	f := prodays.BilanFilter{Scope: principal(c).Scope}
 	var err error
 	if f.EditionID, err = editionParam(c); err != nil {
 		return f, err
@@ -28,7 +28,7 @@ func (s *Server) bilan(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	b, err := report.Bilan(c.Request().Context(), s.DB, f)
+	b, err := s.Documents.Bilan(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -14,9 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/store"
-	"prodays/sync/engine"
 	"prodays/sync/protocol"
+	"prodays/sync/review"
 )
 
 // decisionRequest is the optional body of a review decision.
@@ -29,6 +29,19 @@ func optionalBody(c echo.Context, v any) error {
 		return nil
 	}
 	return bindJSON(c, v)
+}
+
+// withReason answers an action on the item :id whose body is an optional
+// {reason} (decisionRequest): it calls act as the caller and answers 204.
+func withReason(c echo.Context, act func(ctx context.Context, p *prodays.Principal, id, reason string) error) error {
+	var req decisionRequest
+	if err := optionalBody(c, &req); err != nil {
+		return err
+	}
+	if err := act(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func pathID(c echo.Context) (int64, error) {
@@ -77,7 +90,7 @@ func (s *Server) listProposals(c echo.Context) error {
 // needs attention on each, a summary (engine.Devices); format=csv the same
 // list as a CSV file.
 func (s *Server) listDevices(c echo.Context) error {
-	q := engine.DeviceQuery{Region: c.QueryParam("region"), Sort: c.QueryParam("sort")}
+	q := review.DeviceQuery{Region: c.QueryParam("region"), Sort: c.QueryParam("sort")}
 	if v := c.QueryParam("not_seen_since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -168,14 +181,7 @@ func (s *Server) resolveQuarantined(c echo.Context) error {
 // acknowledgeSkew: POST /api/v1/review/devices/{id}/acknowledge-skew
 // {reason?} (engine.AcknowledgeSkew).
 func (s *Server) acknowledgeSkew(c echo.Context) error {
-	var req decisionRequest
-	if err := optionalBody(c, &req); err != nil {
-		return err
-	}
-	if err := s.Sync.AcknowledgeSkew(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return withReason(c, s.Sync.AcknowledgeSkew)
 }
 
 // overrideRequest is the body of POST /api/v1/review/overrides.
@@ -204,26 +210,12 @@ func (s *Server) override(c echo.Context) error {
 
 // closeActivity: POST /api/v1/activities/{id}/close {reason?}.
 func (s *Server) closeActivity(c echo.Context) error {
-	var req decisionRequest
-	if err := optionalBody(c, &req); err != nil {
-		return err
-	}
-	if err := s.Sync.Close(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return withReason(c, s.Sync.Close)
 }
 
 // reopenActivity: POST /api/v1/activities/{id}/reopen {reason?} (admin).
 func (s *Server) reopenActivity(c echo.Context) error {
-	var req decisionRequest
-	if err := optionalBody(c, &req); err != nil {
-		return err
-	}
-	if err := s.Sync.Reopen(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return withReason(c, s.Sync.Reopen)
 }
 
 //go:embed openapi.json
@@ -297,7 +289,7 @@ func (s *Server) outboxUpload(c echo.Context) error {
 		counts[r.Status]++
 	}
 	p := principal(c)
-	if err := s.DB.AddAudit(ctx, store.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
+	if err := s.DB.AddAudit(ctx, prodays.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
 		Action: "review.outbox_upload", Target: "device:" + pr.DeviceID,
 		Detail: map[string]any{"owner": onBehalf.Username, "mutations": len(pr.Mutations), "results": counts, "clock": clock.Source}}); err != nil {
 		return err

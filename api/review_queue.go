@@ -2,13 +2,13 @@ package api
 
 import (
 	"net/http"
+	"prodays/sync/review"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"prodays"
-	"prodays/sync/engine"
 )
 
 // reviewFilter is the filter of the review queue, as query parameters
@@ -22,8 +22,8 @@ type reviewFilter struct {
 	Q        string `json:"q"`
 }
 
-func (f reviewFilter) query() engine.ReviewQuery {
-	q := engine.ReviewQuery{ActivityID: f.Activity, DeviceID: f.Device, Username: f.User, Day: f.Day, Search: f.Q}
+func (f reviewFilter) query() review.ReviewQuery {
+	q := review.ReviewQuery{ActivityID: f.Activity, DeviceID: f.Device, Username: f.User, Day: f.Day, Search: f.Q}
 	for _, k := range strings.Split(f.Kind, ",") {
 		if k = strings.TrimSpace(k); k != "" {
 			q.Kinds = append(q.Kinds, k)
@@ -42,7 +42,7 @@ func (s *Server) listReviewItems(c echo.Context) error {
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return prodays.Errorf(prodays.EInvalid, "limit must be from 1 to %d.", engine.MaxReviewPage)
+			return prodays.Errorf(prodays.EInvalid, "limit must be from 1 to %d.", review.MaxReviewPage)
 		}
 		q.Limit = n
 	}

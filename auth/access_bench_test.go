@@ -75,7 +75,7 @@ func BenchmarkParseAccess(b *testing.B) {
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		if _, err, _ := env.API.Auth.Tokens.Parse(tok); err != nil {
+		if _, err, _ := env.Auth.Tokens.Parse(tok); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -18,21 +18,15 @@ const (
 	MaxDeviceSecret = 256
 )
 
-// Device is the installation a login comes from: its device_id (a UUID
-// made once per installation, not a secret) and, from its second login on,
-// the device_secret that binds that id to it (empty when the phone has
-// none yet).
-type Device struct {
-	ID     string
-	Secret string
-}
+// Device is prodays.DeviceLogin.
+type Device = prodays.DeviceLogin
 
-// validate checks the shapes of a login's device and sets d.ID to its
+// validateDevice checks the shapes of a login's device and sets d.ID to its
 // stored form: the push's device_id rule (prodays.CanonicalDeviceID: a
 // UUID in canonical lower case, any other id one line without control
 // characters or white space around it, at most 100 characters). Errors:
 // EInvalid.
-func (d *Device) validate() error {
+func validateDevice(d *Device) error {
 	id, err := prodays.CanonicalDeviceID(d.ID)
 	if err != nil {
 		return err
@@ -67,7 +61,7 @@ func deviceSecretMatches(stored, secret string) bool {
 // the login carries (a restored server learns it again; a phone that made
 // its own never depends on an answer it might lose), or else a new random
 // 256-bit one, returned as made for the login's answer to carry.
-func (d Device) bindSecret() (hash, made string, err error) {
+func bindSecret(d Device) (hash, made string, err error) {
 	if d.Secret != "" {
 		return hashDeviceSecret(d.Secret), "", nil
 	}

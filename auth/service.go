@@ -37,24 +37,11 @@ type Service struct {
 	access accessStmt
 }
 
-// Session is what a successful login or refresh returns.
-type Session struct {
-	AccessToken   string
-	AccessExpiry  time.Time
-	RefreshToken  string
-	RefreshExpiry time.Time
-	User          *prodays.User
-	// DeviceSecret is the device's new secret when this login bound the
-	// device with a secret the server made (the login carried none); the
-	// answer carries it as device_secret. Empty otherwise.
-	DeviceSecret string
-}
+// Session is prodays.Session.
+type Session = prodays.Session
 
-// Client says who is calling, for the audit log.
-type Client struct {
-	Address   string
-	UserAgent string
-}
+// Client is prodays.Client.
+type Client = prodays.Client
 
 func (s *Service) now() time.Time { return s.DB.Now() }
 
@@ -123,7 +110,7 @@ func badCredentials() error {
 // of a bad length); any other error is internal, among them a refused
 // login whose audit entry could not be written.
 func (s *Service) Login(ctx context.Context, username, password string, dev Device, cl Client) (*Session, error) {
-	if err := dev.validate(); err != nil {
+	if err := validateDevice(&dev); err != nil {
 		return nil, err
 	}
 	deviceID := dev.ID
@@ -208,7 +195,7 @@ func (s *Service) registerDevice(ctx context.Context, tx *sql.Tx, username strin
 	now := store.FormatTime(s.now())
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		hash, made, err := dev.bindSecret()
+		hash, made, err := bindSecret(dev)
 		if err != nil {
 			return "", err
 		}
@@ -223,7 +210,7 @@ func (s *Service) registerDevice(ctx context.Context, tx *sql.Tx, username strin
 	}
 	hash := secretHash.String
 	if !secretHash.Valid {
-		if hash, made, err = dev.bindSecret(); err != nil {
+		if hash, made, err = bindSecret(dev); err != nil {
 			return "", err
 		}
 	}
@@ -386,4 +373,13 @@ func (s *Service) Logout(ctx context.Context, tok string, p *prodays.Principal, 
 		}
 		return store.Audit(ctx, tx, s.now(), e)
 	})
+}
+
+// HashNewPassword checks password's rules (ValidatePassword: EInvalid
+// naming "password") and returns its encoded hash (HashPassword).
+func (s *Service) HashNewPassword(password string) (string, error) {
+	if err := ValidatePassword(password); err != nil {
+		return "", err
+	}
+	return HashPassword(password)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 )
@@ -40,23 +41,14 @@ func push(t *testing.T, s *testenv.Session, body []byte) {
 	}
 }
 
-// sqlInt runs a one-integer query on the test database.
-func sqlInt(t *testing.T, srv *server, q string, args ...any) int {
+// sqlValue runs a query of one value on the test database.
+func sqlValue[T any](t *testing.T, srv *server, q string, args ...any) T {
 	t.Helper()
-	var n int
-	if err := srv.DB.Read.QueryRow(q, args...).Scan(&n); err != nil {
+	var v T
+	if err := srv.DB.Read.QueryRow(q, args...).Scan(&v); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	return n
-}
-
-func sqlString(t *testing.T, srv *server, q string, args ...any) string {
-	t.Helper()
-	var s string
-	if err := srv.DB.Read.QueryRow(q, args...).Scan(&s); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return s
+	return v
 }
 
 // consoleLogin logs username in through the login form and waits for a
@@ -122,14 +114,14 @@ func TestSupervisorReviewConsole(t *testing.T) {
 	u2 := sk.Update(traineeByID, 1, map[string]string{"last_name": "Idrissi"})
 	push(t, skewDev, synctest.Body("dev-skew", now.Add(time.Hour), 1, u2, sk.CheckIn("MTG-0001", "trainee", traineeArabic)))
 
-	lateFlag := sqlInt(t, srv, `SELECT id FROM flags WHERE kind = 'late' AND mutation_id = ?`, late.ID)
-	windowFlag := sqlInt(t, srv, `SELECT id FROM flags WHERE kind = 'out_of_window' AND mutation_id = ?`, outside.ID)
-	proposal := sqlInt(t, srv, `SELECT id FROM merge_proposals WHERE status = 'open'`)
-	conflict := sqlInt(t, srv, `SELECT id FROM conflicts WHERE status = 'open' AND trainee_id = ?`, traineeByID)
-	if sqlString(t, srv, `SELECT code FROM mutations WHERE id = ?`, refused.ID) != "out_of_scope" {
+	lateFlag := sqlValue[int](t, srv, `SELECT id FROM flags WHERE kind = 'late' AND mutation_id = ?`, late.ID)
+	windowFlag := sqlValue[int](t, srv, `SELECT id FROM flags WHERE kind = 'out_of_window' AND mutation_id = ?`, outside.ID)
+	proposal := sqlValue[int](t, srv, `SELECT id FROM merge_proposals WHERE status = 'open'`)
+	conflict := sqlValue[int](t, srv, `SELECT id FROM conflicts WHERE status = 'open' AND trainee_id = ?`, traineeByID)
+	if sqlValue[string](t, srv, `SELECT code FROM mutations WHERE id = ?`, refused.ID) != "out_of_scope" {
 		t.Fatal("the MTG-0200 check-in should be refused out_of_scope")
 	}
-	if sqlInt(t, srv, `SELECT clock_skewed FROM devices WHERE id = 'dev-skew'`) != 1 {
+	if sqlValue[int](t, srv, `SELECT clock_skewed FROM devices WHERE id = 'dev-skew'`) != 1 {
 		t.Fatal("dev-skew should be marked skewed")
 	}
 
@@ -180,7 +172,7 @@ func TestSupervisorReviewConsole(t *testing.T) {
 	}
 	jsClick(t, ctx, `[data-test=close-anyway]`)
 	waitFor(t, ctx, "the signed sheet", `!!document.querySelector('[data-test=console-activity][data-id="MTG-0001"][data-status=closed] [data-test=signed]')`, 10*time.Second)
-	if got := sqlString(t, srv, `SELECT status || '|' || closed_by || '|' || close_reason FROM activities WHERE id = 'MTG-0001'`); got != "closed|sup.cs|feuille papier signée" {
+	if got := sqlValue[string](t, srv, `SELECT status || '|' || closed_by || '|' || close_reason FROM activities WHERE id = 'MTG-0001'`); got != "closed|sup.cs|feuille papier signée" {
 		t.Errorf("MTG-0001 after close: %q", got)
 	}
 
@@ -194,15 +186,15 @@ func TestSupervisorReviewConsole(t *testing.T) {
 		}
 	}
 	act(fmt.Sprintf(`[data-test=item-late][data-id="%d"]`, lateFlag), "accept", "late accepted", func() bool {
-		return sqlString(t, srv, `SELECT status FROM flags WHERE id = ?`, lateFlag) == "accepted" &&
-			sqlInt(t, srv, `SELECT count(*) FROM attendance WHERE activity_id = 'VIS-0001' AND person_id = ? AND present = 1`, traineeAit) == 1
+		return sqlValue[string](t, srv, `SELECT status FROM flags WHERE id = ?`, lateFlag) == "accepted" &&
+			sqlValue[int](t, srv, `SELECT count(*) FROM attendance WHERE activity_id = 'VIS-0001' AND person_id = ? AND present = 1`, traineeAit) == 1
 	})
 	act(fmt.Sprintf(`[data-test=item-out_of_window][data-id="%d"]`, windowFlag), "reject", "out of window rejected", func() bool {
-		return sqlString(t, srv, `SELECT status FROM flags WHERE id = ?`, windowFlag) == "rejected" &&
-			sqlString(t, srv, `SELECT code FROM mutations WHERE id = ?`, outside.ID) == "flag_rejected"
+		return sqlValue[string](t, srv, `SELECT status FROM flags WHERE id = ?`, windowFlag) == "rejected" &&
+			sqlValue[string](t, srv, `SELECT code FROM mutations WHERE id = ?`, outside.ID) == "flag_rejected"
 	})
 	act(fmt.Sprintf(`[data-test=item-merge][data-id="%d"]`, proposal), "merge", "walk-ins merged", func() bool {
-		return sqlString(t, srv, `SELECT status FROM merge_proposals WHERE id = ?`, proposal) == "merged"
+		return sqlValue[string](t, srv, `SELECT status FROM merge_proposals WHERE id = ?`, proposal) == "merged"
 	})
 	// The page keeps its place after a decision (issue #18, 5e): the
 	// conflict card is scrolled to mid-screen, decided, and the page is
@@ -210,20 +202,20 @@ func TestSupervisorReviewConsole(t *testing.T) {
 	conflictCard := fmt.Sprintf(`[data-test=item-conflict][data-id="%d"]`, conflict)
 	before := eval[float64](t, ctx, `(() => { document.querySelector(`+jsString(conflictCard)+`).scrollIntoView({block: 'center'}); return document.scrollingElement.scrollTop; })()`)
 	act(conflictCard, "reverse", "conflict reversed", func() bool {
-		return sqlString(t, srv, `SELECT status FROM conflicts WHERE id = ?`, conflict) == "reversed"
+		return sqlValue[string](t, srv, `SELECT status FROM conflicts WHERE id = ?`, conflict) == "reversed"
 	})
 	if after := eval[float64](t, ctx, `document.scrollingElement.scrollTop`); before <= 0 || after != before {
 		t.Errorf("scroll after a decision: %v, want it kept at %v (> 0)", after, before)
 	}
 	act(fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, refused.ID), "present", "refused check-in counted present", func() bool {
-		return sqlString(t, srv, `SELECT override FROM attendance WHERE activity_id = 'MTG-0200' AND person_id = ?`, traineeAit) == "present" &&
-			sqlString(t, srv, `SELECT review_decision || '|' || review_decided_by FROM mutations WHERE id = ?`, refused.ID) == "counted_present|sup.cs"
+		return sqlValue[string](t, srv, `SELECT override FROM attendance WHERE activity_id = 'MTG-0200' AND person_id = ?`, traineeAit) == "present" &&
+			sqlValue[string](t, srv, `SELECT review_decision || '|' || review_decided_by FROM mutations WHERE id = ?`, refused.ID) == "counted_present|sup.cs"
 	})
 	act(fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, unknown.ID), "acknowledge", "refused check-in acknowledged", func() bool {
-		return sqlString(t, srv, `SELECT status || '|' || review_decision || '|' || review_decided_by FROM mutations WHERE id = ?`, unknown.ID) == "rejected|acknowledged|sup.cs"
+		return sqlValue[string](t, srv, `SELECT status || '|' || review_decision || '|' || review_decided_by FROM mutations WHERE id = ?`, unknown.ID) == "rejected|acknowledged|sup.cs"
 	})
 	act(`[data-test=item-skew][data-id="dev-skew"]`, "acknowledge_skew", "clock skew acknowledged", func() bool {
-		return sqlString(t, srv, `SELECT clock_skewed || '|' || skew_acknowledged_by FROM devices WHERE id = 'dev-skew'`) == "1|sup.cs"
+		return sqlValue[string](t, srv, `SELECT clock_skewed || '|' || skew_acknowledged_by FROM devices WHERE id = 'dev-skew'`) == "1|sup.cs"
 	})
 	// The decisions are the server's: after a reload the items stay gone,
 	// and the device keeps its offset on the Devices screen.
@@ -244,10 +236,10 @@ func TestSupervisorReviewConsole(t *testing.T) {
 	if got := text(t, ctx, `[data-test=device][data-id="dev-skew"]`); !strings.Contains(got, "sup.cs") {
 		t.Errorf("the device row should keep the offset and say who noted it: %q", got)
 	}
-	if n := sqlInt(t, srv, `SELECT count(*) FROM audit_log WHERE username = 'sup.cs' AND action LIKE 'review.%'`); n < 7 {
+	if n := sqlValue[int](t, srv, `SELECT count(*) FROM audit_log WHERE username = 'sup.cs' AND action LIKE 'review.%'`); n < 7 {
 		t.Errorf("audited review decisions: %d, want at least 7", n)
 	}
-	if n := sqlInt(t, srv, `SELECT count(*) FROM attendance WHERE activity_id = 'MTG-0200' AND person_kind = 'trainee' AND person_id = ? AND seq > 0`, traineeAit); n != 1 {
+	if n := sqlValue[int](t, srv, `SELECT count(*) FROM attendance WHERE activity_id = 'MTG-0200' AND person_kind = 'trainee' AND person_id = ? AND seq > 0`, traineeAit); n != 1 {
 		t.Errorf("the counted presence is not in the change log: %d", n)
 	}
 }
@@ -293,7 +285,7 @@ func TestAdminImportsUsersAudit(t *testing.T) {
 	if len(cells) != 4 || cells[0] != "etablissements.csv" || cells[1] != "3" || cells[2] == "" {
 		t.Errorf("error line: %q, want file, line 3, a column, a message", cells)
 	}
-	if n := sqlInt(t, srv, `SELECT count(*) FROM establishments WHERE code IN ('EFP0900', 'EFP0901')`); n != 0 {
+	if n := sqlValue[int](t, srv, `SELECT count(*) FROM establishments WHERE code IN ('EFP0900', 'EFP0901')`); n != 0 {
 		t.Errorf("a refused file imported %d rows", n)
 	}
 	jsClick(t, ctx, `[data-test=skip-label] span`) // the label's text ticks the box
@@ -302,7 +294,7 @@ func TestAdminImportsUsersAudit(t *testing.T) {
 	}
 	jsClick(t, ctx, `[data-test=import-form] button[type=submit]`)
 	waitFor(t, ctx, "the import report", `!!document.querySelector('[data-test=import-result] .notice.ok')`, 20*time.Second)
-	if n := sqlInt(t, srv, `SELECT count(*) FROM establishments WHERE code IN ('EFP0900', 'EFP0901')`); n != 1 {
+	if n := sqlValue[int](t, srv, `SELECT count(*) FROM establishments WHERE code IN ('EFP0900', 'EFP0901')`); n != 1 {
 		t.Errorf("imported with the bad line skipped: %d rows, want 1", n)
 	}
 
@@ -314,7 +306,7 @@ func TestAdminImportsUsersAudit(t *testing.T) {
 	}
 	jsClick(t, ctx, `[data-test=user-form] button[type=submit]`)
 	waitFor(t, ctx, "the new account", `!!document.querySelector('[data-test=user][data-id="k.nouveau"]')`, 20*time.Second)
-	hash := sqlString(t, srv, `SELECT password_hash FROM users WHERE username = 'k.nouveau'`)
+	hash := sqlValue[string](t, srv, `SELECT password_hash FROM users WHERE username = 'k.nouveau'`)
 
 	jsClick(t, ctx, `[data-test=user][data-id="k.nouveau"] [data-test=reset]`)
 	waitFor(t, ctx, "the password form", `!!document.querySelector('[data-test=password-form]')`, 10*time.Second)
@@ -326,7 +318,7 @@ func TestAdminImportsUsersAudit(t *testing.T) {
 	}
 	jsClick(t, ctx, `[data-test=password-submit]`)
 	waitFor(t, ctx, "the short-password error", `document.querySelector('[data-test=password-form] [data-test=console-msg]').textContent !== ''`, 10*time.Second)
-	if sqlString(t, srv, `SELECT password_hash FROM users WHERE username = 'k.nouveau'`) != hash {
+	if sqlValue[string](t, srv, `SELECT password_hash FROM users WHERE username = 'k.nouveau'`) != hash {
 		t.Error("a short password was sent")
 	}
 	eval[bool](t, ctx, `(document.querySelector('[data-test=new-password]').value = '', true)`)
@@ -335,24 +327,14 @@ func TestAdminImportsUsersAudit(t *testing.T) {
 	}
 	jsClick(t, ctx, `[data-test=password-submit]`)
 	waitFor(t, ctx, "the password changed", `!document.querySelector('[data-test=password-form]') && !!document.querySelector('[data-test=screen-users] .notice.ok')`, 10*time.Second)
-	if sqlString(t, srv, `SELECT password_hash FROM users WHERE username = 'k.nouveau'`) == hash {
+	if sqlValue[string](t, srv, `SELECT password_hash FROM users WHERE username = 'k.nouveau'`) == hash {
 		t.Error("the password was not changed")
 	}
 
 	goTo(t, ctx, "#/audit", "audit")
 	waitFor(t, ctx, "the audit entries", `!!document.querySelector('[data-test=audit-entry]')`, 20*time.Second)
 	rows := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-test=audit-entry]')].map(r => r.textContent)`)
-	actions, err := srv.DB.Read.Query(`SELECT action, target FROM audit_log WHERE username = 'admin1' AND (action = 'import' OR target = 'k.nouveau')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want [][2]string
-	for actions.Next() {
-		var a, tg string
-		actions.Scan(&a, &tg)
-		want = append(want, [2]string{a, tg})
-	}
-	actions.Close()
+	want := dbtest.Rows(t, srv.DB, dbtest.Pair, `SELECT action, COALESCE(target, '') FROM audit_log WHERE username = 'admin1' AND (action = 'import' OR target = 'k.nouveau')`)
 	if len(want) < 3 {
 		t.Errorf("audited: %v, want the import, the creation and the password change", want)
 	}

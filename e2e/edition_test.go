@@ -49,7 +49,7 @@ func TestEditionFiftyOffline(t *testing.T) {
 		t.Fatalf("import %s: %v %+v", dir, err, rep)
 	}
 	t.Logf("import of the 2026 edition: %s", time.Since(start).Round(10*time.Millisecond))
-	if n := sqlInt(t, srv, `SELECT count(*) FROM attendance`); n != 0 {
+	if n := sqlValue[int](t, srv, `SELECT count(*) FROM attendance`); n != 0 {
 		t.Fatalf("the imported database has %d attendance rows; the replay expects the roster only", n)
 	}
 
@@ -118,7 +118,7 @@ func TestEditionFiftyOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	heldBefore := sqlInt(t, srv, `SELECT count(*) FROM attendance WHERE activity_id = ? AND person_kind = 'trainee' AND present = 1`, activity) > 0
+	heldBefore := sqlValue[int](t, srv, `SELECT count(*) FROM attendance WHERE activity_id = ? AND person_kind = 'trainee' AND present = 1`, activity) > 0
 
 	// The server's clock on the meeting's day, noon UTC.
 	day, err := time.Parse("2006-01-02", date)

@@ -282,8 +282,8 @@ new MutationObserver(() => {
 // for how many distinct trainees.
 func checkins(t *testing.T, srv *server) (n, distinct int) {
 	t.Helper()
-	return sqlInt(t, srv, `SELECT count(*) FROM checkins WHERE activity_id = 'MTG-0001'`),
-		sqlInt(t, srv, `SELECT count(DISTINCT person_id) FROM checkins WHERE activity_id = 'MTG-0001'`)
+	return sqlValue[int](t, srv, `SELECT count(*) FROM checkins WHERE activity_id = 'MTG-0001'`),
+		sqlValue[int](t, srv, `SELECT count(DISTINCT person_id) FROM checkins WHERE activity_id = 'MTG-0001'`)
 }
 
 // TestScanWithoutBarcodeDetector: the polyfill is cached by the service
@@ -361,7 +361,7 @@ func TestScanWithoutBarcodeDetector(t *testing.T) {
 	if n, d := checkins(t, srv); n != 1 || d != 1 {
 		t.Errorf("server check-ins %d for %d trainees, want 1 for 1", n, d)
 	}
-	if m := sqlString(t, srv, `SELECT group_concat(method) FROM checkins`); m != "qr" {
+	if m := sqlValue[string](t, srv, `SELECT group_concat(method) FROM checkins`); m != "qr" {
 		t.Errorf("check-in method %q, want qr", m)
 	}
 }

@@ -90,10 +90,11 @@ func serve(t *testing.T, dbPath, addr string, opt serverOptions, fl *faults) *se
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &api.Server{DB: db, InsecureCookies: true, Logger: slog.New(slog.DiscardHandler),
-		Auth: &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}}
+	authSvc := &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}
+	srv := testenv.Wire(t, db, authSvc, slog.New(slog.DiscardHandler))
+	srv.InsecureCookies = true
 	if opt.Clock != nil {
-		db.Now, srv.Now, srv.Auth.Tokens.Now = opt.Clock.Now, opt.Clock.Now, opt.Clock.Now
+		db.Now, srv.Now, authSvc.Tokens.Now = opt.Clock.Now, opt.Clock.Now, opt.Clock.Now
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/test/", http.StripPrefix("/test/", http.FileServer(http.Dir(unitDir()))))

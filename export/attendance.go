@@ -56,11 +56,17 @@ func SheetActivities(ctx context.Context, db *store.DB, f Filter) ([]SheetActivi
 	if f.ActivityID == "" && f.Date == "" {
 		return nil, prodays.Errorf(prodays.EInvalid, "Name an activity, or a date (with a region or an establishment).")
 	}
-	cond, args, err := f.where(ctx, db)
+	cond, args, err := filterWhere(ctx, db, f)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Read.QueryContext(ctx, `SELECT a.id, a.kind, a.title, a.date, a.start_time, a.end_time, a.establishment_code,
+	out, err := store.Query(ctx, db.Read, func(r store.Scanner) (SheetActivity, error) {
+		var a SheetActivity
+		err := r.Scan(&a.ID, &a.Kind, &a.Title, &a.Date, &a.StartTime, &a.EndTime, &a.EstablishmentCode,
+			&a.CompanyID, &a.RegionCode, &a.Capacity, &a.Status, &a.ClosedAt, &a.ClosedBy,
+			&a.EstablishmentName, &a.City, &a.CompanyName, &a.CompanyCity, &a.RegionName)
+		return a, err
+	}, `SELECT a.id, a.kind, a.title, a.date, a.start_time, a.end_time, a.establishment_code,
 		COALESCE(a.company_id, ''), a.region_code, a.capacity, a.status, COALESCE(a.closed_at, ''), COALESCE(a.closed_by, ''),
 		e.name, e.city, COALESCE(co.name, ''), COALESCE(co.city, ''), r.name
 		FROM activities a JOIN establishments e ON e.code = a.establishment_code
@@ -68,20 +74,6 @@ func SheetActivities(ctx context.Context, db *store.DB, f Filter) ([]SheetActivi
 		LEFT JOIN companies co ON co.id = a.company_id
 		WHERE `+cond+` ORDER BY a.date, a.start_time, a.id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("attendance sheet: %w", err)
-	}
-	defer rows.Close()
-	var out []SheetActivity
-	for rows.Next() {
-		var a SheetActivity
-		if err := rows.Scan(&a.ID, &a.Kind, &a.Title, &a.Date, &a.StartTime, &a.EndTime, &a.EstablishmentCode,
-			&a.CompanyID, &a.RegionCode, &a.Capacity, &a.Status, &a.ClosedAt, &a.ClosedBy,
-			&a.EstablishmentName, &a.City, &a.CompanyName, &a.CompanyCity, &a.RegionName); err != nil {
-			return nil, fmt.Errorf("attendance sheet: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("attendance sheet: %w", err)
 	}
 	if len(out) == 0 {

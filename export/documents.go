@@ -23,20 +23,8 @@ func QRPayload(personKind, id string) string {
 	return "PD1:T:" + id
 }
 
-// BadgeFilter selects the badges to print: the trainees of an
-// establishment (and optionally of one group), or — with Speakers — the
-// speakers announced at ActivityID.
-type BadgeFilter struct {
-	// Scope is who the badges are for: the trainees of an establishment
-	// of its region (prodays.Scope.SeesTrainee: a roster goes by the
-	// trainee's establishment), the speakers of an activity it may see
-	// (prodays.Scope.SeesActivity). The zero value may print nothing.
-	Scope             prodays.Scope
-	EstablishmentCode string
-	Group             string
-	Speakers          bool
-	ActivityID        string
-}
+// BadgeFilter is prodays.BadgeFilter.
+type BadgeFilter = prodays.BadgeFilter
 
 // Badge geometry: 2 × 5 badges of 93 × 55 mm on an A4 page.
 const (

@@ -39,30 +39,11 @@ func LocalTime(stored string) string {
 	return t.In(Casablanca).Format(LocalTimeFormat)
 }
 
-// Filter selects the activities of an export: those Scope may see
-// (prodays.Scope.SeesActivity: by the activity's own region or
-// establishment, never the establishment's region), narrowed by the other
-// fields, whose empty values narrow nothing. The zero value selects
-// nothing: pass the caller's scope, or prodays.AdminScope().
-type Filter struct {
-	// Scope is who the export is for.
-	Scope prodays.Scope
-	// EditionID keeps the activities of an edition (as report.Filter).
-	EditionID *int64
-	// RegionCode keeps the activities that take place in that region.
-	RegionCode string
-	// Date keeps the activities of that day (YYYY-MM-DD).
-	Date string
-	// EstablishmentCode keeps the activities hosted or organised by that
-	// establishment (activities.establishment_code), whatever region they
-	// take place in: the scope still applies.
-	EstablishmentCode string
-	// ActivityID keeps one activity.
-	ActivityID string
-}
+// Filter is prodays.ExportFilter.
+type Filter = prodays.ExportFilter
 
-// where returns the SQL condition on activities alias a, with arguments.
-func (f Filter) where(ctx context.Context, db *store.DB) (string, []any, error) {
+// filterWhere returns the SQL condition on activities alias a, with arguments.
+func filterWhere(ctx context.Context, db *store.DB, f Filter) (string, []any, error) {
 	sc, args := report.ActivityScope(f.Scope)
 	conds := []string{sc}
 	if f.EditionID != nil {
@@ -161,7 +142,7 @@ ORDER BY a.kind <> 'meeting', a.date, a.id, att.person_kind, 10, 11, att.person_
 // one SQL cursor (nothing is accumulated). fn's *Participation is reused
 // between calls. An error from fn stops the iteration and is returned.
 func EachParticipation(ctx context.Context, db *store.DB, f Filter, fn func(*Participation) error) error {
-	cond, args, err := f.where(ctx, db)
+	cond, args, err := filterWhere(ctx, db, f)
 	if err != nil {
 		return err
 	}

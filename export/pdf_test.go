@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"prodays"
 	"prodays/export"
 	"prodays/internal/fixture"
+	"prodays/internal/pdftest"
 )
 
 var now = time.Date(2026, 3, 27, 9, 30, 0, 0, time.UTC)
@@ -33,23 +33,15 @@ func pdfText(t *testing.T, name string, data []byte) string {
 	if dir := os.Getenv("PRODAYS_KEEP_PDF"); dir != "" {
 		os.WriteFile(filepath.Join(dir, name), data, 0o644)
 	}
-	bin, err := exec.LookPath("pdftotext")
+	bin := pdftest.Tool(t)
+	if bin == "" {
+		t.Skip("pdftotext not found (Debian: apt-get install poppler-utils): cannot read the PDF back")
+	}
+	text, err := pdftest.Text(bin, t.TempDir(), data, "-layout")
 	if err != nil {
-		msg := "pdftotext not found (Debian: apt-get install poppler-utils): cannot read the PDF back"
-		if os.Getenv("PRODAYS_REQUIRE_PDFTOTEXT") == "1" {
-			t.Fatal(msg + "; PRODAYS_REQUIRE_PDFTOTEXT=1 makes this a failure")
-		}
-		t.Skip(msg)
+		t.Fatalf("%s: %v", name, err)
 	}
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "-layout", "-enc", "UTF-8", path, "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext: %v: %s", err, out)
-	}
-	return norm.NFKC.String(string(out))
+	return text
 }
 
 // mustContain checks that every want is in text, both NFKC and with runs

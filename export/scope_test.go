@@ -9,7 +9,6 @@ import (
 
 	"prodays"
 	"prodays/export"
-	"prodays/internal/dbtest"
 	"prodays/internal/fixture"
 )
 
@@ -22,8 +21,7 @@ var (
 // scope, by the activity's region: ETTA1 organises ACT03 in TTA and ACT04
 // in CS on 2026-03-22.
 func TestSheetActivitiesScope(t *testing.T) {
-	db := dbtest.Open(t)
-	fixture.CrossRegion(t, db)
+	db := fixture.OpenCrossRegion(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		f    export.Filter
@@ -55,8 +53,7 @@ func TestSheetActivitiesScope(t *testing.T) {
 // activity's; a certificate lists the activities of the caller's region
 // and says so.
 func TestDocumentsScope(t *testing.T) {
-	db := dbtest.Open(t)
-	fixture.CrossRegion(t, db)
+	db := fixture.OpenCrossRegion(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		f    export.BadgeFilter

@@ -45,41 +45,19 @@ const (
 // Kinds lists every kind in the order ImportDir imports them.
 var Kinds = []string{KindRegions, KindEstablishments, KindOrganizations, KindCompanies, KindTrainees, KindSpeakers, KindActivities, KindUsers}
 
-// DefaultMaxBytes is the default cap on one file's size: 50 MB.
-const DefaultMaxBytes = 50 << 20
+// DefaultMaxBytes is the default cap on one file's size: 50 MB
+// (prodays.DefaultImportMaxBytes).
+const DefaultMaxBytes = prodays.DefaultImportMaxBytes
 
 // DefaultMaxInflatedBytes is the default cap on what one XLSX workbook
 // inflates to, all its zip entries together: 64 MiB (the biggest real
 // file, trainees of the 2026 edition, inflates to 13.8 MB).
 const DefaultMaxInflatedBytes = sheet.DefaultMaxInflatedBytes
 
-// Options tune an import run. The zero value validates strictly, caps
-// files at DefaultMaxBytes and audits as "cli".
-type Options struct {
-	// SkipInvalid imports the valid rows of a file that has errors; the
-	// bad rows are listed in the report and counted as skipped (rows that
-	// refer to a skipped row are skipped too). An error of a whole file
-	// (size, encoding, header, CSV syntax) still refuses the run.
-	SkipInvalid bool
-	// MaxBytes caps the size of each file in bytes (default DefaultMaxBytes).
-	MaxBytes int64
-	// MaxInflatedBytes caps what each XLSX workbook inflates to, in bytes
-	// (default DefaultMaxInflatedBytes); past it the run is refused with
-	// a *prodays.Error of code prodays.ETooLarge whose Detail holds
-	// "file" and "max_inflated_bytes" (and "entry" when one part alone is
-	// over its own cap of sheet.MaxPartBytes, 8 MiB).
-	MaxInflatedBytes int64
-	// Username is who runs the import, written in the audit log (default
-	// "cli").
-	Username string
-	// OverwriteLocalChanges makes a trainees import take the file's value
-	// of a field changed on the server since the last import (a phone's
-	// update, a decided conflict), which is otherwise kept; either way the
-	// field is listed in Report.LocalChanges.
-	OverwriteLocalChanges bool
-}
+// Options is prodays.ImportOptions.
+type Options = prodays.ImportOptions
 
-func (o Options) withDefaults() Options {
+func withDefaults(o Options) Options {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultMaxBytes
 	}
@@ -96,52 +74,22 @@ func (o Options) withDefaults() Options {
 // line, column and message (see sheet.Issue).
 type Issue = sheet.Issue
 
-// Counts are the outcome of an import per row: Inserted (new id), Updated
-// (a value changed), Unchanged (nothing to write), Skipped (invalid row
-// left out under SkipInvalid).
-type Counts struct {
-	Inserted  int `json:"inserted"`
-	Updated   int `json:"updated"`
-	Unchanged int `json:"unchanged"`
-	Skipped   int `json:"skipped"`
-}
+// Counts is prodays.ImportCounts.
+type Counts = prodays.ImportCounts
 
-func (c *Counts) add(o Counts) {
+// addCounts adds o to c.
+func addCounts(c *Counts, o Counts) {
 	c.Inserted += o.Inserted
 	c.Updated += o.Updated
 	c.Unchanged += o.Unchanged
 	c.Skipped += o.Skipped
 }
 
-// FileReport is the outcome of one file: its kind, data rows, counts and
-// the number of its errors and warnings (listed in the Report).
-type FileReport struct {
-	File     string `json:"file"`
-	Kind     string `json:"kind"`
-	Rows     int    `json:"rows"`
-	Counts   Counts `json:"counts"`
-	Errors   int    `json:"errors"`
-	Warnings int    `json:"warnings"`
-	// LocalChanges counts the file's fields changed on the server since
-	// the last import (Report.LocalChanges).
-	LocalChanges int `json:"local_changes"`
-}
+// FileReport is prodays.ImportFileReport.
+type FileReport = prodays.ImportFileReport
 
-// Report is the outcome of an import run: each file, the counts per kind,
-// every error and warning, and whether anything was written.
-type Report struct {
-	Files    []*FileReport     `json:"files"`
-	Counts   map[string]Counts `json:"counts"`
-	Errors   []Issue           `json:"errors"`
-	Warnings []Issue           `json:"warnings"`
-	// Imported is true when the files were written (possibly with
-	// skipped rows), false when the run was refused.
-	Imported bool `json:"imported"`
-	// LocalChanges lists every trainee field changed on the server since
-	// the last import that the file would change, with both values and
-	// whether the server's was kept (Options.OverwriteLocalChanges).
-	LocalChanges []LocalChange `json:"local_changes"`
-}
+// Report is prodays.ImportReport.
+type Report = prodays.ImportReport
 
 // input is one file to import: its name (as shown in issues), kind and a
 // way to open it.
@@ -314,7 +262,7 @@ func invalid(rep *Report) error {
 // found errors that SkipInvalid does not cover, write each in its own
 // transaction.
 func importInputs(ctx context.Context, db *store.DB, ins []input, opts Options) (*Report, error) {
-	opts = opts.withDefaults()
+	opts = withDefaults(opts)
 	rep := &Report{Counts: map[string]Counts{}, Errors: []Issue{}, Warnings: []Issue{}, LocalChanges: []LocalChange{}}
 	rf, err := loadRefs(ctx, db)
 	if err != nil {
@@ -364,7 +312,7 @@ func importInputs(ctx context.Context, db *store.DB, ins []input, opts Options) 
 	}
 	for _, p := range plan {
 		c := rep.Counts[p.fr.Kind]
-		c.add(p.fr.Counts)
+		addCounts(&c, p.fr.Counts)
 		rep.Counts[p.fr.Kind] = c
 	}
 	rep.Imported = true

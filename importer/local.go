@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+
+	"prodays"
 )
 
 // traineeFields are the trainees file's fields in record.vals order (and
@@ -14,21 +16,8 @@ var traineeFields = []string{"last_name", "first_name", "establishment_code", "p
 // traineeEstablishment is the place of establishment_code in traineeFields.
 const traineeEstablishment = 2
 
-// LocalChange is a trainee field changed on the server since the last
-// import of the trainees file (a phone's update, a supervisor's decision
-// on a conflict) that a re-import would change: ServerValue is the
-// server's, FileValue the file's. Kept is true when the server's value
-// stayed (the default), false when Options.OverwriteLocalChanges took the
-// file's.
-type LocalChange struct {
-	File        string `json:"file"`
-	Line        int    `json:"line"`
-	TraineeID   string `json:"trainee_id"`
-	Field       string `json:"field"`
-	ServerValue string `json:"server_value"`
-	FileValue   string `json:"file_value"`
-	Kept        bool   `json:"kept"`
-}
+// LocalChange is prodays.ImportLocalChange.
+type LocalChange = prodays.ImportLocalChange
 
 // importBase is what a trainees import compares with: each trainee's
 // values in the last import (trainee_import_values), and the fields the

@@ -15,7 +15,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -23,84 +22,14 @@ import (
 	"prodays/store"
 )
 
-// Filter selects the activities a bilan covers: those Scope may see
-// (prodays.Scope.SeesActivity), narrowed by the other fields. The zero
-// value covers nothing: pass the caller's scope, or prodays.AdminScope()
-// for everything.
-type Filter struct {
-	// Scope is who the bilan is for: its activities are those the scope
-	// may see (by the activity's region or establishment).
-	Scope prodays.Scope
-	// EditionID, when not nil, keeps the activities of that edition: those
-	// whose edition_id is it, and those without an edition_id whose date
-	// falls within the edition's start_date..end_date. An unknown edition is
-	// a not_found error.
-	EditionID *int64
-	// RegionCode, when not empty, keeps the activities that take place in
-	// that region (activities.region_code); a supervisor's bilan.
-	RegionCode string
-}
+// Filter is prodays.BilanFilter.
+type Filter = prodays.BilanFilter
 
-// Counts are the participations of one region or one day.
-type Counts struct {
-	MeetingParticipations int `json:"meeting_participations"`
-	VisitParticipations   int `json:"visit_participations"`
-	// Beneficiaries is MeetingParticipations + VisitParticipations
-	// (participations, not persons: the office's word).
-	Beneficiaries int `json:"beneficiaries"`
-}
+// Counts is prodays.ParticipationCounts.
+type Counts = prodays.ParticipationCounts
 
-// Figures is the bilan of an edition, with the JSON names of the office's
-// expected.json. Every count is a number of rows, never a percentage. (The
-// type is not named Bilan because the function that computes it is.)
-type Figures struct {
-	// Edition is the edition covered, nil when the filter had none.
-	Edition *prodays.Edition `json:"edition,omitempty"`
-	// RegionCode is the region the bilan is restricted to, "" for all.
-	RegionCode string `json:"region_code,omitempty"`
-
-	MeetingParticipations int `json:"meeting_participations"`
-	VisitParticipations   int `json:"visit_participations"`
-	Beneficiaries         int `json:"beneficiaries"`
-	// DistinctTrainees* count persons: a trainee present at two meetings
-	// counts once in DistinctTraineesMeetings.
-	DistinctTraineesMeetings int `json:"distinct_trainees_meetings"`
-	DistinctTraineesVisits   int `json:"distinct_trainees_visits"`
-	DistinctTrainees         int `json:"distinct_trainees"`
-	// SpeakersPresent counts persons, SpeakerParticipations (speaker,
-	// activity) pairs; OrganizationsRepresented the organisations of the
-	// present speakers.
-	SpeakersPresent          int `json:"speakers_present"`
-	SpeakerParticipations    int `json:"speaker_participations"`
-	OrganizationsRepresented int `json:"organizations_represented"`
-	// *Held counts the activities with at least one trainee participation,
-	// *Listed every activity of the programme (cancelled ones included).
-	MeetingsHeld   int `json:"meetings_held"`
-	MeetingsListed int `json:"meetings_listed"`
-	VisitsHeld     int `json:"visits_held"`
-	VisitsListed   int `json:"visits_listed"`
-	// CompaniesVisited counts the companies of the held visits.
-	CompaniesVisited int `json:"companies_visited"`
-	// VisitEstablishments counts the establishments of the trainees present
-	// at visits.
-	VisitEstablishments int `json:"visit_establishments"`
-	// PerRegion is keyed by region_code: every region of the schema (or
-	// only the filtered one), zeros included.
-	PerRegion map[string]Counts `json:"per_region"`
-	// PerDay is keyed by date (YYYY-MM-DD): every day of the edition and
-	// every day with a listed activity, zeros included.
-	PerDay map[string]Counts `json:"per_day"`
-}
-
-// Days returns the dates of b.PerDay, sorted.
-func (b *Figures) Days() []string {
-	days := make([]string, 0, len(b.PerDay))
-	for d := range b.PerDay {
-		days = append(days, d)
-	}
-	sort.Strings(days)
-	return days
-}
+// Figures is prodays.Figures.
+type Figures = prodays.Figures
 
 // scope builds the SQL condition on activities alias a for f, with its
 // arguments. It returns the edition when f names one.

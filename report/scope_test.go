@@ -44,19 +44,7 @@ func scopes(t *testing.T, db *store.DB) []prodays.Scope {
 // ids runs a one-column query and returns its values, sorted.
 func ids(t *testing.T, db *store.DB, q string, args ...any) []string {
 	t.Helper()
-	rows, err := db.Read.Query(q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
+	out := dbtest.Rows(t, db, dbtest.String, q, args...)
 	slices.Sort(out)
 	return out
 }
@@ -65,8 +53,7 @@ func ids(t *testing.T, db *store.DB, q string, args ...any) []string {
 // predicates accept, for every kind of scope, on data where activities
 // take place outside their establishment's region.
 func TestScopeSQLMatchesDomain(t *testing.T) {
-	db := dbtest.Open(t)
-	fixture.CrossRegion(t, db)
+	db := fixture.OpenCrossRegion(t)
 	type act struct{ id, region, est string }
 	var acts []act
 	rows, err := db.Read.Query(`SELECT id, region_code, establishment_code FROM activities`)
@@ -128,8 +115,7 @@ func TestScopeSQLMatchesDomain(t *testing.T) {
 // organises in RSK is RSK's, the one that a TTA establishment organises in
 // CS is CS's. The zero scope counts nothing.
 func TestBilanScope(t *testing.T) {
-	db := dbtest.Open(t)
-	fixture.CrossRegion(t, db)
+	db := fixture.OpenCrossRegion(t)
 	ctx := context.Background()
 	ed1 := int64(1)
 	for _, tc := range []struct {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,8 +31,7 @@ const (
 // named with the UTC time and deleting the oldest beyond --keep.
 func runBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("backup", stderr)
 	bindDB(fs, &cfg)
 	out := fs.String("out", "", "write one backup to this file (replaced atomically)")
 	every := fs.Duration("every", 0, "back up periodically at this interval (with --dir), until SIGTERM")
@@ -152,8 +150,7 @@ func pruneBackups(dir string, keep int) ([]string, error) {
 // it verifies the backup with PRAGMA integrity_check first.
 func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("restore", stderr)
 	bindDB(fs, &cfg)
 	// Accept the file before or after the flags.
 	var file string

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -176,6 +177,14 @@ func envInt(name string, def int) int {
 		}
 	}
 	return def
+}
+
+// newFlagSet returns the flag set of a command: errors returned, not
+// exits, and usage and errors written to stderr.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
 }
 
 // bindDB registers the --db flag (shared by every command that opens the

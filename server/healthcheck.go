@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,8 +14,7 @@ import (
 // does not answer 200: the Dockerfile's HEALTHCHECK (a distroless image has
 // no curl).
 func runHealthcheck(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("healthcheck", stderr)
 	addr := fs.String("addr", envString("PRODAYS_ADDR", ":8080"), "the server's listen address (env PRODAYS_ADDR)")
 	useTLS := fs.Bool("tls", envString("PRODAYS_TLS_CERT", "") != "", "the server serves HTTPS (default: when PRODAYS_TLS_CERT is set)")
 	if err := fs.Parse(args); err != nil {

@@ -19,8 +19,7 @@ import (
 // message on stderr, imports nothing and exits 1.
 func runImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("import", stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: prodays import [--db PATH] [--skip-invalid] [--overwrite-local-changes] --dir DIR\n       prodays import [--db PATH] [--skip-invalid] [--overwrite-local-changes] [--kind KIND] FILE...\n\nOptions:")
 		fs.PrintDefaults()

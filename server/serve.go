@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,14 +13,15 @@ import (
 
 	"prodays/api"
 	"prodays/auth"
+	"prodays/export"
+	"prodays/importer"
 	"prodays/store"
 	"prodays/sync/engine"
 )
 
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("serve", stderr)
 	fs.StringVar(&cfg.Addr, "addr", envString("PRODAYS_ADDR", cfg.Addr), "listen address (env PRODAYS_ADDR)")
 	bindDB(fs, &cfg)
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", envDuration("PRODAYS_SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout), "how long in-flight requests may finish after SIGTERM")
@@ -101,6 +101,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	eng.Logger = logger
 	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, Sync: eng, InsecureCookies: cfg.InsecureCookies,
+		Documents: export.Documents{DB: db}, Importer: importer.Service{DB: db},
 		MetricsPublic: cfg.MetricsPublic, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
 		MaxBodyBytes: cfg.MaxBodyBytes, ImportMaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, ImportConcurrent: cfg.ImportConcurrent}
 	hs := &http.Server{

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,8 +17,7 @@ import (
 // runSimulate is `prodays simulate`: it replays a checkins.jsonl against a
 // running server through the real login and push API (package simulate).
 func runSimulate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("simulate", stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: prodays simulate --file checkins.jsonl [--url http://127.0.0.1:8080] (--password-file F | --password P) [options]
 

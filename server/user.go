@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -36,8 +35,7 @@ Every subcommand takes --db PATH. The password is the first line of stdin.`)
 	}
 	sub, args := args[0], args[1:]
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("user "+sub, stderr)
 	fs.Usage = usage
 	bindDB(fs, &cfg)
 	var u prodays.User

@@ -7,31 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"prodays"
 	"prodays/internal/derrors"
 )
 
-// Actor is who makes the changes of a request, for the audit log: the
-// API puts it in the request's context (WithActor) once the caller is
-// authenticated, so that every entry written while serving the request
-// names the device and address, whichever store function writes it.
-type Actor struct {
-	Username string
-	DeviceID string
-	Address  string
-}
-
-type actorKey struct{}
-
-// WithActor returns ctx carrying a.
-func WithActor(ctx context.Context, a Actor) context.Context {
-	return context.WithValue(ctx, actorKey{}, a)
-}
-
-// ActorFrom returns the Actor in ctx (zero when none).
-func ActorFrom(ctx context.Context) Actor {
-	a, _ := ctx.Value(actorKey{}).(Actor)
-	return a
-}
+// Actor is prodays.Actor.
+type Actor = prodays.Actor
 
 // Audit appends e to the audit log inside tx (so that the entry commits or
 // rolls back with what it describes). A zero At is set to now; empty
@@ -74,15 +55,8 @@ func (db *DB) AddAudit(ctx context.Context, e AuditEntry) error {
 	return Audit(ctx, db.Write, db.Now(), e)
 }
 
-// AuditFilter selects audit entries; empty fields match everything. From
-// and To bound At (inclusive, exclusive).
-type AuditFilter struct {
-	Username string
-	Action   string // exact action, or a prefix ending in "." ("auth.")
-	From, To time.Time
-	Limit    int // default 100, at most 1000
-	BeforeID int64
-}
+// AuditFilter is prodays.AuditFilter.
+type AuditFilter = prodays.AuditFilter
 
 // ListAudit returns the newest entries first.
 func (db *DB) ListAudit(ctx context.Context, f AuditFilter) (_ []AuditEntry, err error) {
@@ -123,25 +97,32 @@ func (db *DB) ListAudit(ctx context.Context, f AuditFilter) (_ []AuditEntry, err
 	}
 	q += " ORDER BY id DESC LIMIT ?"
 	args = append(args, f.Limit)
-	rows, err := db.Read.QueryContext(ctx, q, args...)
+	out, err := Query(ctx, db.Read, scanAuditEntry, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
-	defer rows.Close()
-	var out []AuditEntry
-	for rows.Next() {
-		var e AuditEntry
-		var at, detail string
-		if err := rows.Scan(&e.ID, &at, &e.Username, &e.DeviceID, &e.Address, &e.Action, &e.Target, &detail); err != nil {
-			return nil, err
-		}
-		if e.At, err = ParseTime(at); err != nil {
-			return nil, fmt.Errorf("audit entry %d: %w", e.ID, err)
-		}
-		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
-			return nil, fmt.Errorf("audit entry %d: detail: %w", e.ID, err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
+
+// scanAuditEntry reads one audit_log row of ListAudit's columns.
+func scanAuditEntry(r Scanner) (AuditEntry, error) {
+	var e AuditEntry
+	var at, detail string
+	if err := r.Scan(&e.ID, &at, &e.Username, &e.DeviceID, &e.Address, &e.Action, &e.Target, &detail); err != nil {
+		return e, err
+	}
+	var err error
+	if e.At, err = ParseTime(at); err != nil {
+		return e, fmt.Errorf("audit entry %d: %w", e.ID, err)
+	}
+	if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
+		return e, fmt.Errorf("audit entry %d: detail: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+// WithActor returns ctx carrying a (prodays.WithActor).
+func WithActor(ctx context.Context, a Actor) context.Context { return prodays.WithActor(ctx, a) }
+
+// ActorFrom returns the Actor in ctx, zero when none (prodays.ActorFrom).
+func ActorFrom(ctx context.Context) Actor { return prodays.ActorFrom(ctx) }

@@ -5,27 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"prodays"
 )
 
-// Device is a phone or browser that logged in, as the admin API shows it:
-// who uses it, when it was first and last seen, its last push, app
-// version, clock offset (milliseconds, server minus phone) and outbox
-// size as it last reported them, and its revocation.
-type Device struct {
-	ID            string     `json:"device_id"`
-	Username      string     `json:"username"`
-	FirstSeenAt   time.Time  `json:"first_seen_at"`
-	LastSeenAt    time.Time  `json:"last_seen_at"`
-	LastPushAt    *time.Time `json:"last_push_at,omitempty"`
-	AppVersion    string     `json:"app_version"`
-	ClockOffsetMS int64      `json:"clock_offset_ms"`
-	ClockSkewed   bool       `json:"clock_skewed"`
-	OutboxSize    int64      `json:"outbox_size"`
-	UserAgent     string     `json:"user_agent"`
-	LastAddress   string     `json:"last_address"`
-	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
-	RevokedBy     string     `json:"revoked_by,omitempty"`
-}
+// Device is prodays.Device.
+type Device = prodays.Device
 
 const deviceColumns = `id, username, first_seen_at, last_seen_at, last_push_at, app_version, clock_offset_ms, clock_skewed,
 	outbox_size, user_agent, last_address, revoked_at, revoked_by`

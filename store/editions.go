@@ -21,20 +21,14 @@ var (
 	themeRule       = prodays.TextRule{Max: 300}
 )
 
-// EditionChange is a change of an edition; nil fields keep their value.
-// Dates are YYYY-MM-DD.
-type EditionChange struct {
-	Name      *string
-	Theme     *string
-	StartDate *string
-	EndDate   *string
-}
+// EditionChange is prodays.EditionChange.
+type EditionChange = prodays.EditionChange
 
-// apply validates ch over e: a name (at most 100 characters, unique, see
+// applyEdition validates ch over e: a name (at most 100 characters, unique, see
 // editionNameTaken), a theme of at most 300, dates YYYY-MM-DD, the end not
 // before the start, at most MaxEditionDays days. Errors: EInvalid naming
 // the field.
-func (ch EditionChange) apply(e *prodays.Edition) error {
+func applyEdition(ch EditionChange, e *prodays.Edition) error {
 	var err error
 	if ch.Name != nil {
 		e.Name = *ch.Name
@@ -133,7 +127,7 @@ func editionNameTaken(ctx context.Context, q Execer, name string, id int64) erro
 // EConflict when the name is taken.
 func (db *DB) CreateEdition(ctx context.Context, ch EditionChange) (*prodays.Edition, error) {
 	var e prodays.Edition
-	if err := ch.apply(&e); err != nil {
+	if err := applyEdition(ch, &e); err != nil {
 		return nil, err
 	}
 	now := db.Now()
@@ -171,7 +165,7 @@ func (db *DB) UpdateEdition(ctx context.Context, id int64, ch EditionChange) (*p
 			return err
 		}
 		old := *e
-		if err := ch.apply(e); err != nil {
+		if err := applyEdition(ch, e); err != nil {
 			return err
 		}
 		if err := editionNameTaken(ctx, tx, e.Name, e.ID); err != nil {

@@ -25,12 +25,8 @@ const anonPrefix = "ANON-"
 // the bilan does not change.
 var personalFields = map[string]bool{"last_name": true, "first_name": true, "program": true, "group": true, "gender": true}
 
-// Erasure is the result of an erasure: the anonymous id that replaces
-// the matricule and the number of rows changed per table.
-type Erasure struct {
-	AnonymousID string         `json:"anonymous_id"`
-	Rows        map[string]int `json:"rows"`
-}
+// Erasure is prodays.Erasure.
+type Erasure = prodays.Erasure
 
 // EraseTrainee erases trainee id and the walk-ins merged into it (law
 // 09-08, right of erasure; see eraseTrainee for what changes) for reason

@@ -9,42 +9,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"prodays"
 )
 
-// TraineeExport is everything held on one trainee (law 09-08, right of
-// access), the answer of GET /api/v1/admin/trainees/:id/export. Rows are
-// maps column → value as stored (times RFC 3339 UTC strings, JSON columns
-// decoded).
-type TraineeExport struct {
-	ExportedAt time.Time `json:"exported_at"`
-	// Trainee is the trainees row (roster fields, source roster or walk_in,
-	// version, merge tombstone).
-	Trainee map[string]any `json:"trainee"`
-	// WalkIn is the trainee.register mutation of a walk-in (who registered
-	// them, from which device, when); null for a roster trainee.
-	WalkIn map[string]any `json:"walk_in"`
-	// MergedWalkIns are the walk-in records merged into this trainee (the
-	// same person registered on a phone), each with its own rows.
-	MergedWalkIns []map[string]any `json:"merged_walk_ins"`
-	// Attendance: one row per activity, with its title, kind and date.
-	Attendance []map[string]any `json:"attendance"`
-	// Checkins: every attendance.check_in received for them, with device
-	// and method; Undos the attendance.undo that named one.
-	Checkins []map[string]any `json:"checkins"`
-	Undos    []map[string]any `json:"undos"`
-	// FieldHistory: every accepted write of a field (trainee.update),
-	// Conflicts the concurrent writes a supervisor reviewed.
-	FieldHistory   []map[string]any `json:"field_history"`
-	Conflicts      []map[string]any `json:"conflicts"`
-	MergeProposals []map[string]any `json:"merge_proposals"`
-	// Mutations: the stored mutations (as sent by the phones) about them.
-	Mutations []map[string]any `json:"mutations"`
-	// Audit: the audit entries whose target or detail names them.
-	Audit []map[string]any `json:"audit"`
-}
+// TraineeExport is prodays.TraineeExport.
+type TraineeExport = prodays.TraineeExport
 
 // ExportTrainee returns every piece of data held on trainee id and on the
 // walk-ins merged into it, read in one transaction, and audits it as

@@ -7,22 +7,12 @@ import (
 	"os"
 	"time"
 
+	"prodays"
 	"prodays/internal/derrors"
 )
 
-// OpsStats are the figures an operator watches, computed on demand (the
-// /metrics scrape): sizes in bytes, counts of rows.
-type OpsStats struct {
-	FileBytes int64 // the database file
-	WALBytes  int64 // its write-ahead log (0 when absent)
-	// LastBackup is the start of the last successful Backup (zero: none).
-	LastBackup time.Time
-	// DevicesLastHour counts devices whose last_seen_at is within the hour
-	// before now.
-	DevicesLastHour int64
-	OpenFlags       int64 // flags waiting for a supervisor
-	Quarantined     int64 // rejected mutations kept in the quarantine
-}
+// OpsStats is prodays.OpsStats.
+type OpsStats = prodays.OpsStats
 
 // OpsStats reads the figures of OpsStats through the read pool.
 func (db *DB) OpsStats(ctx context.Context) (_ OpsStats, err error) {

@@ -20,6 +20,8 @@ import (
 	"runtime"
 	"time"
 
+	"prodays"
+
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -333,18 +335,8 @@ func RescopeAttendance(ctx context.Context, tx Execer, activityID, oldRegion, ol
 	return nil
 }
 
-// AuditEntry is one line of the audit log: who (username, device,
-// address), what (action, target) and a JSON detail.
-type AuditEntry struct {
-	ID       int64          `json:"id"`
-	At       time.Time      `json:"at"`
-	Username string         `json:"username"`
-	DeviceID string         `json:"device_id,omitempty"`
-	Address  string         `json:"address,omitempty"`
-	Action   string         `json:"action"`
-	Target   string         `json:"target,omitempty"`
-	Detail   map[string]any `json:"detail,omitempty"`
-}
+// AuditEntry is prodays.AuditEntry.
+type AuditEntry = prodays.AuditEntry
 
 // nullable maps "" to SQL NULL.
 func nullable(s string) any {

@@ -11,14 +11,8 @@ import (
 	"prodays"
 )
 
-// Account is a user as the admin API shows it: the account, its scope
-// version (bumped on every change of role or scope, which ends the user's
-// access tokens and asks its phones to resync) and its last change.
-type Account struct {
-	prodays.User
-	ScopeVersion int64     `json:"scope_version"`
-	UpdatedAt    time.Time `json:"updated_at"`
-}
+// Account is prodays.Account.
+type Account = prodays.Account
 
 // CreateUser adds the account u and returns it as stored. The username
 // follows prodays.CheckUsername, the full name prodays.TextName; the role
@@ -113,27 +107,8 @@ func resolveScope(ctx context.Context, q Execer, u *prodays.User) error {
 	return nil
 }
 
-// CheckRole returns EInvalid naming field unless role is staff,
-// supervisor or admin.
-func CheckRole(field, role string) error {
-	switch role {
-	case prodays.RoleStaff, prodays.RoleSupervisor, prodays.RoleAdmin:
-		return nil
-	}
-	return prodays.Errorf(prodays.EInvalid, "%s: one of staff, supervisor, admin.", field)
-}
-
-// UserChange is a change of an account; nil fields keep their value.
-// Changing the role to supervisor or admin drops the establishment, to
-// admin the region too, unless given; a staff user's region is always
-// its establishment's.
-type UserChange struct {
-	FullName          *string
-	Role              *string
-	EstablishmentCode *string
-	RegionCode        *string
-	Disabled          *bool
-}
+// UserChange is prodays.UserChange.
+type UserChange = prodays.UserChange
 
 // UpdateUser applies ch to username and returns the account. The rules
 // are CreateUser's (full name, role and scope). A change of role or scope
@@ -378,3 +353,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]*prodays.User, error) {
 	}
 	return out, rows.Err()
 }
+
+// CheckRole returns EInvalid naming field unless role is staff,
+// supervisor or admin (prodays.CheckRole).
+func CheckRole(field, role string) error { return prodays.CheckRole(field, role) }

@@ -27,24 +27,38 @@ func Open(tb testing.TB) *store.DB {
 	return db
 }
 
+// Rows returns one T per row that query selects on db's read pool, made
+// by scan (store.Query); the test fails on any error of the query, of scan
+// or of the iteration.
+func Rows[T any](tb testing.TB, db *store.DB, scan func(store.Scanner) (T, error), query string, args ...any) []T {
+	tb.Helper()
+	out, err := store.Query(context.Background(), db.Read, scan, query, args...)
+	if err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
+
+// String scans a row of one text column.
+func String(r store.Scanner) (string, error) {
+	var s string
+	err := r.Scan(&s)
+	return s, err
+}
+
+// Pair scans a row of two text columns.
+func Pair(r store.Scanner) ([2]string, error) {
+	var p [2]string
+	err := r.Scan(&p[0], &p[1])
+	return p, err
+}
+
 // Fingerprint returns, for every table of db, its row count and a SHA-256
 // of all its rows in rowid order ("n:hash"): two equal fingerprints mean
 // an unchanged database.
 func Fingerprint(tb testing.TB, db *store.DB) map[string]string {
 	tb.Helper()
-	rows, err := db.Read.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			tb.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
+	tables := Rows(tb, db, String, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 	out := make(map[string]string, len(tables))
 	for _, t := range tables {
 		r, err := db.Read.Query(`SELECT * FROM "` + t + `" ORDER BY rowid`)

@@ -81,7 +81,7 @@ func UnmarshalTopLevel(b []byte, v any) error {
 			return wrap(err)
 		}
 		if seen[name.String()] {
-			return &Error{Message: fmt.Sprintf("duplicate key %q.", truncate(name.String(), 60)), Err: ErrDuplicateName}
+			return &Error{Message: fmt.Sprintf("duplicate key %q.", Truncate(name.String(), 60)), Err: ErrDuplicateName}
 		}
 		seen[name.String()] = true
 		if err := dec.SkipValue(); err != nil {
@@ -105,13 +105,13 @@ func wrap(err error) error {
 	case errors.As(err, &me):
 		field := strings.TrimPrefix(string(me.JSONPointer), "/")
 		if me.GoType != nil && field != "" {
-			return &Error{Message: fmt.Sprintf("field %q: expected %s.", truncate(field, 60), me.GoType), Err: err}
+			return &Error{Message: fmt.Sprintf("field %q: expected %s.", Truncate(field, 60), me.GoType), Err: err}
 		}
 		if me.GoType != nil {
 			return &Error{Message: fmt.Sprintf("expected %s.", me.GoType), Err: err}
 		}
 	}
-	return &Error{Message: truncate(strings.TrimPrefix(err.Error(), "json: "), 120) + ".", Err: err}
+	return &Error{Message: Truncate(strings.TrimPrefix(err.Error(), "json: "), 120) + ".", Err: err}
 }
 
 // pointerName returns the last name of the JSON pointer of err, quoted.
@@ -130,10 +130,13 @@ func pointerName(err error) string {
 		s = s[i+1:]
 	}
 	s = strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
-	return fmt.Sprintf("%q", truncate(s, 60))
+	return fmt.Sprintf("%q", Truncate(s, 60))
 }
 
-func truncate(s string, n int) string {
+// Truncate returns s cut to at most n bytes on a rune boundary, with "…"
+// appended when it was cut: an input echoed in an error message stays
+// short and valid UTF-8.
+func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -23,14 +23,18 @@ import (
 
 	"prodays/api"
 	"prodays/auth"
+	"prodays/export"
+	"prodays/importer"
 	"prodays/store"
 	"prodays/sync/engine"
 )
 
 // Env is a running server and its database.
 type Env struct {
-	DB     *store.DB
-	API    *api.Server
+	DB  *store.DB
+	API *api.Server
+	// Auth is the API's authentication service (New only).
+	Auth   *auth.Service
 	Echo   *echo.Echo // the handler, for its route table
 	Server *httptest.Server
 	URL    string
@@ -98,14 +102,11 @@ func New(tb testing.TB, opt Options) *Env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	eng, err := engine.New(db)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := &api.Server{DB: db, InsecureCookies: true, Sync: eng,
-		Auth: &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}}
+	authSvc := &auth.Service{DB: db, Tokens: &auth.Tokens{Keys: keys, AccessTTL: opt.AccessTTL}}
+	srv := Wire(tb, db, authSvc, nil)
+	srv.InsecureCookies = true
 	if opt.Now != nil {
-		db.Now, srv.Now, srv.Auth.Tokens.Now = opt.Now, opt.Now, opt.Now
+		db.Now, srv.Now, authSvc.Tokens.Now = opt.Now, opt.Now, opt.Now
 	}
 	if opt.Quiet {
 		srv.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -119,7 +120,22 @@ func New(tb testing.TB, opt Options) *Env {
 		ts.Close()
 		db.Close()
 	})
-	return &Env{DB: db, API: srv, Echo: h, Server: ts, URL: ts.URL}
+	return &Env{DB: db, API: srv, Auth: authSvc, Echo: h, Server: ts, URL: ts.URL}
+}
+
+// Wire returns an API server on db with the services main builds
+// (server/serve.go): the sync engine, the documents and the importer on
+// db, and authSvc; logger (nil: slog.Default) goes to the server and the
+// engine.
+func Wire(tb testing.TB, db *store.DB, authSvc *auth.Service, logger *slog.Logger) *api.Server {
+	tb.Helper()
+	eng, err := engine.New(db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	eng.Logger = logger
+	return &api.Server{DB: db, Logger: logger, Auth: authSvc, Sync: eng,
+		Documents: export.Documents{DB: db}, Importer: importer.Service{DB: db}}
 }
 
 // Password is the password of every account CreateUser makes.

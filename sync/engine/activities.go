@@ -9,31 +9,11 @@ import (
 
 	"prodays"
 	"prodays/report"
+	"prodays/sync/review"
 )
 
-// ActivityOfDay is one row of the review's activities of a day: an
-// activity with its capacity, the trainees present, its status and
-// sign-off (closed_at RFC 3339 UTC as stored), and its open flags.
-type ActivityOfDay struct {
-	ID                string `json:"activity_id"`
-	Kind              string `json:"kind"`
-	Title             string `json:"title"`
-	Date              string `json:"date"`
-	StartTime         string `json:"start_time"`
-	EndTime           string `json:"end_time"`
-	EstablishmentCode string `json:"establishment_code"`
-	RegionCode        string `json:"region_code"`
-	Capacity          int    `json:"capacity"`
-	Present           int    `json:"present"`
-	Status            string `json:"status"`
-	ClosedAt          string `json:"closed_at,omitempty"`
-	ClosedBy          string `json:"closed_by,omitempty"`
-	CloseReason       string `json:"close_reason,omitempty"`
-	OpenFlags         int    `json:"open_flags"`
-	// PendingMerges counts the open merge proposals of its people: with
-	// OpenFlags, what a close without a reason is refused for.
-	PendingMerges int `json:"pending_merges"`
-}
+// ActivityOfDay is review.ActivityOfDay.
+type ActivityOfDay = review.ActivityOfDay
 
 // ActivitiesOfDay returns the activities of date (YYYY-MM-DD) that p may
 // see (prodays.Scope.SeesActivity: admins all, supervisors those that

@@ -3,62 +3,36 @@ package engine
 import (
 	"context"
 	"slices"
-	"time"
 
 	"prodays"
 	"prodays/internal/derrors"
 	"prodays/store"
 	"prodays/sync/protocol"
+	"prodays/sync/review"
 )
 
-// What needs attention on a device (Device.Attention), most urgent first.
+// Constants of review (see there).
 const (
-	// AttentionPending: the phone still held mutations after its last push.
-	AttentionPending = "pending"
-	// AttentionGaps: seqs below the device's max_seq never arrived.
-	AttentionGaps = "gaps"
-	// AttentionNotSeen: not seen since DeviceQuery.NotSeenSince.
-	AttentionNotSeen = "not_seen"
-	// AttentionNotSyncedToday: a staff phone with no push today
-	// (Africa/Casablanca); the consoles' browsers do not push.
-	AttentionNotSyncedToday = "not_synced_today"
+	AttentionPending        = review.AttentionPending
+	AttentionGaps           = review.AttentionGaps
+	AttentionNotSeen        = review.AttentionNotSeen
+	AttentionNotSyncedToday = review.AttentionNotSyncedToday
 )
 
-// Sort orders of Devices (DeviceQuery.Sort).
+// Constants of review (see there).
 const (
-	DeviceSortUser      = "user"      // by username, then device id (default)
-	DeviceSortAttention = "attention" // what needs attention first
+	DeviceSortUser      = review.DeviceSortUser
+	DeviceSortAttention = review.DeviceSortAttention
 )
 
-// DeviceQuery narrows and orders Devices. The zero value lists the
-// caller's region by username.
-type DeviceQuery struct {
-	// Region: an admin's choice ("" all regions); a supervisor may only
-	// name their own (forbidden otherwise).
-	Region string
-	// Sort is DeviceSortUser or DeviceSortAttention.
-	Sort string
-	// NotSeenSince, when not zero, marks devices whose last_seen_at is
-	// before it (AttentionNotSeen).
-	NotSeenSince time.Time
-}
+// DeviceQuery is review.DeviceQuery.
+type DeviceQuery = review.DeviceQuery
 
-// DeviceSummary counts a device list (revoked devices are not counted).
-type DeviceSummary struct {
-	Total       int `json:"total"`
-	SyncedToday int `json:"synced_today"`
-	Pending     int `json:"pending"`
-	Gaps        int `json:"gaps"`
-	NotSeen     int `json:"not_seen"`
-}
+// DeviceSummary is review.DeviceSummary.
+type DeviceSummary = review.DeviceSummary
 
-// DeviceList is the answer of Devices: Date is today in Africa/Casablanca
-// (what synced_today means).
-type DeviceList struct {
-	Date    string        `json:"date"`
-	Summary DeviceSummary `json:"summary"`
-	Devices []Device      `json:"devices"`
-}
+// DeviceList is review.DeviceList.
+type DeviceList = review.DeviceList
 
 // Devices answers "is every phone synced?" for p's region (admins: all,
 // or q.Region): every device with what needs attention (pending after its
@@ -101,7 +75,7 @@ func (e *Engine) Devices(ctx context.Context, p *prodays.Principal, q DeviceQuer
 		if !d.SyncedToday && d.Role == prodays.RoleStaff {
 			d.Attention = append(d.Attention, AttentionNotSyncedToday)
 		}
-		l.Summary.add(d)
+		addToSummary(&l.Summary, d)
 	}
 	if q.Sort == DeviceSortAttention {
 		slices.SortStableFunc(ds, func(a, b Device) int {
@@ -114,7 +88,8 @@ func (e *Engine) Devices(ctx context.Context, p *prodays.Principal, q DeviceQuer
 	return l, nil
 }
 
-func (s *DeviceSummary) add(d *Device) {
+// addToSummary counts d in s.
+func addToSummary(s *DeviceSummary, d *Device) {
 	s.Total++
 	if d.SyncedToday {
 		s.SyncedToday++

@@ -61,6 +61,26 @@ func resultOf(rs []protocol.Result, id string) string {
 
 // pulledIDs returns the ids of the changes of entity that session s pulls
 // from the start.
+// quarantined returns the code of each mutation in the quarantine that s
+// (a supervisor) sees, by mutation id.
+func quarantined(t *testing.T, s *testenv.Session) map[string]string {
+	t.Helper()
+	var q struct {
+		Mutations []struct {
+			ID   string `json:"id"`
+			Code string `json:"code"`
+		} `json:"mutations"`
+	}
+	if st := s.Do(t, "GET", "/api/v1/review/quarantine", nil, &q); st != http.StatusOK {
+		t.Fatalf("quarantine: %d", st)
+	}
+	codes := map[string]string{}
+	for _, m := range q.Mutations {
+		codes[m.ID] = m.Code
+	}
+	return codes
+}
+
 func pulledIDs(t *testing.T, s *testenv.Session, entity string) map[string]bool {
 	t.Helper()
 	ids := map[string]bool{}
@@ -143,21 +163,8 @@ func TestHeldUpdateKeepsScopeProcess(t *testing.T) {
 		t.Errorf("held update after the registration: %d %+v, want duplicate:rejected:out_of_scope", st, resp.Results)
 	}
 	// The refusal is in the quarantine of the pusher's region.
-	var q struct {
-		Mutations []struct {
-			ID   string `json:"id"`
-			Code string `json:"code"`
-		} `json:"mutations"`
-	}
-	if st := sup1.Do(t, "GET", "/api/v1/review/quarantine", nil, &q); st != http.StatusOK {
-		t.Fatalf("quarantine: %d", st)
-	}
-	found := false
-	for _, m := range q.Mutations {
-		found = found || m.ID == move.ID && m.Code == protocol.CodeOutOfScope
-	}
-	if !found {
-		t.Errorf("RSK quarantine does not list the refused update: %+v", q.Mutations)
+	if q := quarantined(t, sup1); q[move.ID] != protocol.CodeOutOfScope {
+		t.Errorf("RSK quarantine does not list the refused update: %v", q)
 	}
 }
 
@@ -305,19 +312,7 @@ func TestHeldCheckInsKeepScopeProcess(t *testing.T) {
 	if err := env.DB.Read.QueryRow(`SELECT count(*) FROM attendance WHERE activity_id = 'T1' AND present = 1`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("presences at T1: %d (%v), want 0 (staff1 is no longer of E1)", n, err)
 	}
-	var q struct {
-		Mutations []struct {
-			ID   string `json:"id"`
-			Code string `json:"code"`
-		} `json:"mutations"`
-	}
-	if st := sup3.Do(t, "GET", "/api/v1/review/quarantine", nil, &q); st != http.StatusOK {
-		t.Fatalf("quarantine: %d", st)
-	}
-	got := map[string]string{}
-	for _, m := range q.Mutations {
-		got[m.ID] = m.Code
-	}
+	got := quarantined(t, sup3)
 	for _, id := range []string{late.ID, held.ID} {
 		if got[id] != protocol.CodeOutOfScope {
 			t.Errorf("quarantine of staff1's region (CS) for %s: %q, want out_of_scope", id, got[id])

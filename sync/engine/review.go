@@ -1,9 +1,8 @@
 package engine
 
 import (
-	"encoding/json"
-
 	"prodays"
+	"prodays/sync/review"
 )
 
 // Review error codes, from the registry (prodays.Codes).
@@ -15,103 +14,17 @@ const (
 	EAlreadyDecided = prodays.EAlreadyDecided
 )
 
-// Flag is an open (or decided) flag as the review console shows it.
-type Flag struct {
-	ID         int64           `json:"id"`
-	Kind       string          `json:"kind"`
-	MutationID string          `json:"mutation_id,omitempty"`
-	ActivityID string          `json:"activity_id,omitempty"`
-	DeviceID   string          `json:"device_id,omitempty"`
-	RegionCode string          `json:"region_code,omitempty"`
-	Detail     json.RawMessage `json:"detail"`
-	Status     string          `json:"status"`
-	CreatedAt  string          `json:"created_at"`
-	Payload    json.RawMessage `json:"payload,omitempty"`
-}
+// Flag is review.Flag.
+type Flag = review.Flag
 
-// Conflict is a recorded conflict of a trainee field.
-type Conflict struct {
-	ID               int64  `json:"id"`
-	TraineeID        string `json:"trainee_id"`
-	Field            string `json:"field"`
-	BaseVersion      int64  `json:"base_version"`
-	WinnerMutationID string `json:"winner_mutation_id"`
-	WinnerValue      string `json:"winner_value"`
-	LoserMutationID  string `json:"loser_mutation_id"`
-	LoserValue       string `json:"loser_value"`
-	RegionCode       string `json:"region_code,omitempty"`
-	Status           string `json:"status"`
-	CreatedAt        string `json:"created_at"`
-	// What each phone said and when: the device and the phone's clock of
-	// the winning and the losing write.
-	WinnerDeviceID   string `json:"winner_device_id,omitempty"`
-	WinnerRecordedAt string `json:"winner_recorded_at,omitempty"`
-	LoserDeviceID    string `json:"loser_device_id,omitempty"`
-	LoserRecordedAt  string `json:"loser_recorded_at,omitempty"`
-}
+// Conflict is review.Conflict.
+type Conflict = review.Conflict
 
-// QuarantinedMutation is a rejected mutation with its payload and reason.
-type QuarantinedMutation struct {
-	ID         string          `json:"id"`
-	DeviceID   string          `json:"device_id"`
-	Username   string          `json:"username"`
-	Seq        int64           `json:"seq"`
-	Type       string          `json:"type"`
-	Code       string          `json:"code"`
-	Message    string          `json:"message"`
-	ReceivedAt string          `json:"received_at"`
-	Payload    json.RawMessage `json:"payload"`
-	// Decision is empty while the mutation waits for review, else
-	// "acknowledged" or "counted_present" (ResolveQuarantined), with who,
-	// when and why.
-	Decision       string `json:"decision,omitempty"`
-	DecidedBy      string `json:"decided_by,omitempty"`
-	DecidedAt      string `json:"decided_at,omitempty"`
-	DecisionReason string `json:"decision_reason,omitempty"`
-}
+// QuarantinedMutation is review.QuarantinedMutation.
+type QuarantinedMutation = review.QuarantinedMutation
 
-// MergeProposal proposes merging walk-in WalkInID into CandidateID.
-type MergeProposal struct {
-	ID          int64  `json:"id"`
-	WalkInID    string `json:"walk_in_id"`
-	CandidateID string `json:"candidate_id"`
-	Reason      string `json:"reason"`
-	RegionCode  string `json:"region_code,omitempty"`
-	Status      string `json:"status"`
-	CreatedAt   string `json:"created_at"`
-	// WalkInName and CandidateName are "last first" of both trainees.
-	WalkInName    string `json:"walk_in_name,omitempty"`
-	CandidateName string `json:"candidate_name,omitempty"`
-}
+// MergeProposal is review.MergeProposal.
+type MergeProposal = review.MergeProposal
 
-// Device is a phone as the supervisors' console shows it: user, last sync,
-// outbox size, app version, clock offset and skew mark, the highest seq
-// received and the gaps below it (mutations lost on the phone).
-type Device struct {
-	ID       string `json:"device_id"`
-	Username string `json:"username"`
-	// RegionCode is the owner's region (a staff user's: their
-	// establishment's); Role the owner's role.
-	RegionCode    string `json:"region_code"`
-	Role          string `json:"role"`
-	LastSeenAt    string `json:"last_seen_at"`
-	LastPushAt    string `json:"last_push_at,omitempty"`
-	AppVersion    string `json:"app_version"`
-	ClockOffsetMS int64  `json:"clock_offset_ms"`
-	ClockSkewed   bool   `json:"clock_skewed"`
-	// OutboxSize is what the phone still held after its last push (the
-	// push's outbox_size minus its batch): 0 once it sent everything.
-	OutboxSize int64      `json:"outbox_size"`
-	MaxSeq     int64      `json:"max_seq"`
-	SeqGaps    [][2]int64 `json:"seq_gaps"`
-	Revoked    bool       `json:"revoked"`
-	// SkewAcknowledgedAt/By: a supervisor acknowledged the skew mark
-	// (AcknowledgeSkew); the device leaves the review queue.
-	SkewAcknowledgedAt string `json:"skew_acknowledged_at,omitempty"`
-	SkewAcknowledgedBy string `json:"skew_acknowledged_by,omitempty"`
-	// SyncedToday: the device pushed today (Africa/Casablanca).
-	SyncedToday bool `json:"synced_today"`
-	// Attention lists what needs a look, most urgent first (Attention*
-	// constants); empty when nothing does or the device is revoked.
-	Attention []string `json:"attention"`
-}
+// Device is review.Device.
+type Device = review.Device

@@ -13,26 +13,18 @@ import (
 	"prodays/internal/derrors"
 	"prodays/store"
 	"prodays/sync/protocol"
+	"prodays/sync/review"
 )
 
-// Bulk decisions of the review queue (DecideItems).
+// Constants of review (see there).
 const (
-	// BulkDismiss rejects flags and acknowledges refused mutations.
-	BulkDismiss = "dismiss"
-	// BulkAccept accepts flags and counts refused check-ins present (a
-	// reason is required).
-	BulkAccept = "accept"
-	// MaxBulkItems caps the items of one bulk decision.
-	MaxBulkItems = 1000
+	BulkDismiss  = review.BulkDismiss
+	BulkAccept   = review.BulkAccept
+	MaxBulkItems = review.MaxBulkItems
 )
 
-// BulkResult lists the refs a bulk decision decided (the pairs of the
-// selected items included) and those skipped because someone decided
-// them since they were listed.
-type BulkResult struct {
-	Decided []string `json:"decided"`
-	Skipped []string `json:"skipped"`
-}
+// BulkResult is review.BulkResult.
+type BulkResult = review.BulkResult
 
 // DecideItems applies one decision (BulkDismiss, BulkAccept) with one
 // reason to the items of refs, or when refs is empty to every item that
@@ -55,7 +47,7 @@ func (e *Engine) DecideItems(ctx context.Context, p *prodays.Principal, refs []s
 	if len(refs) > MaxBulkItems {
 		return nil, prodays.Errorf(prodays.EInvalid, "At most %d items at once.", MaxBulkItems)
 	}
-	q.After, q.refs = "", refs
+	q.After, q.Refs = "", refs
 	items, err := e.reviewItems(ctx, p, q, MaxBulkItems+1)
 	if err != nil {
 		return nil, err

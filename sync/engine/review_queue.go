@@ -11,64 +11,23 @@ import (
 	"prodays"
 	"prodays/internal/derrors"
 	"prodays/store"
+	"prodays/sync/review"
 )
 
-// ReviewQuery filters and pages the review queue (ReviewQueue). Empty
-// fields filter nothing.
-type ReviewQuery struct {
-	// Kinds keeps items of these kinds: a flag's kind (late,
-	// out_of_window, awaiting_registration) or a refused mutation's code
-	// (unknown_trainee, flag_rejected, out_of_scope, …).
-	Kinds []string
-	// ActivityID, DeviceID, Username (the staff member who pushed) and
-	// Day (the activity's date, YYYY-MM-DD) keep the items that match.
-	ActivityID, DeviceID, Username, Day string
-	// Search keeps the items whose person id starts with it (a matricule)
-	// or whose trainee's name contains it (case-insensitive for ASCII).
-	Search string
-	// After is the Next of the previous page; Limit the page size (1 to
-	// MaxReviewPage, default DefaultReviewPage).
-	After string
-	Limit int
-	// refs keeps the items of these refs (DecideItems).
-	refs []string
-}
+// ReviewQuery is review.ReviewQuery.
+type ReviewQuery = review.ReviewQuery
 
-// Page sizes of the review queue.
+// Constants of review (see there).
 const (
-	DefaultReviewPage = 100
-	MaxReviewPage     = 500
+	DefaultReviewPage = review.DefaultReviewPage
+	MaxReviewPage     = review.MaxReviewPage
 )
 
-// ReviewItem is one item still to review: an open flag (Ref "flag:ID")
-// or a refused mutation not yet decided (Ref "mutation:ID"). Pair is the
-// Ref of the item it cancels out with (a refused check-in and the refused
-// undo of it by the same device), "" when none: both settle with one
-// decision.
-type ReviewItem struct {
-	Ref          string `json:"ref"`
-	Kind         string `json:"kind"`
-	ActivityID   string `json:"activity_id"`
-	ActivityDate string `json:"activity_date"`
-	DeviceID     string `json:"device_id"`
-	Username     string `json:"username"`
-	PersonID     string `json:"person_id"`
-	PersonName   string `json:"person_name"`
-	At           string `json:"at"`
-	Message      string `json:"message"`
-	Pair         string `json:"pair"`
-}
+// ReviewItem is review.ReviewItem.
+type ReviewItem = review.ReviewItem
 
-// ReviewPage is a page of the review queue: Total items match the filters
-// (all pages), Counts per kind match the filters but the kinds; Next,
-// when not empty, asks for the following page (the order, by time then
-// ref, is stable: a decision or a new item never shifts a later page).
-type ReviewPage struct {
-	Total  int            `json:"total"`
-	Counts map[string]int `json:"counts"`
-	Items  []ReviewItem   `json:"items"`
-	Next   string         `json:"next"`
-}
+// ReviewPage is review.ReviewPage.
+type ReviewPage = review.ReviewPage
 
 // reviewItemsSQL lists every item still to review with its region (the
 // flag's; the pushing user's for a refused mutation) and its pair.
@@ -103,8 +62,8 @@ func reviewWhere(p *prodays.Principal, q ReviewQuery, withoutKinds, withoutCurso
 	if p.Role != prodays.RoleAdmin {
 		add("i.region = ?", p.RegionCode)
 	}
-	if len(q.refs) > 0 {
-		add("i.ref IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.refs)), ",")+")", toAny(q.refs)...)
+	if len(q.Refs) > 0 {
+		add("i.ref IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.Refs)), ",")+")", toAny(q.Refs)...)
 	}
 	if len(q.Kinds) > 0 && !withoutKinds {
 		add("i.kind IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.Kinds)), ",")+")", toAny(q.Kinds)...)

@@ -9,25 +9,17 @@ import (
 	"prodays"
 	"prodays/internal/derrors"
 	"prodays/sync/protocol"
+	"prodays/sync/review"
 )
 
-// Clock sources of an uploaded outbox file (UploadClock.Source).
+// Constants of review (see there).
 const (
-	// ClockLastKnownOffset: the device's clock offset measured at its last
-	// push corrects the file's recorded_at times.
-	ClockLastKnownOffset = "last_known_offset"
-	// ClockNone: the device never pushed; recorded_at is taken as is.
-	ClockNone = "none"
+	ClockLastKnownOffset = review.ClockLastKnownOffset
+	ClockNone            = review.ClockNone
 )
 
-// UploadClock says which clock correction an uploaded outbox file got:
-// Source is ClockLastKnownOffset (OffsetMS, in milliseconds, is the
-// offset of the device's last push, server minus phone) or ClockNone
-// (OffsetMS is 0).
-type UploadClock struct {
-	Source   string
-	OffsetMS int64
-}
+// UploadClock is review.UploadClock.
+type UploadClock = review.UploadClock
 
 // UploadOutbox applies an outbox file saved on a phone and uploaded by a
 // supervisor, on behalf of the device's owner p, like Push but for the

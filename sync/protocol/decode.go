@@ -128,7 +128,7 @@ func DecodeMutation(raw json.RawMessage) Mutation {
 	switch h.Type {
 	case TypeCheckIn, TypeUndo, TypeTraineeRegister, TypeTraineeUpdate:
 	default:
-		m.Invalid = &Rejection{Code: CodeUnknownType, Message: fmt.Sprintf("This server does not know mutations of type %q.", truncate(h.Type, 60))}
+		m.Invalid = &Rejection{Code: CodeUnknownType, Message: fmt.Sprintf("This server does not know mutations of type %q.", strictjson.Truncate(h.Type, 60))}
 		return m
 	}
 	var full Mutation
@@ -256,7 +256,7 @@ func (m *Mutation) validate() error {
 		}
 		for k, v := range m.Fields {
 			if !UpdatableField(k) {
-				return fmt.Errorf("fields.%s cannot be updated.", truncate(k, 40))
+				return fmt.Errorf("fields.%s cannot be updated.", strictjson.Truncate(k, 40))
 			}
 			if k == "establishment_code" {
 				if err := checkCode("fields.establishment_code", v); err != nil {
@@ -321,14 +321,4 @@ func IsUUID(s string) bool {
 	}
 	_, err := uuid.Parse(s)
 	return err == nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -70,38 +69,8 @@ func Clean(s string) string {
 	return prodays.CleanText(s)
 }
 
-// Issue is an error or a warning about an import file. Line is the
-// physical line in the file where the record starts (the header is line
-// 1; a quoted field holding line breaks spans several lines), 0 for a
-// problem of the whole file. Column is the header name of the column and
-// Position its 1-based position, both empty/0 when not about one column.
-type Issue struct {
-	File     string `json:"file"`
-	Line     int    `json:"line,omitempty"`
-	Column   string `json:"column,omitempty"`
-	Position int    `json:"position,omitempty"`
-	Message  string `json:"message"`
-}
-
-// String renders the issue as FILE:LINE:COLUMN: message, leaving out the
-// parts that do not apply (a column without a name shows its position).
-func (i Issue) String() string {
-	var b strings.Builder
-	b.WriteString(i.File)
-	if i.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(i.Line))
-		if i.Column != "" {
-			b.WriteString(":" + i.Column)
-		} else if i.Position > 0 {
-			b.WriteString(":" + strconv.Itoa(i.Position))
-		}
-	}
-	b.WriteString(": " + i.Message)
-	return b.String()
-}
-
-// Error makes an Issue usable as an error.
-func (i Issue) Error() string { return i.String() }
+// Issue is prodays.ImportIssue.
+type Issue = prodays.ImportIssue
 
 // countingReader counts the bytes read through it.
 type countingReader struct {

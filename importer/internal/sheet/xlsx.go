@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"prodays"
+
 	"github.com/xuri/excelize/v2"
 )
 
@@ -17,7 +19,7 @@ import (
 // of the 2026 edition, trainees (47,651 rows), saved as XLSX inflates to
 // 13.8 MB (a 12.4 MB sheet); 64 MiB leaves room for an edition twice as
 // big written by a tool twice as verbose (inline strings).
-const DefaultMaxInflatedBytes = 64 << 20
+const DefaultMaxInflatedBytes = prodays.DefaultImportMaxInflatedBytes
 
 // MaxPartBytes caps each zip entry that is read whole into memory: every
 // part but the worksheets and the shared strings, which are streamed. The

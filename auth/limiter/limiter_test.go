@@ -1,4 +1,4 @@
-package auth_test
+package limiter_test
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"prodays"
-	"prodays/auth"
+	"prodays/auth/limiter"
 )
 
 type clock struct{ t time.Time }
@@ -25,32 +25,32 @@ func retryAfter(t *testing.T, err error) int {
 
 func TestLimiterPerUsername(t *testing.T) {
 	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	l := auth.NewLoginLimiter(auth.LimiterConfig{}, c.Now)
-	for i := range auth.DefaultUserBurst {
+	l := limiter.NewLoginLimiter(limiter.LimiterConfig{}, c.Now)
+	for i := range limiter.DefaultUserBurst {
 		if err := l.Allow("amina", fmt.Sprintf("10.0.0.%d", i)); err != nil {
 			t.Fatalf("attempt %d: %v", i+1, err)
 		}
 		l.Failure("amina", fmt.Sprintf("10.0.0.%d", i))
 	}
 	err := l.Allow("amina", "10.9.9.9")
-	if got := retryAfter(t, err); got != int(auth.DefaultUserEvery/time.Second) {
-		t.Fatalf("retry_after: got %d, want %d", got, int(auth.DefaultUserEvery/time.Second))
+	if got := retryAfter(t, err); got != int(limiter.DefaultUserEvery/time.Second) {
+		t.Fatalf("retry_after: got %d, want %d", got, int(limiter.DefaultUserEvery/time.Second))
 	}
 	// Other users are not affected.
 	if err := l.Allow("bilal", "10.9.9.9"); err != nil {
 		t.Fatalf("other user: %v", err)
 	}
 	// Gradual: one more attempt after DefaultUserEvery, not a full lock.
-	c.Advance(auth.DefaultUserEvery)
+	c.Advance(limiter.DefaultUserEvery)
 	if err := l.Allow("amina", "10.9.9.9"); err != nil {
 		t.Fatalf("after one period: %v", err)
 	}
 	l.Failure("amina", "10.9.9.9")
 	retryAfter(t, l.Allow("amina", "10.9.9.9"))
 	// Success clears the username.
-	c.Advance(auth.DefaultUserEvery)
+	c.Advance(limiter.DefaultUserEvery)
 	l.Success("amina")
-	for i := range auth.DefaultUserBurst {
+	for i := range limiter.DefaultUserBurst {
 		if err := l.Allow("amina", "10.1.1.1"); err != nil {
 			t.Fatalf("after success, attempt %d: %v", i+1, err)
 		}
@@ -60,33 +60,34 @@ func TestLimiterPerUsername(t *testing.T) {
 
 func TestLimiterPerAddress(t *testing.T) {
 	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	l := auth.NewLoginLimiter(auth.LimiterConfig{}, c.Now)
-	for i := range auth.DefaultAddrBurst {
-		user := fmt.Sprintf("user%d", i)
-		if err := l.Allow(user, "10.0.0.1"); err != nil {
-			t.Fatalf("attempt %d: %v", i+1, err)
-		}
-		l.Failure(user, "10.0.0.1")
-	}
+	l := limiter.NewLoginLimiter(limiter.LimiterConfig{}, c.Now)
+	failFromAddress(t, l, "user", "10.0.0.1")
 	retryAfter(t, l.Allow("someone-else", "10.0.0.1"))
 	if err := l.Allow("someone-else", "10.0.0.2"); err != nil {
 		t.Fatalf("other address: %v", err)
 	}
 	// A minute refills the whole address bucket.
 	c.Advance(time.Minute)
-	for i := range auth.DefaultAddrBurst {
-		user := fmt.Sprintf("later%d", i)
-		if err := l.Allow(user, "10.0.0.1"); err != nil {
-			t.Fatalf("after a minute, attempt %d: %v", i+1, err)
-		}
-		l.Failure(user, "10.0.0.1")
-	}
+	failFromAddress(t, l, "later", "10.0.0.1")
 	retryAfter(t, l.Allow("x", "10.0.0.1"))
+}
+
+// failFromAddress makes DefaultAddrBurst failed logins from addr, each as
+// another user (prefix0, prefix1, …), every one of them allowed.
+func failFromAddress(t *testing.T, l *limiter.LoginLimiter, prefix, addr string) {
+	t.Helper()
+	for i := range limiter.DefaultAddrBurst {
+		user := fmt.Sprintf("%s%d", prefix, i)
+		if err := l.Allow(user, addr); err != nil {
+			t.Fatalf("%s: attempt %d: %v", user, i+1, err)
+		}
+		l.Failure(user, addr)
+	}
 }
 
 func TestLimiterBounded(t *testing.T) {
 	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	l := auth.NewLoginLimiter(auth.LimiterConfig{MaxEntries: 100}, c.Now)
+	l := limiter.NewLoginLimiter(limiter.LimiterConfig{MaxEntries: 100}, c.Now)
 	for i := range 1000 {
 		c.Advance(time.Millisecond)
 		l.Failure(fmt.Sprintf("u%d", i), fmt.Sprintf("a%d", i))
