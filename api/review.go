@@ -108,7 +108,7 @@ func (s *Server) listDevices(c echo.Context) error {
 	}
 	if format == "csv" {
 		return s.stream(c, mimeCSV, "appareils-"+out.Date+".csv", func(w io.Writer) error {
-			return writeDevicesCSV(w, out.Devices)
+			return s.Documents.WriteDevicesCSV(w, out.Devices)
 		})
 	}
 	return writeJSON(c, http.StatusOK, out)

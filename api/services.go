@@ -89,6 +89,9 @@ type Documents interface {
 	Bilan(ctx context.Context, f prodays.BilanFilter) (*prodays.Figures, error)
 	LoadEdition(ctx context.Context, id int64) (*prodays.Edition, error)
 	CheckRegion(ctx context.Context, code string) error
+	// WriteDevicesCSV writes the supervisors' devices list as CSV (stable
+	// machine headers, RFC 4180).
+	WriteDevicesCSV(w io.Writer, ds []review.Device) error
 	WriteParticipationsCSV(ctx context.Context, w io.Writer, f prodays.ExportFilter, sep rune) (int, error)
 	WriteParticipationsXLSX(ctx context.Context, w io.Writer, f prodays.ExportFilter) (int, error)
 	// CheckSheet fails as the attendance sheets of f would, before

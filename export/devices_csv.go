@@ -1,4 +1,4 @@
-package api
+package export
 
 import (
 	"encoding/csv"
@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"prodays/export"
 	"prodays/sync/review"
 )
 
@@ -16,12 +15,12 @@ import (
 var devicesCSVHeader = []string{"device_id", "username", "role", "region_code", "last_seen_at", "last_push_at", "synced_today",
 	"pending", "seq_gaps", "clock_offset_ms", "clock_skewed", "app_version", "revoked", "attention"}
 
-// writeDevicesCSV writes devices as CSV (RFC 4180, comma, UTF-8) in the
+// WriteDevicesCSV writes devices as CSV (RFC 4180, comma, UTF-8) in the
 // list's order: times in Africa/Casablanca with their offset, seq gaps as
 // "from-to" ranges joined by spaces, attention codes joined by spaces,
 // the texts a client chose (device id, username, app version) neutralised
-// against formula injection (export.Neutralize); numbers stay numbers.
-func writeDevicesCSV(w io.Writer, ds []review.Device) error {
+// against formula injection (Neutralize); numbers stay numbers.
+func (Documents) WriteDevicesCSV(w io.Writer, ds []review.Device) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(devicesCSVHeader); err != nil {
 		return err
@@ -31,9 +30,9 @@ func writeDevicesCSV(w io.Writer, ds []review.Device) error {
 		for i, g := range d.SeqGaps {
 			gaps[i] = fmt.Sprintf("%d-%d", g[0], g[1])
 		}
-		row := []string{export.Neutralize(d.ID), export.Neutralize(d.Username), d.Role, d.RegionCode, export.LocalTime(d.LastSeenAt), export.LocalTime(d.LastPushAt),
+		row := []string{Neutralize(d.ID), Neutralize(d.Username), d.Role, d.RegionCode, LocalTime(d.LastSeenAt), LocalTime(d.LastPushAt),
 			strconv.FormatBool(d.SyncedToday), strconv.FormatInt(d.OutboxSize, 10), strings.Join(gaps, " "),
-			strconv.FormatInt(d.ClockOffsetMS, 10), strconv.FormatBool(d.ClockSkewed), export.Neutralize(d.AppVersion), strconv.FormatBool(d.Revoked),
+			strconv.FormatInt(d.ClockOffsetMS, 10), strconv.FormatBool(d.ClockSkewed), Neutralize(d.AppVersion), strconv.FormatBool(d.Revoked),
 			strings.Join(d.Attention, " ")}
 		if err := cw.Write(row); err != nil {
 			return err
