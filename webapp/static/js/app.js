@@ -53,9 +53,10 @@ const ctx = {
     if (location.hash === hash || (hash === '#/' && !location.hash)) route();
     else location.hash = hash;
   },
-  /** announce shows a confirmation and reads it to screen readers. */
-  announce(msg) {
+  /** announce shows a confirmation and reads it to screen readers; kind names it (data-kind) for tests. */
+  announce(msg, kind = '') {
     live.textContent = msg;
+    live.dataset.kind = kind;
     live.hidden = false;
     clearTimeout(ctx.announceTimer);
     ctx.announceTimer = setTimeout(() => { live.hidden = true; }, 4000);

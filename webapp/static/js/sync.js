@@ -21,7 +21,27 @@ export const PAGE = 5000;
 export const events = new EventTarget();
 
 /** state is what the status bar shows. */
-export const state = { running: false, lastSyncAt: null, error: null, loginRequired: false, unreachable: false, nextAt: null };
+export const state = {
+  running: false, lastSyncAt: null, error: null, loginRequired: false, unreachable: false, nextAt: null,
+  clockOffsetMs: 0, // the last push answer's clock_offset_ms: server time − this phone's clock
+  resent: 0, // check-ins re-sent after a server restore, not yet shown
+};
+
+/** SKEW_MS is the clock offset from which the status bar warns (as the server marks the device: protocol, Time). */
+export const SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * clockSkew returns how far the phone's clock is off, {n, unit} in whole
+ * days ('d'), hours ('h') or minutes ('min'), or null when |offsetMs| is
+ * at most SKEW_MS.
+ */
+export function clockSkew(offsetMs) {
+  const a = Math.abs(Number(offsetMs) || 0);
+  if (a <= SKEW_MS) return null;
+  if (a >= 86400000) return { n: Math.round(a / 86400000), unit: 'd' };
+  if (a >= 3600000) return { n: Math.round(a / 3600000), unit: 'h' };
+  return { n: Math.round(a / 60000), unit: 'min' };
+}
 
 let deviceId = '';
 let failures = 0;
@@ -87,7 +107,7 @@ let pulling = null;
  */
 async function fetchPage(cursor) {
   const q = `/api/v1/sync/pull?limit=${PAGE}` + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
-  const res = await authFetch(q, { headers: { Accept: 'application/json' } });
+  const res = await syncFetch(q, { headers: { Accept: 'application/json' } });
   return res.ok ? { page: await res.json() } : { res };
 }
 
@@ -144,7 +164,7 @@ export async function push() {
       outbox_size: await outbox.size(),
       mutations: batch,
     };
-    const res = await authFetch('/api/v1/sync/push', {
+    const res = await syncFetch('/api/v1/sync/push', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify(body),
@@ -152,6 +172,10 @@ export async function push() {
     if (!res.ok) throw await errorOf(res);
     const out = await res.json();
     await outbox.applyResults(out.results);
+    if (typeof out.clock_offset_ms === 'number' && out.clock_offset_ms !== state.clockOffsetMs) {
+      state.clockOffsetMs = out.clock_offset_ms;
+      await setMeta('clock_offset_ms', state.clockOffsetMs);
+    }
     events.dispatchEvent(new Event('pushed'));
     emit();
     const left = new Set((await outbox.peek(outbox.BATCH)).map((m) => m.id));
@@ -173,45 +197,120 @@ function schedule(ms) {
 }
 
 /**
+ * HEADERS_MS is how long a sync request may wait for the server's answer
+ * to begin before the phone gives it up and retries (a request that
+ * hangs, on a network that took it and never answered, must not hold the
+ * outbox: the mutation ids make the retry safe).
+ */
+export const HEADERS_MS = 20000;
+
+/** OFFLINE_RETRY_MS is how often the phone looks again while the browser reports no network (the 'online' event is the main path). */
+export const OFFLINE_RETRY_MS = 30000;
+
+let controller = null; // aborts the requests of the running sync
+let again = false; // run once more when the running sync ends
+
+/**
+ * syncFetch is authFetch bound to the running sync: aborted when the
+ * network goes or comes back, and when no answer began within HEADERS_MS.
+ */
+async function syncFetch(url, opts = {}) {
+  const c = controller || new AbortController();
+  const t = setTimeout(() => c.abort(new DOMException('no answer', 'TimeoutError')), HEADERS_MS);
+  try {
+    return await authFetch(url, { ...opts, signal: c.signal });
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/**
  * syncNow pushes then pulls. It never throws: the outcome is in state, and
  * a failure schedules a retry (not after LoginRequired: that waits for the
- * user to log in again).
+ * user to log in again; not while offline: the 'online' event starts the
+ * next one). One sync runs at a time: a call while one runs returns it.
+ * Its in-flight marker is set before any of its code runs and cleared in
+ * its own finally, whatever fails, so the phone never stays stuck.
  */
 export function syncNow() {
-  if (running) return running;
-  running = (async () => {
-    state.running = true;
-    state.error = null;
-    emit();
-    try {
-      if (!navigator.onLine) throw new Error('offline');
-      await push();
-      await pull();
-      failures = 0;
-      state.loginRequired = false;
-      state.unreachable = false;
-      state.lastSyncAt = Date.now();
-      await setMeta('last_sync_at', state.lastSyncAt);
-      schedule(120000);
-    } catch (e) {
-      state.error = e;
-      // fetch rejects with a TypeError when no answer came at all.
-      if (e instanceof TypeError) state.unreachable = true;
-      if (e instanceof LoginRequired) {
-        state.loginRequired = true;
-        clearTimeout(timer);
-        state.nextAt = null;
-      } else {
-        failures++;
-        schedule(backoffMs(failures, e.retryAfter));
-      }
-    } finally {
-      state.running = false;
-      running = null;
-      emit();
-    }
-  })();
+  if (!running) running = runLoop();
   return running;
+}
+
+async function runLoop() {
+  await null; // the marker (running) is set before anything below runs
+  try {
+    do {
+      again = false;
+      await runOnce();
+    } while (again && navigator.onLine);
+  } finally {
+    running = null;
+    state.running = false;
+    emit();
+  }
+}
+
+async function runOnce() {
+  state.running = true;
+  state.error = null;
+  emit();
+  controller = new AbortController();
+  try {
+    if (!navigator.onLine) {
+      const e = new Error('offline');
+      e.code = 'offline';
+      throw e;
+    }
+    await push();
+    await pull();
+    failures = 0;
+    state.loginRequired = false;
+    state.unreachable = false;
+    state.lastSyncAt = Date.now();
+    await setMeta('last_sync_at', state.lastSyncAt);
+    schedule(120000);
+  } catch (e) {
+    state.error = e;
+    // fetch rejects with a TypeError when no answer came at all, and with
+    // an AbortError or TimeoutError when the phone gave the request up.
+    if (e instanceof TypeError || (e && (e.name === 'AbortError' || e.name === 'TimeoutError'))) state.unreachable = true;
+    if (e instanceof LoginRequired) {
+      state.loginRequired = true;
+      clearTimeout(timer);
+      state.nextAt = null;
+    } else if (!navigator.onLine) {
+      schedule(OFFLINE_RETRY_MS); // no failure counted: 'online' resumes at once
+    } else {
+      failures++;
+      schedule(backoffMs(failures, e.retryAfter));
+    }
+  } finally {
+    controller = null;
+  }
+}
+
+/**
+ * reconnected is the 'online' event: the backoff of failures met while the
+ * network was gone starts again, and a sync runs now. A sync already
+ * running (its requests may hang on the network that went away) is given
+ * up and run again.
+ */
+function reconnected() {
+  failures = 0;
+  state.unreachable = false;
+  if (running) {
+    again = true;
+    if (controller) controller.abort();
+  } else {
+    syncNow();
+  }
+}
+
+/** disconnected is the 'offline' event: the running sync's requests are given up. */
+function disconnected() {
+  if (controller) controller.abort();
+  emit();
 }
 
 let kickTimer = 0;
@@ -239,8 +338,9 @@ export async function kick() {
 export async function start(device, immediate = true) {
   deviceId = device;
   state.lastSyncAt = (await getMeta('last_sync_at')) || null;
-  window.addEventListener('online', () => { failures = 0; syncNow(); });
-  window.addEventListener('offline', emit);
+  state.clockOffsetMs = (await getMeta('clock_offset_ms')) || 0;
+  window.addEventListener('online', reconnected);
+  window.addEventListener('offline', disconnected);
   navigator.serviceWorker?.addEventListener('message', (e) => {
     if (e.data && e.data.type === 'sync-now') syncNow();
   });

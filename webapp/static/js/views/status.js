@@ -4,7 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import { t, formatTime, formatDateTime } from '../i18n.js';
-import { state, syncNow } from '../sync.js';
+import { state, syncNow, clockSkew } from '../sync.js';
 import { size } from '../outbox.js';
 import { getAll } from '../db.js';
 
@@ -14,6 +14,7 @@ function sizer(...texts) { return texts.join('\n'); }
 /** mount renders the status bar into el and returns its update function. */
 export function mount(el, ctx) {
   let generation = 0;
+  let offlineTap = false; // "Synchroniser" was tapped while offline
   const update = async () => {
     const mine = ++generation;
     const [pending, issues] = await Promise.all([size(), getAll('issues')]);
@@ -40,6 +41,15 @@ export function mount(el, ctx) {
         'data-sizer': sizer(t('status.never_synced'), t('status.last_sync', { when: formatTime(new Date(2026, 0, 1, 20, 58)) })) },
       last ? t('status.last_sync', { when: sameDay ? formatTime(last) : formatDateTime(last) }) : t('status.never_synced')),
     ];
+    if (online) offlineTap = false;
+    if (offlineTap) parts.push(h('span', { class: 'pill off', 'data-test': 'sync-offline', role: 'status' }, t('status.sync_offline')));
+    const skew = clockSkew(state.clockOffsetMs);
+    if (skew) {
+      parts.push(h('span', { class: 'pill warn', 'data-test': 'clock-skew', 'data-offset-ms': String(state.clockOffsetMs) }, t('status.clock_skew', { d: t('status.skew_' + skew.unit, { n: skew.n }) })));
+    }
+    if (state.resent) {
+      parts.push(h('span', { class: 'pill warn', 'data-test': 'resent', 'data-count': String(state.resent) }, t('status.resent', { n: state.resent })));
+    }
     if (state.loginRequired) {
       parts.push(h('a', { class: 'pill bad', href: '#/login' }, t('status.login_required')));
     }
@@ -51,7 +61,10 @@ export function mount(el, ctx) {
       // The button shows the running sync itself, at the width of its
       // wider label, so that the bar keeps its layout.
       // (The sizer is on a span: a button lays its content out in a row.)
-      parts.push(h('button', { type: 'button', class: 'small', 'data-test': 'sync-now', 'aria-busy': String(state.running), disabled: state.running || !online, onclick: () => syncNow() },
+      parts.push(h('button', { type: 'button', class: 'small', 'data-test': 'sync-now', 'aria-busy': String(state.running), disabled: state.running, onclick: () => {
+        // Offline, the tap says so (the 'online' event sends the outbox).
+        if (!navigator.onLine) { offlineTap = true; ctx.announce(t('status.sync_offline'), 'sync-offline'); update(); } else syncNow();
+      } },
         h('span', { class: 'sized', 'data-sizer': sizer(t('status.syncing'), t('status.sync_now')) }, state.running ? t('status.syncing') : t('status.sync_now'))));
     }
     el.setAttribute('aria-label', t('status.label')); // a named region: a landmark
