@@ -7,7 +7,7 @@ import { parseCode, parseMatricule, decide, matriculeCheck } from '/js/scanner.j
 import { format, pick, dirOf, LANGS } from '/js/i18n.js';
 import { pairState } from '/js/presence.js';
 import { uuidv7, randomSecret } from '/js/uuid.js';
-import { backoffMs } from '/js/sync.js';
+import { backoffMs, clockSkew } from '/js/sync.js';
 import { retryAfterSeconds } from '/js/http.js';
 
 const results = [];
@@ -133,6 +133,14 @@ eq('presence: undo names pulled and own ids', pairState(pulled, [ci('a', 1)]).ch
 eq('presence: undo of a pulled check-in', pairState(pulled, [un('u', 1, ['x'])]).present, false);
 eq('presence: rejected check-in does not count', pairState(undefined, [ci('a', 1, 'rejected')]).present, false);
 eq('presence: applied check-in, later pull is the truth', pairState({ data: { present: false, check_in_ids: [] }, pulled_at: 20 }, [{ ...ci('a', 1, 'applied'), acked_at: 10 }]).present, false);
+
+const fl = (id, seq, code) => ({ ...ci(id, seq, 'flagged'), code });
+eq('presence: flagged check-in is held, not present', pairState(undefined, [fl('a', 1, 'out_of_window')]), { present: false, checkInIds: ['a'], at: null, held: { id: 'a', code: 'out_of_window', recorded_at: 'x' } });
+eq('presence: held check-in undone', pairState(undefined, [fl('a', 1, 'late'), un('u', 2, ['a'])]).held, null);
+eq('presence: held check-in undone by a held undo', pairState(undefined, [fl('a', 1, 'late'), un('u', 2, ['a'], 'flagged')]).held, null);
+eq('presence: held check-in accepted (pulled present)', pairState({ data: { present: true, check_in_ids: ['a'] }, pulled_at: 20 }, [{ ...fl('a', 1, 'out_of_window'), acked_at: 10 }]), { present: true, checkInIds: ['a'], at: undefined, held: null });
+eq('presence: rejected check-in is not held', pairState(undefined, [ci('a', 1, 'rejected')]).held, null);
+eq('clock skew', [clockSkew(0), clockSkew(300000), clockSkew(-300001), clockSkew(5 * 3600000), clockSkew(251 * 86400000 + 4000)], [null, null, { n: 5, unit: 'min' }, { n: 5, unit: 'h' }, { n: 251, unit: 'd' }]);
 
 // Ids, backoff, Retry-After.
 const u1 = uuidv7(1700000000000);

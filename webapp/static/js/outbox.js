@@ -74,7 +74,7 @@ export function applyResults(results) {
       const j = await req(jn.get(r.id));
       if (j) {
         if (status === 'rejected') jn.delete(r.id);
-        else jn.put({ ...j, status, acked_at: now });
+        else jn.put({ ...j, status, code: r.code || '', acked_at: now });
       }
       if (status !== 'applied') {
         is.put({ id: r.id, list: status === 'flagged' ? 'review' : 'refused', code: r.code || '', message: r.message || '', mutation: m, at: now });
