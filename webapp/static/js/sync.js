@@ -7,6 +7,7 @@ import { tx, req, setMeta, getMeta, bumpTrainees, ENTITIES } from './db.js';
 import { authFetch } from './auth.js';
 import { errorOf, LoginRequired } from './http.js';
 import * as outbox from './outbox.js';
+import * as sentlog from './sentlog.js';
 import { personKey } from './search.js';
 import { isoLocal } from './time.js';
 
@@ -16,6 +17,9 @@ import { isoLocal } from './time.js';
  * 5,000 than at 1,000, and the phone writes fewer transactions.
  */
 export const PAGE = 5000;
+
+/** options.intervalMs is the wait between two automatic syncs after a success. */
+export const options = { intervalMs: 120000 };
 
 /** events fires 'change' whenever the sync state changes. */
 export const events = new EventTarget();
@@ -107,8 +111,29 @@ let pulling = null;
  */
 async function fetchPage(cursor) {
   const q = `/api/v1/sync/pull?limit=${PAGE}` + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
+  const gen = pushes;
   const res = await syncFetch(q, { headers: { Accept: 'application/json' } });
-  return res.ok ? { page: await res.json() } : { res };
+  // A page whose request crossed a push answer may say less than the phone
+  // was told since: its device object is not compared (gen).
+  return res.ok ? { page: await res.json(), fresh: gen === pushes } : { res };
+}
+
+let pushes = 0; // push answers received: a pull compares its device object only when none crossed it
+
+/**
+ * answered compares an answer's device object with the sent log (1.1,
+ * "Sent log and restore without loss"): what the server no longer holds
+ * goes back into the outbox; state.resent counts the check-ins among it.
+ * It reports whether anything went back.
+ */
+async function answered(device) {
+  if (!device) return false;
+  const r = await sentlog.requeue(device);
+  if (!r.mutations) return false;
+  state.resent += r.checkIns;
+  events.dispatchEvent(new Event('pushed')); // the journal changed
+  emit();
+  return true;
 }
 
 async function pullPages(onPage) {
@@ -119,7 +144,7 @@ async function pullPages(onPage) {
   const changed = new Set(); // entities the pull brought
   let next = fetchPage(cursor);
   for (;;) {
-    const { page, res } = await next;
+    const { page, res, fresh: compare } = await next;
     if (res && res.status === 409) {
       const err = await errorOf(res);
       if (err.code === 'resync' && cursor) {
@@ -138,6 +163,7 @@ async function pullPages(onPage) {
       next.catch(() => {}); // a failure surfaces when it is awaited
     }
     await applyPage(page, fresh);
+    if (compare && (await answered(page.device))) again = true; // push them now
     fresh = false;
     cursor = page.cursor;
     n += (page.changes || []).length;
@@ -171,7 +197,9 @@ export async function push() {
     });
     if (!res.ok) throw await errorOf(res);
     const out = await res.json();
+    pushes++;
     await outbox.applyResults(out.results);
+    await answered(out.device);
     if (typeof out.clock_offset_ms === 'number' && out.clock_offset_ms !== state.clockOffsetMs) {
       state.clockOffsetMs = out.clock_offset_ms;
       await setMeta('clock_offset_ms', state.clockOffsetMs);
@@ -269,7 +297,7 @@ async function runOnce() {
     state.unreachable = false;
     state.lastSyncAt = Date.now();
     await setMeta('last_sync_at', state.lastSyncAt);
-    schedule(120000);
+    schedule(options.intervalMs);
   } catch (e) {
     state.error = e;
     // fetch rejects with a TypeError when no answer came at all, and with

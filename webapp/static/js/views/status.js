@@ -48,7 +48,9 @@ export function mount(el, ctx) {
       parts.push(h('span', { class: 'pill warn', 'data-test': 'clock-skew', 'data-offset-ms': String(state.clockOffsetMs) }, t('status.clock_skew', { d: t('status.skew_' + skew.unit, { n: skew.n }) })));
     }
     if (state.resent) {
-      parts.push(h('span', { class: 'pill warn', 'data-test': 'resent', 'data-count': String(state.resent) }, t('status.resent', { n: state.resent })));
+      // Said once: a tap dismisses it.
+      parts.push(h('button', { type: 'button', class: 'pill warn', 'data-test': 'resent', 'data-count': String(state.resent), onclick: () => { state.resent = 0; update(); } },
+        t('status.resent', { n: state.resent })));
     }
     if (state.loginRequired) {
       parts.push(h('a', { class: 'pill bad', href: '#/login' }, t('status.login_required')));
