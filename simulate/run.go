@@ -58,7 +58,8 @@ func New(plan *Plan, baseURL string, opt Options) *Runner {
 // Stats returns the live counters (safe to call while Run runs).
 func (r *Runner) Stats() Stats {
 	return Stats{Acked: r.acked.Load(), Pushes: r.pushes.Load(), Retries: r.retries.Load(),
-		RetriedMutations: r.retriedMuts.Load(), LostMutations: r.lostMuts.Load(), DevicesDone: r.devicesDone.Load()}
+		RetriedMutations: r.retriedMuts.Load(), LostMutations: r.lostMuts.Load(), DevicesDone: r.devicesDone.Load(),
+		Resent: r.resent.Load()}
 }
 
 // Run replays the plan: every phone logs in, then pushes its batches one

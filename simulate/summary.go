@@ -25,6 +25,9 @@ type Stats struct {
 	LostMutations int64
 	// DevicesDone counts phones that pushed all their batches.
 	DevicesDone int64
+	// Resent counts the mutations put back into outboxes from the phones'
+	// sent logs (sync protocol 1.1: the server no longer held them).
+	Resent int64
 }
 
 // Summary is the outcome of a replay.
