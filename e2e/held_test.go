@@ -61,14 +61,19 @@ func TestHeldCheckInStaysVisible(t *testing.T) {
 	present := func(id string) string {
 		return `import('/js/roster.js').then((r) => r.state('MTG-0009', { kind: 'trainee', id: ` + jsString(id) + ` }).present)`
 	}
+	// recorded: present while pending, held once the push is answered.
+	recorded := func(id string) string {
+		return `import('/js/roster.js').then((r) => { const s = r.state('MTG-0009', { kind: 'trainee', id: ` + jsString(id) + ` }); return s.present || !!s.held; })`
+	}
 	startCheckIn(traineeAit)
 	waitFor(t, ctx, "the question", `!!document.querySelector('dialog[open] [data-test=other-day-confirm]')`, 5*time.Second)
 	if eval[bool](t, ctx, present(traineeAit)) {
 		t.Fatal("recorded before the answer")
 	}
 	jsClick(t, ctx, "[data-test=other-day-confirm]")
-	waitFor(t, ctx, "Aït Baha recorded", present(traineeAit), 5*time.Second)
-	checkInBySearch(t, ctx, "MTG-0009", traineeBenaissa)
+	waitFor(t, ctx, "Aït Baha recorded", recorded(traineeAit), 5*time.Second)
+	startCheckIn(traineeBenaissa)
+	waitFor(t, ctx, "Benaïssa recorded", recorded(traineeBenaissa), 5*time.Second)
 	if eval[bool](t, ctx, `!!document.querySelector('dialog[open]')`) {
 		t.Error("asked twice for one activity")
 	}
@@ -85,6 +90,9 @@ func TestHeldCheckInStaysVisible(t *testing.T) {
 	}
 	if got := text(t, ctx, rows+" [data-test=held-reason]"); got != "Heure hors des dates de l'activité : en attente d'un superviseur." {
 		t.Errorf("held reason: %q", got)
+	}
+	if got := text(t, ctx, "[data-test=issues]"); got != "2 à vérifier" {
+		t.Errorf("review count: %q", got)
 	}
 	if got := text(t, ctx, "[data-test=clock-skew]"); got != "Horloge décalée de 251 j" {
 		t.Errorf("clock status: %q", got)
@@ -111,6 +119,7 @@ func TestHeldCheckInStaysVisible(t *testing.T) {
 	if eval[bool](t, ctx, `!!document.querySelector('`+rows+` [data-test=held]')`) {
 		t.Error("an accepted check-in still shows as held")
 	}
+	waitFor(t, ctx, "the accepted check-in off the review list", `(document.querySelector('[data-test=issues]') || {}).textContent === '1 à vérifier'`, 5*time.Second)
 
 	// Benaïssa's held check-in is undone like any other.
 	jsClick(t, ctx, `[data-test=recent] li[data-id="`+traineeBenaissa+`"] [data-test=recent-undo]`)
@@ -126,7 +135,8 @@ func TestHeldCheckInStaysVisible(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the activity again", `document.documentElement.dataset.ready === '1' && !!document.querySelector('#q')`, 20*time.Second)
-	checkInBySearch(t, ctx, "MTG-0009", traineeByID)
+	startCheckIn(traineeByID)
+	waitFor(t, ctx, "El Idrissi recorded", recorded(traineeByID), 5*time.Second)
 	if eval[bool](t, ctx, `!!document.querySelector('dialog[open]')`) {
 		t.Error("asked again after a reload")
 	}

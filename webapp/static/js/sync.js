@@ -61,11 +61,15 @@ function emit() { events.dispatchEvent(new Event('change')); }
  * snapshot's first page first empties the entity stores (keeping walk-ins
  * not yet pushed). The durability is relaxed: a page lost to a power cut
  * is pulled again from the cursor before it, as the cursor is in the same
- * transaction (the outbox, never relaxed, is not touched here).
+ * transaction (the outbox, never relaxed, is not touched here). A held
+ * check-in (the "awaiting review" list) that a pulled presence names was
+ * accepted by a supervisor: it leaves the list.
  */
 export function applyPage(page, fresh) {
   const now = Date.now();
-  return tx([...ENTITIES, 'meta'], 'readwrite', async (t) => {
+  return tx([...ENTITIES, 'meta', 'issues'], 'readwrite', async (t) => {
+    const issues = t.objectStore('issues');
+    const held = new Set(await req(issues.getAllKeys()));
     let trainees = fresh;
     if (fresh) {
       for (const e of ENTITIES) {
@@ -83,7 +87,10 @@ export function applyPage(page, fresh) {
       if (c.op === 'delete') { s.delete(c.id); continue; }
       const rec = { id: c.id, data: c.data || {} };
       if (c.entity === 'trainee' || c.entity === 'speaker') rec.sk = personKey(rec.data);
-      if (c.entity === 'attendance') rec.pulled_at = now;
+      if (c.entity === 'attendance') {
+        rec.pulled_at = now;
+        if (held.size && rec.data.present) for (const id of rec.data.check_in_ids || []) if (held.has(id)) issues.delete(id);
+      }
       s.put(rec);
     }
     const m = t.objectStore('meta');
