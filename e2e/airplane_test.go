@@ -233,9 +233,9 @@ func TestAirplaneDrill(t *testing.T) {
 	}
 }
 
-// checkInBySearch checks trainee id in at activity through the search
-// field and the row's button, and waits for the phone to show them present.
-func checkInBySearch(t *testing.T, ctx context.Context, activity, id string) {
+// tapCheckIn types trainee id's matricule in the search field and taps
+// the check-in button of its row.
+func tapCheckIn(t *testing.T, ctx context.Context, id string) {
 	t.Helper()
 	if !eval[bool](t, ctx, `(() => {
 		const q = document.querySelector('#q');
@@ -247,6 +247,13 @@ func checkInBySearch(t *testing.T, ctx context.Context, activity, id string) {
 	})()`) {
 		t.Fatalf("no check-in button for %s", id)
 	}
+}
+
+// checkInBySearch checks trainee id in at activity through the search
+// field and the row's button, and waits for the phone to show them present.
+func checkInBySearch(t *testing.T, ctx context.Context, activity, id string) {
+	t.Helper()
+	tapCheckIn(t, ctx, id)
 	waitFor(t, ctx, id+" present", `import('/js/roster.js').then((r) => r.state(`+jsString(activity)+`, { kind: 'trainee', id: `+jsString(id)+` }).present)`, 5*time.Second)
 }
 

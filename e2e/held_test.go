@@ -45,19 +45,7 @@ func TestHeldCheckInStaysVisible(t *testing.T) {
 	}
 
 	// The first check-in asks; the second does not.
-	startCheckIn := func(id string) {
-		t.Helper()
-		if !eval[bool](t, ctx, `(() => {
-			const q = document.querySelector('#q');
-			q.value = `+jsString(id)+`;
-			q.dispatchEvent(new Event('input'));
-			const b = document.querySelector('[data-test=results] li[data-id="`+id+`"] [data-test=check-in]');
-			if (b) b.click();
-			return !!b;
-		})()`) {
-			t.Fatalf("no check-in button for %s", id)
-		}
-	}
+	startCheckIn := func(id string) { t.Helper(); tapCheckIn(t, ctx, id) }
 	present := func(id string) string {
 		return `import('/js/roster.js').then((r) => r.state('MTG-0009', { kind: 'trainee', id: ` + jsString(id) + ` }).present)`
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	"prodays"
 	"prodays/internal/strictjson"
@@ -23,12 +22,8 @@ const (
 // outboxFileEnvelope is an outbox file: a push body and, from protocol
 // 1.1, the phone's sent log (mutations the server answered before).
 type outboxFileEnvelope struct {
-	DeviceID   string             `json:"device_id"`
-	ClientTime *time.Time         `json:"client_time"`
-	AppVersion string             `json:"app_version"`
-	OutboxSize int64              `json:"outbox_size"`
-	Mutations  *[]json.RawMessage `json:"mutations"`
-	Sent       []json.RawMessage  `json:"sent"`
+	pushEnvelope `json:",inline"`
+	Sent         []json.RawMessage `json:"sent"`
 }
 
 // DecodeOutboxFile decodes an outbox file saved by a phone: a push body
@@ -52,8 +47,7 @@ func DecodeOutboxFile(body []byte) (*PushRequest, error) {
 	if len(f.Sent) > MaxSent {
 		return nil, TooLarge(fmt.Sprintf("The file's sent log holds %d mutations, at most %d are allowed.", len(f.Sent), MaxSent))
 	}
-	env := pushEnvelope{DeviceID: f.DeviceID, ClientTime: f.ClientTime, AppVersion: f.AppVersion, OutboxSize: f.OutboxSize, Mutations: f.Mutations}
-	req, err := env.request(MaxSent)
+	req, err := f.request(MaxSent)
 	if err != nil {
 		return nil, err
 	}
