@@ -106,13 +106,24 @@ func (r *Runner) reauth(ctx context.Context, p *phone) bool {
 	return r.login(ctx, p)
 }
 
+// upTo is the number of p's batches that share (0 to 1) of them makes,
+// rounded down (a phone of one batch sends it at share 1 only).
+func (p *phone) upTo(share float64) int {
+	return min(len(p.Batches), int(math.Floor(share*float64(len(p.Batches))+1e-9)))
+}
+
+// hasWork reports whether p has something to push up to share.
+func (p *phone) hasWork(share float64) bool {
+	return len(p.outbox) > 0 || p.next < p.upTo(share)
+}
+
 // pushAll pushes p's outbox (re-sends), then its batches up to share of
 // them.
 func (r *Runner) pushAll(ctx context.Context, p *phone, share float64) {
 	if p.sess == nil {
 		return // its login failed: its mutations stay unanswered
 	}
-	upTo := min(len(p.Batches), int(math.Ceil(share*float64(len(p.Batches)))))
+	upTo := p.upTo(share)
 	for ctx.Err() == nil && (len(p.outbox) > 0 || p.next < upTo) {
 		if len(p.outbox) > 0 {
 			n := min(len(p.outbox), protocol.MaxMutations)

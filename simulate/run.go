@@ -59,7 +59,7 @@ func New(plan *Plan, baseURL string, opt Options) *Runner {
 func (r *Runner) Stats() Stats {
 	return Stats{Acked: r.acked.Load(), Pushes: r.pushes.Load(), Retries: r.retries.Load(),
 		RetriedMutations: r.retriedMuts.Load(), LostMutations: r.lostMuts.Load(), DevicesDone: r.devicesDone.Load(),
-		Resent: r.resent.Load()}
+		Resent: r.resent.Load(), Logins: r.logins.Load()}
 }
 
 // Run replays the plan: every phone logs in, then pushes its batches one
@@ -71,7 +71,8 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 }
 
 // RunUntil replays the plan up to share (0 to 1) of each phone's batches
-// (rounded up), going on from where the previous RunUntil stopped: each
+// (rounded down; a phone with none to push yet does not log in yet: its
+// first login comes with its first batch), going on from where the previous RunUntil stopped: each
 // phone first pushes what its outbox holds again (mutations put back from
 // its sent log after a server restore), then its next batches. The
 // summary covers everything since New; its error counts the mutations of
@@ -95,7 +96,8 @@ func (r *Runner) RunUntil(ctx context.Context, share float64) (*Summary, error) 
 		r.each(ctx, phones, func(p *phone) { r.pushAll(ctx, p, share) })
 	} else {
 		r.each(ctx, phones, func(p *phone) {
-			if r.ensureLogin(ctx, p) {
+			// A phone with nothing to push yet does not log in yet.
+			if p.hasWork(share) && r.ensureLogin(ctx, p) {
 				r.pushAll(ctx, p, share)
 			}
 		})

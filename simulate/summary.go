@@ -28,6 +28,9 @@ type Stats struct {
 	// Resent counts the mutations put back into outboxes from the phones'
 	// sent logs (sync protocol 1.1: the server no longer held them).
 	Resent int64
+	// Logins counts the phones' successful logins (first ones and again
+	// after a refused session).
+	Logins int64
 }
 
 // Summary is the outcome of a replay.
