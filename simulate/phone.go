@@ -23,7 +23,10 @@ type phone struct {
 	// next is the index of its next batch in Device.Batches; outbox the
 	// mutations put back from its sent log, pushed before the next batch;
 	// cursor its pull cursor ("" before its first snapshot).
-	next   int
+	next int
+	// dueTo is how many of its batches the runs so far asked it to push
+	// (their mutations without an answer are unanswered).
+	dueTo  int
 	sent   *SentLog
 	outbox []protocol.Mutation
 	cursor string
@@ -135,7 +138,6 @@ func (r *Runner) pushAll(ctx context.Context, p *phone, share float64) {
 		}
 		b := p.Batches[p.next]
 		p.next++
-		r.scheduled.Add(int64(len(b.Mutations)))
 		r.push(ctx, p, b.Mutations)
 		if r.opt.Duplicate > 0 && p.rng.Float64() < r.opt.Duplicate {
 			r.dupBatches.Add(1)

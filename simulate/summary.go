@@ -88,7 +88,13 @@ func (r *Runner) summary(elapsed time.Duration) *Summary {
 	for k, v := range r.results {
 		s.Results[k] = v
 	}
-	s.Unanswered = int(r.scheduled.Load()) - len(r.outcome)
+	due := 0
+	for _, p := range r.phones {
+		for _, b := range p.Batches[:p.dueTo] {
+			due += len(b.Mutations)
+		}
+	}
+	s.Unanswered = max(0, due-len(r.outcome))
 	s.Resent, s.Resyncs, s.Pulls = r.resent.Load(), r.resyncs.Load(), r.pulls.Load()
 	if elapsed > 0 {
 		s.Throughput = float64(r.plan.Mutations) / elapsed.Seconds()
