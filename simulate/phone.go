@@ -23,7 +23,10 @@ type phone struct {
 	// next is the index of its next batch in Device.Batches; outbox the
 	// mutations put back from its sent log, pushed before the next batch;
 	// cursor its pull cursor ("" before its first snapshot).
-	next   int
+	next int
+	// dueTo is how many of its batches the runs so far asked it to push
+	// (their mutations without an answer are unanswered).
+	dueTo  int
 	sent   *SentLog
 	outbox []protocol.Mutation
 	cursor string
@@ -106,13 +109,24 @@ func (r *Runner) reauth(ctx context.Context, p *phone) bool {
 	return r.login(ctx, p)
 }
 
+// upTo is the number of p's batches that share (0 to 1) of them makes,
+// rounded down (a phone of one batch sends it at share 1 only).
+func (p *phone) upTo(share float64) int {
+	return min(len(p.Batches), int(math.Floor(share*float64(len(p.Batches))+1e-9)))
+}
+
+// hasWork reports whether p has something to push up to share.
+func (p *phone) hasWork(share float64) bool {
+	return len(p.outbox) > 0 || p.next < p.upTo(share)
+}
+
 // pushAll pushes p's outbox (re-sends), then its batches up to share of
 // them.
 func (r *Runner) pushAll(ctx context.Context, p *phone, share float64) {
 	if p.sess == nil {
 		return // its login failed: its mutations stay unanswered
 	}
-	upTo := min(len(p.Batches), int(math.Ceil(share*float64(len(p.Batches)))))
+	upTo := p.upTo(share)
 	for ctx.Err() == nil && (len(p.outbox) > 0 || p.next < upTo) {
 		if len(p.outbox) > 0 {
 			n := min(len(p.outbox), protocol.MaxMutations)
@@ -124,7 +138,6 @@ func (r *Runner) pushAll(ctx context.Context, p *phone, share float64) {
 		}
 		b := p.Batches[p.next]
 		p.next++
-		r.scheduled.Add(int64(len(b.Mutations)))
 		r.push(ctx, p, b.Mutations)
 		if r.opt.Duplicate > 0 && p.rng.Float64() < r.opt.Duplicate {
 			r.dupBatches.Add(1)

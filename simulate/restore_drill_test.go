@@ -56,8 +56,10 @@ func TestRestoreDrillBackup(t *testing.T) {
 // SIGKILL the server and delete its database files; restore (how.Restore);
 // restart. The phones' next pull is answered 409 resync (their cursors are
 // of the old history) and its device object makes them put back into
-// their outboxes, from their sent logs, exactly what the server lost;
-// they replay the rest, and the bilan is expected.json exactly.
+// their outboxes, from their sent logs, exactly what the server lost; a
+// phone whose first login came after the snapshot (a phone of one or two
+// batches: shares round down) gets 401 and logs in again with its device
+// secret; they replay the rest, and the bilan is expected.json exactly.
 func runRestoreDrill(t *testing.T, how DrillRestorer) {
 	if testing.Short() {
 		t.Skip("runs, kills and restores the real server: not with -short")
@@ -93,6 +95,8 @@ func runRestoreDrill(t *testing.T, how DrillRestorer) {
 	// The disk is lost.
 	env.Proc.Kill()
 	held := deviceSeqs(t, env.DB)
+	devicesHeld := deviceIDs(t, env.DB)
+	loginsBefore := r.Stats().Logins
 	env.DB.Close()
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(env.Proc.DB + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -113,9 +117,15 @@ func runRestoreDrill(t *testing.T, how DrillRestorer) {
 			lost++
 		}
 	}
-	t.Logf("the restore lost %d of %d stored mutations", lost, len(held))
-	if lost == 0 {
-		t.Fatal("the restored state lost nothing: the drill proves nothing")
+	devicesLost, devicesRestored := 0, deviceIDs(t, db)
+	for id := range devicesHeld {
+		if !devicesRestored[id] {
+			devicesLost++
+		}
+	}
+	t.Logf("the restore lost %d of %d stored mutations and %d of %d devices (first login after the backup)", lost, len(held), devicesLost, len(devicesHeld))
+	if lost == 0 || devicesLost == 0 {
+		t.Fatal("the restored state lost no mutation or no device: the drill proves less than it should")
 	}
 
 	// Every phone's next request: a pull from its old cursor.
@@ -128,6 +138,11 @@ func runRestoreDrill(t *testing.T, how DrillRestorer) {
 	if got := r.Stats().Resent; got != int64(lost) {
 		t.Errorf("the phones put back %d mutations into their outboxes, want exactly the %d the server lost", got, lost)
 	}
+	// A token of a device the restored server does not know is answered
+	// 401, and the phone logs in again with its device secret.
+	if got := r.Stats().Logins - loginsBefore; got != int64(devicesLost) {
+		t.Errorf("%d logins after the restore, want one per device the server lost (%d)", got, devicesLost)
+	}
 
 	sum, err := r.RunUntil(ctx, 1)
 	sum.Print(testWriter{t})
@@ -137,6 +152,20 @@ func runRestoreDrill(t *testing.T, how DrillRestorer) {
 	checkBilan(t, env.URL, dir)
 	env.Proc.Stop()
 	checkInvariants(t, db, plan)
+}
+
+// deviceIDs returns the ids of the devices db knows.
+func deviceIDs(t *testing.T, db *store.DB) map[string]bool {
+	t.Helper()
+	ids, err := store.Query(context.Background(), db.Read, store.ScanOne[string], `SELECT id FROM devices`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out
 }
 
 // deviceSeqs returns the (device, seq) of every mutation db holds.

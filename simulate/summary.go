@@ -28,6 +28,9 @@ type Stats struct {
 	// Resent counts the mutations put back into outboxes from the phones'
 	// sent logs (sync protocol 1.1: the server no longer held them).
 	Resent int64
+	// Logins counts the phones' successful logins (first ones and again
+	// after a refused session).
+	Logins int64
 }
 
 // Summary is the outcome of a replay.
@@ -85,7 +88,13 @@ func (r *Runner) summary(elapsed time.Duration) *Summary {
 	for k, v := range r.results {
 		s.Results[k] = v
 	}
-	s.Unanswered = int(r.scheduled.Load()) - len(r.outcome)
+	due := 0
+	for _, p := range r.phones {
+		for _, b := range p.Batches[:p.dueTo] {
+			due += len(b.Mutations)
+		}
+	}
+	s.Unanswered = max(0, due-len(r.outcome))
 	s.Resent, s.Resyncs, s.Pulls = r.resent.Load(), r.resyncs.Load(), r.pulls.Load()
 	if elapsed > 0 {
 		s.Throughput = float64(r.plan.Mutations) / elapsed.Seconds()
