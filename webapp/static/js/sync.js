@@ -386,5 +386,6 @@ export async function start(device, immediate = true) {
 export function loggedIn() {
   state.loginRequired = false;
   failures = 0;
+  if (running) again = true; // a sync that met the 401 may still be ending
   emit();
 }
