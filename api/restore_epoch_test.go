@@ -169,3 +169,35 @@ func withoutEpoch(t *testing.T, cursor string) string {
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// TestDeviceGapsOfOlderDatabase: a device of a database from before
+// migration 00037 has no stored gaps (seq_gaps NULL): a pull computes them
+// from its stored seqs, and its next push stores them, updated by the
+// batch.
+func TestDeviceGapsOfOlderDatabase(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	synctest.Seed(t, env.DB)
+	testenv.CreateUser(t, env.DB, "staff1", "staff", "E1", "RSK")
+	const dev = "0193a7c0-0000-7000-8000-00000000e002"
+	s := env.Login(t, "staff1", dev)
+	phone := synctest.NewPhone(dev, time.Now().Add(-time.Minute))
+	var ms []protocol.Mutation
+	for i := range 6 {
+		ms = append(ms, phone.CheckIn("A1", "trainee", synctest.TraineesE1[i]))
+	}
+	pushDevice(t, env, s.AccessToken, dev, ms[0], ms[1], ms[3])
+	if _, err := env.DB.Write.Exec(`UPDATE devices SET seq_gaps = NULL WHERE id = ?`, dev); err != nil {
+		t.Fatal(err)
+	}
+	if p := pullPage(t, env, s.AccessToken, ""); p.Status != http.StatusOK || p.Device.MaxSeq != 4 || !reflect.DeepEqual(p.Device.Gaps, [][2]int64{{3, 3}}) {
+		t.Fatalf("pull with gaps not stored: status %d, device %+v, want max_seq 4, gaps [[3 3]]", p.Status, p.Device)
+	}
+	d := pushDevice(t, env, s.AccessToken, dev, ms[5])
+	if d.MaxSeq != 6 || !reflect.DeepEqual(d.Gaps, [][2]int64{{3, 3}, {5, 5}}) {
+		t.Fatalf("push of seq 6: device %+v, want max_seq 6, gaps [[3 3] [5 5]]", d)
+	}
+	var stored string
+	if err := env.DB.Read.QueryRow(`SELECT seq_gaps FROM devices WHERE id = ?`, dev).Scan(&stored); err != nil || stored != "[[3,3],[5,5]]" {
+		t.Fatalf("stored gaps %q (%v), want [[3,3],[5,5]]", stored, err)
+	}
+}

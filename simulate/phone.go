@@ -20,13 +20,13 @@ type phone struct {
 	secret  string // its device_secret (newSecrets)
 	sess    *Session
 	pending int // mutations still in the outbox
-	// next is the index of its next batch in Device.Batches; outbox the
-	// mutations put back from its sent log, pushed before the next batch;
-	// cursor its pull cursor ("" before its first snapshot).
-	next int
-	// dueTo is how many of its batches the runs so far asked it to push
-	// (their mutations without an answer are unanswered).
-	dueTo  int
+	// next is the index of its next batch in Device.Batches, dueTo how
+	// many of its batches the runs so far asked it to push (their
+	// mutations without an answer are unanswered).
+	next, dueTo int
+	// sent is its sent log; outbox the mutations put back from it, pushed
+	// before the next batch; cursor its pull cursor ("" before its first
+	// snapshot).
 	sent   *SentLog
 	outbox []protocol.Mutation
 	cursor string

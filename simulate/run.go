@@ -81,13 +81,14 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	return r.RunUntil(ctx, 1)
 }
 
-// RunUntil replays the plan up to share (0 to 1) of each phone's batches
-// (rounded down; a phone with none to push yet does not log in yet: its
-// first login comes with its first batch), going on from where the previous RunUntil stopped: each
+// RunUntil replays the plan up to share (0 to 1) of each phone's batches,
+// rounded down, going on from where the previous RunUntil stopped: each
 // phone first pushes what its outbox holds again (mutations put back from
-// its sent log after a server restore), then its next batches. The
-// summary covers everything since New; its error counts the mutations of
-// the batches pushed so far that got no result.
+// its sent log after a server restore), then its next batches. A phone
+// with nothing to push yet does not log in yet (its first login comes
+// with its first batch). The summary covers everything since New; its
+// error counts the mutations of the batches due so far that got no
+// result.
 func (r *Runner) RunUntil(ctx context.Context, share float64) (*Summary, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.opt.Timeout)
 	defer cancel()
