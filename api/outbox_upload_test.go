@@ -1,12 +1,18 @@
 package api_test
 
 import (
+	"context"
+	"encoding/json"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3filter"
+
 	"prodays/internal/synctest"
 	"prodays/store"
+	"prodays/sync/protocol"
 )
 
 // TestOutboxUpload: a supervisor uploads a phone's saved outbox file
@@ -117,4 +123,91 @@ func TestOutboxUploadKeepsTimes(t *testing.T) {
 	if flags != 0 {
 		t.Errorf("%d flags on A1, want 0 (nothing out of window)", flags)
 	}
+}
+
+// TestOutboxUploadSentLog (protocol 1.1): an outbox file with the phone's
+// sent log ("sent") re-applies what the server lacks, as after a restore:
+// the sent mutation the server holds is a duplicate, the ones it never
+// stored (lost) apply, a sent mutation also in the outbox is sent once,
+// and a file over one push (1,200 sent mutations) applies in batches.
+// The request and the answer follow openapi.json; an unknown member is
+// still refused.
+func TestOutboxUploadSentLog(t *testing.T) {
+	env := syncEnv(t)
+	staff := env.Login(t, "staff1", "dev-restored")
+	sup := env.Login(t, "sup1", "dev-sup")
+	ph := synctest.NewPhone("dev-restored", eventNow)
+	held := ph.CheckIn("A1", "trainee", synctest.TraineesE1[0])
+	if a := env.Raw(t, "POST", "/api/v1/sync/push", staff.AccessToken, "application/json", synctest.Body("dev-restored", eventNow, 1, held)); a.Status != 200 {
+		t.Fatalf("push: %d %s", a.Status, a.Body)
+	}
+	// The server never stored these (a restore lost them): only the
+	// phone's sent log has them.
+	var lost []protocol.Mutation
+	for i := range 1200 {
+		lost = append(lost, ph.CheckIn("A1", "trainee", synctest.TraineesE1[1+i%2]))
+	}
+	pending := ph.CheckIn("A1", "trainee", synctest.TraineesE1[0])
+	var file map[string]any
+	if err := json.Unmarshal(synctest.Body("dev-restored", eventNow, 1, pending), &file); err != nil {
+		t.Fatal(err)
+	}
+	file["sent"] = append([]any{held, pending}, anySlice(lost)...)
+	body, _ := json.Marshal(file)
+
+	o := loadOAS(t, env.URL)
+	req := newReq(t, "POST", env.URL+"/api/v1/review/outbox-upload", sup.AccessToken, body, false)
+	route, params, err := o.router.FindRoute(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := openapi3filter.ValidateRequest(context.Background(), &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}); err != nil {
+		t.Errorf("the outbox file does not match openapi.json: %v", err)
+	}
+	req = newReq(t, "POST", env.URL+"/api/v1/review/outbox-upload", sup.AccessToken, body, false)
+	st, answer, _ := o.do(t, req)
+	if st != 200 {
+		t.Fatalf("upload: %d %s", st, answer)
+	}
+	var out struct {
+		Results []struct{ ID, Status string } `json:"results"`
+		Device  struct {
+			MaxSeq int64     `json:"max_seq"`
+			Gaps   [][]int64 `json:"gaps"`
+		} `json:"device"`
+	}
+	if err := json.Unmarshal(answer, &out); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, r := range out.Results {
+		counts[r.Status]++
+	}
+	if len(out.Results) != 1202 || counts["duplicate"] != 1 || counts["applied"] != 1201 {
+		t.Errorf("results: %d %v, want 1202: 1 duplicate, 1201 applied", len(out.Results), counts)
+	}
+	if out.Device.MaxSeq != pending.Seq || len(out.Device.Gaps) != 0 {
+		t.Errorf("device after the upload: %+v, want max_seq %d and no gap", out.Device, pending.Seq)
+	}
+	var n int
+	env.DB.Read.QueryRow(`SELECT count(*) FROM mutations WHERE device_id = 'dev-restored' AND type = 'attendance.check_in'`).Scan(&n)
+	if n != 1202 {
+		t.Errorf("check-ins stored: %d, want 1202 (each once)", n)
+	}
+
+	// The envelope stays strict.
+	file["extra"] = 1
+	body, _ = json.Marshal(file)
+	if a := env.Raw(t, "POST", "/api/v1/review/outbox-upload", sup.AccessToken, "application/json", body); a.Status != 400 || !strings.Contains(string(a.Body), `"invalid"`) {
+		t.Errorf("unknown member: %d %s, want 400 invalid", a.Status, a.Body)
+	}
+}
+
+func anySlice[T any](s []T) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
 }

@@ -229,9 +229,9 @@ func (s *Server) openapi(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/json", openAPIDoc)
 }
 
-// outboxUploadMaxBytes caps an uploaded outbox file: a push body, plus the
-// multipart envelope.
-const outboxUploadMaxBytes = protocol.MaxBodyBytes + multipartSlack
+// outboxUploadMaxBytes caps an uploaded outbox file: a push body with the
+// phone's sent log (protocol.MaxOutboxFileBytes), plus the multipart envelope.
+const outboxUploadMaxBytes = protocol.MaxOutboxFileBytes + multipartSlack
 
 // OutboxUploadResponse is the answer of POST /api/v1/review/outbox-upload:
 // the phone's owner, the clock correction used (Clock: "last_known_offset",
@@ -247,27 +247,27 @@ type OutboxUploadResponse struct {
 // outboxUpload: POST /api/v1/review/outbox-upload (supervisor of the
 // phone's region, admin). The body is an outbox file saved from a phone
 // (a push body {device_id, client_time, app_version, outbox_size,
-// mutations}), either as the multipart form field "file" or as the JSON
-// body itself. It is applied through the same engine push as the phone's
-// own sync, on behalf of the device's owner (their scope, the file's
-// device_id), with the device's last known clock offset or none, never the
-// upload time (engine.UploadOutbox), so it is idempotent: a mutation already received is a
-// duplicate. The upload is audited. Errors: not_found for a device the
+// mutations}, and from 1.1 the phone's sent log as "sent":
+// protocol.DecodeOutboxFile), either as the multipart form field "file" or
+// as the JSON body itself. It is applied through the same engine push as
+// the phone's own sync, in batches of protocol.MaxMutations, on behalf of
+// the device's owner (their scope, the file's device_id), with the
+// device's last known clock offset or none, never the upload time
+// (engine.UploadOutbox), so it is idempotent: a mutation already received
+// is a duplicate, and what a restored server lost applies again. The
+// upload is audited. Errors: not_found for a device the
 // server never saw, forbidden for a phone of another region.
 func (s *Server) outboxUpload(c echo.Context) error {
 	req := c.Request()
 	if req.ContentLength > outboxUploadMaxBytes {
-		return protocol.TooLarge(fmt.Sprintf("The file is over %d bytes: it cannot be a phone's outbox.", protocol.MaxBodyBytes))
+		return protocol.TooLarge(fmt.Sprintf("The file is over %d bytes: it cannot be a phone's outbox.", protocol.MaxOutboxFileBytes))
 	}
 	req.Body = http.MaxBytesReader(c.Response(), req.Body, outboxUploadMaxBytes)
 	body, err := readOutboxFile(c)
 	if err != nil {
 		return err
 	}
-	if len(body) > protocol.MaxBodyBytes {
-		return protocol.TooLarge(fmt.Sprintf("The file is over %d bytes: it cannot be a phone's outbox.", protocol.MaxBodyBytes))
-	}
-	pr, err := protocol.DecodePush(body)
+	pr, err := protocol.DecodeOutboxFile(body)
 	if err != nil {
 		return err
 	}
@@ -279,11 +279,19 @@ func (s *Server) outboxUpload(c echo.Context) error {
 	if err := principal(c).AuthorizeRegion(onBehalf.RegionCode); err != nil {
 		return err
 	}
-	resp, clock, err := s.Sync.UploadOutbox(ctx, onBehalf, pr)
-	if err != nil {
-		return err
+	var resp *protocol.PushResponse
+	var clock review.UploadClock
+	for _, chunk := range protocol.ChunkMutations(pr) {
+		r, c, err := s.Sync.UploadOutbox(ctx, onBehalf, chunk)
+		if err != nil {
+			return err
+		}
+		s.countMutations(chunk, r)
+		if resp != nil {
+			r.Results = append(resp.Results, r.Results...)
+		}
+		resp, clock = r, c
 	}
-	s.countMutations(pr, resp)
 	counts := map[string]int{}
 	for _, r := range resp.Results {
 		counts[r.Status]++
@@ -316,7 +324,7 @@ func readOutboxFile(c echo.Context) ([]byte, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return io.ReadAll(io.LimitReader(f, protocol.MaxBodyBytes+1))
+		return io.ReadAll(io.LimitReader(f, protocol.MaxOutboxFileBytes+1))
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
 		b, err := io.ReadAll(c.Request().Body)
 		if err != nil {

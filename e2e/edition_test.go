@@ -216,6 +216,12 @@ func checkIn(t *testing.T, ctx context.Context, query, id string, done int) {
 	recorded := fmt.Sprintf(`!!document.querySelector('[data-test=recent] li[data-id=%q]')`, id)
 	waitFor(t, ctx, "result "+id+" for "+query, fmt.Sprintf(`!!document.querySelector(%q)`, sel), 30*time.Second)
 	click(t, ctx, sel)
+	// An activity of another day than the phone's asks once (issue #15).
+	question := `!!document.querySelector('dialog[open] [data-test=other-day-confirm]')`
+	waitFor(t, ctx, "the check-in or the day's question", recorded+" || "+question, 30*time.Second)
+	if eval[bool](t, ctx, question) {
+		jsClick(t, ctx, "dialog[open] [data-test=other-day-confirm]")
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](recorded, chromedp.WithPollingTimeout(30*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
 		t.Fatalf("the tap on %s recorded nothing: pending %s (was %d), result still offered %v, status bar %q",
 			id, eval[string](t, ctx, `document.querySelector('[data-test=pending]')?.dataset.count || ''`), done,

@@ -57,6 +57,11 @@ func DecodePush(body []byte) (*PushRequest, error) {
 	if err := strictjson.UnmarshalTopLevel(body, &env); err != nil {
 		return nil, prodays.Errorf(prodays.EInvalid, "Invalid push body: %s", err)
 	}
+	return env.request(MaxMutations)
+}
+
+// request validates the envelope and decodes its mutations (at most max).
+func (env *pushEnvelope) request(max int) (*PushRequest, error) {
 	if env.DeviceID == "" {
 		return nil, prodays.Errorf(prodays.EInvalid, "device_id is required.")
 	}
@@ -78,8 +83,8 @@ func DecodePush(body []byte) (*PushRequest, error) {
 		return nil, prodays.Errorf(prodays.EInvalid, "mutations is required (an empty array when there is nothing to send).")
 	}
 	raws := *env.Mutations
-	if len(raws) > MaxMutations {
-		return nil, TooLarge(fmt.Sprintf("The push holds %d mutations, at most %d are allowed: split the outbox.", len(raws), MaxMutations))
+	if len(raws) > max {
+		return nil, TooLarge(fmt.Sprintf("The push holds %d mutations, at most %d are allowed: split the outbox.", len(raws), max))
 	}
 	req := &PushRequest{DeviceID: env.DeviceID, ClientTime: *env.ClientTime, AppVersion: env.AppVersion,
 		OutboxSize: int(env.OutboxSize), Mutations: make([]Mutation, len(raws))}

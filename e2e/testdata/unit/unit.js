@@ -7,8 +7,10 @@ import { parseCode, parseMatricule, decide, matriculeCheck, createGate } from '/
 import { format, pick, dirOf, LANGS } from '/js/i18n.js';
 import { pairState } from '/js/presence.js';
 import { uuidv7, randomSecret } from '/js/uuid.js';
-import { backoffMs } from '/js/sync.js';
+import { backoffMs, clockSkew } from '/js/sync.js';
 import { retryAfterSeconds } from '/js/http.js';
+import { lostRanges, keep, requeue, all as sentAll, RETENTION_MS, MAX_SENT } from '/js/sentlog.js';
+import { tx, req } from '/js/db.js';
 
 const results = [];
 function eq(name, got, want) {
@@ -164,6 +166,14 @@ eq('presence: undo of a pulled check-in', pairState(pulled, [un('u', 1, ['x'])])
 eq('presence: rejected check-in does not count', pairState(undefined, [ci('a', 1, 'rejected')]).present, false);
 eq('presence: applied check-in, later pull is the truth', pairState({ data: { present: false, check_in_ids: [] }, pulled_at: 20 }, [{ ...ci('a', 1, 'applied'), acked_at: 10 }]).present, false);
 
+const fl = (id, seq, code) => ({ ...ci(id, seq, 'flagged'), code });
+eq('presence: flagged check-in is held, not present', pairState(undefined, [fl('a', 1, 'out_of_window')]), { present: false, checkInIds: ['a'], at: null, held: { id: 'a', code: 'out_of_window', recorded_at: 'x' } });
+eq('presence: held check-in undone', pairState(undefined, [fl('a', 1, 'late'), un('u', 2, ['a'])]).held, null);
+eq('presence: held check-in undone by a held undo', pairState(undefined, [fl('a', 1, 'late'), un('u', 2, ['a'], 'flagged')]).held, null);
+eq('presence: held check-in accepted (pulled present)', pairState({ data: { present: true, check_in_ids: ['a'] }, pulled_at: 20 }, [{ ...fl('a', 1, 'out_of_window'), acked_at: 10 }]), { present: true, checkInIds: ['a'], at: undefined, held: null });
+eq('presence: rejected check-in is not held', pairState(undefined, [ci('a', 1, 'rejected')]).held, null);
+eq('clock skew', [clockSkew(0), clockSkew(300000), clockSkew(-300001), clockSkew(5 * 3600000), clockSkew(251 * 86400000 + 4000)], [null, null, { n: 5, unit: 'min' }, { n: 5, unit: 'h' }, { n: 251, unit: 'd' }]);
+
 // Ids, backoff, Retry-After.
 const u1 = uuidv7(1700000000000);
 eq('uuidv7 shape', /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(u1), true);
@@ -173,5 +183,30 @@ eq('device secrets differ', randomSecret() !== randomSecret(), true);
 eq('backoff grows and is capped', [backoffMs(1, null, () => 0.5), backoffMs(3, null, () => 0.5), backoffMs(30, null, () => 0.5)], [2000, 8000, 300000]);
 eq('backoff honours Retry-After', backoffMs(1, 120, () => 0.5), 120000);
 eq('retry-after', [retryAfterSeconds('30'), retryAfterSeconds(null), retryAfterSeconds(new Date(61000).toUTCString(), 1000)], [30, null, 60]);
+
+// The sent log (sync protocol 1.1): what a device object says is lost, and
+// the round trip through IndexedDB (keep, trim, requeue).
+eq('sent log: no device object, nothing lost', [lostRanges(undefined), lostRanges({ epoch: 'e' })], [[], []]);
+eq('sent log: above max_seq and the gaps', lostRanges({ epoch: 'e', max_seq: 7, gaps: [[2, 3], [5, 5]] }), [[2, 3], [5, 5], [8, Infinity]]);
+eq('sent log: a malformed gap is ignored', lostRanges({ epoch: 'e', max_seq: 0, gaps: [[4, 2], [1]] }), [[1, Infinity]]);
+eq('sent log: retention', [RETENTION_MS, MAX_SENT], [14 * 86400000, 100000]);
+{
+  const mk = (seq, type = 'attendance.check_in') => ({ id: 'sl-' + seq, seq: 9000 + seq, type, recorded_at: 'r' + seq, activity_id: 'A', person: { kind: 'trainee', id: 'T' + seq } });
+  const now = Date.now();
+  await tx(['sent', 'outbox', 'journal'], 'readwrite', async (t) => {
+    await keep(t, [mk(4)], now - RETENTION_MS - 1); // too old at the next keep
+    await keep(t, [mk(1), mk(2), mk(3, 'trainee.register')], now);
+    t.objectStore('journal').put({ ...mk(2), status: 'applied', acked_at: now });
+  });
+  eq('sent log: kept, the too old trimmed', (await sentAll()).map((m) => m.seq), [9001, 9002, 9003]);
+  const r = await requeue({ epoch: 'new', max_seq: 9001, gaps: [] });
+  eq('sent log: requeue counts', r, { mutations: 2, checkIns: 1 });
+  const back = await tx(['outbox'], 'readonly', (t) => req(t.objectStore('outbox').index('seq').getAll()));
+  eq('sent log: back in the outbox as they were', back, [mk(2), mk(3, 'trainee.register')]);
+  eq('sent log: what the server holds stays', (await sentAll()).map((m) => m.id), ['sl-1']);
+  eq('sent log: journal pending again', (await tx(['journal'], 'readonly', (t) => req(t.objectStore('journal').get('sl-2')))).status, 'pending');
+  eq('sent log: nothing lost, nothing back', await requeue({ epoch: 'new', max_seq: 9003, gaps: [] }), { mutations: 0, checkIns: 0 });
+  await tx(['sent', 'outbox', 'journal'], 'readwrite', (t) => { for (const s of ['sent', 'outbox', 'journal']) t.objectStore(s).clear(); });
+}
 
 window.unitResults = results;

@@ -55,13 +55,16 @@ const ctx = {
   },
   /**
    * announce shows a confirmation and reads it to screen readers. opts:
-   * kind (a class of the toast: 'undo' has its own colour) and action
-   * ({label, test, run}: a button of the toast, which stays longer).
+   * kind (a class of the toast: 'undo' has its own colour; also its
+   * data-kind, for tests) and action ({label, test, run}: a button of the
+   * toast, which stays longer). A string opts is the kind.
    */
   announce(msg, opts = {}) {
+    if (typeof opts === 'string') opts = { kind: opts };
     const a = opts.action;
     replace(live, h('span', {}, msg), a ? h('button', { type: 'button', class: 'toast-action', 'data-test': a.test, onclick: () => { live.hidden = true; a.run(); } }, a.label) : null);
     live.className = 'toast' + (opts.kind ? ' ' + opts.kind : '');
+    live.dataset.kind = opts.kind || '';
     live.hidden = false;
     clearTimeout(ctx.announceTimer);
     ctx.announceTimer = setTimeout(() => { live.hidden = true; }, a ? 8000 : 4000);

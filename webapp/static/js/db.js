@@ -3,7 +3,7 @@
 // transaction has completed (so "done" on screen means written).
 
 const DB_NAME = 'prodays';
-const DB_VERSION = 1;
+const DB_VERSION = 2; // 2: the sent log (sentlog.js)
 
 /** ENTITIES are the pulled entities; each has a store of the same name. */
 export const ENTITIES = ['establishment', 'activity', 'trainee', 'speaker', 'organization', 'company', 'attendance'];
@@ -15,13 +15,20 @@ export function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       const r = indexedDB.open(DB_NAME, DB_VERSION);
-      r.onupgradeneeded = () => {
+      r.onupgradeneeded = (ev) => {
         const db = r.result;
-        for (const e of ENTITIES) db.createObjectStore(e, { keyPath: 'id' });
-        db.createObjectStore('meta');
-        db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('seq', 'seq', { unique: true });
-        db.createObjectStore('journal', { keyPath: 'id' }).createIndex('activity_id', 'activity_id');
-        db.createObjectStore('issues', { keyPath: 'id' });
+        if (ev.oldVersion < 1) {
+          for (const e of ENTITIES) db.createObjectStore(e, { keyPath: 'id' });
+          db.createObjectStore('meta');
+          db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('seq', 'seq', { unique: true });
+          db.createObjectStore('journal', { keyPath: 'id' }).createIndex('activity_id', 'activity_id');
+          db.createObjectStore('issues', { keyPath: 'id' });
+        }
+        if (ev.oldVersion < 2) {
+          const sent = db.createObjectStore('sent', { keyPath: 'id' });
+          sent.createIndex('seq', 'seq', { unique: true });
+          sent.createIndex('sent_at', 'sent_at');
+        }
       };
       r.onsuccess = () => {
         const db = r.result;

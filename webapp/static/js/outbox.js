@@ -7,6 +7,7 @@ import { tx, req, bumpTrainees } from './db.js';
 import { uuidv7 } from './uuid.js';
 import { isoLocal } from './time.js';
 import { personKey } from './search.js';
+import * as sentlog from './sentlog.js';
 
 /** APP_VERSION is sent with every push. */
 export const APP_VERSION = '1.0.0';
@@ -58,10 +59,12 @@ export function size() {
  * applyResults applies a push's per-mutation results in one transaction:
  * applied and duplicate leave the outbox; flagged leave it for the
  * "awaiting review" list; rejected for the "refused" list with the reason.
+ * Every mutation that leaves the outbox goes to the sent log (sentlog.js).
  */
 export function applyResults(results) {
   const now = Date.now();
-  return tx(['outbox', 'journal', 'issues'], 'readwrite', async (t) => {
+  return tx(['outbox', 'journal', 'issues', 'sent'], 'readwrite', async (t) => {
+    const answered = [];
     const ob = t.objectStore('outbox');
     const jn = t.objectStore('journal');
     const is = t.objectStore('issues');
@@ -71,23 +74,30 @@ export function applyResults(results) {
       let status = r.status === 'duplicate' ? (r.outcome || 'applied') : r.status;
       if (!['applied', 'flagged', 'rejected'].includes(status)) continue; // unknown: keep and retry
       ob.delete(r.id);
+      answered.push(m);
       const j = await req(jn.get(r.id));
       if (j) {
         if (status === 'rejected') jn.delete(r.id);
-        else jn.put({ ...j, status, acked_at: now });
+        else jn.put({ ...j, status, code: r.code || '', acked_at: now });
       }
       if (status !== 'applied') {
         is.put({ id: r.id, list: status === 'flagged' ? 'review' : 'refused', code: r.code || '', message: r.message || '', mutation: m, at: now });
       }
     }
+    await sentlog.keep(t, answered, now);
   });
 }
 
 /**
  * exportBody returns the whole outbox in the shape of a push body, so that
- * a supervisor can upload the file later.
+ * a supervisor can upload the file later, with the sent log as `sent`
+ * (1.1: the upload re-applies what a restored server lost; the ids make
+ * what it holds harmless duplicates).
  */
 export async function exportBody(deviceId) {
-  const mutations = await tx(['outbox'], 'readonly', (t) => req(t.objectStore('outbox').index('seq').getAll()));
-  return { device_id: deviceId, client_time: isoLocal(new Date()), app_version: APP_VERSION, outbox_size: mutations.length, mutations };
+  const [mutations, sent] = await Promise.all([
+    tx(['outbox'], 'readonly', (t) => req(t.objectStore('outbox').index('seq').getAll())),
+    sentlog.all(),
+  ]);
+  return { device_id: deviceId, client_time: isoLocal(new Date()), app_version: APP_VERSION, outbox_size: mutations.length, mutations, sent };
 }

@@ -19,8 +19,13 @@ function counts(entry, row) {
 /**
  * pairState computes the presence of one pair from its pulled attendance
  * row (or undefined) and the phone's journal entries of that pair.
- * It returns {present, checkInIds, at} where checkInIds are every check-in
- * id the phone knows of for that pair (what an undo must name).
+ * It returns {present, checkInIds, at, held} where checkInIds are every
+ * check-in id the phone knows of for that pair (what an undo must name),
+ * and held, when the pair is not present, is the latest check-in the
+ * server holds for review (push result `flagged`, protocol "Push") that
+ * no undo names: {id, code, recorded_at} (code: out_of_window, late,
+ * awaiting_registration), else null. A supervisor's acceptance arrives
+ * with the next pull as a present row naming that check-in.
  */
 export function pairState(row, entries) {
   const data = row ? row.data : null;
@@ -46,5 +51,13 @@ export function pairState(row, entries) {
   if (!local) present = !!(data && data.present);
   else present = alive.size > 0 || (!!(data && data.present) && pulledIds.length === 0 &&
     !sorted.some((e) => e.type === 'attendance.undo' && counts(e, row)));
-  return { present, checkInIds: [...known], at: present ? at : null };
+  let held = null;
+  if (!present) {
+    const undone = new Set();
+    for (const e of sorted) if (e.type === 'attendance.undo' && e.status !== 'rejected') for (const id of e.undoes || []) undone.add(id);
+    for (const e of sorted) {
+      if (e.type === 'attendance.check_in' && e.status === 'flagged' && !undone.has(e.id)) held = { id: e.id, code: e.code || '', recorded_at: e.recorded_at };
+    }
+  }
+  return { present, checkInIds: [...known], at: present ? at : null, held };
 }

@@ -152,8 +152,8 @@ export function state(activityId, person) {
   return pairState(data.rows.get(k), data.journal.get(k) || []);
 }
 
-/** presentCount counts the persons of kind present at an activity. */
-export function presentCount(activityId, kind = 'trainee') {
+/** presentCount counts the persons of kind present at an activity (with held: those whose check-in awaits review instead). */
+export function presentCount(activityId, kind = 'trainee', held = false) {
   const prefix = activityId + '|' + kind + '|';
   const keys = new Set();
   for (const k of data.rows.keys()) if (k.startsWith(prefix)) keys.add(k);
@@ -161,14 +161,20 @@ export function presentCount(activityId, kind = 'trainee') {
   let n = 0;
   for (const k of keys) {
     const id = k.slice(prefix.length);
-    if (state(activityId, { kind, id }).present) n++;
+    const st = state(activityId, { kind, id });
+    if (held ? !!st.held : st.present) n++;
   }
   return n;
 }
 
+/** heldCount counts the persons of kind whose check-in at an activity awaits review. */
+export function heldCount(activityId, kind = 'trainee') {
+  return presentCount(activityId, kind, true);
+}
+
 /**
  * recent returns the latest check-ins recorded on this phone at an
- * activity whose person is still present, newest first.
+ * activity whose person is still present or awaits review, newest first.
  */
 export function recent(activityId, limit = 8) {
   const out = [];
@@ -181,7 +187,8 @@ export function recent(activityId, limit = 8) {
     const k = pairKey(activityId, e.person);
     if (seen.has(k)) continue;
     seen.add(k);
-    if (state(activityId, e.person).present) out.push(e);
+    const st = state(activityId, e.person);
+    if (st.present || st.held) out.push(e);
     if (out.length >= limit) break;
   }
   return out;

@@ -7,6 +7,7 @@ import { tx, req, setMeta, getMeta, bumpTrainees, ENTITIES } from './db.js';
 import { authFetch } from './auth.js';
 import { errorOf, LoginRequired } from './http.js';
 import * as outbox from './outbox.js';
+import * as sentlog from './sentlog.js';
 import { personKey } from './search.js';
 import { isoLocal } from './time.js';
 
@@ -17,11 +18,34 @@ import { isoLocal } from './time.js';
  */
 export const PAGE = 5000;
 
+/** options.intervalMs is the wait between two automatic syncs after a success. */
+export const options = { intervalMs: 120000 };
+
 /** events fires 'change' whenever the sync state changes. */
 export const events = new EventTarget();
 
 /** state is what the status bar shows. */
-export const state = { running: false, lastSyncAt: null, error: null, loginRequired: false, unreachable: false, nextAt: null };
+export const state = {
+  running: false, lastSyncAt: null, error: null, loginRequired: false, unreachable: false, nextAt: null,
+  clockOffsetMs: 0, // the last push answer's clock_offset_ms: server time − this phone's clock
+  resent: 0, // check-ins re-sent after a server restore, not yet shown
+};
+
+/** SKEW_MS is the clock offset from which the status bar warns (as the server marks the device: protocol, Time). */
+export const SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * clockSkew returns how far the phone's clock is off, {n, unit} in whole
+ * days ('d'), hours ('h') or minutes ('min'), or null when |offsetMs| is
+ * at most SKEW_MS.
+ */
+export function clockSkew(offsetMs) {
+  const a = Math.abs(Number(offsetMs) || 0);
+  if (a <= SKEW_MS) return null;
+  if (a >= 86400000) return { n: Math.round(a / 86400000), unit: 'd' };
+  if (a >= 3600000) return { n: Math.round(a / 3600000), unit: 'h' };
+  return { n: Math.round(a / 60000), unit: 'min' };
+}
 
 let deviceId = '';
 let failures = 0;
@@ -37,11 +61,15 @@ function emit() { events.dispatchEvent(new Event('change')); }
  * snapshot's first page first empties the entity stores (keeping walk-ins
  * not yet pushed). The durability is relaxed: a page lost to a power cut
  * is pulled again from the cursor before it, as the cursor is in the same
- * transaction (the outbox, never relaxed, is not touched here).
+ * transaction (the outbox, never relaxed, is not touched here). A held
+ * check-in (the "awaiting review" list) that a pulled presence names was
+ * accepted by a supervisor: it leaves the list.
  */
 export function applyPage(page, fresh) {
   const now = Date.now();
-  return tx([...ENTITIES, 'meta'], 'readwrite', async (t) => {
+  return tx([...ENTITIES, 'meta', 'issues'], 'readwrite', async (t) => {
+    const issues = t.objectStore('issues');
+    const held = new Set(await req(issues.getAllKeys()));
     let trainees = fresh;
     if (fresh) {
       for (const e of ENTITIES) {
@@ -59,7 +87,10 @@ export function applyPage(page, fresh) {
       if (c.op === 'delete') { s.delete(c.id); continue; }
       const rec = { id: c.id, data: c.data || {} };
       if (c.entity === 'trainee' || c.entity === 'speaker') rec.sk = personKey(rec.data);
-      if (c.entity === 'attendance') rec.pulled_at = now;
+      if (c.entity === 'attendance') {
+        rec.pulled_at = now;
+        if (held.size && rec.data.present) for (const id of rec.data.check_in_ids || []) if (held.has(id)) issues.delete(id);
+      }
       s.put(rec);
     }
     const m = t.objectStore('meta');
@@ -87,8 +118,29 @@ let pulling = null;
  */
 async function fetchPage(cursor) {
   const q = `/api/v1/sync/pull?limit=${PAGE}` + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
-  const res = await authFetch(q, { headers: { Accept: 'application/json' } });
-  return res.ok ? { page: await res.json() } : { res };
+  const gen = pushes;
+  const res = await syncFetch(q, { headers: { Accept: 'application/json' } });
+  // A page whose request crossed a push answer may say less than the phone
+  // was told since: its device object is not compared (gen).
+  return res.ok ? { page: await res.json(), fresh: gen === pushes } : { res };
+}
+
+let pushes = 0; // push answers received: a pull compares its device object only when none crossed it
+
+/**
+ * answered compares an answer's device object with the sent log (1.1,
+ * "Sent log and restore without loss"): what the server no longer holds
+ * goes back into the outbox; state.resent counts the check-ins among it.
+ * It reports whether anything went back.
+ */
+async function answered(device) {
+  if (!device) return false;
+  const r = await sentlog.requeue(device);
+  if (!r.mutations) return false;
+  state.resent += r.checkIns;
+  events.dispatchEvent(new Event('pushed')); // the journal changed
+  emit();
+  return true;
 }
 
 async function pullPages(onPage) {
@@ -99,7 +151,7 @@ async function pullPages(onPage) {
   const changed = new Set(); // entities the pull brought
   let next = fetchPage(cursor);
   for (;;) {
-    const { page, res } = await next;
+    const { page, res, fresh: compare } = await next;
     if (res && res.status === 409) {
       const err = await errorOf(res);
       if (err.code === 'resync' && cursor) {
@@ -118,6 +170,7 @@ async function pullPages(onPage) {
       next.catch(() => {}); // a failure surfaces when it is awaited
     }
     await applyPage(page, fresh);
+    if (compare && (await answered(page.device))) again = true; // push them now
     fresh = false;
     cursor = page.cursor;
     n += (page.changes || []).length;
@@ -144,14 +197,20 @@ export async function push() {
       outbox_size: await outbox.size(),
       mutations: batch,
     };
-    const res = await authFetch('/api/v1/sync/push', {
+    const res = await syncFetch('/api/v1/sync/push', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify(body),
     });
     if (!res.ok) throw await errorOf(res);
     const out = await res.json();
+    pushes++;
     await outbox.applyResults(out.results);
+    await answered(out.device);
+    if (typeof out.clock_offset_ms === 'number' && out.clock_offset_ms !== state.clockOffsetMs) {
+      state.clockOffsetMs = out.clock_offset_ms;
+      await setMeta('clock_offset_ms', state.clockOffsetMs);
+    }
     events.dispatchEvent(new Event('pushed'));
     emit();
     const left = new Set((await outbox.peek(outbox.BATCH)).map((m) => m.id));
@@ -173,45 +232,120 @@ function schedule(ms) {
 }
 
 /**
+ * HEADERS_MS is how long a sync request may wait for the server's answer
+ * to begin before the phone gives it up and retries (a request that
+ * hangs, on a network that took it and never answered, must not hold the
+ * outbox: the mutation ids make the retry safe).
+ */
+export const HEADERS_MS = 20000;
+
+/** OFFLINE_RETRY_MS is how often the phone looks again while the browser reports no network (the 'online' event is the main path). */
+export const OFFLINE_RETRY_MS = 30000;
+
+let controller = null; // aborts the requests of the running sync
+let again = false; // run once more when the running sync ends
+
+/**
+ * syncFetch is authFetch bound to the running sync: aborted when the
+ * network goes or comes back, and when no answer began within HEADERS_MS.
+ */
+async function syncFetch(url, opts = {}) {
+  const c = controller || new AbortController();
+  const t = setTimeout(() => c.abort(new DOMException('no answer', 'TimeoutError')), HEADERS_MS);
+  try {
+    return await authFetch(url, { ...opts, signal: c.signal });
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/**
  * syncNow pushes then pulls. It never throws: the outcome is in state, and
  * a failure schedules a retry (not after LoginRequired: that waits for the
- * user to log in again).
+ * user to log in again; not while offline: the 'online' event starts the
+ * next one). One sync runs at a time: a call while one runs returns it.
+ * Its in-flight marker is set before any of its code runs and cleared in
+ * its own finally, whatever fails, so the phone never stays stuck.
  */
 export function syncNow() {
-  if (running) return running;
-  running = (async () => {
-    state.running = true;
-    state.error = null;
-    emit();
-    try {
-      if (!navigator.onLine) throw new Error('offline');
-      await push();
-      await pull();
-      failures = 0;
-      state.loginRequired = false;
-      state.unreachable = false;
-      state.lastSyncAt = Date.now();
-      await setMeta('last_sync_at', state.lastSyncAt);
-      schedule(120000);
-    } catch (e) {
-      state.error = e;
-      // fetch rejects with a TypeError when no answer came at all.
-      if (e instanceof TypeError) state.unreachable = true;
-      if (e instanceof LoginRequired) {
-        state.loginRequired = true;
-        clearTimeout(timer);
-        state.nextAt = null;
-      } else {
-        failures++;
-        schedule(backoffMs(failures, e.retryAfter));
-      }
-    } finally {
-      state.running = false;
-      running = null;
-      emit();
-    }
-  })();
+  if (!running) running = runLoop();
   return running;
+}
+
+async function runLoop() {
+  await null; // the marker (running) is set before anything below runs
+  try {
+    do {
+      again = false;
+      await runOnce();
+    } while (again && navigator.onLine);
+  } finally {
+    running = null;
+    state.running = false;
+    emit();
+  }
+}
+
+async function runOnce() {
+  state.running = true;
+  state.error = null;
+  emit();
+  controller = new AbortController();
+  try {
+    if (!navigator.onLine) {
+      const e = new Error('offline');
+      e.code = 'offline';
+      throw e;
+    }
+    await push();
+    await pull();
+    failures = 0;
+    state.loginRequired = false;
+    state.unreachable = false;
+    state.lastSyncAt = Date.now();
+    await setMeta('last_sync_at', state.lastSyncAt);
+    schedule(options.intervalMs);
+  } catch (e) {
+    state.error = e;
+    // fetch rejects with a TypeError when no answer came at all, and with
+    // an AbortError or TimeoutError when the phone gave the request up.
+    if (e instanceof TypeError || (e && (e.name === 'AbortError' || e.name === 'TimeoutError'))) state.unreachable = true;
+    if (e instanceof LoginRequired) {
+      state.loginRequired = true;
+      clearTimeout(timer);
+      state.nextAt = null;
+    } else if (!navigator.onLine) {
+      schedule(OFFLINE_RETRY_MS); // no failure counted: 'online' resumes at once
+    } else {
+      failures++;
+      schedule(backoffMs(failures, e.retryAfter));
+    }
+  } finally {
+    controller = null;
+  }
+}
+
+/**
+ * reconnected is the 'online' event: the backoff of failures met while the
+ * network was gone starts again, and a sync runs now. A sync already
+ * running (its requests may hang on the network that went away) is given
+ * up and run again.
+ */
+function reconnected() {
+  failures = 0;
+  state.unreachable = false;
+  if (running) {
+    again = true;
+    if (controller) controller.abort();
+  } else {
+    syncNow();
+  }
+}
+
+/** disconnected is the 'offline' event: the running sync's requests are given up. */
+function disconnected() {
+  if (controller) controller.abort();
+  emit();
 }
 
 let kickTimer = 0;
@@ -239,8 +373,9 @@ export async function kick() {
 export async function start(device, immediate = true) {
   deviceId = device;
   state.lastSyncAt = (await getMeta('last_sync_at')) || null;
-  window.addEventListener('online', () => { failures = 0; syncNow(); });
-  window.addEventListener('offline', emit);
+  state.clockOffsetMs = (await getMeta('clock_offset_ms')) || 0;
+  window.addEventListener('online', reconnected);
+  window.addEventListener('offline', disconnected);
   navigator.serviceWorker?.addEventListener('message', (e) => {
     if (e.data && e.data.type === 'sync-now') syncNow();
   });
@@ -251,5 +386,6 @@ export async function start(device, immediate = true) {
 export function loggedIn() {
   state.loginRequired = false;
   failures = 0;
+  if (running) again = true; // a sync that met the 401 may still be ending
   emit();
 }

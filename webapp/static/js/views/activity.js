@@ -9,6 +9,9 @@ import { search } from '../search.js';
 import { parseCode, parseMatricule, cameraSupported, warmScanner } from '../scanner.js';
 import * as scan from './scan.js';
 import * as actions from '../actions.js';
+import { reasonText } from '../reasons.js';
+import { localDate } from '../time.js';
+import { getMeta, setMeta } from '../db.js';
 
 /** render draws the screen of activity id; it returns an update function. */
 export function render(root, ctx, id) {
@@ -33,7 +36,32 @@ export function render(root, ctx, id) {
     ? [rec.data.title, orgName(rec.data.organization_id)].filter(Boolean).join(' · ')
     : [rec.id.length === 13 ? rec.id : t('walkin.badge'), estName(rec.data.establishment_code), rec.data.group].filter(Boolean).join(' · ');
 
+  // An activity whose date is not today on the phone's clock: the screen
+  // says which day it is, and the first check-in there asks once (the
+  // answer is kept per activity, in meta.other_day_ok).
+  const otherDay = a.date !== localDate();
+  async function mayRecord() {
+    if (!otherDay) return true;
+    const ok = (await getMeta('other_day_ok')) || [];
+    if (ok.includes(a.activity_id)) return true;
+    const yes = await new Promise((resolve) => {
+      const done = (v) => { dialog.removeEventListener('close', onClose); dialog.close(); resolve(v); };
+      const onClose = () => resolve(false);
+      replace(dialog,
+        h('h2', { id: 'dlg-title' }, t('activity.other_day', { day: formatDay(a.date) })),
+        h('p', {}, t('activity.other_day_ask')),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'primary', 'data-test': 'other-day-confirm', onclick: () => done(true) }, t('activity.other_day_confirm')),
+          h('button', { type: 'button', class: 'secondary', 'data-test': 'other-day-cancel', onclick: () => done(false) }, t('confirm.cancel'))));
+      dialog.addEventListener('close', onClose, { once: true });
+      if (!dialog.open) dialog.showModal();
+    });
+    if (yes) await setMeta('other_day_ok', [...ok, a.activity_id]);
+    return yes;
+  }
+
   async function doCheckIn(person, method, name) {
+    if (!(await mayRecord())) return;
     await actions.checkIn(a.activity_id, person, method);
     ctx.announce(t('checkin.done', { name }));
     update();
@@ -56,14 +84,18 @@ export function render(root, ctx, id) {
     const st = roster.state(a.activity_id, { kind, id: rec.id });
     const name = who(rec);
     const detail = detailOf(rec, kind);
-    return [[kind, rec.id, st.present ? 1 : 0, name, detail].join('|'), () =>
-      h('li', { class: 'row' + (st.present ? ' present' : ''), 'data-id': rec.id, 'data-kind': kind, 'data-name': name },
-        h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, h('bdi', {}, detail))),
-        st.present
-          ? [h('span', { class: 'tag ok' }, t('checkin.present')),
+    const held = st.held ? st.held.code : '';
+    return [[kind, rec.id, st.present ? 1 : 0, held, name, detail].join('|'), () =>
+      h('li', { class: 'row' + (st.present ? ' present' : held ? ' held' : ''), 'data-id': rec.id, 'data-kind': kind, 'data-name': name },
+        h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, h('bdi', {}, detail)), heldReason(st.held)),
+        st.present || held
+          ? [st.present ? h('span', { class: 'tag ok' }, t('checkin.present')) : heldTag(st.held),
             h('button', { type: 'button', class: 'secondary', 'data-test': 'undo', 'data-action': 'undo', 'aria-label': t('checkin.undo_for', { name }) }, t('checkin.undo'))]
           : h('button', { type: 'button', class: 'primary', 'data-test': 'check-in', 'data-action': 'check-in', 'aria-label': t('checkin.do_for', { name }) }, t('checkin.do')))];
   }
+  // A check-in the server holds for review: a tag and its reason.
+  const heldTag = (held) => h('span', { class: 'tag held', 'data-test': 'held', 'data-code': held.code }, t('checkin.held'));
+  const heldReason = (held) => held ? h('div', { class: 'muted', 'data-test': 'held-reason' }, reasonText(held.code)) : null;
   const note = (text) => ['note|' + text, () => h('li', { class: 'muted' }, text)];
 
   // busy holds the persons whose action is being written: a second tap
@@ -134,15 +166,21 @@ export function render(root, ctx, id) {
   function update() {
     const n = roster.presentCount(a.activity_id);
     const sp = roster.presentCount(a.activity_id, 'speaker');
+    const held = roster.heldCount(a.activity_id) + roster.heldCount(a.activity_id, 'speaker');
+    count.dataset.present = String(n);
+    count.dataset.held = String(held);
     count.textContent = (a.capacity ? t('activity.count_cap', { n, cap: formatNumber(a.capacity) }) : t('activity.count', { n })) +
+      (held ? ' · ' + t('activity.held_count', { n: held }) : '') +
       (a.kind === 'meeting' ? ' · ' + t('activity.speakers_count', { n: sp }) : '');
     const rec = roster.recent(a.activity_id);
     keyed(recentList, rec.length ? rec.map((e) => {
       const p = roster.person(e.person);
       const name = p ? who(p) : e.person.id;
-      return [[e.person.kind, e.person.id, e.id, name].join('|'), () =>
-        h('li', { class: 'row', 'data-id': e.person.id, 'data-kind': e.person.kind, 'data-name': name },
-          h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, formatTime(Date.parse(e.recorded_at)))),
+      const st = roster.state(a.activity_id, e.person);
+      return [[e.person.kind, e.person.id, e.id, name, st.held ? st.held.code : ''].join('|'), () =>
+        h('li', { class: 'row' + (st.held ? ' held' : ''), 'data-id': e.person.id, 'data-kind': e.person.kind, 'data-name': name },
+          h('div', { class: 'grow' }, h('strong', {}, h('bdi', {}, name)), h('div', { class: 'muted' }, formatTime(Date.parse(e.recorded_at))), heldReason(st.held)),
+          st.held ? heldTag(st.held) : null,
           h('button', { type: 'button', class: 'secondary', 'data-test': 'recent-undo', 'data-action': 'undo', 'aria-label': t('checkin.undo_for', { name }) }, t('checkin.undo')))];
     }) : [note(t('recent.none'))]);
     showResults();
@@ -234,6 +272,7 @@ export function render(root, ctx, id) {
       ev.preventDefault();
       const fields = Object.fromEntries(new FormData(form));
       dialog.close();
+      if (!(await mayRecord())) return;
       await actions.registerWalkIn(a.activity_id, fields);
       ctx.announce(t('checkin.done', { name: `${fields.last_name} ${fields.first_name}` }));
       update();
@@ -248,6 +287,7 @@ export function render(root, ctx, id) {
     h('h1', {}, h('bdi', {}, frenchSpacing(a.title))),
     h('p', { class: 'muted' }, formatDay(a.date), ' · ', h('bdi', { dir: 'ltr' }, `${a.start_time}–${a.end_time}`), ' · ', a.kind === 'company_visit' ? t('kind.company_visit') : t('kind.meeting')),
     a.status === 'closed' ? h('p', { class: 'notice warn' }, t('activity.closed_help')) : null,
+    otherDay ? h('p', { class: 'notice warn', 'data-test': 'other-day' }, t('activity.other_day', { day: formatDay(a.date) })) : null,
     count,
     a.kind === 'meeting' ? tabs : null,
     label, input,

@@ -5,7 +5,7 @@
 
 import { h, replace } from '../dom.js';
 import { t, formatTime, formatDateTime } from '../i18n.js';
-import { state, syncNow } from '../sync.js';
+import { state, syncNow, clockSkew } from '../sync.js';
 import { size } from '../outbox.js';
 import { getAll } from '../db.js';
 
@@ -32,6 +32,7 @@ let open = false;
 /** mount renders the status bar into el and returns its update function. */
 export function mount(el, ctx) {
   let generation = 0;
+  let offlineTap = false; // "Synchroniser" was tapped while offline
   const update = async () => {
     const mine = ++generation;
     const [pending, issues] = await Promise.all([size(), getAll('issues')]);
@@ -66,6 +67,17 @@ export function mount(el, ctx) {
         last ? (sameDay ? formatTime(last) : formatDateTime(last)) : t('status.never_short'))));
 
     const row = [summary, extra.map((x) => x.row || null)];
+    if (online) offlineTap = false;
+    if (offlineTap) row.push(h('span', { class: 'pill off', 'data-test': 'sync-offline', role: 'status' }, t('status.sync_offline')));
+    const skew = clockSkew(state.clockOffsetMs);
+    if (skew) {
+      row.push(h('span', { class: 'pill warn', 'data-test': 'clock-skew', 'data-offset-ms': String(state.clockOffsetMs) }, t('status.clock_skew', { d: t('status.skew_' + skew.unit, { n: skew.n }) })));
+    }
+    if (state.resent) {
+      // Said once: a tap dismisses it.
+      row.push(h('button', { type: 'button', class: 'pill warn', 'data-test': 'resent', 'data-count': String(state.resent), onclick: () => { state.resent = 0; update(); } },
+        t('status.resent', { n: state.resent })));
+    }
     if (refused || review) {
       // Red only for refusals: awaiting review is not an error.
       // In the row the refusals when there are, else the reviews; the
@@ -76,11 +88,12 @@ export function mount(el, ctx) {
     }
     if (ctx.user()) {
       // An icon button (its name is "Sync now"), as wide while it runs.
-      // Tapped offline, it says why nothing happens.
+      // Tapped offline, it says why nothing happens (the 'online' event
+      // sends the outbox).
       row.push(h('button', {
         type: 'button', class: 'small icon sync', 'data-test': 'sync-now', 'aria-busy': String(state.running), disabled: state.running,
         'aria-label': state.running ? t('status.syncing') : t('status.sync_now'), title: t('status.sync_now'),
-        onclick: () => { if (navigator.onLine) syncNow(); else ctx.announce(t('status.sync_offline')); },
+        onclick: () => { if (navigator.onLine) syncNow(); else { offlineTap = true; ctx.announce(t('status.sync_offline'), 'sync-offline'); update(); } },
       }, h('span', { 'aria-hidden': 'true' }, '⟳')));
     }
 
