@@ -155,6 +155,8 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	bindDB(fs, &cfg)
+	from := fs.String("from", "", "restore from this replica URL (see serve --replicate) instead of a backup FILE")
+	at := fs.String("at", "", "with --from: the replica's state at this RFC 3339 time (default: its newest)")
 	// Accept the file before or after the flags.
 	var file string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -165,11 +167,19 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	if file == "" && fs.NArg() == 1 {
 		file = fs.Arg(0)
-	} else if fs.NArg() > 0 || file == "" {
-		fmt.Fprintln(stderr, "usage: prodays restore FILE [--db DATABASE]")
+	}
+	if *from != "" || *at != "" {
+		if file != "" || fs.NArg() > 1 || *from == "" {
+			fmt.Fprintln(stderr, "usage: prodays restore --from URL [--at RFC3339] [--db DATABASE] (no FILE with --from)")
+			return errUsageShown
+		}
+		return restoreFromReplica(ctx, *from, *at, cfg.DB, stdout, stderr)
+	}
+	if fs.NArg() > 1 || file == "" {
+		fmt.Fprintln(stderr, "usage: prodays restore FILE [--db DATABASE]\n       prodays restore --from URL [--at RFC3339] [--db DATABASE]")
 		return errUsageShown
 	}
-	if err := store.Restore(ctx, file, cfg.DB); err != nil {
+	if err := putInPlace(ctx, file, cfg.DB); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %s to %s\n", file, cfg.DB)

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"prodays"
+	"prodays/internal/synctest"
+	"prodays/internal/testenv"
+	"prodays/replicate"
+	"prodays/store"
+	"prodays/sync/protocol"
+)
+
+const (
+	repDevice   = "0190d5a4-8f0c-7a11-9c3b-0000000007a1"
+	repActivity = "TODAY"
+	repToken    = "replication-metrics-token-0123456789"
+)
+
+// repSeed seeds synctest's roster, an open activity of E1 dated today
+// (Casablanca) and staff1 with a password.
+func repSeed(tb testing.TB, db *store.DB) {
+	synctest.Seed(tb, db)
+	if _, err := db.Write.Exec(`INSERT INTO activities (id, kind, title, date, start_time, end_time, establishment_code, region_code, capacity)
+		VALUES (?, 'meeting', 'Today', ?, '00:00', '23:59', 'E1', 'RSK', 50)`, repActivity, protocol.LocalDay(time.Now(), prodays.Casablanca)); err != nil {
+		tb.Fatal(err)
+	}
+	testenv.CreateUser(tb, db, "staff1", "staff", "E1", "")
+}
+
+// repPush pushes one check-in per trainee, in one batch, and wants each
+// applied.
+func repPush(t *testing.T, s *testenv.Session, ph *synctest.Phone, trainees ...string) {
+	t.Helper()
+	var ms []protocol.Mutation
+	for _, tr := range trainees {
+		m := ph.CheckIn(repActivity, "trainee", tr)
+		m.RecordedAt = time.Now().Add(-time.Minute)
+		ms = append(ms, m)
+	}
+	a := s.Env.Raw(t, "POST", "/api/v1/sync/push", s.AccessToken, "application/json", synctest.Body(s.DeviceID, time.Now(), len(ms), ms...))
+	if a.Status != http.StatusOK {
+		t.Fatalf("push: status %d %s", a.Status, a.Body)
+	}
+	var resp protocol.PushResponse
+	if err := json.Unmarshal(a.Body, &resp); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range resp.Results {
+		if r.Status != protocol.StatusApplied {
+			t.Fatalf("check-in %d: %s %s %s", i, r.Status, r.Code, r.Message)
+		}
+	}
+}
+
+// checkins counts the check-ins of the database file at path (read-only).
+func checkins(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM checkins`).Scan(&n); err != nil {
+		t.Fatalf("count check-ins of %s: %v", path, err)
+	}
+	return n
+}
+
+// replicaCheckins restores the replica's newest state into a new file and
+// counts its check-ins (-1 while it holds no database).
+func replicaCheckins(t *testing.T, url string) int {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "probe.db")
+	if err := replicate.RestoreTo(context.Background(), url, time.Time{}, out); err != nil {
+		return -1
+	}
+	return checkins(t, out)
+}
+
+// waitReplica polls the replica until it holds want check-ins.
+func waitReplica(t *testing.T, url string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	got := -1
+	for time.Now().Before(deadline) {
+		if got = replicaCheckins(t, url); got == want {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("replica %s: %d check-ins after 30 s, want %d", url, got, want)
+}
+
+// removeDBFiles deletes a database and its -wal and -shm (a lost disk).
+func removeDBFiles(t *testing.T, path string) {
+	t.Helper()
+	for _, s := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + s); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestReplicateKillRestore: a server replicating to file://DIR takes
+// check-ins; once the replica has them, the server is SIGKILLed and its
+// database deleted; restore --from brings every check-in back, restore
+// --from --at brings the older state; the restarted server keeps
+// replicating.
+func TestReplicateKillRestore(t *testing.T) {
+	ctx := context.Background()
+	url := "file://" + filepath.Join(t.TempDir(), "replica")
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: repSeed, Args: []string{"--replicate", url}})
+	env.DB.Close() // the test's own connection would keep the database in use
+	staff := env.Login(t, "staff1", repDevice)
+	ph := synctest.NewPhone(repDevice, time.Now().Add(-time.Hour))
+	tr := synctest.TraineesE1
+
+	repPush(t, staff, ph, tr[0:5]...)
+	waitReplica(t, url, 5)
+	older := time.Now().UTC()
+	time.Sleep(1100 * time.Millisecond) // LTX times have millisecond precision; keep --at clear of the next ones
+	repPush(t, staff, ph, tr[5:8]...)
+	waitReplica(t, url, 8)
+
+	env.Proc.Kill()
+	removeDBFiles(t, env.Proc.DB)
+
+	var out, errb bytes.Buffer
+	past := filepath.Join(t.TempDir(), "past.db")
+	if err := run(ctx, []string{"restore", "--from", url, "--at", older.Format(time.RFC3339Nano), "--db", past}, nil, &out, &errb); err != nil {
+		t.Fatalf("restore --at: %v %s", err, errb.String())
+	}
+	if got := checkins(t, past); got != 5 {
+		t.Errorf("restore --at %s: %d check-ins, want 5 (the older state)", older.Format(time.RFC3339Nano), got)
+	}
+	if err := run(ctx, []string{"restore", "--from", url, "--db", env.Proc.DB}, nil, &out, &errb); err != nil {
+		t.Fatalf("restore --from: %v %s", err, errb.String())
+	}
+	if got := checkins(t, env.Proc.DB); got != 8 {
+		t.Fatalf("restored database: %d check-ins, want 8", got)
+	}
+	if !strings.Contains(out.String(), "restored its newest state from "+url) {
+		t.Errorf("restore said %q", out.String())
+	}
+
+	env.Proc.Restart(t)
+	var ready struct {
+		Status      string             `json:"status"`
+		Replication string             `json:"replication"`
+		Replicas    []replicate.Status `json:"replicas"`
+	}
+	if st := env.Do(t, "GET", "/readyz", "", nil, &ready); st != http.StatusOK || ready.Replication != "ok" || len(ready.Replicas) != 1 || ready.Replicas[0].URL != url {
+		t.Fatalf("readyz after restore: %d %+v", st, ready)
+	}
+	repPush(t, staff, ph, tr[8])
+	waitReplica(t, url, 9)
+	env.Proc.Stop()
+	if got := checkins(t, env.Proc.DB); got != 9 {
+		t.Fatalf("after restart: %d check-ins, want 9", got)
+	}
+}
