@@ -18,10 +18,11 @@ type watchedClient struct {
 	litestream.ReplicaClient
 	r *replica
 
-	mu          sync.Mutex
-	failing     bool
-	lastErr     string
-	lastSuccess time.Time
+	mu           sync.Mutex
+	failing      bool
+	failedUpload bool // the failure came from an upload
+	lastErr      string
+	lastSuccess  time.Time
 }
 
 func (c *watchedClient) state() Status {
@@ -34,25 +35,31 @@ func (c *watchedClient) state() Status {
 	return st
 }
 
-// note records the outcome of one call. A cancelled context (shutdown) is
-// not a failure of the replica.
-func (c *watchedClient) note(ctx context.Context, err error) {
+// note records the outcome of one call: upload says whether it was an
+// upload (WriteLTXFile) or a listing. A listing that succeeds does not
+// clear a failed upload (a store may list but refuse writes); an upload
+// that succeeds clears everything. A cancelled context (shutdown) is not a
+// failure of the replica.
+func (c *watchedClient) note(ctx context.Context, err error, upload bool) {
 	if err != nil && ctx.Err() != nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
+	case err == nil && !upload && c.failedUpload:
+		// still failing: only an upload proves the replica writable again
 	case err == nil:
 		c.lastSuccess = time.Now()
 		if c.failing {
-			c.failing = false
+			c.failing, c.failedUpload = false, false
 			c.r.logger.Info("replica ok again")
 		}
 	case !c.failing:
-		c.failing, c.lastErr = true, err.Error()
+		c.failing, c.failedUpload, c.lastErr = true, upload, err.Error()
 		c.r.logger.Error("replica failing; the server keeps accepting writes and retries", "err", err)
 	default:
+		c.failedUpload = c.failedUpload || upload
 		c.lastErr = err.Error()
 	}
 }
@@ -62,21 +69,53 @@ func (c *watchedClient) note(ctx context.Context, err error) {
 // (every later call initialises again).
 func (c *watchedClient) Init(ctx context.Context) error {
 	if err := c.ReplicaClient.Init(ctx); err != nil {
-		c.note(ctx, err)
+		c.note(ctx, err, false)
 	}
 	return nil
 }
 
+// LTXFiles lists a level; clients list lazily, so the outcome is the
+// iterator's, noted at its end.
 func (c *watchedClient) LTXFiles(ctx context.Context, level int, seek ltx.TXID, useMetadata bool) (ltx.FileIterator, error) {
 	it, err := c.ReplicaClient.LTXFiles(ctx, level, seek, useMetadata)
-	c.note(ctx, err)
-	return it, err
+	if err != nil {
+		c.note(ctx, err, false)
+		return it, err
+	}
+	return &watchedIterator{FileIterator: it, c: c, ctx: ctx}, nil
 }
 
 func (c *watchedClient) WriteLTXFile(ctx context.Context, level int, minTXID, maxTXID ltx.TXID, r io.Reader) (*ltx.FileInfo, error) {
 	info, err := c.ReplicaClient.WriteLTXFile(ctx, level, minTXID, maxTXID, r)
-	c.note(ctx, err)
+	c.note(ctx, err, true)
 	return info, err
+}
+
+// watchedIterator notes its listing's outcome once: when Next reports
+// the end, or at Close.
+type watchedIterator struct {
+	ltx.FileIterator
+	c     *watchedClient
+	ctx   context.Context
+	noted bool
+}
+
+func (it *watchedIterator) Next() bool {
+	ok := it.FileIterator.Next()
+	if !ok && !it.noted {
+		it.noted = true
+		it.c.note(it.ctx, it.FileIterator.Err(), false)
+	}
+	return ok
+}
+
+func (it *watchedIterator) Close() error {
+	err := it.FileIterator.Close()
+	if !it.noted {
+		it.noted = true
+		it.c.note(it.ctx, it.FileIterator.Err(), false)
+	}
+	return err
 }
 
 // quietHandler logs Litestream's own records at debug level

@@ -53,8 +53,8 @@ type Status struct {
 	Lag time.Duration `json:"-"`
 	// LagSeconds is Lag in seconds (JSON).
 	LagSeconds float64 `json:"lag_seconds"`
-	// LastSuccess is when the replica last took an upload or answered a
-	// listing (zero before the first).
+	// LastSuccess is when the replica last took an upload, or answered a
+	// listing while no upload was failing (zero before the first).
 	LastSuccess time.Time `json:"last_success,omitzero"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -169,5 +170,157 @@ func TestReplicateKillRestore(t *testing.T) {
 	env.Proc.Stop()
 	if got := checkins(t, env.Proc.DB); got != 9 {
 		t.Fatalf("after restart: %d check-ins, want 9", got)
+	}
+}
+
+// readyz returns /readyz's replication summary and replicas.
+func readyz(t *testing.T, env *testenv.Env) (string, []replicate.Status) {
+	t.Helper()
+	var ready struct {
+		Status      string             `json:"status"`
+		Replication string             `json:"replication"`
+		Replicas    []replicate.Status `json:"replicas"`
+	}
+	if st := env.Do(t, "GET", "/readyz", "", nil, &ready); st != http.StatusOK || ready.Status != "ready" {
+		t.Fatalf("readyz: %d %+v (a replica never makes the server unready)", st, ready)
+	}
+	return ready.Replication, ready.Replicas
+}
+
+// waitReplication polls /readyz until replication is want.
+func waitReplication(t *testing.T, env *testenv.Env, want string) []replicate.Status {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, reps := readyz(t, env)
+		if got == want {
+			return reps
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz: replication %q after 60 s, want %q (%+v)", got, want, reps)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// metricLine returns the line of /metrics that starts with prefix.
+func metricLine(t *testing.T, env *testenv.Env, prefix string) string {
+	t.Helper()
+	a := env.Raw(t, "GET", "/metrics", repToken, "", nil)
+	if a.Status != http.StatusOK {
+		t.Fatalf("metrics: %d", a.Status)
+	}
+	for _, l := range strings.Split(string(a.Body), "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	t.Fatalf("metrics: no line %q in\n%s", prefix, a.Body)
+	return ""
+}
+
+// logCount counts the server's log lines whose msg is msg.
+func logCount(t *testing.T, env *testenv.Env, msg string) int {
+	t.Helper()
+	n := 0
+	for _, line := range strings.Split(env.Proc.Log.String(), "\n") {
+		var l struct {
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == msg {
+			n++
+		}
+	}
+	return n
+}
+
+// TestReplicaDown: while the replica cannot be written (its folder
+// replaced by a file), pushes are still applied, /readyz says the replica
+// is failing, prodays_replica_up is 0 and the lag grows, and the log has
+// one line for the change of state, not one per upload; once the folder
+// is back, the replica catches up and one line says so.
+func TestReplicaDown(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "replica")
+	url := "file://" + dir
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: repSeed, Args: []string{"--replicate", url},
+		Env: []string{"PRODAYS_LOG_LEVEL=info", "PRODAYS_METRICS_TOKEN=" + repToken}})
+	staff := env.Login(t, "staff1", repDevice)
+	ph := synctest.NewPhone(repDevice, time.Now().Add(-time.Hour))
+	tr := synctest.TraineesE1
+	label := `{replica="` + url + `"}`
+
+	repPush(t, staff, ph, tr[0])
+	waitReplica(t, url, 1)
+	if l := metricLine(t, env, "prodays_replica_up"+label); l != "prodays_replica_up"+label+" 1" {
+		t.Errorf("metric while ok: %q", l)
+	}
+
+	if err := os.Rename(dir, dir+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, []byte("not a folder"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	repPush(t, staff, ph, tr[1])
+	reps := waitReplication(t, env, "failing")
+	if reps[0].OK || reps[0].Error == "" {
+		t.Errorf("failing replica: %+v", reps[0])
+	}
+	for _, trainee := range tr[2:6] { // more writes, more failed uploads
+		repPush(t, staff, ph, trainee)
+		time.Sleep(300 * time.Millisecond)
+	}
+	if got := checkins(t, env.Proc.DB); got != 6 {
+		t.Fatalf("server with its replica down: %d check-ins, want 6", got)
+	}
+	if l := metricLine(t, env, "prodays_replica_up"+label); l != "prodays_replica_up"+label+" 0" {
+		t.Errorf("metric while failing: %q", l)
+	}
+	var lag float64
+	if _, err := fmt.Sscan(strings.Fields(metricLine(t, env, "prodays_replica_lag_seconds"+label))[1], &lag); err != nil || lag < 1 {
+		t.Errorf("lag while failing for over a second: %v %v", lag, err)
+	}
+	if n := logCount(t, env, "replica failing; the server keeps accepting writes and retries"); n != 1 {
+		t.Errorf("%d log lines for the replica failing, want 1:\n%s", n, env.Proc.Log)
+	}
+
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(dir+".away", dir); err != nil {
+		t.Fatal(err)
+	}
+	waitReplication(t, env, "ok")
+	waitReplica(t, url, 6)
+	if n := logCount(t, env, "replica ok again"); n != 1 {
+		t.Errorf("%d log lines for the replica back, want 1", n)
+	}
+}
+
+// TestReplicateFlag: PRODAYS_REPLICATE takes several URLs separated by
+// commas or spaces; --replicate replaces them and may be repeated; a URL
+// that is not one stops serve before it listens.
+func TestReplicateFlag(t *testing.T) {
+	urls := replicate.SplitURLs("file:///a, s3://b/c?endpoint=http://h:9000 file:///d")
+	if want := []string{"file:///a", "s3://b/c?endpoint=http://h:9000", "file:///d"}; strings.Join(urls, "|") != strings.Join(want, "|") {
+		t.Fatalf("SplitURLs: %q, want %q", urls, want)
+	}
+	f := &urlsFlag{urls: &urls}
+	for _, v := range []string{"file:///x", "file:///y,file:///z"} {
+		if err := f.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Join(urls, "|"); got != "file:///x|file:///y|file:///z" {
+		t.Fatalf("flags over the environment: %q", got)
+	}
+	if err := f.Set(" , "); err == nil {
+		t.Error("an empty --replicate was taken")
+	}
+
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "p.db"), "--replicate", "ftp://host/x"}, nil, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), `unsupported replica URL scheme: "ftp"`) || strings.Contains(out.String(), "listening") {
+		t.Fatalf("serve with a bad replica URL: %v, out %q", err, out.String())
 	}
 }
