@@ -202,6 +202,15 @@ func (rp *Replicator) Close(ctx context.Context) error {
 	if rp == nil {
 		return nil
 	}
+	// Litestream attaches to the database at its first sync (a monitor
+	// tick after Open) and its Close flushes only an attached database:
+	// sync once here, so that a server stopped right after its start
+	// still uploads its last commits.
+	for _, r := range rp.replicas {
+		if err := r.db.Sync(ctx); err != nil {
+			rp.logger.Warn("replication: last sync", "replica", r.name, "err", err)
+		}
+	}
 	err := rp.store.Close(ctx)
 	rp.cancel()
 	rp.wg.Wait()

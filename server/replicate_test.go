@@ -118,7 +118,7 @@ func removeDBFiles(t *testing.T, path string) {
 // check-ins; once the replica has them, the server is SIGKILLed and its
 // database deleted; restore --from brings every check-in back, restore
 // --from --at brings the older state; the restarted server keeps
-// replicating.
+// replicating, and a graceful stop uploads its last commit first.
 func TestReplicateKillRestore(t *testing.T) {
 	ctx := context.Background()
 	url := "file://" + filepath.Join(t.TempDir(), "replica")
@@ -165,11 +165,14 @@ func TestReplicateKillRestore(t *testing.T) {
 	if st := env.Do(t, "GET", "/readyz", "", nil, &ready); st != http.StatusOK || ready.Replication != "ok" || len(ready.Replicas) != 1 || ready.Replicas[0].URL != url {
 		t.Fatalf("readyz after restore: %d %+v", st, ready)
 	}
+	// SIGTERM right after a commit: the server uploads it before exiting.
 	repPush(t, staff, ph, tr[8])
-	waitReplica(t, url, 9)
 	env.Proc.Stop()
 	if got := checkins(t, env.Proc.DB); got != 9 {
 		t.Fatalf("after restart: %d check-ins, want 9", got)
+	}
+	if got := replicaCheckins(t, url); got != 9 {
+		t.Fatalf("replica after a graceful shutdown: %d check-ins, want 9 (not flushed)\n%s", got, env.Proc.Log)
 	}
 }
 
