@@ -144,9 +144,11 @@ func pruneBackups(dir string, keep int) ([]string, error) {
 	return removed, nil
 }
 
-// runRestore puts a backup in place of the database:
+// runRestore puts a backup, or a replica's state, in place of the
+// database:
 //
 //	prodays restore FILE [--db …]
+//	prodays restore --from URL [--at RFC3339] [--db …]   (restore.go)
 //
 // It refuses while the database is open by a server (or any process), and
 // it verifies the backup with PRAGMA integrity_check first.
