@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -19,6 +20,16 @@ type phone struct {
 	secret  string // its device_secret (newSecrets)
 	sess    *Session
 	pending int // mutations still in the outbox
+	// next is the index of its next batch in Device.Batches, dueTo how
+	// many of its batches the runs so far asked it to push (their
+	// mutations without an answer are unanswered).
+	next, dueTo int
+	// sent is its sent log; outbox the mutations put back from it, pushed
+	// before the next batch; cursor its pull cursor ("" before its first
+	// snapshot).
+	sent   *SentLog
+	outbox []protocol.Mutation
+	cursor string
 }
 
 // backoff sleeps before attempt (from 1): Retry-After when given (capped),
@@ -98,21 +109,57 @@ func (r *Runner) reauth(ctx context.Context, p *phone) bool {
 	return r.login(ctx, p)
 }
 
-func (r *Runner) pushAll(ctx context.Context, p *phone) {
-	defer r.devicesDone.Add(1)
+// upTo is the number of p's batches that share (0 to 1) of them makes,
+// rounded down (a phone of one batch sends it at share 1 only).
+func (p *phone) upTo(share float64) int {
+	return min(len(p.Batches), int(math.Floor(share*float64(len(p.Batches))+1e-9)))
+}
+
+// hasWork reports whether p has something to push up to share.
+func (p *phone) hasWork(share float64) bool {
+	return len(p.outbox) > 0 || p.next < p.upTo(share)
+}
+
+// pushAll pushes p's outbox (re-sends), then its batches up to share of
+// them.
+func (r *Runner) pushAll(ctx context.Context, p *phone, share float64) {
 	if p.sess == nil {
 		return // its login failed: its mutations stay unanswered
 	}
-	for _, b := range p.Batches {
-		if ctx.Err() != nil {
-			return
+	upTo := p.upTo(share)
+	for ctx.Err() == nil && (len(p.outbox) > 0 || p.next < upTo) {
+		if len(p.outbox) > 0 {
+			n := min(len(p.outbox), protocol.MaxMutations)
+			ms := p.outbox[:n:n]
+			p.outbox = p.outbox[n:]
+			r.push(ctx, p, ms)
+			p.pending -= len(ms)
+			continue
 		}
+		b := p.Batches[p.next]
+		p.next++
 		r.push(ctx, p, b.Mutations)
 		if r.opt.Duplicate > 0 && p.rng.Float64() < r.opt.Duplicate {
 			r.dupBatches.Add(1)
 			r.push(ctx, p, b.Mutations)
 		}
 		p.pending -= len(b.Mutations)
+		if p.next == len(p.Batches) {
+			r.devicesDone.Add(1)
+		}
+	}
+}
+
+// answered logs ms in p's sent log and compares the answer's device
+// object with what p was told: what the server no longer holds goes back
+// into p's outbox (sync protocol 1.1, "Sent log and restore without
+// loss").
+func (r *Runner) answered(p *phone, ms []protocol.Mutation, d protocol.DeviceState) {
+	p.sent.Add(r.opt.Now(), ms)
+	if lost := p.sent.Compare(d); len(lost) > 0 {
+		p.outbox = append(p.outbox, lost...)
+		p.pending += len(lost)
+		r.resent.Add(int64(len(lost)))
 	}
 }
 
@@ -165,6 +212,7 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation) {
 				return
 			}
 			r.record(ms, &pr, lat, time.Since(first))
+			r.answered(p, ms, pr.Device)
 			return
 		case resp.status == http.StatusUnauthorized:
 			if !r.reauth(ctx, p) {

@@ -17,6 +17,13 @@ type Runner struct {
 
 	acked, pushes, retries, retriedMuts, lostMuts, devicesDone atomic.Int64
 	dropped, dupBatches, splits, refreshes, logins, thr        atomic.Int64
+	// resent counts the mutations put back into outboxes from sent logs
+	// (a restored server), resyncs the pulls answered 409 resync.
+	resent, resyncs, pulls atomic.Int64
+
+	// phones persist from one RunUntil or PullAll to the next, with their
+	// sessions, sent logs and cursors.
+	phones []*phone
 
 	loginSem chan struct{}
 	secrets  []string // of the phones, by index in plan.Devices
@@ -33,33 +40,61 @@ type Runner struct {
 // New returns a runner of plan against the server at baseURL.
 func New(plan *Plan, baseURL string, opt Options) *Runner {
 	opt = opt.withDefaults(len(plan.Devices))
-	return &Runner{plan: plan, opt: opt, client: NewClient(baseURL, opt.Concurrency), loginSem: make(chan struct{}, opt.LoginConcurrency),
+	r := &Runner{plan: plan, opt: opt, client: NewClient(baseURL, opt.Concurrency), loginSem: make(chan struct{}, opt.LoginConcurrency),
 		secrets: newSecrets(len(plan.Devices)), results: map[string]int{}, outcome: make(map[string]string, plan.Mutations)}
+	r.newPhones()
+	return r
 }
 
-// Stats returns the live counters (safe to call while Run runs).
-func (r *Runner) Stats() Stats {
-	return Stats{Acked: r.acked.Load(), Pushes: r.pushes.Load(), Retries: r.retries.Load(),
-		RetriedMutations: r.retriedMuts.Load(), LostMutations: r.lostMuts.Load(), DevicesDone: r.devicesDone.Load()}
-}
-
-// phone is one device being replayed.
-
-// Run replays the plan: every phone logs in, then pushes its batches one
-// at a time in order; phones run concurrently. It returns the summary
-// (with an error when some mutations got no result or the replay was
-// cut short).
-func (r *Runner) Run(ctx context.Context) (*Summary, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.opt.Timeout)
-	defer cancel()
-	phones := make([]*phone, len(r.plan.Devices))
+// newPhones gives the runner its phones at the start of the plan, with the
+// device secrets they were given so far.
+func (r *Runner) newPhones() {
+	r.phones = make([]*phone, len(r.plan.Devices))
 	for i, d := range r.plan.Devices {
 		n := 0
 		for _, b := range d.Batches {
 			n += len(b.Mutations)
 		}
-		phones[i] = &phone{Device: d, idx: i, pending: n, secret: r.secrets[i],
+		r.mu.Lock()
+		secret := r.secrets[i]
+		r.mu.Unlock()
+		r.phones[i] = &phone{Device: d, idx: i, pending: n, secret: secret, sent: NewSentLog(),
 			rng: rand.New(rand.NewPCG(r.opt.Seed, uint64(i)+1))}
+	}
+}
+
+// Stats returns the live counters (safe to call while Run runs).
+func (r *Runner) Stats() Stats {
+	return Stats{Acked: r.acked.Load(), Pushes: r.pushes.Load(), Retries: r.retries.Load(),
+		RetriedMutations: r.retriedMuts.Load(), LostMutations: r.lostMuts.Load(), DevicesDone: r.devicesDone.Load(),
+		Resent: r.resent.Load(), Logins: r.logins.Load()}
+}
+
+// Run replays the plan: every phone logs in, then pushes its batches one
+// at a time in order; phones run concurrently. It returns the summary
+// (with an error when some mutations got no result or the replay was
+// cut short). Each Run starts the plan again with phones that log in
+// again (with the device secrets they were given); the counters of the
+// summary run on since New. For a replay in steps, use RunUntil.
+func (r *Runner) Run(ctx context.Context) (*Summary, error) {
+	r.newPhones()
+	return r.RunUntil(ctx, 1)
+}
+
+// RunUntil replays the plan up to share (0 to 1) of each phone's batches,
+// rounded down, going on from where the previous RunUntil stopped: each
+// phone first pushes what its outbox holds again (mutations put back from
+// its sent log after a server restore), then its next batches. A phone
+// with nothing to push yet does not log in yet (its first login comes
+// with its first batch). The summary covers everything since New; its
+// error counts the mutations of the batches due so far that got no
+// result.
+func (r *Runner) RunUntil(ctx context.Context, share float64) (*Summary, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.opt.Timeout)
+	defer cancel()
+	phones := r.phones
+	for _, p := range phones {
+		p.dueTo = max(p.dueTo, p.upTo(share))
 	}
 	stopProgress := r.progress(ctx)
 	defer stopProgress()
@@ -67,17 +102,18 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 	start := r.opt.Now()
 	var loginElapsed time.Duration
 	if r.opt.AllAtOnce {
-		r.each(ctx, phones, func(p *phone) { r.login(ctx, p) })
+		r.each(ctx, phones, func(p *phone) { r.ensureLogin(ctx, p) })
 		loginElapsed = r.opt.Now().Sub(start)
 		if r.opt.BeforePush != nil {
 			r.opt.BeforePush()
 		}
 		start = r.opt.Now()
-		r.each(ctx, phones, func(p *phone) { r.pushAll(ctx, p) })
+		r.each(ctx, phones, func(p *phone) { r.pushAll(ctx, p, share) })
 	} else {
 		r.each(ctx, phones, func(p *phone) {
-			if r.login(ctx, p) {
-				r.pushAll(ctx, p)
+			// A phone with nothing to push yet does not log in yet.
+			if p.hasWork(share) && r.ensureLogin(ctx, p) {
+				r.pushAll(ctx, p, share)
 			}
 		})
 	}
@@ -91,6 +127,11 @@ func (r *Runner) Run(ctx context.Context) (*Summary, error) {
 		err = fmt.Errorf("%d of %d mutations got no result", sum.Unanswered, sum.Mutations)
 	}
 	return sum, err
+}
+
+// ensureLogin logs p in unless it has a session.
+func (r *Runner) ensureLogin(ctx context.Context, p *phone) bool {
+	return p.sess != nil || r.login(ctx, p)
 }
 
 // each runs fn for every phone on Concurrency workers.

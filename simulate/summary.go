@@ -25,6 +25,12 @@ type Stats struct {
 	LostMutations int64
 	// DevicesDone counts phones that pushed all their batches.
 	DevicesDone int64
+	// Resent counts the mutations put back into outboxes from the phones'
+	// sent logs (sync protocol 1.1: the server no longer held them).
+	Resent int64
+	// Logins counts the phones' successful logins (first ones and again
+	// after a refused session).
+	Logins int64
 }
 
 // Summary is the outcome of a replay.
@@ -38,8 +44,14 @@ type Summary struct {
 	// Results counts every result received by status (applied, duplicate,
 	// flagged, rejected), duplicates sent and retries included.
 	Results map[string]int
-	// Unanswered counts mutations that never got a result (gave up).
-	Unanswered                         int
+	// Unanswered counts mutations of the batches pushed so far that never
+	// got a result (gave up).
+	Unanswered int
+	// Resent counts the mutations put back into the outboxes from the
+	// phones' sent logs because the server no longer held them (a
+	// restore), Resyncs the pulls answered 409 resync, Pulls the pull
+	// pages received (sync protocol 1.1).
+	Resent, Resyncs, Pulls             int64
 	Pushes, Retries, RetriedMutations  int64
 	DroppedResponses, DuplicateBatches int64
 	Splits, Refreshes, Logins          int64
@@ -76,7 +88,14 @@ func (r *Runner) summary(elapsed time.Duration) *Summary {
 	for k, v := range r.results {
 		s.Results[k] = v
 	}
-	s.Unanswered = r.plan.Mutations - len(r.outcome)
+	due := 0
+	for _, p := range r.phones {
+		for _, b := range p.Batches[:p.dueTo] {
+			due += len(b.Mutations)
+		}
+	}
+	s.Unanswered = max(0, due-len(r.outcome))
+	s.Resent, s.Resyncs, s.Pulls = r.resent.Load(), r.resyncs.Load(), r.pulls.Load()
 	if elapsed > 0 {
 		s.Throughput = float64(r.plan.Mutations) / elapsed.Seconds()
 	}
@@ -127,6 +146,9 @@ func (s *Summary) Print(w io.Writer) {
 		s.Results[protocol.StatusApplied], s.Results[protocol.StatusDuplicate], s.Results[protocol.StatusFlagged], s.Results[protocol.StatusRejected])
 	fmt.Fprintf(w, "pushes %d, retries %d (%d mutations), dropped responses %d, duplicate batches %d, splits %d, throttled %d, logins %d, refreshes %d\n",
 		s.Pushes, s.Retries, s.RetriedMutations, s.DroppedResponses, s.DuplicateBatches, s.Splits, s.Throttled, s.Logins, s.Refreshes)
+	if s.Resent > 0 || s.Resyncs > 0 || s.Pulls > 0 {
+		fmt.Fprintf(w, "re-sent from sent logs after a server restore %d, pull pages %d, resyncs %d\n", s.Resent, s.Pulls, s.Resyncs)
+	}
 	if s.LoginElapsed > 0 {
 		fmt.Fprintf(w, "login phase %s\n", s.LoginElapsed.Round(time.Millisecond))
 	}

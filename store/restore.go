@@ -16,7 +16,8 @@ import (
 var ErrInUse = errors.New("the database is in use (stop the server first)")
 
 // Restore verifies backup (CheckIntegrity) and copies it over target
-// (atomically: copy to a temporary file beside target, sync, rename),
+// (atomically: copy to a temporary file beside target, FinalizeRestore
+// it (a new history epoch), rename),
 // removing target's stale -wal and -shm. It refuses when backup is target,
 // and with ErrInUse when target is open by any process.
 //
@@ -39,6 +40,11 @@ func Restore(ctx context.Context, backup, target string) error {
 	}
 	tmp := target + ".restore.tmp"
 	if err := copyFile(backup, tmp); err != nil {
+		release()
+		os.Remove(tmp)
+		return fmt.Errorf("restore: %w", err)
+	}
+	if _, err := FinalizeRestore(ctx, tmp); err != nil {
 		release()
 		os.Remove(tmp)
 		return fmt.Errorf("restore: %w", err)

@@ -22,10 +22,14 @@ import (
 const EResync = prodays.EResync
 
 // cursor is what the opaque pull cursor encodes: the last server sequence
-// delivered and the scope fingerprint it was issued for.
+// delivered, the scope fingerprint and the history epoch (sync protocol
+// 1.1, History) it was issued for. A cursor issued before 1.1 has no
+// epoch: it is answered resync like one of another epoch (the server
+// cannot tell whether a restore came since).
 type cursor struct {
 	Seq   int64  `json:"s"`
 	Scope string `json:"f"`
+	Epoch string `json:"e,omitempty"`
 }
 
 func encodeCursor(c cursor) string {
@@ -55,9 +59,10 @@ func (e *Engine) scopeFingerprint(ctx context.Context, p *prodays.Principal) (st
 }
 
 // Pull returns the page of changes after cursor (none: a full snapshot of
-// p's scope, in pages) holding at most limit changes (sync protocol,
-// Pull). Errors: invalid (bad cursor or limit), resync (409, the scope
-// changed since the cursor was issued).
+// p's scope, in pages) holding at most limit changes, with the device
+// object of p's device (sync protocol, Pull; 1.1, Push). Errors: invalid
+// (bad cursor or limit), resync (409: the scope changed since the cursor
+// was issued, or the cursor is of another history epoch, or of none).
 func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, limit int) (_ *protocol.PullResponse, err error) {
 	defer derrors.Wrap(&err, "engine.Pull(%s, %q)", p.DeviceID, cur)
 	if limit == 0 {
@@ -70,6 +75,10 @@ func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, lim
 	if err != nil {
 		return nil, err
 	}
+	epoch, err := store.Epoch(ctx, e.DB.Read)
+	if err != nil {
+		return nil, err
+	}
 	var after int64
 	if cur != "" {
 		c, err := decodeCursor(cur)
@@ -78,6 +87,9 @@ func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, lim
 		}
 		if c.Scope != fp {
 			return nil, prodays.Errorf(EResync, "Your scope changed since this cursor was issued: pull a fresh snapshot (keep your outbox).")
+		}
+		if c.Epoch != epoch {
+			return nil, prodays.Errorf(EResync, "The server's history changed since this cursor was issued (it was restored): pull a fresh snapshot (keep your outbox and sent log).")
 		}
 		after = c.Seq
 	}
@@ -124,11 +136,14 @@ func (e *Engine) Pull(ctx context.Context, p *prodays.Principal, cur string, lim
 			return nil, err
 		}
 	}
+	if resp.Device, err = deviceState(ctx, tx, p.DeviceID, epoch); err != nil {
+		return nil, err
+	}
 	tx.Rollback() // the read is done: release the snapshot before loading the data
 	if err := e.loadData(ctx, resp.Changes); err != nil {
 		return nil, err
 	}
-	resp.Cursor = encodeCursor(cursor{Seq: last, Scope: fp})
+	resp.Cursor = encodeCursor(cursor{Seq: last, Scope: fp, Epoch: epoch})
 	return resp, nil
 }
 

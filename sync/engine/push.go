@@ -45,6 +45,7 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 		}
 		b.receiptText = store.FormatTime(receipt)
 		var maxSeq int64
+		stored := make([]int64, 0, len(req.Mutations))
 		for i := range req.Mutations {
 			m := &req.Mutations[i]
 			r, err := b.apply(m)
@@ -55,21 +56,30 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			if m.Invalid == nil || m.Seq > 0 {
 				maxSeq = max(maxSeq, m.Seq)
 			}
+			if m.Seq > 0 {
+				stored = append(stored, m.Seq)
+			}
 		}
 		if err := b.flush(); err != nil {
 			return err
 		}
+		dev, err := b.deviceAfter(maxSeq, stored)
+		if err != nil {
+			return err
+		}
+		resp.Device = dev
+		gapsJSON, _ := json.Marshal(dev.Gaps)
 		now := store.FormatTime(receipt)
 		skewed := 0
 		if protocol.Skewed(offset) {
 			skewed = 1
 		}
-		_, err := t.exec(`INSERT INTO devices (id, username, first_seen_at, last_seen_at, last_push_at, app_version, clock_offset_ms, clock_skewed, outbox_size, max_seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err = t.exec(`INSERT INTO devices (id, username, first_seen_at, last_seen_at, last_push_at, app_version, clock_offset_ms, clock_skewed, outbox_size, max_seq, seq_gaps)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, last_push_at = excluded.last_push_at,
 			app_version = excluded.app_version, clock_offset_ms = excluded.clock_offset_ms, clock_skewed = excluded.clock_skewed,
-			outbox_size = excluded.outbox_size, max_seq = max(devices.max_seq, excluded.max_seq)`,
-			req.DeviceID, p.Username, now, now, now, req.AppVersion, offset.Milliseconds(), skewed, req.OutboxSize, maxSeq)
+			outbox_size = excluded.outbox_size, max_seq = excluded.max_seq, seq_gaps = excluded.seq_gaps`,
+			req.DeviceID, p.Username, now, now, now, req.AppVersion, offset.Milliseconds(), skewed, req.OutboxSize, dev.MaxSeq, string(gapsJSON))
 		if err != nil {
 			return fmt.Errorf("update device: %w", err)
 		}
@@ -101,6 +111,10 @@ type batch struct {
 	pendingIns   []pendingCheckIn
 	pendingPairs map[string]bool
 	pendingMuts  []any
+	// oldMax and oldGaps are the device's max_seq and gaps before the
+	// batch.
+	oldMax  int64
+	oldGaps [][2]int64
 }
 
 // preload reads in a few queries which mutations of the batch were seen
@@ -173,10 +187,12 @@ func (b *batch) preload() error {
 	// answers first), and can have been used only up to the device's
 	// max_seq (updated by every push in the transaction that stores its
 	// mutations): a phone's next batch usually needs no query.
-	var maxSeq int64
-	if err := b.t.QueryRowContext(b.t.ctx, `SELECT max_seq FROM devices WHERE id = ?`, b.req.DeviceID).Scan(&maxSeq); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("preload max seq: %w", err)
+	dev, err := deviceState(b.t.ctx, b.t, b.req.DeviceID, "")
+	if err != nil {
+		return fmt.Errorf("preload: %w", err)
 	}
+	b.oldMax, b.oldGaps = dev.MaxSeq, dev.Gaps
+	maxSeq := b.oldMax
 	var seqs []any
 	for _, m := range b.req.Mutations {
 		if _, ok := b.seen[m.ID]; !ok && m.Seq > 0 && m.Seq <= maxSeq {
@@ -398,4 +414,51 @@ func (b *batch) record(id string, m *protocol.Mutation, occurred time.Time, capp
 		id, b.req.DeviceID, b.p.Username, m.Seq, truncateText(m.Type, 100), o.status, o.code, o.message, rec, occ,
 		b.receiptText, payload, boolInt(capped))
 	return nil
+}
+
+// deviceAfter is the device object of the push answer (sync protocol 1.1,
+// Push) once the batch's rows are written: the epoch, max_seq (the
+// highest of before and of the batch) and the gaps, from the gaps before
+// and the seqs the batch stored (protocol.AddSeqs: no scan of the device's
+// history).
+func (b *batch) deviceAfter(batchMax int64, stored []int64) (protocol.DeviceState, error) {
+	epoch, err := store.Epoch(b.t.ctx, b.t)
+	if err != nil {
+		return protocol.DeviceState{}, err
+	}
+	d := protocol.DeviceState{Epoch: epoch, MaxSeq: max(b.oldMax, batchMax)}
+	d.Gaps = protocol.AddSeqs(b.oldGaps, b.oldMax, d.MaxSeq, stored)
+	return d, nil
+}
+
+// deviceGaps computes a device's gaps from every seq it has stored (the
+// mutations view), up to maxSeq.
+func deviceGaps(ctx context.Context, q store.Querier, device string, maxSeq int64) ([][2]int64, error) {
+	seqs, err := store.Query(ctx, q, store.ScanOne[int64], `SELECT DISTINCT seq FROM mutations WHERE device_id = ? AND seq > 0 AND seq <= ? ORDER BY seq`, device, maxSeq)
+	if err != nil {
+		return nil, fmt.Errorf("device gaps: %w", err)
+	}
+	return protocol.SeqGaps(seqs, maxSeq), nil
+}
+
+// deviceState reads the device object of a pull answer: the stored
+// max_seq and gaps of the device (computed from its seqs when a database
+// from before migration 00037 has not stored them yet), and epoch.
+func deviceState(ctx context.Context, q store.Querier, device, epoch string) (protocol.DeviceState, error) {
+	d := protocol.DeviceState{Epoch: epoch, Gaps: [][2]int64{}}
+	var gaps sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT max_seq, seq_gaps FROM devices WHERE id = ?`, device).Scan(&d.MaxSeq, &gaps)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return d, nil
+	case err != nil:
+		return d, fmt.Errorf("device state: %w", err)
+	case gaps.Valid && json.Unmarshal([]byte(gaps.String), &d.Gaps) == nil:
+		if d.Gaps == nil {
+			d.Gaps = [][2]int64{}
+		}
+		return d, nil
+	}
+	d.Gaps, err = deviceGaps(ctx, q, device, d.MaxSeq)
+	return d, err
 }

@@ -8,7 +8,6 @@ import (
 	"prodays"
 	"prodays/internal/derrors"
 	"prodays/store"
-	"prodays/sync/protocol"
 )
 
 // regionFilter returns the SQL condition and args limiting col to p's
@@ -136,7 +135,7 @@ func (e *Engine) ListDevices(ctx context.Context, p *prodays.Principal) (_ []Dev
 		return nil, err
 	}
 	for i := range out {
-		gaps, err := e.seqGaps(ctx, out[i].ID, out[i].MaxSeq)
+		gaps, err := deviceGaps(ctx, e.DB.Read, out[i].ID, out[i].MaxSeq)
 		if err != nil {
 			return nil, err
 		}
@@ -150,16 +149,4 @@ func scanDevice(s store.Scanner) (Device, error) {
 	err := s.Scan(&d.ID, &d.Username, &d.LastSeenAt, &d.LastPushAt, &d.AppVersion, &d.ClockOffsetMS, &d.ClockSkewed,
 		&d.OutboxSize, &d.MaxSeq, &d.Revoked, &d.SkewAcknowledgedAt, &d.SkewAcknowledgedBy)
 	return d, err
-}
-
-// seqGaps returns the ranges [from, to] of seqs from 1 to maxSeq never
-// received (protocol.SeqGaps). Seqs are bounded on the wire
-// (protocol.MaxInteger), but a database written before holds any int64:
-// nothing here overflows.
-func (e *Engine) seqGaps(ctx context.Context, device string, maxSeq int64) ([][2]int64, error) {
-	seqs, err := store.Query(ctx, e.DB.Read, store.ScanOne[int64], `SELECT DISTINCT seq FROM mutations WHERE device_id = ? AND seq > 0 AND seq <= ? ORDER BY seq`, device, maxSeq)
-	if err != nil {
-		return nil, err
-	}
-	return protocol.SeqGaps(seqs, maxSeq), nil
 }

@@ -166,9 +166,22 @@ type Result struct {
 // PushResponse is the 200 answer of a push. ClockOffsetMS is the offset the
 // server applied to the batch (server receipt − client_time).
 type PushResponse struct {
-	ServerTime    time.Time `json:"server_time"`
-	ClockOffsetMS int64     `json:"clock_offset_ms"`
-	Results       []Result  `json:"results"`
+	ServerTime    time.Time   `json:"server_time"`
+	ClockOffsetMS int64       `json:"clock_offset_ms"`
+	Device        DeviceState `json:"device"`
+	Results       []Result    `json:"results"`
+}
+
+// DeviceState is the device object of push and pull answers (sync
+// protocol 1.1, Push): what the server holds of the caller's device. Epoch
+// is the database's history epoch (opaque; a new one after every
+// restore), MaxSeq the highest seq stored (applied, flagged or rejected; 0
+// for none), Gaps the ranges [first, last] (both included, ascending) of
+// the seqs below MaxSeq never received, [] when none.
+type DeviceState struct {
+	Epoch  string     `json:"epoch"`
+	MaxSeq int64      `json:"max_seq"`
+	Gaps   [][2]int64 `json:"gaps"`
 }
 
 // Change is one entry of a pull page: Entity is establishment, activity,
@@ -183,10 +196,12 @@ type Change struct {
 
 // PullResponse is the answer of GET /api/v1/sync/pull: the page's changes,
 // the cursor to send next, and whether more pages follow.
+// Device (1.1) is the DeviceState of the token's device.
 type PullResponse struct {
-	Cursor  string   `json:"cursor"`
-	HasMore bool     `json:"has_more"`
-	Changes []Change `json:"changes"`
+	Cursor  string      `json:"cursor"`
+	HasMore bool        `json:"has_more"`
+	Device  DeviceState `json:"device"`
+	Changes []Change    `json:"changes"`
 }
 
 // AttendanceID is the pull id of an attendance entity (sync protocol,
