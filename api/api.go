@@ -76,6 +76,9 @@ type Server struct {
 	MaxBodyBytes int64
 	// Shed tunes the load shedding of write routes (shedWrites).
 	Shed ShedOptions
+	// Replicas reports the replicas of the database (nil: no replication):
+	// /readyz lists them and /metrics has their lag and last success.
+	Replicas func() []prodays.ReplicaStatus
 
 	echo    *echo.Echo
 	shed    *shedder
@@ -104,6 +107,9 @@ func (s *Server) Handler() *echo.Echo {
 		s.shed = newShedder(s.Shed)
 		sh := s.shed
 		s.Metrics.WatchWriteQueue(func() float64 { return float64(len(sh.slots)) }, func() float64 { return float64(sh.waiting.Load()) })
+		if s.Replicas != nil {
+			s.Metrics.WatchReplicas(s.Replicas)
+		}
 	}
 	if s.ImportConcurrent <= 0 {
 		s.ImportConcurrent = DefaultImportConcurrent
@@ -222,7 +228,19 @@ func (s *Server) readyz(c echo.Context) error {
 	if cur != latest {
 		return prodays.Errorf(prodays.EUnavailable, "Schema version %d, want %d.", cur, latest)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "schema_version": cur})
+	body := map[string]any{"status": "ready", "schema_version": cur}
+	if s.Replicas != nil {
+		// A failing replica never makes the server unready: phones must
+		// keep writing. It is said here, for the operator.
+		reps, replication := s.Replicas(), "ok"
+		for _, r := range reps {
+			if !r.OK {
+				replication = "failing"
+			}
+		}
+		body["replication"], body["replicas"] = replication, reps
+	}
+	return c.JSON(http.StatusOK, body)
 }
 
 // principalKey is the echo.Context key of the authenticated *prodays.Principal.

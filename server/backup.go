@@ -142,9 +142,11 @@ func pruneBackups(dir string, keep int) ([]string, error) {
 	return removed, nil
 }
 
-// runRestore puts a backup in place of the database:
+// runRestore puts a backup, or a replica's state, in place of the
+// database:
 //
 //	prodays restore FILE [--db …]
+//	prodays restore --from URL [--at RFC3339] [--db …]   (restore.go)
 //
 // It refuses while the database is open by a server (or any process), and
 // it verifies the backup with PRAGMA integrity_check first.
@@ -152,6 +154,8 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	cfg := DefaultConfig()
 	fs := newFlagSet("restore", stderr)
 	bindDB(fs, &cfg)
+	from := fs.String("from", "", "restore from this replica URL (see serve --replicate) instead of a backup FILE")
+	at := fs.String("at", "", "with --from: the replica's state at this RFC 3339 time (default: its newest)")
 	// Accept the file before or after the flags.
 	var file string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -162,11 +166,19 @@ func runRestore(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	}
 	if file == "" && fs.NArg() == 1 {
 		file = fs.Arg(0)
-	} else if fs.NArg() > 0 || file == "" {
-		fmt.Fprintln(stderr, "usage: prodays restore FILE [--db DATABASE]")
+	}
+	if *from != "" || *at != "" {
+		if file != "" || fs.NArg() > 1 || *from == "" {
+			fmt.Fprintln(stderr, "usage: prodays restore --from URL [--at RFC3339] [--db DATABASE] (no FILE with --from)")
+			return errUsageShown
+		}
+		return restoreFromReplica(ctx, *from, *at, cfg.DB, stdout, stderr)
+	}
+	if fs.NArg() > 1 || file == "" {
+		fmt.Fprintln(stderr, "usage: prodays restore FILE [--db DATABASE]\n       prodays restore --from URL [--at RFC3339] [--db DATABASE]")
 		return errUsageShown
 	}
-	if err := store.Restore(ctx, file, cfg.DB); err != nil {
+	if err := putInPlace(ctx, file, cfg.DB); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %s to %s\n", file, cfg.DB)

@@ -14,6 +14,7 @@ import (
 	"prodays/api"
 	"prodays/auth"
 	"prodays/importer"
+	"prodays/replicate"
 )
 
 // Config is the server's configuration: defaults, overridden by
@@ -46,6 +47,11 @@ type Config struct {
 	// Imports (serve's upload route and the import command).
 	ImportMaxInflatedMB int64 // --import-max-inflated-mb, PRODAYS_IMPORT_MAX_INFLATED_MB: what one XLSX may inflate to
 	ImportConcurrent    int   // --import-concurrent, PRODAYS_IMPORT_CONCURRENT: imports at once (serve)
+
+	// Replicate are the replica URLs the database is streamed to
+	// (--replicate, repeatable; PRODAYS_REPLICATE, separated by commas or
+	// spaces); none by default. Package replicate lists the schemes.
+	Replicate []string
 }
 
 // JWTKeyFile is where the signing keys are kept when PRODAYS_JWT_KEY is
@@ -141,6 +147,32 @@ func (f cidrFlag) Set(v string) error {
 		return err
 	}
 	*f.nets = n
+	return nil
+}
+
+// urlsFlag is a repeatable flag.Value over a []string: the first use
+// replaces the list taken from the environment, the next ones add to it.
+type urlsFlag struct {
+	urls *[]string
+	set  bool
+}
+
+func (f *urlsFlag) String() string {
+	if f == nil || f.urls == nil {
+		return ""
+	}
+	return strings.Join(*f.urls, ",")
+}
+
+func (f *urlsFlag) Set(v string) error {
+	if !f.set {
+		*f.urls, f.set = nil, true
+	}
+	list := replicate.SplitURLs(v)
+	if len(list) == 0 {
+		return fmt.Errorf("empty replica URL")
+	}
+	*f.urls = append(*f.urls, list...)
 	return nil
 }
 

@@ -68,7 +68,7 @@ func commands() []command {
 		{"user", "manage accounts (add, passwd, list, disable)", runUser},
 		{"simulate", "replay a checkins.jsonl against a running server as many phones", runSimulate},
 		{"backup", "copy the live database (once with --out, or --every 15m --dir)", runBackup},
-		{"restore", "put a backup in place of a stopped server's database", runRestore},
+		{"restore", "put a backup, or a replica's state (--from URL [--at TIME]), in place of a stopped server's database", runRestore},
 	}
 }
 

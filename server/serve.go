@@ -15,6 +15,7 @@ import (
 	"prodays/auth"
 	"prodays/export"
 	"prodays/importer"
+	"prodays/replicate"
 	"prodays/store"
 	"prodays/sync/engine"
 )
@@ -50,6 +51,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", envInt64("PRODAYS_MAX_BODY_BYTES", cfg.MaxBodyBytes), "cap of request bodies, in bytes, for routes without a cap of their own")
 	bindImportInflated(fs, &cfg)
 	fs.IntVar(&cfg.ImportConcurrent, "import-concurrent", envInt("PRODAYS_IMPORT_CONCURRENT", cfg.ImportConcurrent), "imports run at once (env PRODAYS_IMPORT_CONCURRENT); more get 503 with Retry-After")
+	cfg.Replicate = replicate.SplitURLs(os.Getenv("PRODAYS_REPLICATE"))
+	fs.Var(&urlsFlag{urls: &cfg.Replicate}, "replicate", "stream the database to this replica URL (repeatable; env PRODAYS_REPLICATE, comma-separated): file:///path, s3://bucket/path[?endpoint=URL], … (docs/operations.md)")
 	if err := fs.Parse(args); err != nil {
 		return errUsageShown
 	}
@@ -64,7 +67,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	cfg.AdminPassword = os.Getenv("PRODAYS_ADMIN_PASSWORD")
 	logger := newLogger(stderr)
 
-	db, err := store.Open(ctx, cfg.DB, store.Options{})
+	db, err := store.Open(ctx, cfg.DB, store.Options{NoAutoCheckpoint: len(cfg.Replicate) > 0})
 	if err != nil {
 		return err
 	}
@@ -75,6 +78,15 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			logger.Info("database closed")
 		}
 	}()
+	var rep *replicate.Replicator
+	if len(cfg.Replicate) > 0 {
+		if rep, err = replicate.Open(ctx, cfg.DB, cfg.Replicate, logger); err != nil {
+			return err
+		}
+		// Runs before db.Close (defers run last in, first out): the
+		// replicas get every write, then the database closes.
+		defer rep.Close(context.Background())
+	}
 
 	keys, err := auth.LoadKeyring(os.Getenv("PRODAYS_JWT_KEY"), cfg.JWTKeyFile())
 	if err != nil {
@@ -104,6 +116,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		Documents: export.Documents{DB: db}, Importer: importer.Service{DB: db},
 		MetricsPublic: cfg.MetricsPublic, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
 		MaxBodyBytes: cfg.MaxBodyBytes, ImportMaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, ImportConcurrent: cfg.ImportConcurrent}
+	if rep != nil {
+		srv.Replicas = rep.Status
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,

@@ -3,9 +3,11 @@ package simulate_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -25,7 +27,19 @@ import (
 // In CI it is the short form: small-nasty, 5 kills. PRODAYS_CHAOS=long runs
 // the full edition with PRODAYS_CHAOS_KILLS kills (default 12) and
 // PRODAYS_CHAOS_SEED (default: the clock, logged).
-func TestChaosKill(t *testing.T) {
+func TestChaosKill(t *testing.T) { runChaos(t, 0) }
+
+// TestChaosKillReplica is TestChaosKill with the server replicating to a
+// file replica (serve --replicate), in which every second kill is a lost
+// disk: the database files are deleted and `prodays restore --from` puts
+// the replica's newest state back before the restart. The phones re-send
+// from their sent logs what the replica had not received yet; the final
+// figures are exact.
+func TestChaosKillReplica(t *testing.T) { runChaos(t, 2) }
+
+// runChaos is the chaos test; with restoreEvery > 0 the server replicates
+// and every restoreEvery-th kill is followed by a restore from the replica.
+func runChaos(t *testing.T, restoreEvery int) {
 	if testing.Short() {
 		t.Skip("builds and kills the real server: not with -short")
 	}
@@ -42,9 +56,18 @@ func TestChaosKill(t *testing.T) {
 	t.Logf("chaos: %s, %d kills, seed %d", name, kills, seed)
 	dir := shared.Dir(t, "datasets/"+name)
 	var plan *simulate.Plan
-	env := testenv.Process(t, testenv.ProcessOptions{Args: []string{"--insecure-cookies"},
+	args := []string{"--insecure-cookies"}
+	replica := "file://" + filepath.Join(t.TempDir(), "replica")
+	if restoreEvery > 0 {
+		args = append(args, "--replicate", replica)
+	}
+	env := testenv.Process(t, testenv.ProcessOptions{Args: args,
 		Seed: func(tb testing.TB, db *store.DB) { plan = seedEdition(tb, db, dir) }})
 	srv := env.Proc
+	if restoreEvery > 0 {
+		env.DB.Close() // a restore refuses a database in use; reopened at the end
+	}
+	restores := 0
 
 	rng := rand.New(rand.NewPCG(seed, 0xc4a05))
 	// Kill points: seeded shares of the mutations acknowledged, between 5%
@@ -94,6 +117,16 @@ func TestChaosKill(t *testing.T) {
 		lostAt = append(lostAt, st.LostMutations)
 		t.Logf("kill %d: SIGKILL at %d/%d mutations acknowledged, %d pushes sent", i+1, st.Acked, plan.Mutations, st.Pushes)
 		waitCtx(ctx, time.Duration(rng.IntN(300))*time.Millisecond)
+		if restoreEvery > 0 && (i+1)%restoreEvery == 0 {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if err := os.Remove(srv.DB + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+					t.Fatal(err)
+				}
+			}
+			runProdays(ctx, t, testenv.Binary(t), "restore", "--from", replica, "--db", srv.DB)
+			restores++
+			t.Logf("kill %d: database deleted and restored from the replica", i+1)
+		}
 		srv.Restart(t)
 		i++
 	}
@@ -115,10 +148,36 @@ func TestChaosKill(t *testing.T) {
 		t.Logf("kill %d: %d mutations sent again after it, %d of them after no answer at all (in flight at the kill or refused during the restart; the rest: dropped answers)",
 			i+1, retriedAt[i+1]-retriedAt[i], lostAt[i+1]-lostAt[i])
 	}
+	if restoreEvery > 0 {
+		// A phone that had pushed all its batches before a restore learns
+		// of it at its next sync, as a phone in the field does: one pull
+		// each, then they push what they put back from their sent logs.
+		if err := r.PullAll(ctx); err != nil {
+			t.Fatalf("pull after the replay: %v", err)
+		}
+		if sum, err := r.RunUntil(ctx, 1); err != nil {
+			sum.Print(testWriter{t})
+			t.Fatalf("re-send after the replay: %v", err)
+		}
+	}
 	checkBilan(t, env.URL, dir)
 	srv.Stop()
 
-	checkInvariants(t, env.DB, plan)
+	db := env.DB
+	if restoreEvery > 0 {
+		if want := kills / restoreEvery; restores < want {
+			t.Errorf("%d restores from the replica, want %d", restores, want)
+		}
+		if s := r.Stats(); restores > 0 {
+			t.Logf("%d restores from the replica; %d mutations re-sent from the phones' sent logs", restores, s.Resent)
+		}
+		var err error
+		if db, err = store.Open(ctx, srv.DB, store.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+	}
+	checkInvariants(t, db, plan)
 }
 
 // checkInvariants checks with SQL that no table holds a duplicate after a

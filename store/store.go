@@ -73,6 +73,11 @@ type Options struct {
 	Readers int
 	// BusyTimeout is how long a connection waits for a lock (default 10 s).
 	BusyTimeout time.Duration
+	// NoAutoCheckpoint turns SQLite's automatic checkpoints off on the
+	// writer (PRAGMA wal_autocheckpoint=0): set it when Litestream
+	// replicates the database (package replicate), which checkpoints
+	// itself after copying the WAL.
+	NoAutoCheckpoint bool
 }
 
 // dsn builds a modernc DSN: busy_timeout first (so that it applies while
@@ -117,7 +122,11 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
-	w, err := sql.Open("sqlite", dsn(path, opt.BusyTimeout, false))
+	wdsn := dsn(path, opt.BusyTimeout, false)
+	if opt.NoAutoCheckpoint {
+		wdsn += "&_pragma=wal_autocheckpoint%280%29"
+	}
+	w, err := sql.Open("sqlite", wdsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

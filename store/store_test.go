@@ -116,3 +116,26 @@ func TestChangeLogNetEffect(t *testing.T) {
 		t.Fatalf("last seq: got %d, want 3 (one sequence, never reused)", last)
 	}
 }
+
+// TestNoAutoCheckpoint: with NoAutoCheckpoint the writer leaves
+// checkpoints to Litestream (wal_autocheckpoint 0); by default SQLite's
+// 1000 pages stand.
+func TestNoAutoCheckpoint(t *testing.T) {
+	for _, c := range []struct {
+		off  bool
+		want int
+	}{{false, 1000}, {true, 0}} {
+		db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"), store.Options{NoAutoCheckpoint: c.off})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.Write.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if n != c.want {
+			t.Errorf("NoAutoCheckpoint %v: wal_autocheckpoint %d, want %d", c.off, n, c.want)
+		}
+	}
+}
