@@ -24,8 +24,10 @@ type seen struct {
 }
 
 // Push applies a batch (sync protocol, Push) for caller p, received at the
-// engine's clock: every mutation in array order, in one transaction, each
-// with its own result. It returns only after the commit. Errors: code
+// engine's clock: every mutation in array order, in one transaction (with
+// grouping, group.go, the one the batches waiting for the writer share,
+// this batch in its own savepoint), each with its own result. It returns
+// only after the commit. Errors: code
 // device_mismatch (403) when req.DeviceID is not the token's device; any
 // other error is internal and nothing of the batch applied.
 func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.PushRequest) (_ *protocol.PushResponse, err error) {
@@ -33,15 +35,33 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 	if p == nil || req.DeviceID != p.DeviceID {
 		return nil, prodays.Errorf(protocol.ECodeDeviceMismatch, "device_id of the push is not the device this session logged in from.")
 	}
+	if e.grouping() {
+		return e.pushGrouped(ctx, p, req)
+	}
 	var resp *protocol.PushResponse
 	err = e.withTx(ctx, func(t *txc) error {
+		var err error
+		resp, err = e.applyBatch(t, p, req)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// applyBatch applies req in the transaction t (its clock t.now is the
+// batch's receipt) and answers it; on error nothing it wrote may be kept
+// (the caller rolls back the transaction or the batch's savepoint).
+func (e *Engine) applyBatch(t *txc, p *prodays.Principal, req *protocol.PushRequest) (resp *protocol.PushResponse, err error) {
+	{ // one block, as the transaction's closure was before grouping (group.go)
 		receipt := t.now
 		offset := protocol.ClockOffset(receipt, req.ClientTime)
 		resp = &protocol.PushResponse{ServerTime: receipt, ClockOffsetMS: offset.Milliseconds(),
 			Results: make([]protocol.Result, 0, len(req.Mutations))}
 		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset}
 		if err := b.preload(); err != nil {
-			return err
+			return nil, err
 		}
 		b.receiptText = store.FormatTime(receipt)
 		var maxSeq int64
@@ -49,7 +69,7 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			m := &req.Mutations[i]
 			r, err := b.apply(m)
 			if err != nil {
-				return fmt.Errorf("mutation %d (%s): %w", i, m.ID, err)
+				return nil, fmt.Errorf("mutation %d (%s): %w", i, m.ID, err)
 			}
 			resp.Results = append(resp.Results, r)
 			if m.Invalid == nil || m.Seq > 0 {
@@ -57,28 +77,24 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			}
 		}
 		if err := b.flush(); err != nil {
-			return err
+			return nil, err
 		}
 		now := store.FormatTime(receipt)
 		skewed := 0
 		if protocol.Skewed(offset) {
 			skewed = 1
 		}
-		_, err := t.exec(`INSERT INTO devices (id, username, first_seen_at, last_seen_at, last_push_at, app_version, clock_offset_ms, clock_skewed, outbox_size, max_seq)
+		_, err = t.exec(`INSERT INTO devices (id, username, first_seen_at, last_seen_at, last_push_at, app_version, clock_offset_ms, clock_skewed, outbox_size, max_seq)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, last_push_at = excluded.last_push_at,
 			app_version = excluded.app_version, clock_offset_ms = excluded.clock_offset_ms, clock_skewed = excluded.clock_skewed,
 			outbox_size = excluded.outbox_size, max_seq = max(devices.max_seq, excluded.max_seq)`,
 			req.DeviceID, p.Username, now, now, now, req.AppVersion, offset.Milliseconds(), skewed, req.OutboxSize, maxSeq)
 		if err != nil {
-			return fmt.Errorf("update device: %w", err)
+			return nil, fmt.Errorf("update device: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		return resp, nil
 	}
-	return resp, nil
 }
 
 // batch is one push being applied.
