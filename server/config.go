@@ -13,6 +13,7 @@ import (
 	"prodays/api"
 	"prodays/auth"
 	"prodays/importer"
+	"prodays/sync/engine"
 )
 
 // Config is the server's configuration: defaults, overridden by
@@ -45,6 +46,12 @@ type Config struct {
 	// Imports (serve's upload route and the import command).
 	ImportMaxInflatedMB int64 // --import-max-inflated-mb, PRODAYS_IMPORT_MAX_INFLATED_MB: what one XLSX may inflate to
 	ImportConcurrent    int   // --import-concurrent, PRODAYS_IMPORT_CONCURRENT: imports at once (serve)
+
+	// Day's end (issue #17).
+	GroupMaxMutations int           // --group-max-mutations, PRODAYS_GROUP_MAX_MUTATIONS: mutations of one group commit (0 = off)
+	GroupMaxWait      time.Duration // --group-max-wait, PRODAYS_GROUP_MAX_WAIT: how long a group with company waits to fill
+	LoginConcurrent   int           // --login-concurrent, PRODAYS_LOGIN_CONCURRENT: argon2id checks at once (0 = the cores)
+	LoginQueue        int           // --login-queue, PRODAYS_LOGIN_QUEUE: logins waiting beyond those (0 = 64 × concurrent)
 }
 
 // JWTKeyFile is where the signing keys are kept when PRODAYS_JWT_KEY is
@@ -70,6 +77,9 @@ func DefaultConfig() Config {
 
 		ImportMaxInflatedMB: importer.DefaultMaxInflatedBytes >> 20,
 		ImportConcurrent:    api.DefaultImportConcurrent,
+
+		GroupMaxMutations: engine.DefaultGroupMaxMutations,
+		GroupMaxWait:      engine.DefaultGroupMaxWait,
 	}
 }
 
