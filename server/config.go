@@ -52,6 +52,7 @@ type Config struct {
 	GroupMaxWait      time.Duration // --group-max-wait, PRODAYS_GROUP_MAX_WAIT: how long a group with company waits to fill
 	LoginConcurrent   int           // --login-concurrent, PRODAYS_LOGIN_CONCURRENT: argon2id checks at once (0 = the cores)
 	LoginQueue        int           // --login-queue, PRODAYS_LOGIN_QUEUE: logins waiting beyond those (0 = 64 × concurrent)
+	MemoryLimitMB     int64         // --memory-limit-mb, PRODAYS_MEMORY_LIMIT_MB: soft limit of the Go heap (0 = none)
 }
 
 // JWTKeyFile is where the signing keys are kept when PRODAYS_JWT_KEY is
@@ -80,6 +81,7 @@ func DefaultConfig() Config {
 
 		GroupMaxMutations: engine.DefaultGroupMaxMutations,
 		GroupMaxWait:      engine.DefaultGroupMaxWait,
+		MemoryLimitMB:     100,
 	}
 }
 

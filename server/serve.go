@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 
 	"prodays/api"
 	"prodays/auth"
@@ -53,13 +54,19 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.IntVar(&cfg.GroupMaxMutations, "group-max-mutations", envInt("PRODAYS_GROUP_MAX_MUTATIONS", cfg.GroupMaxMutations), "most mutations of one group commit: the pushes waiting for the writer share one transaction (env PRODAYS_GROUP_MAX_MUTATIONS; 0 = one transaction per push)")
 	fs.DurationVar(&cfg.GroupMaxWait, "group-max-wait", envDuration("PRODAYS_GROUP_MAX_WAIT", cfg.GroupMaxWait), "how long a group commit of at least two pushes waits for more (env PRODAYS_GROUP_MAX_WAIT; a lone push never waits)")
 	fs.IntVar(&cfg.LoginConcurrent, "login-concurrent", envInt("PRODAYS_LOGIN_CONCURRENT", cfg.LoginConcurrent), "password checks (argon2id, 19 MiB each) at once (env PRODAYS_LOGIN_CONCURRENT; 0 = the number of cores)")
+	fs.Int64Var(&cfg.MemoryLimitMB, "memory-limit-mb", envInt64("PRODAYS_MEMORY_LIMIT_MB", cfg.MemoryLimitMB), "soft limit of the Go heap in MB (runtime/debug.SetMemoryLimit: the GC runs sooner near it; env PRODAYS_MEMORY_LIMIT_MB; 0 = none; GOMEMLIMIT, when set, wins)")
 	fs.IntVar(&cfg.LoginQueue, "login-queue", envInt("PRODAYS_LOGIN_QUEUE", cfg.LoginQueue), "logins waiting for a password check; more get 503 with Retry-After (env PRODAYS_LOGIN_QUEUE; 0 = 64 per check at once)")
 	if err := fs.Parse(args); err != nil {
 		return errUsageShown
 	}
-	if cfg.GroupMaxMutations < 0 || cfg.GroupMaxWait < 0 || cfg.LoginConcurrent < 0 || cfg.LoginQueue < 0 {
-		fmt.Fprintln(stderr, "serve: --group-max-mutations, --group-max-wait, --login-concurrent and --login-queue must not be negative")
+	if cfg.GroupMaxMutations < 0 || cfg.GroupMaxWait < 0 || cfg.LoginConcurrent < 0 || cfg.LoginQueue < 0 || cfg.MemoryLimitMB < 0 {
+		fmt.Fprintln(stderr, "serve: --group-max-mutations, --group-max-wait, --login-concurrent, --login-queue and --memory-limit-mb must not be negative")
 		return errUsageShown
+	}
+	if cfg.MemoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// The argon2id buffers of a login storm are garbage at once: a
+		// soft limit has the GC reclaim them before the heap doubles.
+		debug.SetMemoryLimit(cfg.MemoryLimitMB << 20)
 	}
 	if cfg.ImportMaxInflatedMB <= 0 || cfg.ImportConcurrent <= 0 {
 		fmt.Fprintln(stderr, "serve: --import-max-inflated-mb and --import-concurrent must be positive")
