@@ -240,3 +240,72 @@ func TestGroupCommitLoneNotDelayed(t *testing.T) {
 		t.Fatalf("group stats %+v", s)
 	}
 }
+
+// TestGroupCommitFailsWhole: when the group's commit itself fails (here a
+// deferred foreign key that one batch breaks, checked only at COMMIT),
+// nothing of the group is stored and each batch is applied again alone:
+// the one that breaks it fails alone, the others are applied.
+func TestGroupCommitFailsWhole(t *testing.T) {
+	e := mustEngine(t)
+	trainees, acts := benchRoster(t, e.DB)
+	poison := trainees[len(trainees)-1]
+	for _, q := range []string{
+		`CREATE TABLE test_parent (id TEXT PRIMARY KEY)`,
+		`CREATE TABLE test_child (id TEXT REFERENCES test_parent (id) DEFERRABLE INITIALLY DEFERRED)`,
+		fmt.Sprintf(`CREATE TRIGGER test_poison AFTER INSERT ON checkins WHEN NEW.person_id = '%s'
+			BEGIN INSERT INTO test_child VALUES ('missing'); END`, poison),
+	} {
+		if _, err := e.DB.Write.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	var reqs []*protocol.PushRequest
+	for d := range 3 {
+		dev := fmt.Sprintf("dev-%d", d)
+		ph := synctest.NewPhone(dev, eventNow.Add(-time.Hour))
+		var ms []protocol.Mutation
+		for i := range 5 {
+			ms = append(ms, ph.CheckIn(acts[d], "trainee", trainees[i]))
+		}
+		if d == 2 {
+			ms = append(ms, ph.CheckIn(acts[d], "trainee", poison))
+		}
+		reqs = append(reqs, synctest.Request(t, dev, eventNow, ms...))
+	}
+	release := holdWriter(t, e)
+	first := make(chan error, 1)
+	phX := synctest.NewPhone("dev-x", eventNow.Add(-time.Hour))
+	go func() {
+		_, err := e.Push(ctx, synctest.Principal("staff1", "dev-x"), synctest.Request(t, "dev-x", eventNow, phX.CheckIn(acts[3], "trainee", trainees[0])))
+		first <- err
+	}()
+	waitGroup(t, e, 0, 1)
+	errs := make([]error, len(reqs))
+	var wg sync.WaitGroup
+	for i, req := range reqs {
+		wg.Go(func() { _, errs[i] = e.Push(ctx, synctest.Principal("staff1", req.DeviceID), req) })
+	}
+	waitGroup(t, e, len(reqs), 1)
+	release()
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if s := e.GroupStats(); s.Groups != 2 || s.Retried != 3 {
+		t.Fatalf("group stats %+v, want the group of 3 retried alone", s)
+	}
+	if errs[0] != nil || errs[1] != nil || errs[2] == nil {
+		t.Fatalf("errors %v, want only the third batch's", errs)
+	}
+	for d := range 2 {
+		for i := range 5 {
+			if !attendance(t, e, acts[d], trainees[i]).present {
+				t.Errorf("dev-%d's check-in of %s not present", d, trainees[i])
+			}
+		}
+	}
+	if n := count(t, e.DB.Read, `SELECT count(*) FROM checkins WHERE device_id = 'dev-2'`); n != 0 {
+		t.Errorf("%d check-ins of the failing batch stored", n)
+	}
+}
