@@ -309,3 +309,52 @@ func TestGroupCommitFailsWhole(t *testing.T) {
 		t.Errorf("%d check-ins of the failing batch stored", n)
 	}
 }
+
+// TestGroupCommitMaxWait: a group that has company waits up to MaxWait
+// for more pushes, and stops waiting once it holds MaxMutations.
+func TestGroupCommitMaxWait(t *testing.T) {
+	e := mustEngine(t)
+	e.Group = engine.GroupOptions{MaxMutations: 3, MaxWait: time.Minute}
+	trainees, acts := benchRoster(t, e.DB)
+	ctx := context.Background()
+	pushOne := func(dev string, i int) chan error {
+		done := make(chan error, 1)
+		ph := synctest.NewPhone(dev, eventNow.Add(-time.Hour))
+		req := synctest.Request(t, dev, eventNow, ph.CheckIn(acts[0], "trainee", trainees[i]))
+		go func() {
+			_, err := e.Push(ctx, synctest.Principal("staff1", dev), req)
+			done <- err
+		}()
+		return done
+	}
+	release := holdWriter(t, e)
+	first := pushOne("dev-0", 0)
+	waitGroup(t, e, 0, 1)
+	a, b := pushOne("dev-1", 1), pushOne("dev-2", 2)
+	waitGroup(t, e, 2, 1)
+	release()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	// The group of two waits for a third; it comes, the group is full.
+	waitGroup(t, e, 0, 2)
+	c := pushOne("dev-3", 3)
+	for _, ch := range []chan error{a, b, c} {
+		select {
+		case err := <-ch:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("a full group still waited")
+		}
+	}
+	if s := e.GroupStats(); s.Groups != 2 || s.Largest != 3 || s.Batches != 4 {
+		t.Fatalf("group stats %+v, want groups of 1 and 3", s)
+	}
+	for i := range 4 {
+		if !attendance(t, e, acts[0], trainees[i]).present {
+			t.Errorf("check-in %d not present", i)
+		}
+	}
+}
