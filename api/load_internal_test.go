@@ -46,7 +46,7 @@ func TestLoadShedding(t *testing.T) {
 		name string
 		shed ShedOptions
 	}{
-		{"shedding (defaults: 4 running, 64 waiting, 2 s wait)", ShedOptions{}},
+		{"shedding (defaults: 64 running, 512 waiting, 2 s wait)", ShedOptions{}},
 		{"no shedding (unbounded queue)", ShedOptions{Concurrent: 100000, Queue: 100000, Wait: time.Hour}},
 	} {
 		t.Run(phase.name, func(t *testing.T) {

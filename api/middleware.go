@@ -290,10 +290,12 @@ func handlerCapsBody(next echo.HandlerFunc) echo.HandlerFunc {
 // ShedOptions tune the load shedding of write routes. Zero fields take the
 // defaults.
 type ShedOptions struct {
-	// Concurrent is how many write requests run at once (default 4). SQLite
-	// has one writer; a few more let their reads and decoding overlap.
+	// Concurrent is how many write requests run at once (default 64).
+	// SQLite has one writer, but the pushes waiting for it are applied
+	// together (group commit, sync/engine/group.go): the more wait, the
+	// fewer commits (issue #17).
 	Concurrent int
-	// Queue is how many may wait for a slot (default 64); the next ones
+	// Queue is how many may wait for a slot (default 512); the next ones
 	// are refused at once.
 	Queue int
 	// Wait is how long a request waits for a slot (default 2 s) before
@@ -314,10 +316,10 @@ type shedder struct {
 
 func newShedder(opt ShedOptions) *shedder {
 	if opt.Concurrent <= 0 {
-		opt.Concurrent = 4
+		opt.Concurrent = 64
 	}
 	if opt.Queue <= 0 {
-		opt.Queue = 64
+		opt.Queue = 512
 	}
 	if opt.Wait <= 0 {
 		opt.Wait = 2 * time.Second

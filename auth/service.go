@@ -29,6 +29,10 @@ type Service struct {
 	RefreshTTL time.Duration
 	Logger     *slog.Logger
 
+	// Gate bounds the password checks at once (nil: one gate of the
+	// process with HashGate's defaults).
+	Gate *HashGate
+
 	// check is CheckPassword; tests replace it to prove that every login
 	// path runs a password check.
 	check func(encoded, pw string) bool
@@ -107,7 +111,8 @@ func badCredentials() error {
 // password set, disabled account), prodays.EDeviceTaken (the device is
 // bound to another installation: nothing of it changes),
 // prodays.EDeviceRevoked, prodays.EInvalid (no device id, a device secret
-// of a bad length); any other error is internal, among them a refused
+// of a bad length), prodays.EUnavailable (too many logins at once:
+// HashGate, with a retry_after); any other error is internal, among them a refused
 // login whose audit entry could not be written.
 func (s *Service) Login(ctx context.Context, username, password string, dev Device, cl Client) (*Session, error) {
 	if err := validateDevice(&dev); err != nil {
@@ -126,7 +131,14 @@ func (s *Service) Login(ctx context.Context, username, password string, dev Devi
 	if check == nil {
 		check = CheckPassword
 	}
-	ok := check(hash, password)
+	gate := s.Gate
+	if gate == nil {
+		gate = defaultGate
+	}
+	var ok bool
+	if err := gate.Do(ctx, func() { ok = check(hash, password) }); err != nil {
+		return nil, err
+	}
 	if u == nil || !u.HasPassword || !ok || u.Disabled {
 		reason := "wrong_password"
 		switch {

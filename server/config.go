@@ -15,6 +15,7 @@ import (
 	"prodays/auth"
 	"prodays/importer"
 	"prodays/replicate"
+	"prodays/sync/engine"
 )
 
 // Config is the server's configuration: defaults, overridden by
@@ -52,6 +53,12 @@ type Config struct {
 	// (--replicate, repeatable; PRODAYS_REPLICATE, separated by commas or
 	// spaces); none by default. Package replicate lists the schemes.
 	Replicate []string
+	// Day's end (issue #17).
+	GroupMaxMutations int           // --group-max-mutations, PRODAYS_GROUP_MAX_MUTATIONS: mutations of one group commit (0 = off)
+	GroupMaxWait      time.Duration // --group-max-wait, PRODAYS_GROUP_MAX_WAIT: how long a group with company waits to fill
+	LoginConcurrent   int           // --login-concurrent, PRODAYS_LOGIN_CONCURRENT: argon2id checks at once (0 = the cores)
+	LoginQueue        int           // --login-queue, PRODAYS_LOGIN_QUEUE: logins waiting beyond those (0 = 64 × concurrent)
+	MemoryLimitMB     int64         // --memory-limit-mb, PRODAYS_MEMORY_LIMIT_MB: soft limit of the Go heap (0 = none)
 }
 
 // JWTKeyFile is where the signing keys are kept when PRODAYS_JWT_KEY is
@@ -77,6 +84,10 @@ func DefaultConfig() Config {
 
 		ImportMaxInflatedMB: importer.DefaultMaxInflatedBytes >> 20,
 		ImportConcurrent:    api.DefaultImportConcurrent,
+
+		GroupMaxMutations: engine.DefaultGroupMaxMutations,
+		GroupMaxWait:      engine.DefaultGroupMaxWait,
+		MemoryLimitMB:     100,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 
 	"prodays/api"
 	"prodays/auth"
@@ -53,8 +54,22 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.IntVar(&cfg.ImportConcurrent, "import-concurrent", envInt("PRODAYS_IMPORT_CONCURRENT", cfg.ImportConcurrent), "imports run at once (env PRODAYS_IMPORT_CONCURRENT); more get 503 with Retry-After")
 	cfg.Replicate = replicate.SplitURLs(os.Getenv("PRODAYS_REPLICATE"))
 	fs.Var(&urlsFlag{urls: &cfg.Replicate}, "replicate", "stream the database to this replica URL (repeatable; env PRODAYS_REPLICATE, comma-separated): file:///path, s3://bucket/path[?endpoint=URL], … (docs/operations.md)")
+	fs.IntVar(&cfg.GroupMaxMutations, "group-max-mutations", envInt("PRODAYS_GROUP_MAX_MUTATIONS", cfg.GroupMaxMutations), "most mutations of one group commit: the pushes waiting for the writer share one transaction (env PRODAYS_GROUP_MAX_MUTATIONS; 0 = one transaction per push)")
+	fs.DurationVar(&cfg.GroupMaxWait, "group-max-wait", envDuration("PRODAYS_GROUP_MAX_WAIT", cfg.GroupMaxWait), "how long a group commit of at least two pushes waits for more (env PRODAYS_GROUP_MAX_WAIT; a lone push never waits)")
+	fs.IntVar(&cfg.LoginConcurrent, "login-concurrent", envInt("PRODAYS_LOGIN_CONCURRENT", cfg.LoginConcurrent), "password checks (argon2id, 19 MiB each) at once (env PRODAYS_LOGIN_CONCURRENT; 0 = the number of cores)")
+	fs.Int64Var(&cfg.MemoryLimitMB, "memory-limit-mb", envInt64("PRODAYS_MEMORY_LIMIT_MB", cfg.MemoryLimitMB), "soft limit of the Go heap in MB (runtime/debug.SetMemoryLimit: the GC runs sooner near it; env PRODAYS_MEMORY_LIMIT_MB; 0 = none; GOMEMLIMIT, when set, wins)")
+	fs.IntVar(&cfg.LoginQueue, "login-queue", envInt("PRODAYS_LOGIN_QUEUE", cfg.LoginQueue), "logins waiting for a password check; more get 503 with Retry-After (env PRODAYS_LOGIN_QUEUE; 0 = 64 per check at once)")
 	if err := fs.Parse(args); err != nil {
 		return errUsageShown
+	}
+	if cfg.GroupMaxMutations < 0 || cfg.GroupMaxWait < 0 || cfg.LoginConcurrent < 0 || cfg.LoginQueue < 0 || cfg.MemoryLimitMB < 0 {
+		fmt.Fprintln(stderr, "serve: --group-max-mutations, --group-max-wait, --login-concurrent, --login-queue and --memory-limit-mb must not be negative")
+		return errUsageShown
+	}
+	if cfg.MemoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// The argon2id buffers of a login storm are garbage at once: a
+		// soft limit has the GC reclaim them before the heap doubles.
+		debug.SetMemoryLimit(cfg.MemoryLimitMB << 20)
 	}
 	if cfg.ImportMaxInflatedMB <= 0 || cfg.ImportConcurrent <= 0 {
 		fmt.Fprintln(stderr, "serve: --import-max-inflated-mb and --import-concurrent must be positive")
@@ -103,7 +118,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		logger.Info("created the first admin account from PRODAYS_ADMIN_PASSWORD", "username", "admin")
 	}
 	authSvc := &auth.Service{DB: db, Logger: logger, RefreshTTL: cfg.RefreshTTL,
-		Tokens: &auth.Tokens{Keys: keys, AccessTTL: cfg.AccessTTL}}
+		Tokens: &auth.Tokens{Keys: keys, AccessTTL: cfg.AccessTTL}, Gate: &auth.HashGate{Concurrent: cfg.LoginConcurrent, Queue: cfg.LoginQueue}}
 	if cfg.TrustProxy && len(cfg.TrustedProxies) == 0 {
 		cfg.TrustedProxies = localNetworks()
 	}
@@ -112,6 +127,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	}
 	eng.Logger = logger
+	eng.Group = engine.GroupOptions{MaxMutations: cfg.GroupMaxMutations, MaxWait: cfg.GroupMaxWait}
 	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, Sync: eng, InsecureCookies: cfg.InsecureCookies,
 		Documents: export.Documents{DB: db}, Importer: importer.Service{DB: db},
 		MetricsPublic: cfg.MetricsPublic, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -198,4 +199,71 @@ func benchHTTPPush(b *testing.B, replicated bool) {
 		}
 	}
 	reportRate(b, b.N*benchBatch, cpu0)
+}
+
+// BenchmarkDayEnd is the day's end in the engine: 64 phones push batches
+// of 15 check-ins at the same moment (the edition's mean batch), each
+// round all at once; grouped (the default group commit) against one
+// transaction a push (Group.MaxMutations 0), in the same run.
+func BenchmarkDayEnd(b *testing.B) {
+	const phones, perBatch = 64, 15
+	for _, grouped := range []bool{true, false} {
+		name := "grouped"
+		if !grouped {
+			name = "single"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := mustEngine(b)
+			if !grouped {
+				e.Group.MaxMutations = 0
+			}
+			trainees, acts := benchRoster(b, e.DB)
+			reqs := make([][]*protocol.PushRequest, phones)
+			k := 0
+			for d := range reqs {
+				dev := fmt.Sprintf("dev-bench-%02d", d)
+				ph := synctest.NewPhone(dev, eventNow.Add(-time.Hour))
+				reqs[d] = make([]*protocol.PushRequest, b.N)
+				for i := range reqs[d] {
+					ms := make([]protocol.Mutation, perBatch)
+					for j := range ms {
+						a, t := pair(trainees, acts, k)
+						k++
+						ms[j] = ph.CheckIn(a, "trainee", t)
+					}
+					reqs[d][i] = synctest.Request(b, dev, eventNow, ms...)
+				}
+			}
+			ctx := context.Background()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			var wg sync.WaitGroup
+			errs := make(chan error, phones)
+			for d := range phones {
+				p := synctest.Principal("staff1", fmt.Sprintf("dev-bench-%02d", d))
+				wg.Go(func() {
+					for i := range b.N {
+						resp, err := e.Push(ctx, p, reqs[d][i])
+						if err == nil && resp.Results[0].Status != protocol.StatusApplied {
+							err = fmt.Errorf("%+v", resp.Results[0])
+						}
+						if err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+			reportRate(b, b.N*phones*perBatch, cpu0)
+			if grouped {
+				s := e.GroupStats()
+				b.ReportMetric(float64(s.Batches)/float64(max(s.Groups, 1)), "batches/commit")
+			}
+		})
+	}
 }

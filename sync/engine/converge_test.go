@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"iter"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -247,8 +249,11 @@ func shm() string {
 }
 
 // run delivers order into the reset database, accepts every late flag at
-// the end, and returns the canonical dump.
-func run(tb testing.TB, e *engine.Engine, order []delivery) string {
+// the end, and returns the canonical dump. A non-nil r delivers grouped:
+// runs of 2 to 8 consecutive pushes (between supervisor's closes) sent at
+// once behind a held writer, so that the engine applies them as group
+// commits, in the order they reach it.
+func run(tb testing.TB, e *engine.Engine, order []delivery, r ...*rand.Rand) string {
 	for _, q := range resetSQL {
 		if _, err := e.DB.Write.Exec(q); err != nil {
 			tb.Fatal(err)
@@ -257,21 +262,23 @@ func run(tb testing.TB, e *engine.Engine, order []delivery) string {
 	db := e.DB
 	ctx := context.Background()
 	sup := synctest.Principal("sup1", "dev-sup")
-	for _, d := range order {
+	for i := 0; i < len(order); {
+		d := order[i]
 		if d.close {
 			if err := e.Close(ctx, sup, "A1", "signed off"); err != nil {
 				tb.Fatal(err)
 			}
+			i++
 			continue
 		}
-		req := synctest.Request(tb, d.dev.id, eventNow, d.ms...)
-		resp, err := e.Push(ctx, synctest.Principal(d.dev.user, d.dev.id), req)
-		if err != nil {
-			tb.Fatal(err)
+		n := 1
+		if len(r) > 0 {
+			for n < 2+r[0].IntN(7) && i+n < len(order) && !order[i+n].close {
+				n++
+			}
 		}
-		if len(resp.Results) != len(d.ms) {
-			tb.Fatalf("%d results for %d mutations", len(resp.Results), len(d.ms))
-		}
+		deliverGrouped(tb, e, order[i:i+n])
+		i += n
 	}
 	// The supervisor accepts every late flag (then the state no longer
 	// depends on which mutations arrived before the close).
@@ -294,6 +301,43 @@ func run(tb testing.TB, e *engine.Engine, order []delivery) string {
 		}
 	}
 	return dump(tb, db.Read)
+}
+
+// deliverGrouped pushes ds at once: with more than one, behind the writer
+// held until all are queued or being applied.
+func deliverGrouped(tb testing.TB, e *engine.Engine, ds []delivery) {
+	ctx := context.Background()
+	var hold *sql.Tx
+	if len(ds) > 1 {
+		var err error
+		if hold, err = e.DB.Write.BeginTx(ctx, nil); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	errs := make([]error, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		req := synctest.Request(tb, d.dev.id, eventNow, d.ms...)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := e.Push(ctx, synctest.Principal(d.dev.user, d.dev.id), req)
+			if err == nil && len(resp.Results) != len(d.ms) {
+				err = fmt.Errorf("%d results for %d mutations", len(resp.Results), len(d.ms))
+			}
+			errs[i] = err
+		}()
+	}
+	if hold != nil {
+		for s := e.GroupStats(); s.Queued+s.Applying < len(ds); s = e.GroupStats() {
+			time.Sleep(50 * time.Microsecond)
+		}
+		hold.Rollback()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // dumpQueries is the canonical state compared across delivery orders:
@@ -355,7 +399,11 @@ func TestConvergence(t *testing.T) {
 		closeAt := r.Float64()
 		var want string
 		for o := 0; o < *orders; o++ {
-			got := run(t, e, genOrder(r, h, closeAt))
+			var grouped []*rand.Rand
+			if o > 0 && o == *orders-1 {
+				grouped = append(grouped, r) // the last order as group commits
+			}
+			got := run(t, e, genOrder(r, h, closeAt), grouped...)
 			if o == 0 {
 				want = got
 				continue

@@ -1,6 +1,6 @@
 // Package engine is the SQLite-backed sync engine of prodays: it applies
-// pushed mutations (one write transaction per batch, answered only after
-// commit), serves pulls from the change log, and carries out the
+// pushed mutations (the batches waiting for the writer in one write
+// transaction, each in its own savepoint, answered only after commit), serves pulls from the change log, and carries out the
 // supervisors' review decisions. The rules themselves live in
 // sync/protocol; this package stores their inputs and materialises their
 // results (attendance, flags, conflicts, merge proposals, change log).
@@ -29,6 +29,10 @@ type Engine struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
 	Logger *slog.Logger
+	// Group bounds the group commit of pushes (group.go); New sets the
+	// defaults, a zero MaxMutations turns grouping off.
+	Group GroupOptions
+	gq    groupQueue
 }
 
 // New returns an engine on db, logging to slog.Default (set Logger to
@@ -37,7 +41,8 @@ func New(db *store.DB) (*Engine, error) {
 	if db == nil {
 		return nil, errors.New("sync engine: no database")
 	}
-	return &Engine{DB: db, Logger: slog.Default()}, nil
+	return &Engine{DB: db, Logger: slog.Default(),
+		Group: GroupOptions{MaxMutations: DefaultGroupMaxMutations, MaxWait: DefaultGroupMaxWait}}, nil
 }
 
 func (e *Engine) now() time.Time {

@@ -24,8 +24,10 @@ type seen struct {
 }
 
 // Push applies a batch (sync protocol, Push) for caller p, received at the
-// engine's clock: every mutation in array order, in one transaction, each
-// with its own result. It returns only after the commit. Errors: code
+// engine's clock: every mutation in array order, in one transaction (with
+// grouping, group.go, the one the batches waiting for the writer share,
+// this batch in its own savepoint), each with its own result. It returns
+// only after the commit. Errors: code
 // device_mismatch (403) when req.DeviceID is not the token's device; any
 // other error is internal and nothing of the batch applied.
 func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.PushRequest) (_ *protocol.PushResponse, err error) {
@@ -33,19 +35,40 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 	if p == nil || req.DeviceID != p.DeviceID {
 		return nil, prodays.Errorf(protocol.ECodeDeviceMismatch, "device_id of the push is not the device this session logged in from.")
 	}
+	if e.grouping() {
+		return e.pushGrouped(ctx, p, req)
+	}
 	resp, _, err := e.push(ctx, p, req, false)
 	return resp, err
 }
 
-// push applies the batch; upload tells an outbox file uploaded by a
-// supervisor (UploadOutbox) from the phone's own push.
+// push applies the batch alone in its own write transaction; upload tells
+// an outbox file uploaded by a supervisor (UploadOutbox) from the phone's
+// own push.
 func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.PushRequest, upload bool) (resp *protocol.PushResponse, clock UploadClock, err error) {
 	err = e.withTx(ctx, func(t *txc) error {
+		var err error
+		resp, clock, err = e.applyBatch(t, p, req, upload)
+		return err
+	})
+	if err != nil {
+		return nil, UploadClock{}, err
+	}
+	return resp, clock, nil
+}
+
+// applyBatch applies req in the transaction t (its clock t.now is the
+// batch's receipt) and answers it; on error nothing it wrote may be kept
+// (the caller rolls back the transaction or the batch's savepoint).
+// upload: an outbox file uploaded by a supervisor, corrected by the
+// device's last known clock offset (clock says which was used).
+func (e *Engine) applyBatch(t *txc, p *prodays.Principal, req *protocol.PushRequest, upload bool) (resp *protocol.PushResponse, clock UploadClock, err error) {
+	{ // one block, as the transaction's closure was before grouping (group.go)
 		receipt := t.now
 		var offset time.Duration
 		if upload {
 			if clock, err = t.lastKnownClock(req.DeviceID); err != nil {
-				return err
+				return nil, clock, err
 			}
 			offset = time.Duration(clock.OffsetMS) * time.Millisecond
 		} else {
@@ -55,7 +78,7 @@ func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			Results: make([]protocol.Result, 0, len(req.Mutations))}
 		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset}
 		if err := b.preload(); err != nil {
-			return err
+			return nil, clock, err
 		}
 		b.receiptText = store.FormatTime(receipt)
 		var maxSeq int64
@@ -64,7 +87,7 @@ func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			m := &req.Mutations[i]
 			r, err := b.apply(m)
 			if err != nil {
-				return fmt.Errorf("mutation %d (%s): %w", i, m.ID, err)
+				return nil, clock, fmt.Errorf("mutation %d (%s): %w", i, m.ID, err)
 			}
 			resp.Results = append(resp.Results, r)
 			if m.Invalid == nil || m.Seq > 0 {
@@ -75,11 +98,11 @@ func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			}
 		}
 		if err := b.flush(); err != nil {
-			return err
+			return nil, clock, err
 		}
 		dev, err := b.deviceAfter(maxSeq, stored)
 		if err != nil {
-			return err
+			return nil, clock, err
 		}
 		resp.Device = dev
 		gapsJSON, _ := json.Marshal(dev.Gaps)
@@ -87,9 +110,9 @@ func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			// The phone did not push: its clock, last push and outbox
 			// stay as its own last push left them; only the seqs held grow.
 			if _, err := t.exec(`UPDATE devices SET max_seq = ?, seq_gaps = ? WHERE id = ?`, dev.MaxSeq, string(gapsJSON), req.DeviceID); err != nil {
-				return fmt.Errorf("update device: %w", err)
+				return nil, clock, fmt.Errorf("update device: %w", err)
 			}
-			return nil
+			return resp, clock, nil
 		}
 		now := store.FormatTime(receipt)
 		skewed := 0
@@ -103,14 +126,10 @@ func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.P
 			outbox_size = excluded.outbox_size, max_seq = excluded.max_seq, seq_gaps = excluded.seq_gaps`,
 			req.DeviceID, p.Username, now, now, now, req.AppVersion, offset.Milliseconds(), skewed, remaining(req), dev.MaxSeq, string(gapsJSON))
 		if err != nil {
-			return fmt.Errorf("update device: %w", err)
+			return nil, clock, fmt.Errorf("update device: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, UploadClock{}, err
+		return resp, clock, nil
 	}
-	return resp, clock, nil
 }
 
 // remaining is what the phone still holds after the batch: the push's

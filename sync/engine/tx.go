@@ -28,6 +28,13 @@ func newTxc(e *Engine, ctx context.Context, tx *sql.Tx, now time.Time) *txc {
 		acts: map[string]*activity{}, persons: map[string]*personRow{}}
 }
 
+// resetCaches empties the per-batch caches (a new batch of a group, or a
+// batch rolled back to its savepoint).
+func (t *txc) resetCaches() {
+	t.acts = map[string]*activity{}
+	t.persons = map[string]*personRow{}
+}
+
 func (t *txc) stmt(q string) (*sql.Stmt, error) {
 	if s, ok := t.stmts[q]; ok {
 		return s, nil
