@@ -200,6 +200,7 @@ func (s *Server) routes(e *echo.Echo) {
 	exp.GET("/attendance-day", s.exportAttendanceDay)
 	exp.GET("/badges.pdf", s.exportBadges)
 	exp.GET("/certificates/:file", s.exportCertificate)
+	exp.GET("/certificates.pdf", s.exportCertificates)
 	exp.GET("/bilan.pdf", s.exportBilan("pdf"))
 	exp.GET("/bilan.xlsx", s.exportBilan("xlsx"))
 

@@ -280,6 +280,29 @@ func (s *Server) exportCertificate(c echo.Context) error {
 	})
 }
 
+// exportCertificates: GET /api/v1/exports/certificates.pdf
+// ?establishment=&group= or ?activity=ID[&group=] — the certificates of
+// every trainee of the selection with a participation, in one PDF
+// (export.CertificateTrainees: scoped as exportCertificate).
+func (s *Server) exportCertificates(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := export.CertificateFilter{Scope: principal(c).Scope, EstablishmentCode: c.QueryParam("establishment"), Group: c.QueryParam("group"), ActivityID: c.QueryParam("activity")}
+	ids, err := export.CertificateTrainees(ctx, s.DB, f)
+	if err != nil {
+		return err
+	}
+	if err := s.auditExport(c, "certificates.pdf", map[string]any{"establishment": f.EstablishmentCode, "group": f.Group, "activity_id": f.ActivityID, "count": len(ids)}); err != nil {
+		return err
+	}
+	name := "attestations-" + f.ActivityID + f.EstablishmentCode
+	if f.Group != "" {
+		name += "-" + f.Group
+	}
+	return s.stream(c, mimePDF, name+".pdf", func(w io.Writer) error {
+		return export.WriteCertificatesPDF(ctx, s.DB, w, f.Scope, ids, s.Now())
+	})
+}
+
 // exportBilan: GET /api/v1/exports/bilan.pdf|.xlsx?edition=ID[&region=].
 func (s *Server) exportBilan(format string) echo.HandlerFunc {
 	return func(c echo.Context) error {

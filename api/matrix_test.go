@@ -147,6 +147,9 @@ func matrixRows() []row {
 			Want: [nCallers]int{s401, s403, s403, s204, s403, s409}},
 		{Method: "POST", Path: "/api/v1/review/overrides", Body: map[string]any{"activity_id": "ACT-CS-1", "person": map[string]string{"kind": "trainee", "id": "TR-CS-1"}, "present": true, "reason": "on the signed sheet"},
 			Want: regionScoped(s204)},
+		// After the override: TR-CS-1 has a participation to certify.
+		{Method: "GET", Path: "/api/v1/exports/certificates.pdf", URL: "/api/v1/exports/certificates.pdf?establishment=EFP-CS-1", Want: regionScoped(s200)},
+		{Method: "GET", Path: "/api/v1/exports/certificates.pdf", URL: "/api/v1/exports/certificates.pdf?activity=ACT-CS-1", Want: regionScoped(s200)},
 		{Method: "POST", Path: "/api/v1/activities/:id/close", URL: "/api/v1/activities/ACT-CS-1/close", Body: map[string]string{"reason": "signed off"}, Want: regionScoped(s204)},
 		{Method: "POST", Path: "/api/v1/activities/:id/reopen", URL: "/api/v1/activities/ACT-CS-1/reopen", Want: adminOnly(s204)},
 		// Last: a logout with an access token closes that session, so

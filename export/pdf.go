@@ -150,6 +150,36 @@ func (d *doc) tableRow(cols []column, vals ...string) {
 	d.Ln(-1)
 }
 
+// tableRowWrapped draws one row whose cells wrap on as many lines as
+// their text needs (by words; a word longer than its cell is cut), all
+// cells of the row as tall as the tallest, starting a new page (with the
+// header again) when the row does not fit.
+func (d *doc) tableRowWrapped(cols []column, vals ...string) {
+	const lineH = 4.5
+	cells := make([][]string, len(cols))
+	n := 1
+	for i, c := range cols {
+		for _, l := range d.wrapLines(vals[i], c.width-1.5, false) {
+			cells[i] = append(cells[i], d.fit(l, c.width-1.5))
+		}
+		n = max(n, len(cells[i]))
+	}
+	h := float64(n)*lineH + 1
+	if d.needs(h) {
+		d.tableHeader(cols)
+	}
+	x, y := d.GetX(), d.GetY()
+	for i, c := range cols {
+		d.Rect(x, y, c.width, h, "D")
+		for j, l := range cells[i] {
+			d.SetXY(x, y+0.5+float64(j)*lineH)
+			d.CellFormat(c.width, lineH, l, "", 0, c.align, false, 0, "")
+		}
+		x += c.width
+	}
+	d.SetXY(margin, y+h)
+}
+
 // wrapLines breaks s (logical order) into lines of at most w mm with the
 // current font, by words; each line is returned prepared for drawing, so
 // that an Arabic paragraph keeps its first words on its first line.
