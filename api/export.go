@@ -133,28 +133,23 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		f := export.Filter{Scope: principal(c).Scope, EditionID: ed, RegionCode: region, Date: c.QueryParam("date"), EstablishmentCode: c.QueryParam("establishment")}
+		f := export.Filter{Scope: principal(c).Scope, EditionID: ed, RegionCode: region, Date: c.QueryParam("date"), EstablishmentCode: c.QueryParam("establishment"),
+			Lang: export.ParseLang(c.QueryParam("lang"), c.Request().Header.Get("Accept-Language"))}
 		ctx := c.Request().Context()
 		if ed != nil { // not_found before anything is sent
 			if _, err := report.LoadEdition(ctx, s.DB, *ed); err != nil {
 				return err
 			}
 		}
-		sep := ','
+		sep, suffix := ',', ""
 		switch c.QueryParam("sep") {
 		case "", "comma":
 		case "semicolon":
-			sep = ';'
+			sep, suffix = ';', "-pointvirgule"
 		default:
 			return prodays.Errorf(prodays.EInvalid, "sep must be comma or semicolon.")
 		}
-		name := "participations"
-		if region != "" {
-			name += "-" + region
-		}
-		if f.Date != "" {
-			name += "-" + f.Date
-		}
+		name := participationsName(region, f.EstablishmentCode, f.Date) + suffix
 		if err := s.auditExport(c, "participations."+format, map[string]any{"edition": ed, "region": region, "date": f.Date, "establishment": f.EstablishmentCode}); err != nil {
 			return err
 		}
@@ -169,6 +164,22 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 			return err
 		})
 	}
+}
+
+// participationsName names a participations file by its scope and day:
+// participations-<region|establishment|national>[-<date>].
+func participationsName(region, establishment, date string) string {
+	name := "participations-national"
+	if region != "" {
+		name = "participations-" + region
+	}
+	if establishment != "" {
+		name += "-" + establishment
+	}
+	if date != "" {
+		name += "-" + date
+	}
+	return name
 }
 
 // exportAttendance: GET /api/v1/exports/attendance/:file where file is

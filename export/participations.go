@@ -59,6 +59,10 @@ type Filter struct {
 	EstablishmentCode string
 	// ActivityID keeps one activity.
 	ActivityID string
+	// Lang is the language of the XLSX headers and coded values (LangFR,
+	// the default, LangAR, LangEN: see ParseLang); the CSV ignores it and
+	// keeps ParticipationColumns and the codes.
+	Lang string
 }
 
 // where returns the SQL condition on activities alias a, with arguments.
@@ -269,7 +273,10 @@ var xlsxWidths = []float64{12, 14, 11, 8, 12, 40, 28, 10, 16, 22, 22, 12, 26, 10
 
 // WriteParticipationsXLSX writes the participations f selects as an XLSX
 // workbook: sheet "Rencontres" (meetings), sheet "Visites" (company
-// visits), both with the columns of ParticipationColumns, and sheet
+// visits), both with the columns of ParticipationColumns headed in
+// f.Lang (participationHeads) and the kinds, person kinds and methods in
+// words of f.Lang, the header row frozen and filters on it (a table over
+// the rows), and sheet
 // "Synthèse" (totals, per region, per day). Rows are streamed (excelize
 // StreamWriter, which spills to temporary files), every cell is a plain
 // string — never a formula — and neutralised as in CSV. It returns the
@@ -304,10 +311,27 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 			return nil, err
 		}
 		head := make([]any, len(ParticipationColumns))
-		for i, c := range ParticipationColumns {
+		for i, c := range headsOf(f.Lang) {
 			head[i] = excelize.Cell{StyleID: bold, Value: c}
 		}
 		return sw, sw.SetRow("A1", head)
+	}
+	// done gives a sheet of rows rows (header included) its filters (a
+	// table over them: autofilter buttons on the header) and flushes it.
+	done := func(sw *excelize.StreamWriter, sheet string, rows int) error {
+		last, _ := excelize.CoordinatesToCellName(len(ParticipationColumns), max(rows, 2))
+		name := "Meetings"
+		if sheet == SheetVisits {
+			name = "Visits"
+		}
+		if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: name, StyleName: "TableStyleLight1"}); err != nil {
+			return err
+		}
+		if err := sw.Flush(); err != nil {
+			return err
+		}
+		releaseStream(sw)
+		return nil
 	}
 	t := &tally{byRegion: map[string][2]int{}, byDay: map[string][2]int{}}
 	sw, err := open(SheetMeetings)
@@ -318,10 +342,9 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 	rec := make([]any, len(ParticipationColumns))
 	err = EachParticipation(ctx, db, f, func(p *Participation) error {
 		if p.Kind != prodays.KindMeeting && current == SheetMeetings {
-			if err := sw.Flush(); err != nil {
+			if err := done(sw, current, row); err != nil {
 				return err
 			}
-			releaseStream(sw)
 			if sw, err = open(SheetVisits); err != nil {
 				return err
 			}
@@ -330,6 +353,7 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 		for i, v := range p.fields() {
 			rec[i] = Neutralize(v)
 		}
+		rec[1], rec[7], rec[15] = label(f.Lang, p.Kind), label(f.Lang, p.PersonKind), methodsLabel(f.Lang, p.Methods)
 		row++
 		n++
 		t.add(p)
@@ -339,18 +363,16 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 	if err != nil {
 		return n, err
 	}
-	if err := sw.Flush(); err != nil {
+	if err := done(sw, current, row); err != nil {
 		return n, err
 	}
-	releaseStream(sw)
 	if current == SheetMeetings { // no visit: the sheet still has its header
 		if sw, err = open(SheetVisits); err != nil {
 			return n, err
 		}
-		if err := sw.Flush(); err != nil {
+		if err := done(sw, SheetVisits, 1); err != nil {
 			return n, err
 		}
-		releaseStream(sw)
 	}
 	if err := writeSummary(ctx, db, x, f, t, bold); err != nil {
 		return n, err

@@ -1,0 +1,101 @@
+package export
+
+import (
+	"strings"
+
+	"golang.org/x/text/language"
+
+	"prodays"
+)
+
+// Languages of the exports meant for people (XLSX headers and values):
+// French first, Arabic, English, as the web app.
+const (
+	LangFR = "fr"
+	LangAR = "ar"
+	LangEN = "en"
+)
+
+var langMatcher = language.NewMatcher([]language.Tag{language.French, language.Arabic, language.English})
+
+// ParseLang returns the export language of a request: the query
+// parameter lang when it names one ("fr", "ar", "en", or a tag such as
+// "ar-MA"), else the best match of an Accept-Language header (RFC 9110
+// §12.5.4), else French.
+func ParseLang(query, acceptLanguage string) string {
+	tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
+	if query != "" {
+		if t, err := language.Parse(query); err == nil {
+			tags = []language.Tag{t}
+		}
+	}
+	if len(tags) == 0 {
+		return LangFR
+	}
+	_, i, conf := langMatcher.Match(tags...)
+	if conf == language.No {
+		return LangFR
+	}
+	return []string{LangFR, LangAR, LangEN}[i]
+}
+
+// participationHeads are the XLSX headers of ParticipationColumns, by
+// language, in the same order. The CSV keeps ParticipationColumns (stable
+// machine headers).
+var participationHeads = map[string][]string{
+	LangFR: {"Activité", "Type", "Date", "Région", "Établissement organisateur", "Intitulé", "Entreprise",
+		"Personne", "Matricule / id", "Nom", "Prénom", "Établissement de la personne", "Filière", "Groupe",
+		"Heure de présence", "Méthodes", "Organisation"},
+	LangAR: {"النشاط", "النوع", "التاريخ", "الجهة", "المؤسسة المنظمة", "العنوان", "المقاولة",
+		"الشخص", "رقم التسجيل / المعرف", "الاسم العائلي", "الاسم الشخصي", "مؤسسة الشخص", "الشعبة", "الفوج",
+		"وقت الحضور", "الطرق", "الهيئة"},
+	LangEN: {"Activity", "Type", "Date", "Region", "Organising establishment", "Title", "Company",
+		"Person", "Matricule / id", "Last name", "First name", "Person's establishment", "Programme", "Group",
+		"Checked in at", "Methods", "Organisation"},
+}
+
+// valueLabels are the XLSX words for the coded values of the kind,
+// person_kind and methods columns, by language.
+var valueLabels = map[string]map[string]string{
+	LangFR: {prodays.KindMeeting: "Rencontre thématique", prodays.KindCompanyVisit: "Visite d'entreprise",
+		prodays.PersonTrainee: "Stagiaire", prodays.PersonSpeaker: "Intervenant",
+		"qr": "QR", "search": "recherche", "manual": "saisie", "override": "décision superviseur"},
+	LangAR: {prodays.KindMeeting: "لقاء موضوعاتي", prodays.KindCompanyVisit: "زيارة مقاولة",
+		prodays.PersonTrainee: "متدرب(ة)", prodays.PersonSpeaker: "متدخل(ة)",
+		"qr": "QR", "search": "بحث", "manual": "إدخال يدوي", "override": "قرار المشرف"},
+	LangEN: {prodays.KindMeeting: "Thematic meeting", prodays.KindCompanyVisit: "Company visit",
+		prodays.PersonTrainee: "Trainee", prodays.PersonSpeaker: "Speaker",
+		"qr": "QR", "search": "search", "manual": "manual", "override": "supervisor's decision"},
+}
+
+// headsOf returns the XLSX headers of lang (French for an unknown one).
+func headsOf(lang string) []string {
+	if h, ok := participationHeads[lang]; ok {
+		return h
+	}
+	return participationHeads[LangFR]
+}
+
+// label returns the word of lang for a coded value, or the value itself.
+func label(lang, v string) string {
+	m, ok := valueLabels[lang]
+	if !ok {
+		m = valueLabels[LangFR]
+	}
+	if l, ok := m[v]; ok {
+		return l
+	}
+	return v
+}
+
+// methodsLabel renders the methods column ("qr|search") in lang.
+func methodsLabel(lang, v string) string {
+	if v == "" {
+		return v
+	}
+	parts := strings.Split(v, "|")
+	for i, p := range parts {
+		parts[i] = label(lang, p)
+	}
+	return strings.Join(parts, ", ")
+}
