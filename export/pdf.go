@@ -32,6 +32,12 @@ const (
 type doc struct {
 	*fpdf.Fpdf
 	generated string
+	// The section (an activity of a day's sheets) numbers its own pages:
+	// its label, the file page before its first, the alias of its count.
+	section      string
+	sectionStart int
+	sectionAlias string
+	sections     int
 }
 
 // newDoc starts an A4 portrait document titled title. Page breaks are made
@@ -51,10 +57,31 @@ func newDoc(title string, now time.Time) *doc {
 		p.SetY(pageH - 9)
 		p.SetFont(fontFamily, "", 7)
 		p.SetTextColor(120, 120, 120)
-		d.CellFormat(0, 4, PDFText(fmt.Sprintf("Pro'Days — %s — édité le %s — page %d/{nb}", title, d.generated, p.PageNo())), "", 0, "C", false, 0, "")
+		page := fmt.Sprintf("page %d/{nb}", p.PageNo())
+		if d.sectionAlias != "" {
+			page = fmt.Sprintf("%s : page %d/%s (fichier %d/{nb})", d.section, p.PageNo()-d.sectionStart, d.sectionAlias, p.PageNo())
+		}
+		d.CellFormat(0, 4, PDFText(fmt.Sprintf("Pro'Days — %s — édité le %s — %s", title, d.generated, page)), "", 0, "C", false, 0, "")
 		p.SetTextColor(0, 0, 0)
 	})
 	return d
+}
+
+// startSection starts, on the page just added, a section named label
+// whose pages the footer numbers "label : page 2/3" (its own count),
+// ending the one before.
+func (d *doc) startSection(label string) {
+	d.endSection(d.PageNo() - 1)
+	d.sections++
+	d.section, d.sectionStart, d.sectionAlias = label, d.PageNo()-1, fmt.Sprintf("{s%d}", d.sections)
+}
+
+// endSection fixes the page count of the current section, whose last
+// page is last (fpdf replaces the alias when the document is written).
+func (d *doc) endSection(last int) {
+	if d.sectionAlias != "" {
+		d.RegisterAlias(d.sectionAlias, fmt.Sprint(last-d.sectionStart))
+	}
 }
 
 // The drawing and measuring methods of fpdf that take text are shadowed
