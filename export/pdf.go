@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-pdf/fpdf"
 	qrcode "github.com/skip2/go-qrcode"
@@ -219,7 +220,7 @@ func (d *doc) wrapLines(s string, w float64, rtl bool) []string {
 	}
 	var lines []string
 	var cur []string
-	for _, word := range strings.Fields(s) {
+	for _, word := range strings.FieldsFunc(s, breakable) {
 		try := strings.Join(append(cur, word), " ")
 		if len(cur) > 0 && d.GetStringWidth(prep(try)) > w {
 			lines = append(lines, prep(strings.Join(cur, " ")))
@@ -300,7 +301,9 @@ func frenchDate(date string) string {
 	return fmt.Sprintf("%s %d %s %d", days[t.Weekday()], t.Day(), months[t.Month()-1], t.Year())
 }
 
-// thousands renders n the French way: 45 128.
+// thousands renders n the French way, its groups joined by a narrow
+// no-break space (U+202F, in DejaVu Sans): 45 128, which wrapLines never
+// breaks.
 func thousands(n int) string {
 	s := fmt.Sprint(n)
 	if n < 0 {
@@ -309,11 +312,21 @@ func thousands(n int) string {
 	var b strings.Builder
 	for i, r := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteRune(' ')
+			b.WriteRune('\u202F')
 		}
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// breakable reports whether a line may break at r: white space except the
+// no-break spaces (U+00A0, U+2007, U+202F).
+func breakable(r rune) bool {
+	switch r {
+	case '\u00A0', '\u2007', '\u202F':
+		return false
+	}
+	return unicode.IsSpace(r)
 }
 
 // bandedPage adds a page with the blue band across its top and returns
