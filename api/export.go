@@ -314,6 +314,16 @@ func (s *Server) exportCertificates(c echo.Context) error {
 	})
 }
 
+// exportChoices: GET /api/v1/exports/choices — what the exports screen
+// offers in its pickers (export.ListChoices), within the caller's scope.
+func (s *Server) exportChoices(c echo.Context) error {
+	out, err := export.ListChoices(c.Request().Context(), s.DB, principal(c).Scope)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, out)
+}
+
 // exportBilan: GET /api/v1/exports/bilan.pdf|.xlsx?edition=ID[&region=].
 func (s *Server) exportBilan(format string) echo.HandlerFunc {
 	return func(c echo.Context) error {

@@ -108,6 +108,7 @@ func matrixRows() []row {
 		{Method: "GET", Path: "/api/v1/exports/attendance-day", URL: "/api/v1/exports/attendance-day?date=2026-03-02&region=CS&format=xlsx", Want: regionScoped(s200)},
 		{Method: "GET", Path: "/api/v1/exports/badges.pdf", URL: "/api/v1/exports/badges.pdf?establishment=EFP-CS-1", Want: regionScoped(s200)},
 		{Method: "GET", Path: "/api/v1/exports/certificates/:file", URL: "/api/v1/exports/certificates/TR-CS-1.pdf", Want: regionScoped(s200)},
+		{Method: "GET", Path: "/api/v1/exports/choices", Want: [nCallers]int{s401, s403, s403, s200, s200, s200}},
 		{Method: "GET", Path: "/api/v1/exports/bilan.pdf", URL: "/api/v1/exports/bilan.pdf?edition=1&region=CS", Want: regionScoped(s200)},
 		{Method: "GET", Path: "/api/v1/exports/bilan.xlsx", URL: "/api/v1/exports/bilan.xlsx?edition=1&region=CS", Want: regionScoped(s200)},
 

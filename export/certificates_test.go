@@ -109,3 +109,32 @@ func TestCertificatesBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestListChoices(t *testing.T) {
+	db := nastyDB(t)
+	cs := prodays.Scope{Role: prodays.RoleSupervisor, RegionCode: "CS"}
+	c, err := export.ListChoices(context.Background(), db, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Regions) != 1 || c.Regions[0].Code != "CS" {
+		t.Errorf("regions: %+v", c.Regions)
+	}
+	// CS's activities: M2, M3, V1, V3, X2, N1.
+	if got := strings.Join(c.Days, ","); got != "2026-03-21,2026-03-22,2026-03-23" {
+		t.Errorf("days: %s", got)
+	}
+	var ests []string
+	for _, e := range c.Establishments {
+		ests = append(ests, e.Code+":"+strings.Join(e.Groups, "|"))
+	}
+	// E2 (ISTA Anfa): G2 (T3; T5 is a tombstone), DEV101, G=1, GE102;
+	// E3 (CMC Settat): -G3, @G2, G3.
+	if got := strings.Join(ests, " "); got != "E3:-G3|@G2|G3 E2:DEV101|G2|G=1|GE102" {
+		t.Errorf("establishments: %s", got)
+	}
+	admin, err := export.ListChoices(context.Background(), db, prodays.AdminScope())
+	if err != nil || len(admin.Regions) != 12 || len(admin.Establishments) != 3 {
+		t.Errorf("admin: %d regions, %d establishments, %v", len(admin.Regions), len(admin.Establishments), err)
+	}
+}
