@@ -105,5 +105,8 @@ func TestSupervisorExports(t *testing.T) {
 			t.Errorf("audit of %s with %s %s: %d entries", w.target, w.detail, w.detail2, n)
 		}
 	}
+	for _, v := range runAxe(t, ctx, axeSource(t)) {
+		t.Errorf("axe-core %s %s (%s): %v", v.Impact, v.ID, v.Help, v.Nodes)
+	}
 	consoleShots(t, ctx, "console-exports-supervisor", `!!document.querySelector('[data-test=export-region_day_pdf]')`)
 }
