@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,6 +64,27 @@ func TestBilanPDFLayoutFullEdition(t *testing.T) {
 	// Page 2: the per-region table and its chart (each region twice).
 	if !strings.Contains(p2, "Participations par région") || strings.Count(p2, "Dakhla-Oued Ed-Dahab") != 2 {
 		t.Errorf("page 2 is not the per-region table with its chart:\n%s", pages[1])
+	}
+	// Chart labels at 9 pt at least: pdftotext -bbox gives a word's box,
+	// DejaVu Sans's ascent + descent being 1.164 em. The region's name is
+	// in the table (8 pt) and in the chart.
+	path := filepath.Join(t.TempDir(), "bilan.pdf")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-bbox", "-f", "2", "-l", "2", path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext -bbox: %v: %s", err, out)
+	}
+	box := regexp.MustCompile(`yMin="([0-9.]+)" xMax="[0-9.]+" yMax="([0-9.]+)">Dakhla-Oued<`)
+	var sizes []float64
+	for _, m := range box.FindAllStringSubmatch(string(out), -1) {
+		y0, _ := strconv.ParseFloat(m[1], 64)
+		y1, _ := strconv.ParseFloat(m[2], 64)
+		sizes = append(sizes, (y1-y0)/1.164)
+	}
+	if len(sizes) != 2 || sizes[1] < 8.95 {
+		t.Errorf("chart label sizes (pt): %.2f, want the chart's (second) at 9 pt at least", sizes)
 	}
 }
 
