@@ -227,6 +227,7 @@ func (s *Server) exportAttendanceDay(c echo.Context) error {
 
 func (s *Server) sendAttendance(c echo.Context, f export.Filter, format, name string) error {
 	ctx := c.Request().Context()
+	f.Lang = export.ParseLang(c.QueryParam("lang"), c.Request().Header.Get("Accept-Language"))
 	// Errors (not found, invalid) before the audit and the first byte.
 	if _, err := export.SheetActivities(ctx, s.DB, f); err != nil {
 		return err

@@ -332,10 +332,10 @@ func localLong(stored string) string {
 
 // WriteAttendanceXLSX writes the same sheets as WriteAttendancePDF as an
 // XLSX workbook, one worksheet per activity (named by activity_id): the
-// header lines, then one row per present person (person_kind, person_id,
-// last_name, first_name, establishment or organisation, group or title,
-// checked_in_at with its offset), then the totals and the closing. Cells
-// are plain strings, neutralised.
+// header lines, then one row per present person (kind, id, last name,
+// first name, establishment or organisation, group or title, time of
+// check-in with its offset; headed and kinds worded in f.Lang), then the
+// totals and the closing. Cells are plain strings, neutralised.
 func WriteAttendanceXLSX(ctx context.Context, db *store.DB, w io.Writer, f Filter) error {
 	acts, err := SheetActivities(ctx, db, f)
 	if err != nil {
@@ -393,7 +393,7 @@ func WriteAttendanceXLSX(ctx context.Context, db *store.DB, w io.Writer, f Filte
 			}
 		}
 		row++
-		if err := put(bold, "person_kind", "person_id", "last_name", "first_name", "establishment / organisation", "group / title", "checked_in_at"); err != nil {
+		if err := put(bold, attendanceHeads(f.Lang)...); err != nil {
 			return err
 		}
 		var speakers, trainees int
@@ -403,7 +403,7 @@ func WriteAttendanceXLSX(ctx context.Context, db *store.DB, w io.Writer, f Filte
 			} else {
 				trainees++
 			}
-			return put(0, p.PersonKind, p.PersonID, p.LastName, p.FirstName, p.Affiliation, p.Group, LocalTime(p.CheckedInAt))
+			return put(0, label(f.Lang, p.PersonKind), p.PersonID, p.LastName, p.FirstName, p.Affiliation, p.Group, LocalTime(p.CheckedInAt))
 		})
 		if err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"prodays"
 	"prodays/export"
 	"prodays/internal/dbtest"
@@ -82,5 +84,38 @@ func TestAttendanceSheetKeepsSignatureWithRows(t *testing.T) {
 	}
 	if !strings.Contains(flat(day[2]), fmt.Sprintf("(fichier 3/%d)", len(day))) {
 		t.Errorf("day page 3 lacks the file's page number:\n%s", day[2])
+	}
+}
+
+// The attendance workbook heads its persons in the user's language.
+func TestAttendanceXLSXLanguage(t *testing.T) {
+	db := nastyDB(t)
+	for _, tc := range []struct{ lang, head, kind string }{
+		{"", "Personne", "Stagiaire"},
+		{export.LangAR, "الشخص", "متدرب(ة)"},
+		{export.LangEN, "Person", "Trainee"},
+	} {
+		var buf bytes.Buffer
+		if err := export.WriteAttendanceXLSX(context.Background(), db, &buf, export.Filter{Scope: prodays.AdminScope(), ActivityID: fixture.NastyActivity, Lang: tc.lang}); err != nil {
+			t.Fatal(err)
+		}
+		x, err := excelize.OpenReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := x.GetRows(fixture.NastyActivity)
+		x.Close()
+		heads, kinds := 0, 0
+		for _, r := range rows {
+			if len(r) == 7 && r[0] == tc.head && r[2] != "last_name" {
+				heads++
+			}
+			if len(r) > 1 && r[0] == tc.kind {
+				kinds++
+			}
+		}
+		if heads != 1 || kinds != 8 {
+			t.Errorf("lang %q: %d header rows %q, %d rows of kind %q (want 1 and 8):\n%q", tc.lang, heads, tc.head, kinds, tc.kind, rows)
+		}
 	}
 }

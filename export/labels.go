@@ -68,6 +68,25 @@ var valueLabels = map[string]map[string]string{
 		"qr": "QR", "search": "search", "manual": "manual", "override": "supervisor's decision"},
 }
 
+// attendanceExtra are the XLSX headers of an attendance sheet's
+// affiliation and group columns, by language.
+var attendanceExtra = map[string][2]string{
+	LangFR: {"Établissement / organisation", "Groupe / fonction"},
+	LangAR: {"المؤسسة / الهيئة", "الفوج / الصفة"},
+	LangEN: {"Establishment / organisation", "Group / title"},
+}
+
+// attendanceHeads returns the XLSX headers of an attendance sheet's
+// persons in lang: kind, id, last name, first name, affiliation, group,
+// time of check-in.
+func attendanceHeads(lang string) []string {
+	h, x := headsOf(lang), attendanceExtra[lang]
+	if x[0] == "" {
+		x = attendanceExtra[LangFR]
+	}
+	return []string{h[7], h[8], h[9], h[10], x[0], x[1], h[14]}
+}
+
 // headsOf returns the XLSX headers of lang (French for an unknown one).
 func headsOf(lang string) []string {
 	if h, ok := participationHeads[lang]; ok {

@@ -30,11 +30,11 @@ function sections() {
     ], 'exports.csv_note'],
     ['exports.section.sheets', [
       ['region_day_pdf', () => `/api/v1/exports/attendance-day?${q([['date', p.date], ['region', p.region], ['format', 'pdf']])}`],
-      ['region_day_xlsx', () => `/api/v1/exports/attendance-day?${q([['date', p.date], ['region', p.region], ['format', 'xlsx']])}`],
+      ['region_day_xlsx', () => `/api/v1/exports/attendance-day?${q([['date', p.date], ['region', p.region], ['format', 'xlsx'], lang])}`],
       ['day_pdf', () => `/api/v1/exports/attendance-day?${q([['date', p.date], ['establishment', p.establishment], ['format', 'pdf']])}`],
-      ['day_xlsx', () => `/api/v1/exports/attendance-day?${q([['date', p.date], ['establishment', p.establishment], ['format', 'xlsx']])}`],
+      ['day_xlsx', () => `/api/v1/exports/attendance-day?${q([['date', p.date], ['establishment', p.establishment], ['format', 'xlsx'], lang])}`],
       ['attendance_pdf', () => `/api/v1/exports/attendance/${e(p.activity)}.pdf`],
-      ['attendance_xlsx', () => `/api/v1/exports/attendance/${e(p.activity)}.xlsx`],
+      ['attendance_xlsx', () => `/api/v1/exports/attendance/${e(p.activity)}.xlsx?${q([lang])}`],
     ]],
     ['exports.section.people', [
       ['badges', () => `/api/v1/exports/badges.pdf?${q([['establishment', p.establishment], ['group', p.group]])}`],
