@@ -101,6 +101,10 @@ type ExportFilter struct {
 	EstablishmentCode string
 	// ActivityID keeps one activity.
 	ActivityID string
+	// Lang is the language of the XLSX headers and coded values (LangFR,
+	// the default, LangAR, LangEN: see ParseLang); the CSV ignores it and
+	// keeps stable machine headers and codes.
+	Lang string
 }
 
 // BadgeFilter selects the badges to print: the trainees of an

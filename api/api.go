@@ -207,6 +207,8 @@ func (s *Server) routes(e *echo.Echo) {
 	exp.GET("/attendance-day", s.exportAttendanceDay)
 	exp.GET("/badges.pdf", s.exportBadges)
 	exp.GET("/certificates/:file", s.exportCertificate)
+	exp.GET("/certificates.pdf", s.exportCertificates)
+	exp.GET("/choices", s.exportChoices)
 	exp.GET("/bilan.pdf", s.exportBilan("pdf"))
 	exp.GET("/bilan.xlsx", s.exportBilan("xlsx"))
 

@@ -130,28 +130,23 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		f := prodays.ExportFilter{Scope: principal(c).Scope, EditionID: ed, RegionCode: region, Date: c.QueryParam("date"), EstablishmentCode: c.QueryParam("establishment")}
+		f := prodays.ExportFilter{Scope: principal(c).Scope, EditionID: ed, RegionCode: region, Date: c.QueryParam("date"), EstablishmentCode: c.QueryParam("establishment"),
+			Lang: prodays.ParseLang(c.QueryParam("lang"), c.Request().Header.Get("Accept-Language"))}
 		ctx := c.Request().Context()
 		if ed != nil { // not_found before anything is sent
 			if _, err := s.Documents.LoadEdition(ctx, *ed); err != nil {
 				return err
 			}
 		}
-		sep := ','
+		sep, suffix := ',', ""
 		switch c.QueryParam("sep") {
 		case "", "comma":
 		case "semicolon":
-			sep = ';'
+			sep, suffix = ';', "-pointvirgule"
 		default:
 			return prodays.Errorf(prodays.EInvalid, "sep must be comma or semicolon.")
 		}
-		name := "participations"
-		if region != "" {
-			name += "-" + region
-		}
-		if f.Date != "" {
-			name += "-" + f.Date
-		}
+		name := participationsName(region, f.EstablishmentCode, f.Date) + suffix
 		if err := s.auditExport(c, "participations."+format, map[string]any{"edition": ed, "region": region, "date": f.Date, "establishment": f.EstablishmentCode}); err != nil {
 			return err
 		}
@@ -166,6 +161,22 @@ func (s *Server) exportParticipations(format string) echo.HandlerFunc {
 			return err
 		})
 	}
+}
+
+// participationsName names a participations file by its scope and day:
+// participations-<region|establishment|national>[-<date>].
+func participationsName(region, establishment, date string) string {
+	name := "participations-national"
+	if region != "" {
+		name = "participations-" + region
+	}
+	if establishment != "" {
+		name += "-" + establishment
+	}
+	if date != "" {
+		name += "-" + date
+	}
+	return name
 }
 
 // exportAttendance: GET /api/v1/exports/attendance/:file where file is
@@ -213,6 +224,7 @@ func (s *Server) exportAttendanceDay(c echo.Context) error {
 
 func (s *Server) sendAttendance(c echo.Context, f prodays.ExportFilter, format, name string) error {
 	ctx := c.Request().Context()
+	f.Lang = prodays.ParseLang(c.QueryParam("lang"), c.Request().Header.Get("Accept-Language"))
 	// Errors (not found, invalid) before the audit and the first byte.
 	if err := s.Documents.CheckSheet(ctx, f); err != nil {
 		return err
@@ -275,6 +287,39 @@ func (s *Server) exportCertificate(c echo.Context) error {
 	return s.stream(c, mimePDF, "attestation-"+id+".pdf", func(w io.Writer) error {
 		return s.Documents.WriteCertificatePDF(ctx, w, scope, id, s.Now())
 	})
+}
+
+// exportCertificates: GET /api/v1/exports/certificates.pdf
+// ?establishment=&group= or ?activity=ID[&group=] — the certificates of
+// every trainee of the selection with a participation, in one PDF
+// (export.CertificateTrainees: scoped as exportCertificate).
+func (s *Server) exportCertificates(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := prodays.CertificateFilter{Scope: principal(c).Scope, EstablishmentCode: c.QueryParam("establishment"), Group: c.QueryParam("group"), ActivityID: c.QueryParam("activity")}
+	ids, err := s.Documents.CertificateTrainees(ctx, f)
+	if err != nil {
+		return err
+	}
+	if err := s.auditExport(c, "certificates.pdf", map[string]any{"establishment": f.EstablishmentCode, "group": f.Group, "activity_id": f.ActivityID, "count": len(ids)}); err != nil {
+		return err
+	}
+	name := "attestations-" + f.ActivityID + f.EstablishmentCode
+	if f.Group != "" {
+		name += "-" + f.Group
+	}
+	return s.stream(c, mimePDF, name+".pdf", func(w io.Writer) error {
+		return s.Documents.WriteCertificatesPDF(ctx, w, f.Scope, ids, s.Now())
+	})
+}
+
+// exportChoices: GET /api/v1/exports/choices — what the exports screen
+// offers in its pickers (export.ListChoices), within the caller's scope.
+func (s *Server) exportChoices(c echo.Context) error {
+	out, err := s.Documents.ListChoices(c.Request().Context(), principal(c).Scope)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, out)
 }
 
 // exportBilan: GET /api/v1/exports/bilan.pdf|.xlsx?edition=ID[&region=].

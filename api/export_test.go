@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"prodays/internal/fixture"
 	"prodays/internal/testenv"
 	"prodays/store"
@@ -46,10 +48,13 @@ func TestExportsAndBilanAPI(t *testing.T) {
 		{"a.admin", "/api/v1/reports/bilan?edition=99", 404, "application/problem+json", "", "not_found"},
 		{"a.admin", "/api/v1/reports/bilan?edition=x", 400, "application/problem+json", "", "invalid"},
 
-		{"a.admin", "/api/v1/exports/participations.csv?edition=1", 200, "text/csv", "participations.csv", ""},
-		{"s.cs", "/api/v1/exports/participations.csv?edition=1&sep=semicolon", 200, "text/csv", "participations-CS.csv", ""},
+		{"a.admin", "/api/v1/exports/participations.csv?edition=1", 200, "text/csv", "participations-national.csv", ""},
+		{"s.cs", "/api/v1/exports/participations.csv?edition=1&sep=semicolon", 200, "text/csv", "participations-CS-pointvirgule.csv", ""},
+		// The two CSV buttons of the exports screen save two names.
+		{"s.cs", "/api/v1/exports/participations.csv?date=2026-03-22&sep=comma", 200, "text/csv", "participations-CS-2026-03-22.csv", ""},
+		{"s.cs", "/api/v1/exports/participations.csv?date=2026-03-22&sep=semicolon", 200, "text/csv", "participations-CS-2026-03-22-pointvirgule.csv", ""},
 		{"s.cs", "/api/v1/exports/participations.xlsx?region=TTA", 403, "application/problem+json", "", "forbidden"},
-		{"a.admin", "/api/v1/exports/participations.xlsx?edition=1", 200, xlsx, "participations.xlsx", ""},
+		{"a.admin", "/api/v1/exports/participations.xlsx?edition=1", 200, xlsx, "participations-national.xlsx", ""},
 		{"a.admin", "/api/v1/exports/participations.csv?edition=99", 404, "application/problem+json", "", "not_found"},
 		{"a.admin", "/api/v1/exports/participations.csv?sep=tab", 400, "application/problem+json", "", "invalid"},
 		{"staff.e2", "/api/v1/exports/participations.csv", 403, "application/problem+json", "", "forbidden"},
@@ -72,6 +77,11 @@ func TestExportsAndBilanAPI(t *testing.T) {
 		{"s.cs", "/api/v1/exports/certificates/T3.pdf", 200, "application/pdf", "attestation-T3.pdf", ""},
 		{"s.tta", "/api/v1/exports/certificates/T3.pdf", 403, "application/problem+json", "", "forbidden"},
 		{"a.admin", "/api/v1/exports/certificates/NOPE.pdf", 404, "application/problem+json", "", "not_found"},
+		{"s.cs", "/api/v1/exports/certificates.pdf?establishment=E2&group=DEV101", 200, "application/pdf", "attestations-E2-DEV101.pdf", ""},
+		{"s.cs", "/api/v1/exports/certificates.pdf?activity=N1", 200, "application/pdf", "attestations-N1.pdf", ""},
+		{"s.tta", "/api/v1/exports/certificates.pdf?establishment=E2", 403, "application/problem+json", "", "forbidden"},
+		{"s.cs", "/api/v1/exports/certificates.pdf", 400, "application/problem+json", "", "invalid"},
+		{"s.cs", "/api/v1/exports/certificates.pdf?establishment=E2&group=NOPE", 404, "application/problem+json", "", "not_found"},
 
 		{"a.admin", "/api/v1/exports/bilan.pdf?edition=1", 200, "application/pdf", "bilan-1.pdf", ""},
 		{"s.cs", "/api/v1/exports/bilan.xlsx?edition=1", 200, xlsx, "bilan-1-CS.xlsx", ""},
@@ -113,12 +123,45 @@ func TestExportsAndBilanAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 12 {
-		t.Errorf("audited exports: got %d, want 12 (one per successful export)", len(entries))
+	if len(entries) != 16 {
+		t.Errorf("audited exports: got %d, want 16 (one per successful export)", len(entries))
 	}
 	for _, e := range entries {
 		if e.Username == "" || e.Target == "" {
 			t.Errorf("audit entry without who or what: %+v", e)
 		}
+	}
+}
+
+// The XLSX speaks the language of ?lang=, else of Accept-Language, else
+// French; the CSV keeps its machine header whatever the language.
+func TestExportLanguage(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	fixture.Base(t, env.DB)
+	testenv.CreateUser(t, env.DB, "s.cs", "supervisor", "", "CS")
+	s := env.Login(t, "s.cs", "dev-s.cs")
+	for _, tc := range []struct{ query, accept, want string }{
+		{"", "", "Nom"},
+		{"?lang=ar", "fr-FR", "الاسم العائلي"},
+		{"", "en-GB,en;q=0.9", "Last name"},
+		{"?lang=fr", "ar", "Nom"},
+	} {
+		a := env.Raw(t, "GET", "/api/v1/exports/participations.xlsx"+tc.query, s.AccessToken, "", nil, "Accept-Language", tc.accept)
+		if a.Status != 200 {
+			t.Fatalf("%s: status %d %s", tc.query, a.Status, a.Body)
+		}
+		x, err := excelize.OpenReader(bytes.NewReader(a.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := x.GetRows("Rencontres")
+		if len(rows) == 0 || len(rows[0]) < 10 || rows[0][9] != tc.want {
+			t.Errorf("%s Accept-Language %q: header %v, want %q in column J", tc.query, tc.accept, rows[0], tc.want)
+		}
+		x.Close()
+	}
+	a := env.Raw(t, "GET", "/api/v1/exports/participations.csv?lang=ar", s.AccessToken, "", nil, "Accept-Language", "ar")
+	if !bytes.HasPrefix(a.Body, []byte("\xEF\xBB\xBFactivity_id,kind,")) {
+		t.Errorf("CSV header changed with the language: %.80q", a.Body)
 	}
 }

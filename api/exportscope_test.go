@@ -546,6 +546,25 @@ func exportRequests(w *world) map[string]func() []exportRequest {
 			}
 			return out
 		},
+		// Batches: an establishment, each of its groups, an activity;
+		// each certificate's trainee and activities within the scope.
+		"/api/v1/exports/certificates.pdf": func() []exportRequest {
+			var qs []url.Values
+			for _, e := range ests {
+				qs = append(qs, url.Values{"establishment": {e}})
+				for _, g := range groups {
+					qs = append(qs, url.Values{"establishment": {e}, "group": {g}})
+				}
+			}
+			for _, a := range acts {
+				qs = append(qs, url.Values{"activity": {a}})
+			}
+			qs = append(qs, url.Values{"group": {"GA"}}, url.Values{})
+			return build("/api/v1/exports/certificates.pdf", classCertificate, qs)
+		},
+		"/api/v1/exports/choices": func() []exportRequest {
+			return build("/api/v1/exports/choices", classRoster, []url.Values{{}})
+		},
 		"/api/v1/exports/bilan.pdf": func() []exportRequest {
 			return build("/api/v1/exports/bilan.pdf", classBilan, combos(place[:2]...))
 		},

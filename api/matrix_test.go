@@ -108,6 +108,7 @@ func matrixRows() []row {
 		{Method: "GET", Path: "/api/v1/exports/attendance-day", URL: "/api/v1/exports/attendance-day?date=2026-03-02&region=CS&format=xlsx", Want: regionScoped(s200)},
 		{Method: "GET", Path: "/api/v1/exports/badges.pdf", URL: "/api/v1/exports/badges.pdf?establishment=EFP-CS-1", Want: regionScoped(s200)},
 		{Method: "GET", Path: "/api/v1/exports/certificates/:file", URL: "/api/v1/exports/certificates/TR-CS-1.pdf", Want: regionScoped(s200)},
+		{Method: "GET", Path: "/api/v1/exports/choices", Want: [nCallers]int{s401, s403, s403, s200, s200, s200}},
 		{Method: "GET", Path: "/api/v1/exports/bilan.pdf", URL: "/api/v1/exports/bilan.pdf?edition=1&region=CS", Want: regionScoped(s200)},
 		{Method: "GET", Path: "/api/v1/exports/bilan.xlsx", URL: "/api/v1/exports/bilan.xlsx?edition=1&region=CS", Want: regionScoped(s200)},
 
@@ -152,6 +153,9 @@ func matrixRows() []row {
 			Want: [nCallers]int{s401, s403, s403, s204, s403, s409}},
 		{Method: "POST", Path: "/api/v1/review/overrides", Body: map[string]any{"activity_id": "ACT-CS-1", "person": map[string]string{"kind": "trainee", "id": "TR-CS-1"}, "present": true, "reason": "on the signed sheet"},
 			Want: regionScoped(s204)},
+		// After the override: TR-CS-1 has a participation to certify.
+		{Method: "GET", Path: "/api/v1/exports/certificates.pdf", URL: "/api/v1/exports/certificates.pdf?establishment=EFP-CS-1", Want: regionScoped(s200)},
+		{Method: "GET", Path: "/api/v1/exports/certificates.pdf", URL: "/api/v1/exports/certificates.pdf?activity=ACT-CS-1", Want: regionScoped(s200)},
 		{Method: "POST", Path: "/api/v1/activities/:id/close", URL: "/api/v1/activities/ACT-CS-1/close", Body: map[string]string{"reason": "signed off"}, Want: regionScoped(s204)},
 		{Method: "POST", Path: "/api/v1/activities/:id/reopen", URL: "/api/v1/activities/ACT-CS-1/reopen", Want: adminOnly(s204)},
 		// Last: a logout with an access token closes that session, so

@@ -89,6 +89,12 @@ type Documents interface {
 	Bilan(ctx context.Context, f prodays.BilanFilter) (*prodays.Figures, error)
 	LoadEdition(ctx context.Context, id int64) (*prodays.Edition, error)
 	CheckRegion(ctx context.Context, code string) error
+	// CertificateTrainees lists the trainees of a batch of certificates
+	// (export.CertificateTrainees); WriteCertificatesPDF writes them in one
+	// PDF; ListChoices is what the exports screen's pickers offer.
+	CertificateTrainees(ctx context.Context, f prodays.CertificateFilter) ([]string, error)
+	WriteCertificatesPDF(ctx context.Context, w io.Writer, s prodays.Scope, ids []string, now time.Time) error
+	ListChoices(ctx context.Context, s prodays.Scope) (*prodays.Choices, error)
 	// WriteDevicesCSV writes the supervisors' devices list as CSV (stable
 	// machine headers, RFC 4180).
 	WriteDevicesCSV(w io.Writer, ds []review.Device) error

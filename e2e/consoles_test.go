@@ -382,8 +382,10 @@ func TestAdminExportsAndBilan(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	keys := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-test^=export-]')].map(b => b.dataset.test)`)
-	if len(keys) != 11 {
+	// The region's day sheets need a region: the admin picks one.
+	eval[bool](t, ctx, `(() => { const s = document.querySelector('[data-test=param-region]'); s.value = 'CS'; s.dispatchEvent(new Event('change')); return true; })()`)
+	keys := eval[[]string](t, ctx, `[...document.querySelectorAll('button[data-test^=export-]')].map(b => b.dataset.test)`)
+	if len(keys) != 15 {
 		t.Fatalf("export buttons: %v", keys)
 	}
 	want := map[string]string{"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}

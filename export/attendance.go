@@ -20,9 +20,12 @@ import (
 // (stored UTC) are set when closed.
 type SheetActivity struct {
 	prodays.Activity
-	Status            string
-	ClosedAt          string
-	ClosedBy          string
+	Status   string
+	ClosedAt string
+	ClosedBy string
+	// ClosedByName is the full name of the user who closed it (ClosedBy
+	// when the account has none or is gone).
+	ClosedByName      string
 	EstablishmentName string
 	City              string
 	CompanyName       string
@@ -63,15 +66,16 @@ func SheetActivities(ctx context.Context, db *store.DB, f Filter) ([]SheetActivi
 	out, err := store.Query(ctx, db.Read, func(r store.Scanner) (SheetActivity, error) {
 		var a SheetActivity
 		err := r.Scan(&a.ID, &a.Kind, &a.Title, &a.Date, &a.StartTime, &a.EndTime, &a.EstablishmentCode,
-			&a.CompanyID, &a.RegionCode, &a.Capacity, &a.Status, &a.ClosedAt, &a.ClosedBy,
+			&a.CompanyID, &a.RegionCode, &a.Capacity, &a.Status, &a.ClosedAt, &a.ClosedBy, &a.ClosedByName,
 			&a.EstablishmentName, &a.City, &a.CompanyName, &a.CompanyCity, &a.RegionName)
 		return a, err
 	}, `SELECT a.id, a.kind, a.title, a.date, a.start_time, a.end_time, a.establishment_code,
 		COALESCE(a.company_id, ''), a.region_code, a.capacity, a.status, COALESCE(a.closed_at, ''), COALESCE(a.closed_by, ''),
-		e.name, e.city, COALESCE(co.name, ''), COALESCE(co.city, ''), r.name
+		COALESCE(NULLIF(u.full_name, ''), a.closed_by, ''), e.name, e.city, COALESCE(co.name, ''), COALESCE(co.city, ''), r.name
 		FROM activities a JOIN establishments e ON e.code = a.establishment_code
 		JOIN regions r ON r.code = a.region_code
 		LEFT JOIN companies co ON co.id = a.company_id
+		LEFT JOIN users u ON u.username = a.closed_by
 		WHERE `+cond+` ORDER BY a.date, a.start_time, a.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("attendance sheet: %w", err)
@@ -150,13 +154,42 @@ var (
 	traineeCols = []column{{"N°", 9, "R"}, {"Matricule", 28, "L"}, {"Nom et prénom", 62, "L"}, {"Établissement", 53, "L"}, {"Groupe", 20, "L"}, {"Heure", 14, "C"}}
 )
 
+// closer names who closed a: "Full Name (username)", or the username
+// when the account has no full name.
+func (a *SheetActivity) closer() string {
+	if a.ClosedByName != "" && a.ClosedByName != a.ClosedBy {
+		return a.ClosedByName + " (" + a.ClosedBy + ")"
+	}
+	return a.ClosedBy
+}
+
+// sheetKeep is how many of an activity's last rows stay on the page of its
+// signature block, and sheetClosingH the height (mm) of that block
+// (totals, closing line, signature boxes).
+const (
+	sheetKeep     = 3
+	sheetClosingH = 50.0
+)
+
+// sheetItem is something drawn on an attendance sheet that may have to
+// move to the next page with the signature block: a table row (cols set)
+// or a table's heading (cols nil).
+type sheetItem struct {
+	h    float64
+	cols []column
+	draw func()
+}
+
 // WriteAttendancePDF writes the attendance sheets of f (one activity, or
 // every activity of a day of a region or establishment) as an A4 PDF: per
 // activity a header (title, date, times, place, company), the present
 // speakers, the present trainees (name, establishment, group, time of
-// check-in), totals and a signature block (closed by / at when the
-// activity is closed). Persons are read from a cursor and drawn as they
-// come. Errors: as SheetActivities.
+// check-in), totals and a signature block (closed by — full name — and
+// at, when the activity is closed). The signature block never stands
+// alone on a page: the last sheetKeep rows go with it. Each activity
+// starts a page and numbers its own pages ("page 2/3"), the file's page
+// is in the footer too. Persons are read from a cursor and drawn as they
+// come (a few rows behind). Errors: as SheetActivities.
 func WriteAttendancePDF(ctx context.Context, db *store.DB, w io.Writer, f Filter, now time.Time) (err error) {
 	defer recoverPDF("attendance", &err)
 	acts, err := SheetActivities(ctx, db, f)
@@ -167,6 +200,7 @@ func WriteAttendancePDF(ctx context.Context, db *store.DB, w io.Writer, f Filter
 	for i := range acts {
 		a := &acts[i]
 		d.AddPage()
+		d.startSection(a.ID)
 		d.font("B", 9)
 		d.SetTextColor(31, 73, 125)
 		d.cell(0, 5, "PRO'DAYS — FEUILLE DE PRÉSENCE — "+a.KindLabel(), "", "L", false)
@@ -193,41 +227,75 @@ func WriteAttendancePDF(ctx context.Context, db *store.DB, w io.Writer, f Filter
 		}
 		d.Ln(3)
 		speakers, trainees := 0, 0
-		d.font("B", 10)
+		var pending []sheetItem
+		push := func(it sheetItem) {
+			pending = append(pending, it)
+			rows := 0
+			for _, p := range pending {
+				if p.cols != nil {
+					rows++
+				}
+			}
+			for rows > sheetKeep {
+				if pending[0].cols != nil {
+					rows--
+				}
+				pending[0].draw()
+				pending = pending[1:]
+			}
+		}
 		err := eachAttendee(ctx, db, a.ID, func(p *Attendee) error {
 			if p.PersonKind == prodays.PersonSpeaker {
 				if speakers == 0 {
-					d.cell(0, 6, "Intervenants présents", "", "L", false)
-					d.Ln(6)
-					d.tableHeader(speakerCols)
+					push(sheetItem{h: 12, draw: func() {
+						d.needs(20)
+						d.font("B", 10)
+						d.cell(0, 6, "Intervenants présents", "", "L", false)
+						d.Ln(6)
+						d.tableHeader(speakerCols)
+					}})
 				}
 				speakers++
-				d.tableRow(speakerCols, strconv.Itoa(speakers), p.LastName+" "+p.FirstName, p.Affiliation, p.Group, hhmm(p.CheckedInAt))
+				vals := []string{strconv.Itoa(speakers), p.LastName + " " + p.FirstName, p.Affiliation, p.Group, hhmm(p.CheckedInAt)}
+				push(sheetItem{h: 5.5, cols: speakerCols, draw: func() { d.tableRow(speakerCols, vals...) }})
 				return nil
 			}
 			if trainees == 0 {
-				d.Ln(3)
-				d.needs(20)
-				d.font("B", 10)
-				d.cell(0, 6, "Stagiaires présents", "", "L", false)
-				d.Ln(6)
-				d.tableHeader(traineeCols)
+				push(sheetItem{h: 15, draw: func() {
+					d.Ln(3)
+					d.needs(20)
+					d.font("B", 10)
+					d.cell(0, 6, "Stagiaires présents", "", "L", false)
+					d.Ln(6)
+					d.tableHeader(traineeCols)
+				}})
 			}
 			trainees++
-			d.tableRow(traineeCols, strconv.Itoa(trainees), p.PersonID, p.LastName+" "+p.FirstName, p.Affiliation, p.Group, hhmm(p.CheckedInAt))
+			vals := []string{strconv.Itoa(trainees), p.PersonID, p.LastName + " " + p.FirstName, p.Affiliation, p.Group, hhmm(p.CheckedInAt)}
+			push(sheetItem{h: 5.5, cols: traineeCols, draw: func() { d.tableRow(traineeCols, vals...) }})
 			return nil
 		})
 		if err != nil {
 			return err
 		}
+		// The last rows and the signature block together.
+		h := sheetClosingH
+		for _, p := range pending {
+			h += p.h
+		}
+		if d.needs(h) && len(pending) > 0 && pending[0].cols != nil {
+			d.tableHeader(pending[0].cols)
+		}
+		for _, p := range pending {
+			p.draw()
+		}
 		d.Ln(4)
-		d.needs(45)
 		d.font("B", 10)
 		d.cell(0, 6, fmt.Sprintf("Total : %d stagiaire(s) présent(s), %d intervenant(s) présent(s).", trainees, speakers), "", "L", false)
 		d.Ln(8)
 		d.font("", 9)
 		if a.Status == "closed" {
-			d.cell(0, 5, fmt.Sprintf("Feuille clôturée par %s le %s.", a.ClosedBy, localLong(a.ClosedAt)), "", "L", false)
+			d.cell(0, 5, fmt.Sprintf("Feuille clôturée par %s le %s.", a.closer(), localLong(a.ClosedAt)), "", "L", false)
 		} else {
 			d.cell(0, 5, "Feuille non clôturée : la liste peut encore changer.", "", "L", false)
 		}
@@ -241,6 +309,7 @@ func WriteAttendancePDF(ctx context.Context, db *store.DB, w io.Writer, f Filter
 		d.cell(84, 5, "Cachet de l'établissement", "", "L", false)
 		d.SetY(y + 30)
 	}
+	d.endSection(d.PageNo())
 	return d.output(w)
 }
 
@@ -255,10 +324,10 @@ func localLong(stored string) string {
 
 // WriteAttendanceXLSX writes the same sheets as WriteAttendancePDF as an
 // XLSX workbook, one worksheet per activity (named by activity_id): the
-// header lines, then one row per present person (person_kind, person_id,
-// last_name, first_name, establishment or organisation, group or title,
-// checked_in_at with its offset), then the totals and the closing. Cells
-// are plain strings, neutralised.
+// header lines, then one row per present person (kind, id, last name,
+// first name, establishment or organisation, group or title, time of
+// check-in with its offset; headed and kinds worded in f.Lang), then the
+// totals and the closing. Cells are plain strings, neutralised.
 func WriteAttendanceXLSX(ctx context.Context, db *store.DB, w io.Writer, f Filter) error {
 	acts, err := SheetActivities(ctx, db, f)
 	if err != nil {
@@ -301,7 +370,7 @@ func WriteAttendanceXLSX(ctx context.Context, db *store.DB, w io.Writer, f Filte
 		}
 		closing := "Feuille non clôturée"
 		if a.Status == "closed" {
-			closing = "Clôturée par " + a.ClosedBy + " le " + LocalTime(a.ClosedAt)
+			closing = "Clôturée par " + a.closer() + " le " + LocalTime(a.ClosedAt)
 		}
 		head := [][2]string{
 			{"Feuille de présence", a.KindLabel()}, {"activity_id", a.ID}, {"Titre", a.Title},
@@ -316,7 +385,7 @@ func WriteAttendanceXLSX(ctx context.Context, db *store.DB, w io.Writer, f Filte
 			}
 		}
 		row++
-		if err := put(bold, "person_kind", "person_id", "last_name", "first_name", "establishment / organisation", "group / title", "checked_in_at"); err != nil {
+		if err := put(bold, attendanceHeads(f.Lang)...); err != nil {
 			return err
 		}
 		var speakers, trainees int
@@ -326,7 +395,7 @@ func WriteAttendanceXLSX(ctx context.Context, db *store.DB, w io.Writer, f Filte
 			} else {
 				trainees++
 			}
-			return put(0, p.PersonKind, p.PersonID, p.LastName, p.FirstName, p.Affiliation, p.Group, LocalTime(p.CheckedInAt))
+			return put(0, label(f.Lang, p.PersonKind), p.PersonID, p.LastName, p.FirstName, p.Affiliation, p.Group, LocalTime(p.CheckedInAt))
 		})
 		if err != nil {
 			return err

@@ -105,33 +105,47 @@ func WriteBilanPDF(ctx context.Context, db *store.DB, w io.Writer, b *report.Fig
 		thousands(b.DistinctTraineesVisits), thousands(b.VisitEstablishments), thousands(b.DistinctTrainees)), full, 5.5, "L", false)
 	d.Ln(4)
 
-	// Per region, in the official order.
+	// Per day on page 1 (a few rows: it fills the page), per region with
+	// its chart together after it: no page holds a chart alone.
 	var labels []string
 	var counts []report.Counts
+	for _, day := range b.Days() {
+		labels = append(labels, frenchDate(day))
+		counts = append(counts, b.PerDay[day])
+	}
+	d.countsBlock(section, "Participations par jour", "Jour", labels, counts)
+	labels, counts = nil, nil
 	for _, r := range regions {
 		if c, ok := b.PerRegion[r.Code]; ok {
 			labels = append(labels, r.Name)
 			counts = append(counts, c)
 		}
 	}
-	d.AddPage()
-	section("Participations par région")
-	d.countsTable("Région", labels, counts)
-	d.Ln(4)
-	d.barChart(labels, counts)
-
-	labels, counts = nil, nil
-	for _, day := range b.Days() {
-		labels = append(labels, frenchDate(day))
-		counts = append(counts, b.PerDay[day])
-	}
 	d.Ln(6)
-	section("Participations par jour")
-	d.countsTable("Jour", labels, counts)
-	d.Ln(4)
-	d.barChart(labels, counts)
+	d.countsBlock(section, "Participations par région", "Région", labels, counts)
 	return d.output(w)
 }
+
+// countsBlock draws a titled table and its bar chart, on a new page when
+// they do not fit together on this one.
+func (d *doc) countsBlock(section func(string), title, head string, labels []string, counts []report.Counts) {
+	n := float64(len(labels))
+	h := 15 + (n+2)*5.5 + 4 + n*(chartBarH+chartGap) + 12
+	if h < pageH-2*margin-30 {
+		d.needs(h)
+	}
+	section(title)
+	d.countsTable(head, labels, counts)
+	d.Ln(4)
+	d.barChart(labels, counts)
+}
+
+// Bar chart geometry (mm) and label size (pt: readable on a phone).
+const (
+	chartBarH  = 5.0
+	chartGap   = 1.6
+	chartFontP = 9.0
+)
 
 // countsTable draws a per-region or per-day table with a total row.
 func (d *doc) countsTable(head string, labels []string, counts []report.Counts) {
@@ -157,11 +171,11 @@ func (d *doc) barChart(labels []string, counts []report.Counts) {
 	for _, c := range counts {
 		maxV = max(maxV, c.Beneficiaries)
 	}
-	const labelW, barH, gap = 52.0, 4.2, 1.6
-	barMax := pageW - 2*margin - labelW - 18
+	const labelW, barH, gap = 58.0, chartBarH, chartGap
+	barMax := pageW - 2*margin - labelW - 20
 	d.needs(float64(len(labels))*(barH+gap) + 12)
 	y := d.GetY()
-	d.font("", 7.5)
+	d.font("", chartFontP)
 	for i, l := range labels {
 		c := counts[i]
 		yy := y + float64(i)*(barH+gap)
@@ -179,7 +193,7 @@ func (d *doc) barChart(labels []string, counts []report.Counts) {
 			d.Rect(x+wm, yy, wv, barH, "F")
 		}
 		d.SetXY(x+wm+wv+1, yy)
-		d.cell(18, barH, thousands(c.Beneficiaries), "", "L", false)
+		d.cell(20, barH, thousands(c.Beneficiaries), "", "L", false)
 	}
 	yy := y + float64(len(labels))*(barH+gap) + 2
 	d.SetFillColor(31, 73, 125)

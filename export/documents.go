@@ -233,9 +233,18 @@ func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, s proda
 	if err != nil {
 		return err
 	}
+	d := newDoc("Attestation de participation", now)
+	if err := d.certificate(ctx, db, s, traineeID, t, note, now); err != nil {
+		return err
+	}
+	return d.output(w)
+}
+
+// certificate draws the certificate of trainee t (id traineeID) on a new
+// page (more when its list is long), listing the activities s may see.
+func (d *doc) certificate(ctx context.Context, db *store.DB, s prodays.Scope, traineeID string, t *certificateTrainee, note string, now time.Time) error {
 	last, first, estName, city, program := t.last, t.first, t.estName, t.city, t.program
 	name := first + " " + last
-	d := newDoc("Attestation de participation", now)
 	full := d.bandedPage()
 	d.Ln(6)
 	d.font("B", 20)
@@ -289,7 +298,7 @@ func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, s proda
 		if err != nil {
 			return fmt.Errorf("certificate: activity %q date: %w", title, err)
 		}
-		d.tableRow(cols, t.Format("02/01/2006"), a.KindLabel(), title, place)
+		d.tableRowWrapped(cols, t.Format("02/01/2006"), a.KindLabel(), title, place)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("certificate: %w", err)
@@ -308,5 +317,5 @@ func WriteCertificatePDF(ctx context.Context, db *store.DB, w io.Writer, s proda
 	d.cell(full, 6, "Le directeur de l'établissement", "", "R", false)
 	d.Ln(6)
 	d.CellFormat(full, 6, PDFTextRTL("مدير المؤسسة"), "", 1, "R", false, 0, "")
-	return d.output(w)
+	return nil
 }

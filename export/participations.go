@@ -250,7 +250,10 @@ var xlsxWidths = []float64{12, 14, 11, 8, 12, 40, 28, 10, 16, 22, 22, 12, 26, 10
 
 // WriteParticipationsXLSX writes the participations f selects as an XLSX
 // workbook: sheet "Rencontres" (meetings), sheet "Visites" (company
-// visits), both with the columns of ParticipationColumns, and sheet
+// visits), both with the columns of ParticipationColumns headed in
+// f.Lang (participationHeads) and the kinds, person kinds and methods in
+// words of f.Lang, the header row frozen and filters on it (a table over
+// the rows), and sheet
 // "Synthèse" (totals, per region, per day). Rows are streamed (excelize
 // StreamWriter, which spills to temporary files), every cell is a plain
 // string — never a formula — and neutralised as in CSV. It returns the
@@ -285,10 +288,27 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 			return nil, err
 		}
 		head := make([]any, len(ParticipationColumns))
-		for i, c := range ParticipationColumns {
+		for i, c := range headsOf(f.Lang) {
 			head[i] = excelize.Cell{StyleID: bold, Value: c}
 		}
 		return sw, sw.SetRow("A1", head)
+	}
+	// done gives a sheet of rows rows (header included) its filters (a
+	// table over them: autofilter buttons on the header) and flushes it.
+	done := func(sw *excelize.StreamWriter, sheet string, rows int) error {
+		last, _ := excelize.CoordinatesToCellName(len(ParticipationColumns), max(rows, 2))
+		name := "Meetings"
+		if sheet == SheetVisits {
+			name = "Visits"
+		}
+		if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: name, StyleName: "TableStyleLight1"}); err != nil {
+			return err
+		}
+		if err := sw.Flush(); err != nil {
+			return err
+		}
+		releaseStream(sw)
+		return nil
 	}
 	t := &tally{byRegion: map[string][2]int{}, byDay: map[string][2]int{}}
 	sw, err := open(SheetMeetings)
@@ -299,10 +319,9 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 	rec := make([]any, len(ParticipationColumns))
 	err = EachParticipation(ctx, db, f, func(p *Participation) error {
 		if p.Kind != prodays.KindMeeting && current == SheetMeetings {
-			if err := sw.Flush(); err != nil {
+			if err := done(sw, current, row); err != nil {
 				return err
 			}
-			releaseStream(sw)
 			if sw, err = open(SheetVisits); err != nil {
 				return err
 			}
@@ -311,6 +330,7 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 		for i, v := range p.fields() {
 			rec[i] = Neutralize(v)
 		}
+		rec[1], rec[7], rec[15] = label(f.Lang, p.Kind), label(f.Lang, p.PersonKind), methodsLabel(f.Lang, p.Methods)
 		row++
 		n++
 		t.add(p)
@@ -320,18 +340,16 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 	if err != nil {
 		return n, err
 	}
-	if err := sw.Flush(); err != nil {
+	if err := done(sw, current, row); err != nil {
 		return n, err
 	}
-	releaseStream(sw)
 	if current == SheetMeetings { // no visit: the sheet still has its header
 		if sw, err = open(SheetVisits); err != nil {
 			return n, err
 		}
-		if err := sw.Flush(); err != nil {
+		if err := done(sw, SheetVisits, 1); err != nil {
 			return n, err
 		}
-		releaseStream(sw)
 	}
 	if err := writeSummary(ctx, db, x, f, t, bold); err != nil {
 		return n, err
@@ -340,105 +358,6 @@ func WriteParticipationsXLSX(ctx context.Context, db *store.DB, w io.Writer, f F
 		return n, err
 	}
 	return n, nil
-}
-
-// writeSummary fills the "Synthèse" sheet from what was written.
-func writeSummary(ctx context.Context, db *store.DB, x *excelize.File, f Filter, t *tally, bold int) error {
-	sw, err := x.NewStreamWriter(SheetSummary)
-	if err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(1, 1, 34); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(2, 5, 16); err != nil {
-		return err
-	}
-	row := 0
-	put := func(vals ...any) error {
-		row++
-		for i, v := range vals {
-			if s, ok := v.(string); ok {
-				vals[i] = Neutralize(s)
-			}
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		return sw.SetRow(cell, vals)
-	}
-	head := func(vals ...string) error {
-		cells := make([]any, len(vals))
-		for i, v := range vals {
-			cells[i] = excelize.Cell{StyleID: bold, Value: v}
-		}
-		row++
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		return sw.SetRow(cell, cells)
-	}
-	names, err := regionNames(ctx, db)
-	if err != nil {
-		return err
-	}
-	steps := []func() error{
-		func() error { return head("Synthèse des participations", "") },
-		func() error { return put("Filtre", describe(f)) },
-		func() error { return put("Participations aux rencontres", t.meetings) },
-		func() error { return put("Participations aux visites", t.visits) },
-		func() error { return put("Bénéficiaires (participations)", t.meetings+t.visits) },
-		func() error { return put("Participations d'intervenants", t.speakers) },
-		func() error {
-			row++
-			return head("region_code", "Région", "meeting_participations", "visit_participations", "beneficiaries")
-		},
-	}
-	// Every region, with its zeros, as the bilan lists them, unless the
-	// filter names a place: then the regions it wrote.
-	placed := f.RegionCode != "" || f.EstablishmentCode != "" || f.ActivityID != ""
-	for _, r := range names {
-		c, ok := t.byRegion[r.Code]
-		if !ok && placed {
-			continue
-		}
-		steps = append(steps, func() error { return put(r.Code, r.Name, c[0], c[1], c[0]+c[1]) })
-	}
-	steps = append(steps, func() error {
-		row++
-		return head("date", "", "meeting_participations", "visit_participations", "beneficiaries")
-	})
-	for _, d := range sortedKeys(t.byDay) {
-		c := t.byDay[d]
-		steps = append(steps, func() error { return put(d, "", c[0], c[1], c[0]+c[1]) })
-	}
-	for _, s := range steps {
-		if err := s(); err != nil {
-			return err
-		}
-	}
-	return sw.Flush()
-}
-
-// describe renders a filter for a human ("toutes les activités" when
-// empty).
-func describe(f Filter) string {
-	var parts []string
-	if f.EditionID != nil {
-		parts = append(parts, fmt.Sprintf("édition %d", *f.EditionID))
-	}
-	if f.RegionCode != "" {
-		parts = append(parts, "région "+f.RegionCode)
-	}
-	if f.Date != "" {
-		parts = append(parts, "date "+f.Date)
-	}
-	if f.EstablishmentCode != "" {
-		parts = append(parts, "établissement "+f.EstablishmentCode)
-	}
-	if f.ActivityID != "" {
-		parts = append(parts, "activité "+f.ActivityID)
-	}
-	if len(parts) == 0 {
-		return "toutes les activités"
-	}
-	return strings.Join(parts, ", ")
 }
 
 // regionNames lists the regions in their official order.

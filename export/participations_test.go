@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"prodays"
 	"prodays/internal/dbtest"
 	"strings"
@@ -160,8 +161,8 @@ func TestParticipationsXLSX(t *testing.T) {
 		if len(rows)-1 != want {
 			t.Fatalf("%s: %d rows, want %d", sheet, len(rows)-1, want)
 		}
-		if strings.Join(rows[0], ",") != strings.Join(export.ParticipationColumns, ",") {
-			t.Fatalf("%s header: %v", sheet, rows[0])
+		if len(rows[0]) != len(export.ParticipationColumns) || rows[0][0] != "Activité" || rows[0][9] != "Nom" {
+			t.Fatalf("%s header (French by default): %v", sheet, rows[0])
 		}
 		for r, row := range rows {
 			for c, v := range row {
@@ -229,5 +230,87 @@ func TestParticipationsXLSX(t *testing.T) {
 	}
 	if regions != 12 || zeros == 0 {
 		t.Errorf("Synthèse regions: %d rows (%d with zero participations), want 12 with some zeros", regions, zeros)
+	}
+}
+
+// The workbook speaks the user's language: headers and coded values
+// (kind, person kind, methods), the header row frozen and filtered.
+func TestParticipationsXLSXLanguages(t *testing.T) {
+	db := nastyDB(t)
+	for _, tc := range []struct {
+		lang, lastName, visit, trainee, manual string
+	}{
+		{"", "Nom", "Visite d'entreprise", "Stagiaire", "saisie"},
+		{export.LangFR, "Nom", "Visite d'entreprise", "Stagiaire", "saisie"},
+		{export.LangAR, "الاسم العائلي", "زيارة مقاولة", "متدرب(ة)", "إدخال يدوي"},
+		{export.LangEN, "Last name", "Company visit", "Trainee", "manual"},
+	} {
+		t.Run("lang="+tc.lang, func(t *testing.T) {
+			var buf bytes.Buffer
+			if _, err := export.WriteParticipationsXLSX(context.Background(), db, &buf, export.Filter{Scope: prodays.AdminScope(), EditionID: ed1, Lang: tc.lang}); err != nil {
+				t.Fatal(err)
+			}
+			x, err := excelize.OpenReader(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer x.Close()
+			for sheet, rowsWant := range map[string]int{"Rencontres": 20, "Visites": 5} {
+				rows, _ := x.GetRows(sheet)
+				if len(rows) != rowsWant {
+					t.Fatalf("%s: %d rows, want %d", sheet, len(rows), rowsWant)
+				}
+				if got := rows[0][col("last_name")]; got != tc.lastName {
+					t.Errorf("%s last_name header: got %q, want %q", sheet, got, tc.lastName)
+				}
+				for _, h := range rows[0] {
+					if h == "last_name" || h == "person_kind" {
+						t.Errorf("%s: machine header %q in the workbook", sheet, h)
+					}
+				}
+				panes, err := x.GetPanes(sheet)
+				if err != nil || !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
+					t.Errorf("%s panes: %+v, %v (want the header row frozen)", sheet, panes, err)
+				}
+				tables, err := x.GetTables(sheet)
+				if err != nil || len(tables) != 1 || tables[0].Range != fmt.Sprintf("A1:Q%d", rowsWant) {
+					t.Errorf("%s filters: tables %+v, %v (want one over A1:Q%d)", sheet, tables, err, rowsWant)
+				}
+			}
+			visits, _ := x.GetRows("Visites")
+			if got := visits[1][col("kind")]; got != tc.visit {
+				t.Errorf("visit kind: got %q, want %q", got, tc.visit)
+			}
+			meetings, _ := x.GetRows("Rencontres")
+			kinds, methods := map[string]bool{}, map[string]bool{}
+			for _, r := range meetings[1:] {
+				kinds[r[col("person_kind")]] = true
+				if len(r) > col("methods") {
+					methods[r[col("methods")]] = true
+				}
+			}
+			if !kinds[tc.trainee] || kinds["trainee"] {
+				t.Errorf("person kinds: %v, want %q", kinds, tc.trainee)
+			}
+			if !methods[tc.manual] {
+				t.Errorf("methods: %v, want %q among them", methods, tc.manual)
+			}
+		})
+	}
+}
+
+func TestParseLang(t *testing.T) {
+	for _, tc := range []struct{ query, accept, want string }{
+		{"", "", "fr"},
+		{"ar", "fr-FR,fr;q=0.9", "ar"},
+		{"", "ar-MA,ar;q=0.9,fr;q=0.8", "ar"},
+		{"", "en-US,en;q=0.9", "en"},
+		{"", "de-DE", "fr"},
+		{"xx-not a tag", "en", "en"},
+		{"EN", "", "en"},
+	} {
+		if got := export.ParseLang(tc.query, tc.accept); got != tc.want {
+			t.Errorf("ParseLang(%q, %q) = %q, want %q", tc.query, tc.accept, got, tc.want)
+		}
 	}
 }

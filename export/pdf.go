@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-pdf/fpdf"
 	qrcode "github.com/skip2/go-qrcode"
@@ -32,6 +33,12 @@ const (
 type doc struct {
 	*fpdf.Fpdf
 	generated string
+	// The section (an activity of a day's sheets) numbers its own pages:
+	// its label, the file page before its first, the alias of its count.
+	section      string
+	sectionStart int
+	sectionAlias string
+	sections     int
 }
 
 // newDoc starts an A4 portrait document titled title. Page breaks are made
@@ -51,10 +58,31 @@ func newDoc(title string, now time.Time) *doc {
 		p.SetY(pageH - 9)
 		p.SetFont(fontFamily, "", 7)
 		p.SetTextColor(120, 120, 120)
-		d.CellFormat(0, 4, PDFText(fmt.Sprintf("Pro'Days — %s — édité le %s — page %d/{nb}", title, d.generated, p.PageNo())), "", 0, "C", false, 0, "")
+		page := fmt.Sprintf("page %d/{nb}", p.PageNo())
+		if d.sectionAlias != "" {
+			page = fmt.Sprintf("%s : page %d/%s (fichier %d/{nb})", d.section, p.PageNo()-d.sectionStart, d.sectionAlias, p.PageNo())
+		}
+		d.CellFormat(0, 4, PDFText(fmt.Sprintf("Pro'Days — %s — édité le %s — %s", title, d.generated, page)), "", 0, "C", false, 0, "")
 		p.SetTextColor(0, 0, 0)
 	})
 	return d
+}
+
+// startSection starts, on the page just added, a section named label
+// whose pages the footer numbers "label : page 2/3" (its own count),
+// ending the one before.
+func (d *doc) startSection(label string) {
+	d.endSection(d.PageNo() - 1)
+	d.sections++
+	d.section, d.sectionStart, d.sectionAlias = label, d.PageNo()-1, fmt.Sprintf("{s%d}", d.sections)
+}
+
+// endSection fixes the page count of the current section, whose last
+// page is last (fpdf replaces the alias when the document is written).
+func (d *doc) endSection(last int) {
+	if d.sectionAlias != "" {
+		d.RegisterAlias(d.sectionAlias, fmt.Sprint(last-d.sectionStart))
+	}
 }
 
 // The drawing and measuring methods of fpdf that take text are shadowed
@@ -150,6 +178,36 @@ func (d *doc) tableRow(cols []column, vals ...string) {
 	d.Ln(-1)
 }
 
+// tableRowWrapped draws one row whose cells wrap on as many lines as
+// their text needs (by words; a word longer than its cell is cut), all
+// cells of the row as tall as the tallest, starting a new page (with the
+// header again) when the row does not fit.
+func (d *doc) tableRowWrapped(cols []column, vals ...string) {
+	const lineH = 4.5
+	cells := make([][]string, len(cols))
+	n := 1
+	for i, c := range cols {
+		for _, l := range d.wrapLines(vals[i], c.width-1.5, false) {
+			cells[i] = append(cells[i], d.fit(l, c.width-1.5))
+		}
+		n = max(n, len(cells[i]))
+	}
+	h := float64(n)*lineH + 1
+	if d.needs(h) {
+		d.tableHeader(cols)
+	}
+	x, y := d.GetX(), d.GetY()
+	for i, c := range cols {
+		d.Rect(x, y, c.width, h, "D")
+		for j, l := range cells[i] {
+			d.SetXY(x, y+0.5+float64(j)*lineH)
+			d.CellFormat(c.width, lineH, l, "", 0, c.align, false, 0, "")
+		}
+		x += c.width
+	}
+	d.SetXY(margin, y+h)
+}
+
 // wrapLines breaks s (logical order) into lines of at most w mm with the
 // current font, by words; each line is returned prepared for drawing, so
 // that an Arabic paragraph keeps its first words on its first line.
@@ -162,7 +220,7 @@ func (d *doc) wrapLines(s string, w float64, rtl bool) []string {
 	}
 	var lines []string
 	var cur []string
-	for _, word := range strings.Fields(s) {
+	for _, word := range strings.FieldsFunc(s, breakable) {
 		try := strings.Join(append(cur, word), " ")
 		if len(cur) > 0 && d.GetStringWidth(prep(try)) > w {
 			lines = append(lines, prep(strings.Join(cur, " ")))
@@ -243,7 +301,9 @@ func frenchDate(date string) string {
 	return fmt.Sprintf("%s %d %s %d", days[t.Weekday()], t.Day(), months[t.Month()-1], t.Year())
 }
 
-// thousands renders n the French way: 45 128.
+// thousands renders n the French way, its groups joined by a narrow
+// no-break space (U+202F, in DejaVu Sans): 45 128, which wrapLines never
+// breaks.
 func thousands(n int) string {
 	s := fmt.Sprint(n)
 	if n < 0 {
@@ -252,11 +312,21 @@ func thousands(n int) string {
 	var b strings.Builder
 	for i, r := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteRune(' ')
+			b.WriteRune('\u202F')
 		}
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// breakable reports whether a line may break at r: white space except the
+// no-break spaces (U+00A0, U+2007, U+202F).
+func breakable(r rune) bool {
+	switch r {
+	case '\u00A0', '\u2007', '\u202F':
+		return false
+	}
+	return unicode.IsSpace(r)
 }
 
 // bandedPage adds a page with the blue band across its top and returns

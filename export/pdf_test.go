@@ -107,7 +107,7 @@ func TestAttendanceDay(t *testing.T) {
 				t.Fatalf("N1!%s holds formula %q", cell, f)
 			}
 		}
-		if len(row) > 3 && row[0] == "trainee" {
+		if len(row) > 3 && row[0] == "Stagiaire" {
 			names = append(names, row[1]+"="+row[2]+" "+row[3])
 		}
 	}

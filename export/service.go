@@ -84,3 +84,18 @@ func (d Documents) WriteBilanPDF(ctx context.Context, w io.Writer, b *report.Fig
 func (d Documents) WriteBilanXLSX(ctx context.Context, w io.Writer, b *report.Figures) error {
 	return WriteBilanXLSX(ctx, d.DB, w, b)
 }
+
+// CertificateTrainees is CertificateTrainees on d.DB.
+func (d Documents) CertificateTrainees(ctx context.Context, f CertificateFilter) ([]string, error) {
+	return CertificateTrainees(ctx, d.DB, f)
+}
+
+// WriteCertificatesPDF is WriteCertificatesPDF on d.DB.
+func (d Documents) WriteCertificatesPDF(ctx context.Context, w io.Writer, s prodays.Scope, ids []string, now time.Time) error {
+	return WriteCertificatesPDF(ctx, d.DB, w, s, ids, now)
+}
+
+// ListChoices is ListChoices on d.DB.
+func (d Documents) ListChoices(ctx context.Context, s prodays.Scope) (*Choices, error) {
+	return ListChoices(ctx, d.DB, s)
+}

@@ -22,11 +22,11 @@ const SUPERVISOR = [
   ['#/activities', 'nav.activities', activities],
   ['#/devices', 'nav.devices', devices],
   ['#/upload', 'nav.upload', upload],
+  ['#/exports', 'nav.exports', exportsView],
 ];
 const ADMIN = [
   ['#/bilan', 'nav.bilan', bilan],
   ...SUPERVISOR,
-  ['#/exports', 'nav.exports', exportsView],
   ['#/imports', 'nav.imports', imports],
   ['#/users', 'nav.users', users],
   ['#/audit', 'nav.audit', audit],
