@@ -26,6 +26,11 @@ type Flag struct {
 	Status     string          `json:"status"`
 	CreatedAt  string          `json:"created_at"`
 	Payload    json.RawMessage `json:"payload,omitempty"`
+	// PersonName is the "last first" name of the trainee or speaker the
+	// flagged mutation names; StaffName the full name of the device's
+	// user ("" when unknown).
+	PersonName string `json:"person_name,omitempty"`
+	StaffName  string `json:"staff_name,omitempty"`
 }
 
 // Conflict is a recorded conflict of a trainee field.
@@ -47,6 +52,11 @@ type Conflict struct {
 	WinnerRecordedAt string `json:"winner_recorded_at,omitempty"`
 	LoserDeviceID    string `json:"loser_device_id,omitempty"`
 	LoserRecordedAt  string `json:"loser_recorded_at,omitempty"`
+	// TraineeName is the trainee's "last first" name; WinnerStaffName and
+	// LoserStaffName the full names of both devices' users.
+	TraineeName     string `json:"trainee_name,omitempty"`
+	WinnerStaffName string `json:"winner_staff_name,omitempty"`
+	LoserStaffName  string `json:"loser_staff_name,omitempty"`
 }
 
 // QuarantinedMutation is a rejected mutation with its payload and reason.
@@ -67,6 +77,10 @@ type QuarantinedMutation struct {
 	DecidedBy      string `json:"decided_by,omitempty"`
 	DecidedAt      string `json:"decided_at,omitempty"`
 	DecisionReason string `json:"decision_reason,omitempty"`
+	// PersonName is the "last first" name of the person the mutation
+	// names; StaffName the pushing user's full name.
+	PersonName string `json:"person_name,omitempty"`
+	StaffName  string `json:"staff_name,omitempty"`
 }
 
 // MergeProposal proposes merging walk-in WalkInID into CandidateID.
@@ -81,6 +95,9 @@ type MergeProposal struct {
 	// WalkInName and CandidateName are "last first" of both trainees.
 	WalkInName    string `json:"walk_in_name,omitempty"`
 	CandidateName string `json:"candidate_name,omitempty"`
+	// WalkIn and Candidate tell both apart: establishment, programme, group.
+	WalkIn    TraineeFacts `json:"walk_in"`
+	Candidate TraineeFacts `json:"candidate"`
 }
 
 // Device is a phone as the supervisors' console shows it: user, last sync,

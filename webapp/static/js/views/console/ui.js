@@ -28,6 +28,32 @@ export function when(s) {
   return Number.isNaN(ms) ? s : formatDateTime(ms);
 }
 
+/**
+ * whenEl formats an RFC 3339 time as one isolated element: a <time> in a
+ * <bdi>, so that in Arabic the date's digits and separators are never
+ * reordered with the words around them (empty: a dash).
+ */
+export function whenEl(s) {
+  const ms = s ? Date.parse(s) : NaN;
+  if (Number.isNaN(ms)) return h('span', {}, s || '—');
+  return h('bdi', {}, h('time', { datetime: s, 'data-test': 'at' }, formatDateTime(ms)));
+}
+
+/** shortId returns the first 8 characters of a device id (a UUID's first block). */
+export function shortId(id) {
+  return String(id || '').slice(0, 8);
+}
+
+/**
+ * who shows a name with an id in small print beside it (the name alone
+ * when both are the same; the id alone when the name is unknown).
+ */
+export function who(name, id, test = 'who') {
+  return h('span', { 'data-test': test },
+    h('bdi', { class: 'who-name' }, name || id || '—'),
+    name && id && name !== id ? [' ', h('small', { class: 'muted', dir: 'ltr' }, id)] : null);
+}
+
 /** dl builds a definition list from [label, value] pairs (null values skipped). */
 export function dl(pairs) {
   return h('dl', { class: 'facts' }, pairs.filter((p) => p && p[1] !== null && p[1] !== undefined && p[1] !== '')
