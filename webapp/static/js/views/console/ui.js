@@ -82,3 +82,22 @@ export function field(label, attrs = {}, options = null) {
 export function message() {
   return h('p', { class: 'msg', role: 'alert', 'data-test': 'console-msg' });
 }
+
+/**
+ * confirmIn fills box with a question and two buttons (data-test
+ * confirm-yes, confirm-no); yes runs onYes, no empties the box. The box is
+ * scrolled into view and its yes button focused.
+ */
+export function confirmIn(box, question, yes, onYes) {
+  const msg = message();
+  const card = h('div', { class: 'card confirm', role: 'alertdialog', 'aria-label': question, 'data-test': 'confirm' },
+    h('p', {}, question), h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'primary', 'data-test': 'confirm-yes', onclick: async (ev) => {
+        ev.currentTarget.disabled = true;
+        try { await onYes(); } catch (e) { msg.textContent = errorText(e); ev.target.disabled = false; }
+      } }, yes),
+      h('button', { type: 'button', class: 'secondary', 'data-test': 'confirm-no', onclick: () => box.replaceChildren() }, t('users.cancel'))), msg);
+  box.replaceChildren(card);
+  card.scrollIntoView({ block: 'nearest' });
+  card.querySelector('button').focus();
+}
