@@ -30,6 +30,8 @@ type ActivityOfDay struct {
 	ClosedBy          string `json:"closed_by,omitempty"`
 	CloseReason       string `json:"close_reason,omitempty"`
 	OpenFlags         int    `json:"open_flags"`
+	// The establishment's name and the visited company (nameActivities).
+	activityNames
 }
 
 // ActivitiesOfDay returns the activities of date (YYYY-MM-DD) that p may
@@ -59,7 +61,10 @@ func (e *Engine) ActivitiesOfDay(ctx context.Context, p *prodays.Principal, date
 		}
 		out = append(out, a)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return e.nameActivities(ctx, out)
 }
 
 // DeviceOwner returns the principal on whose behalf a file saved from
