@@ -122,6 +122,7 @@ type rowCtx struct {
 	r      sheet.Row
 	res    *validation
 	failed bool
+	bad    map[string]bool // columns with an error already: one error a column
 }
 
 // get returns the cleaned value of column name, "" when the column is
@@ -143,8 +144,17 @@ func (c *rowCtx) issue(name, format string, args ...any) Issue {
 }
 
 // errorf records an error about column name and marks the row invalid.
+// A row reports every column in error, each once (the first error of a
+// column: a missing value is not also an unknown reference).
 func (c *rowCtx) errorf(name, format string, args ...any) {
 	c.failed = true
+	if c.bad[name] {
+		return
+	}
+	if c.bad == nil {
+		c.bad = map[string]bool{}
+	}
+	c.bad[name] = true
 	c.res.errors = append(c.res.errors, c.issue(name, format, args...))
 }
 
@@ -231,9 +241,8 @@ func validate(kind string, sh *sheet.Sheet, rf *refs) validation {
 			}
 		}
 		rec := &record{line: r.Line, id: id}
-		if !c.failed {
-			checkRow[kind](c, rec, rf)
-		}
+		checkRow[kind](c, rec, rf) // every error of the row, not only the first column's
+
 		if c.failed {
 			res.skipped++
 			continue
