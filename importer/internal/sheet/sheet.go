@@ -80,7 +80,10 @@ type Issue struct {
 	Line     int    `json:"line,omitempty"`
 	Column   string `json:"column,omitempty"`
 	Position int    `json:"position,omitempty"`
-	Message  string `json:"message"`
+	// Code is the issue's kind from the registry (prodays.Issue…
+	// codes: the screens translate it); empty for a file-level issue.
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
 }
 
 // String renders the issue as FILE:LINE:COLUMN: message, leaving out the

@@ -13,7 +13,9 @@ const KINDS = ['regions', 'establishments', 'organizations', 'companies', 'train
 
 function issues(caption, list) {
   return table(caption, [t('imports.file'), t('imports.line'), t('imports.column'), t('imports.message')],
-    list.map((i) => h('tr', { 'data-test': 'import-error' }, h('td', {}, i.file), h('td', {}, i.line ?? ''), h('td', {}, i.column ?? ''), h('td', {}, i.message))));
+    list.map((i) => h('tr', { 'data-test': 'import-error', 'data-code': i.code || '' }, h('td', {}, i.file), h('td', {}, i.line ?? ''), h('td', {}, i.column ?? ''),
+      // A coded issue in the user's language, the server's exact words below (values, lines).
+      h('td', {}, i.code ? [h('span', { 'data-test': 'issue-text' }, reasonText(i.code, i.message)), h('div', { class: 'muted small-text', dir: 'ltr' }, i.message)] : i.message))), { class: 'stacked' });
 }
 
 /** render shows the import form. */
