@@ -317,7 +317,8 @@ var casablanca = prodays.Casablanca
 // listActivities: GET /api/v1/review/activities?date=YYYY-MM-DD answers
 // the activities of that day of the caller's region (admins: all), with
 // the trainees present, the capacity, the status and sign-off, and the
-// open flags (engine.ActivitiesOfDay), and "days": the dates with
+// open flags, the establishment's and company's names
+// (engine.NamedActivitiesOfDay), and "days": the dates with
 // activities the caller sees. Without date: today in Casablanca, or the
 // nearest of those days when today has none (prodays.NearestDay).
 func (s *Server) listActivities(c echo.Context) error {
@@ -330,7 +331,7 @@ func (s *Server) listActivities(c echo.Context) error {
 	if date == "" {
 		date = prodays.NearestDay(days, s.Now().In(casablanca).Format(time.DateOnly))
 	}
-	out, err := s.Sync.ActivitiesOfDay(ctx, p, date)
+	out, err := s.Sync.NamedActivitiesOfDay(ctx, p, date)
 	if err != nil {
 		return err
 	}

@@ -30,8 +30,6 @@ type ActivityOfDay struct {
 	ClosedBy          string `json:"closed_by,omitempty"`
 	CloseReason       string `json:"close_reason,omitempty"`
 	OpenFlags         int    `json:"open_flags"`
-	// The establishment's name and the visited company (nameActivities).
-	activityNames
 }
 
 // ActivitiesOfDay returns the activities of date (YYYY-MM-DD) that p may
@@ -61,10 +59,7 @@ func (e *Engine) ActivitiesOfDay(ctx context.Context, p *prodays.Principal, date
 		}
 		out = append(out, a)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return e.nameActivities(ctx, out)
+	return out, rows.Err()
 }
 
 // DeviceOwner returns the principal on whose behalf a file saved from

@@ -29,15 +29,29 @@ type activityNames struct {
 	CompanyName       string `json:"company_name,omitempty"`
 }
 
-// nameActivities fills the activities' establishment and company names.
-func (e *Engine) nameActivities(ctx context.Context, as []ActivityOfDay) ([]ActivityOfDay, error) {
+// NamedActivity is an activity of a day with the names a console shows.
+type NamedActivity struct {
+	ActivityOfDay
+	activityNames
+}
+
+// NamedActivitiesOfDay returns ActivitiesOfDay with the establishment's
+// name and the visited company (id and name) of each activity.
+func (e *Engine) NamedActivitiesOfDay(ctx context.Context, p *prodays.Principal, date string) ([]NamedActivity, error) {
+	as, err := e.ActivitiesOfDay(ctx, p, date)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NamedActivity, len(as))
 	for i := range as {
+		out[i].ActivityOfDay = as[i]
+		n := &out[i].activityNames
 		err := e.DB.Read.QueryRowContext(ctx, `SELECT COALESCE(es.name, ''), COALESCE(a.company_id, ''), COALESCE(c.name, '')
 			FROM activities a LEFT JOIN establishments es ON es.code = a.establishment_code LEFT JOIN companies c ON c.id = a.company_id
-			WHERE a.id = ?`, as[i].ID).Scan(&as[i].EstablishmentName, &as[i].CompanyID, &as[i].CompanyName)
+			WHERE a.id = ?`, as[i].ID).Scan(&n.EstablishmentName, &n.CompanyID, &n.CompanyName)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
 	}
-	return as, nil
+	return out, nil
 }
