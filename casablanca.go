@@ -1,6 +1,7 @@
 package prodays
 
 import (
+	"sort"
 	"time"
 	_ "time/tzdata" // Africa/Casablanca without the system's zoneinfo
 )
@@ -18,4 +19,21 @@ func mustLoadLocation(name string) *time.Location {
 		panic(err) // time/tzdata is embedded: cannot happen
 	}
 	return loc
+}
+
+// NearestDay returns today when it is one of days (sorted YYYY-MM-DD) or
+// days is empty, else the day of days nearest to today: the first day
+// before the edition, the last one after it, the next one in a gap.
+func NearestDay(days []string, today string) string {
+	if len(days) == 0 {
+		return today
+	}
+	i := sort.SearchStrings(days, today)
+	switch {
+	case i < len(days) && days[i] == today:
+		return today
+	case i == len(days):
+		return days[len(days)-1]
+	}
+	return days[i]
 }

@@ -25,3 +25,20 @@ func TestCasablancaRamadan(t *testing.T) {
 		t.Errorf("got %q, want Africa/Casablanca", got)
 	}
 }
+
+func TestNearestDay(t *testing.T) {
+	days := []string{"2026-03-23", "2026-03-24", "2026-03-26"}
+	for _, c := range []struct{ today, want string }{
+		{"2026-03-24", "2026-03-24"}, // in the edition
+		{"2026-01-05", "2026-03-23"}, // before: the first day
+		{"2026-12-03", "2026-03-26"}, // after: the last day
+		{"2026-03-25", "2026-03-26"}, // a gap: the next day
+	} {
+		if got := prodays.NearestDay(days, c.today); got != c.want {
+			t.Errorf("NearestDay(%s) = %s, want %s", c.today, got, c.want)
+		}
+	}
+	if got := prodays.NearestDay(nil, "2026-12-03"); got != "2026-12-03" {
+		t.Errorf("no days: %s, want today", got)
+	}
+}

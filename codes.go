@@ -108,6 +108,25 @@ const (
 	FlagAwaitingRegistration = "awaiting_registration"
 )
 
+// Import issue codes: the kind of one error of an import file (an Issue
+// of the importer, in the "errors" of an import_invalid answer or of an
+// import's report). They never make an HTTP answer of their own; the admin
+// screens translate them.
+const (
+	// IssueRequired: a required value or column is missing.
+	IssueRequired = "import_required"
+	// IssueInvalidValue: a value of the wrong form (a date, a time, a
+	// matricule, a number, a choice, a text refused by CheckText).
+	IssueInvalidValue = "import_invalid_value"
+	// IssueUnknown: a reference to something neither in the database nor
+	// in the import (an establishment, a region, a company, a speaker…).
+	IssueUnknown = "import_unknown"
+	// IssueDuplicate: an id or a column given twice.
+	IssueDuplicate = "import_duplicate"
+	// IssueFieldCount: a row with more or fewer fields than the header.
+	IssueFieldCount = "import_field_count"
+)
+
 // CodeInfo is one entry of the registry of codes.
 type CodeInfo struct {
 	// Code is the string on the wire: the "code" of a problem+json body or
@@ -118,7 +137,8 @@ type CodeInfo struct {
 	// never makes an HTTP answer.
 	Status int
 	// Result is the push result status a per-mutation code goes with:
-	// "rejected", or "flagged" for a flag kind; "" for a problem code.
+	// "rejected", or "flagged" for a flag kind; "issue" for an import
+	// issue code; "" for a problem code.
 	Result string
 	// Phone reports whether the phone's own requests (login, refresh,
 	// push, pull) can receive the code. Every code of the sync protocol's
@@ -129,6 +149,7 @@ type CodeInfo struct {
 const (
 	rejected = "rejected" // protocol.StatusRejected
 	flagged  = "flagged"  // protocol.StatusFlagged
+	issue    = "issue"    // an import issue (importer.Issue)
 )
 
 // codes is the registry: every code the server sends, once, with its HTTP
@@ -173,6 +194,12 @@ var codes = []CodeInfo{
 	{Code: FlagLate, Result: flagged, Phone: true},
 	{Code: FlagOutOfWindow, Result: flagged, Phone: true},
 	{Code: FlagAwaitingRegistration, Result: flagged, Phone: true},
+
+	{Code: IssueRequired, Result: issue},
+	{Code: IssueInvalidValue, Result: issue},
+	{Code: IssueUnknown, Result: issue},
+	{Code: IssueDuplicate, Result: issue},
+	{Code: IssueFieldCount, Result: issue},
 }
 
 var codeIndex = func() map[string]CodeInfo {

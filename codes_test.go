@@ -31,7 +31,7 @@ func TestCodesRegistry(t *testing.T) {
 			if c.Status < 400 || c.Status > 599 || http.StatusText(c.Status) == "" {
 				t.Errorf("%s: problem code with status %d, want an HTTP error status", c.Code, c.Status)
 			}
-		case "rejected", "flagged":
+		case "rejected", "flagged", "issue":
 			if c.Status != 0 {
 				t.Errorf("%s: per-mutation code with status %d, want 0", c.Code, c.Status)
 			}

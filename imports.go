@@ -15,7 +15,10 @@ type ImportIssue struct {
 	Line     int    `json:"line,omitempty"`
 	Column   string `json:"column,omitempty"`
 	Position int    `json:"position,omitempty"`
-	Message  string `json:"message"`
+	// Code is the issue's kind from the registry (the Import… codes of
+	// codes.go: the screens translate it); empty for a file-level issue.
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
 }
 
 // String renders the issue as FILE:LINE:COLUMN: message, leaving out the

@@ -11,7 +11,8 @@ import (
 
 // TestOpenAPICodes checks the codes the OpenAPI document promises against
 // the registry: the enum of Problem.code is every problem code, that of
-// Result.code every per-mutation code, in the registry's order. Response
+// Result.code every per-mutation code, that of ImportIssue.code every
+// import issue code, in the registry's order. Response
 // validation (oas) then refuses an answer with any other code.
 func TestOpenAPICodes(t *testing.T) {
 	var doc struct {
@@ -26,11 +27,14 @@ func TestOpenAPICodes(t *testing.T) {
 	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	var problem, result []string
+	var problem, result, issue []string
 	for _, c := range prodays.Codes() {
-		if c.Status != 0 {
+		switch {
+		case c.Status != 0:
 			problem = append(problem, c.Code)
-		} else {
+		case c.Result == "issue":
+			issue = append(issue, c.Code)
+		default:
 			result = append(result, c.Code)
 		}
 	}
@@ -40,6 +44,7 @@ func TestOpenAPICodes(t *testing.T) {
 	}{
 		{"Problem", problem},
 		{"Result", result},
+		{"ImportIssue", issue},
 	} {
 		got := doc.Components.Schemas[tc.schema].Properties["code"].Enum
 		if !slices.Equal(got, tc.want) {

@@ -342,18 +342,26 @@ func readOutboxFile(c echo.Context) ([]byte, error) {
 // casablanca is the time zone of the activities' dates.
 var casablanca = prodays.Casablanca
 
-// listActivities: GET /api/v1/review/activities?date=YYYY-MM-DD (default
-// today in Casablanca) answers the activities of that day of the caller's
-// region (admins: all), with the trainees present, the capacity, the
-// status and sign-off, and the open flags (engine.ActivitiesOfDay).
+// listActivities: GET /api/v1/review/activities?date=YYYY-MM-DD answers
+// the activities of that day of the caller's region (admins: all), with
+// the trainees present, the capacity, the status and sign-off, and the
+// open flags, the establishment's and company's names
+// (engine.NamedActivitiesOfDay), and "days": the dates with
+// activities the caller sees. Without date: today in Casablanca, or the
+// nearest of those days when today has none (prodays.NearestDay).
 func (s *Server) listActivities(c echo.Context) error {
-	date := c.QueryParam("date")
-	if date == "" {
-		date = s.Now().In(casablanca).Format(time.DateOnly)
-	}
-	out, err := s.Sync.ActivitiesOfDay(c.Request().Context(), principal(c), date)
+	ctx, p := c.Request().Context(), principal(c)
+	days, err := s.Sync.ActivityDays(ctx, p)
 	if err != nil {
 		return err
 	}
-	return writeJSON(c, http.StatusOK, map[string]any{"date": date, "activities": out})
+	date := c.QueryParam("date")
+	if date == "" {
+		date = prodays.NearestDay(days, s.Now().In(casablanca).Format(time.DateOnly))
+	}
+	out, err := s.Sync.NamedActivitiesOfDay(ctx, p, date)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, map[string]any{"date": date, "days": days, "activities": out})
 }

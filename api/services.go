@@ -52,6 +52,10 @@ type SyncEngine interface {
 	ListProposals(ctx context.Context, p *prodays.Principal, status string) ([]review.MergeProposal, error)
 	ListDevices(ctx context.Context, p *prodays.Principal) ([]review.Device, error)
 	ActivitiesOfDay(ctx context.Context, p *prodays.Principal, date string) ([]review.ActivityOfDay, error)
+	// ActivityDays lists the dates with an activity p sees;
+	// NamedActivitiesOfDay is ActivitiesOfDay with the names a console shows.
+	ActivityDays(ctx context.Context, p *prodays.Principal) ([]string, error)
+	NamedActivitiesOfDay(ctx context.Context, p *prodays.Principal, date string) ([]review.NamedActivity, error)
 	DeviceOwner(ctx context.Context, deviceID string) (*prodays.Principal, error)
 	DecideFlag(ctx context.Context, p *prodays.Principal, id int64, accept bool, reason string) error
 	DecideConflict(ctx context.Context, p *prodays.Principal, id int64, confirm bool, reason string) error

@@ -101,7 +101,7 @@ func TestSupervisorExports(t *testing.T) {
 		{"attendance.pdf", `"region":"CS"`, `"date":"` + today + `"`},
 		{"certificates.pdf", `"group":"GE101"`, `"count":2`},
 	} {
-		if n := sqlInt(t, srv, `SELECT count(*) FROM audit_log WHERE username = 'sup.cs' AND action = 'export' AND target = ? AND instr(detail, ?) > 0 AND instr(detail, ?) > 0`, w.target, w.detail, w.detail2); n != 1 {
+		if n := sqlValue[int](t, srv, `SELECT count(*) FROM audit_log WHERE username = 'sup.cs' AND action = 'export' AND target = ? AND instr(detail, ?) > 0 AND instr(detail, ?) > 0`, w.target, w.detail, w.detail2); n != 1 {
 			t.Errorf("audit of %s with %s %s: %d entries", w.target, w.detail, w.detail2, n)
 		}
 	}

@@ -122,6 +122,7 @@ type rowCtx struct {
 	r      sheet.Row
 	res    *validation
 	failed bool
+	bad    map[string]bool // columns with an error already: one error a column
 }
 
 // get returns the cleaned value of column name, "" when the column is
@@ -134,8 +135,8 @@ func (c *rowCtx) get(name string) string {
 	return sheet.Clean(c.r.Fields[i])
 }
 
-func (c *rowCtx) issue(name, format string, args ...any) Issue {
-	is := Issue{File: c.sh.File, Line: c.r.Line, Column: name, Message: fmt.Sprintf(format, args...)}
+func (c *rowCtx) issue(code, name, format string, args ...any) Issue {
+	is := Issue{File: c.sh.File, Line: c.r.Line, Column: name, Code: code, Message: fmt.Sprintf(format, args...)}
 	if i, ok := c.index[name]; ok {
 		is.Position = i + 1
 	}
@@ -143,13 +144,22 @@ func (c *rowCtx) issue(name, format string, args ...any) Issue {
 }
 
 // errorf records an error about column name and marks the row invalid.
-func (c *rowCtx) errorf(name, format string, args ...any) {
+// A row reports every column in error, each once (the first error of a
+// column: a missing value is not also an unknown reference).
+func (c *rowCtx) errorf(code, name, format string, args ...any) {
 	c.failed = true
-	c.res.errors = append(c.res.errors, c.issue(name, format, args...))
+	if c.bad[name] {
+		return
+	}
+	if c.bad == nil {
+		c.bad = map[string]bool{}
+	}
+	c.bad[name] = true
+	c.res.errors = append(c.res.errors, c.issue(code, name, format, args...))
 }
 
 func (c *rowCtx) warnf(name, format string, args ...any) {
-	c.res.warnings = append(c.res.warnings, c.issue(name, format, args...))
+	c.res.warnings = append(c.res.warnings, c.issue("", name, format, args...))
 }
 
 // validate checks the header and every row of sh as a file of kind, and
@@ -169,7 +179,9 @@ func validate(kind string, sh *sheet.Sheet, rf *refs) validation {
 			}
 			continue
 		case hasIndex(index, h):
-			res.errors = append(res.errors, fileIssue(i+1, h, "column %s appears twice in the header", h))
+			is := fileIssue(i+1, h, "column %s appears twice in the header", h)
+			is.Code = prodays.IssueDuplicate
+			res.errors = append(res.errors, is)
 			continue
 		case !slices.ContainsFunc(cols, func(c column) bool { return c.name == h }):
 			res.warnings = append(res.warnings, fileIssue(i+1, h, "unknown column %s ignored", h))
@@ -178,7 +190,9 @@ func validate(kind string, sh *sheet.Sheet, rf *refs) validation {
 	}
 	for _, c := range cols {
 		if _, ok := index[c.name]; !ok && c.required {
-			res.errors = append(res.errors, fileIssue(0, c.name, "missing required column %s (a %s file needs %s)", c.name, kind, requiredNames(cols)))
+			is := fileIssue(0, c.name, "missing required column %s (a %s file needs %s)", c.name, kind, requiredNames(cols))
+			is.Code = prodays.IssueRequired
+			res.errors = append(res.errors, is)
 		}
 	}
 	if len(res.errors) > 0 {
@@ -201,7 +215,7 @@ func validate(kind string, sh *sheet.Sheet, rf *refs) validation {
 		}
 		c := &rowCtx{sh: sh, index: index, r: r, res: &res}
 		if n := len(r.Fields); n != len(sh.Header) {
-			is := Issue{File: sh.File, Line: r.Line, Message: fmt.Sprintf("row has %d fields, the header has %d", n, len(sh.Header))}
+			is := Issue{File: sh.File, Line: r.Line, Code: prodays.IssueFieldCount, Message: fmt.Sprintf("row has %d fields, the header has %d", n, len(sh.Header))}
 			if n > len(sh.Header) {
 				is.Position = len(sh.Header) + 1
 				is.Message += " (an unquoted separator in a field?)"
@@ -216,24 +230,23 @@ func validate(kind string, sh *sheet.Sheet, rf *refs) validation {
 			if i, ok := index[col.name]; ok {
 				if _, err := prodays.CheckText(col.name, r.Fields[i], col.text); err != nil {
 					msg := strings.TrimPrefix(prodays.ErrorMessage(err), col.name+": ")
-					c.errorf(col.name, "%s", strings.TrimSuffix(msg, "."))
+					c.errorf(prodays.IssueInvalidValue, col.name, "%s", strings.TrimSuffix(msg, "."))
 					continue
 				}
 			}
 			if col.required && c.get(col.name) == "" {
-				c.errorf(col.name, "%s is required", col.name)
+				c.errorf(prodays.IssueRequired, col.name, "%s is required", col.name)
 			}
 		}
 		id := c.get(idCol)
 		if id != "" {
 			if first, dup := seen[id]; dup {
-				c.errorf(idCol, "duplicate %s %s (first on line %d)", idCol, id, first)
+				c.errorf(prodays.IssueDuplicate, idCol, "duplicate %s %s (first on line %d)", idCol, id, first)
 			}
 		}
 		rec := &record{line: r.Line, id: id}
-		if !c.failed {
-			checkRow[kind](c, rec, rf)
-		}
+		checkRow[kind](c, rec, rf) // every error of the row, not only the first column's
+
 		if c.failed {
 			res.skipped++
 			continue
@@ -289,34 +302,34 @@ var checkRow = map[string]func(c *rowCtx, rec *record, rf *refs){
 	KindRegions: func(c *rowCtx, rec *record, rf *refs) {
 		num, ok := rf.regions[rec.id]
 		if !ok {
-			c.errorf("region_code", "unknown region %s: the 12 regions are built in and cannot be added", rec.id)
+			c.errorf(prodays.IssueUnknown, "region_code", "unknown region %s: the 12 regions are built in and cannot be added", rec.id)
 			return
 		}
 		if s := c.get("official_number"); s != "" && s != strconv.Itoa(num) {
-			c.errorf("official_number", "official_number %s of region %s, want %d", s, rec.id, num)
+			c.errorf(prodays.IssueInvalidValue, "official_number", "official_number %s of region %s, want %d", s, rec.id, num)
 		}
 		rec.vals = []string{c.get("name")}
 	},
 	KindEstablishments: func(c *rowCtx, rec *record, rf *refs) {
 		region := c.get("region_code")
 		if _, ok := rf.regions[region]; !ok {
-			c.errorf("region_code", "unknown region %s", region)
+			c.errorf(prodays.IssueUnknown, "region_code", "unknown region %s", region)
 		}
 		rec.vals = []string{c.get("name"), c.get("city"), region}
 		rec.region = region
 	},
 	KindTrainees: func(c *rowCtx, rec *record, rf *refs) {
 		if msg := checkMatricule(rec.id); msg != "" {
-			c.errorf("trainee_id", "%s", msg)
+			c.errorf(prodays.IssueInvalidValue, "trainee_id", "%s", msg)
 		}
 		est := c.get("establishment_code")
 		region, ok := rf.establishments[est]
 		if !ok {
-			c.errorf("establishment_code", "unknown establishment %s", est)
+			c.errorf(prodays.IssueUnknown, "establishment_code", "unknown establishment %s", est)
 		}
 		gender := c.get("gender")
 		if gender != "" && gender != "F" && gender != "M" {
-			c.errorf("gender", "gender %q: want F, M or empty", gender)
+			c.errorf(prodays.IssueInvalidValue, "gender", "gender %q: want F, M or empty", gender)
 		}
 		rec.vals = []string{c.get("last_name"), c.get("first_name"), est, c.get("program"), c.get("group"), gender}
 		rec.region, rec.establishment = region, est
@@ -324,7 +337,7 @@ var checkRow = map[string]func(c *rowCtx, rec *record, rf *refs){
 	KindCompanies: func(c *rowCtx, rec *record, rf *refs) {
 		region := c.get("region_code")
 		if _, ok := rf.regions[region]; !ok {
-			c.errorf("region_code", "unknown region %s", region)
+			c.errorf(prodays.IssueUnknown, "region_code", "unknown region %s", region)
 		}
 		rec.vals = []string{c.get("name"), c.get("sector"), c.get("city"), region}
 		rec.region = region
@@ -337,14 +350,14 @@ var checkRow = map[string]func(c *rowCtx, rec *record, rf *refs){
 		switch typ {
 		case "company", "association", "public_body", "school", "other":
 		default:
-			c.errorf("type", "type %q: want company, association, public_body, school or other", typ)
+			c.errorf(prodays.IssueInvalidValue, "type", "type %q: want company, association, public_body, school or other", typ)
 		}
 		rec.vals = []string{c.get("name"), typ}
 	},
 	KindSpeakers: func(c *rowCtx, rec *record, rf *refs) {
 		org := c.get("organization_id")
 		if !rf.organizations[org] {
-			c.errorf("organization_id", "unknown organization %s", org)
+			c.errorf(prodays.IssueUnknown, "organization_id", "unknown organization %s", org)
 		}
 		rec.vals = []string{c.get("last_name"), c.get("first_name"), org, c.get("title")}
 	},
@@ -357,43 +370,43 @@ func checkActivity(c *rowCtx, rec *record, rf *refs) {
 	switch kind {
 	case prodays.KindMeeting, prodays.KindCompanyVisit:
 	default:
-		c.errorf("kind", "kind %q: want meeting or company_visit", kind)
+		c.errorf(prodays.IssueInvalidValue, "kind", "kind %q: want meeting or company_visit", kind)
 	}
 	date := c.get("date")
 	if _, err := time.Parse(time.DateOnly, date); err != nil || len(date) != 10 {
-		c.errorf("date", "date %q: want YYYY-MM-DD", date)
+		c.errorf(prodays.IssueInvalidValue, "date", "date %q: want YYYY-MM-DD", date)
 	}
 	start, end := c.get("start_time"), c.get("end_time")
 	okStart, okEnd := validTime(start), validTime(end)
 	if !okStart {
-		c.errorf("start_time", "start_time %q: want HH:MM (00:00 to 23:59)", start)
+		c.errorf(prodays.IssueInvalidValue, "start_time", "start_time %q: want HH:MM (00:00 to 23:59)", start)
 	}
 	if !okEnd {
-		c.errorf("end_time", "end_time %q: want HH:MM (00:00 to 23:59)", end)
+		c.errorf(prodays.IssueInvalidValue, "end_time", "end_time %q: want HH:MM (00:00 to 23:59)", end)
 	}
 	if okStart && okEnd && end <= start {
-		c.errorf("end_time", "end_time %s is not after start_time %s", end, start)
+		c.errorf(prodays.IssueInvalidValue, "end_time", "end_time %s is not after start_time %s", end, start)
 	}
 	est := c.get("establishment_code")
 	if _, ok := rf.establishments[est]; !ok {
-		c.errorf("establishment_code", "unknown establishment %s", est)
+		c.errorf(prodays.IssueUnknown, "establishment_code", "unknown establishment %s", est)
 	}
 	company := c.get("company_id")
 	if company != "" && !rf.companies[company] {
-		c.errorf("company_id", "unknown company %s", company)
+		c.errorf(prodays.IssueUnknown, "company_id", "unknown company %s", company)
 	}
 	if kind == prodays.KindCompanyVisit && company == "" {
-		c.errorf("company_id", "a company_visit needs a company_id")
+		c.errorf(prodays.IssueRequired, "company_id", "a company_visit needs a company_id")
 	}
 	region := c.get("region_code")
 	if _, ok := rf.regions[region]; !ok {
-		c.errorf("region_code", "unknown region %s", region)
+		c.errorf(prodays.IssueUnknown, "region_code", "unknown region %s", region)
 	}
 	capacity := 0
 	if s := c.get("capacity"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
-			c.errorf("capacity", "capacity %q: want a whole number, 0 or more", s)
+			c.errorf(prodays.IssueInvalidValue, "capacity", "capacity %q: want a whole number, 0 or more", s)
 		}
 		capacity = n
 	}
@@ -403,9 +416,9 @@ func checkActivity(c *rowCtx, rec *record, rf *refs) {
 		switch {
 		case s == "":
 		case !rf.speakers[s]:
-			c.errorf("speaker_ids", "unknown speaker %s", s)
+			c.errorf(prodays.IssueUnknown, "speaker_ids", "unknown speaker %s", s)
 		case slices.Contains(speakers, s):
-			c.errorf("speaker_ids", "speaker %s listed twice", s)
+			c.errorf(prodays.IssueDuplicate, "speaker_ids", "speaker %s listed twice", s)
 		default:
 			speakers = append(speakers, s)
 		}
@@ -416,19 +429,19 @@ func checkActivity(c *rowCtx, rec *record, rf *refs) {
 
 func checkUser(c *rowCtx, rec *record, rf *refs) {
 	if _, err := prodays.CheckUsername("username", rec.id); err != nil {
-		c.errorf("username", "username %q: 2 to 64 letters, digits or . _ @ -, starting with a letter or digit", rec.id)
+		c.errorf(prodays.IssueInvalidValue, "username", "username %q: 2 to 64 letters, digits or . _ @ -, starting with a letter or digit", rec.id)
 	}
 	role := c.get("role")
 	est, region := c.get("establishment_code"), c.get("region_code")
 	switch role {
 	case prodays.RoleStaff:
 		if est == "" {
-			c.errorf("establishment_code", "a staff user needs an establishment_code")
+			c.errorf(prodays.IssueRequired, "establishment_code", "a staff user needs an establishment_code")
 			break
 		}
 		estRegion, ok := rf.establishments[est]
 		if !ok {
-			c.errorf("establishment_code", "unknown establishment %s", est)
+			c.errorf(prodays.IssueUnknown, "establishment_code", "unknown establishment %s", est)
 			break
 		}
 		if region != "" && region != estRegion {
@@ -437,9 +450,9 @@ func checkUser(c *rowCtx, rec *record, rf *refs) {
 		region = estRegion
 	case prodays.RoleSupervisor:
 		if region == "" {
-			c.errorf("region_code", "a supervisor needs a region_code")
+			c.errorf(prodays.IssueRequired, "region_code", "a supervisor needs a region_code")
 		} else if _, ok := rf.regions[region]; !ok {
-			c.errorf("region_code", "unknown region %s", region)
+			c.errorf(prodays.IssueUnknown, "region_code", "unknown region %s", region)
 		}
 		if est != "" {
 			c.warnf("establishment_code", "establishment_code %s ignored: a supervisor is bound to a region", est)
@@ -451,7 +464,7 @@ func checkUser(c *rowCtx, rec *record, rf *refs) {
 		}
 		est, region = "", ""
 	default:
-		c.errorf("role", "role %q: want staff, supervisor or admin", role)
+		c.errorf(prodays.IssueInvalidValue, "role", "role %q: want staff, supervisor or admin", role)
 	}
 	rec.vals = []string{c.get("full_name"), role, est, region}
 }

@@ -31,9 +31,10 @@ func (e *Engine) ListFlags(ctx context.Context, p *prodays.Principal, status str
 		status = "open"
 	}
 	w, args := regionFilter(p, "f.region_code")
-	return store.Query(ctx, e.DB.Read, scanFlag, `SELECT f.id, f.kind, COALESCE(f.mutation_id, ''), COALESCE(f.activity_id, ''), COALESCE(f.device_id, ''),
+	out, err := store.Query(ctx, e.DB.Read, scanFlag, `SELECT f.id, f.kind, COALESCE(f.mutation_id, ''), COALESCE(f.activity_id, ''), COALESCE(f.device_id, ''),
 		COALESCE(f.region_code, ''), f.detail, f.status, f.created_at, COALESCE(m.payload, 'null')
 		FROM flags f LEFT JOIN mutation_log m ON m.id = f.mutation_id WHERE `+w+` AND f.status = ? ORDER BY f.id LIMIT 1000`, append(args, status)...)
+	return e.nameFlags(ctx, out, err)
 }
 
 func scanFlag(s store.Scanner) (Flag, error) {
@@ -51,11 +52,12 @@ func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status
 		status = "open"
 	}
 	w, args := regionFilter(p, "region_code")
-	return store.Query(ctx, e.DB.Read, scanConflict, `SELECT c.id, c.trainee_id, c.field, c.base_version, c.winner_mutation_id, c.winner_value, c.loser_mutation_id, c.loser_value,
+	out, err := store.Query(ctx, e.DB.Read, scanConflict, `SELECT c.id, c.trainee_id, c.field, c.base_version, c.winner_mutation_id, c.winner_value, c.loser_mutation_id, c.loser_value,
 		COALESCE(c.region_code, ''), c.status, c.created_at,
 		COALESCE(mw.device_id, ''), COALESCE(mw.recorded_at, ''), COALESCE(ml.device_id, ''), COALESCE(ml.recorded_at, '')
 		FROM conflicts c LEFT JOIN mutation_log mw ON mw.id = c.winner_mutation_id LEFT JOIN mutation_log ml ON ml.id = c.loser_mutation_id
 		WHERE `+strings.Replace(w, "region_code", "c.region_code", 1)+` AND c.status = ? ORDER BY c.id LIMIT 1000`, append(args, status)...)
+	return e.nameConflicts(ctx, out, err)
 }
 
 func scanConflict(s store.Scanner) (Conflict, error) {
@@ -83,7 +85,8 @@ func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal, all b
 	if !all {
 		q += ` AND m.review_decision IS NULL`
 	}
-	return store.Query(ctx, e.DB.Read, scanQuarantined, q+` ORDER BY m.received_at DESC LIMIT 1000`, args...)
+	out, err := store.Query(ctx, e.DB.Read, scanQuarantined, q+` ORDER BY m.received_at DESC LIMIT 1000`, args...)
+	return e.nameQuarantine(ctx, out, err)
 }
 
 func scanQuarantined(s store.Scanner) (QuarantinedMutation, error) {
@@ -106,10 +109,11 @@ func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status
 		status = "open"
 	}
 	w, args := regionFilter(p, "region_code")
-	return store.Query(ctx, e.DB.Read, scanProposal, `SELECT m.id, m.walk_in_id, m.candidate_id, m.reason, COALESCE(m.region_code, ''), m.status, m.created_at,
+	out, err := store.Query(ctx, e.DB.Read, scanProposal, `SELECT m.id, m.walk_in_id, m.candidate_id, m.reason, COALESCE(m.region_code, ''), m.status, m.created_at,
 		COALESCE(tw.last_name || ' ' || tw.first_name, ''), COALESCE(tc.last_name || ' ' || tc.first_name, '')
 		FROM merge_proposals m LEFT JOIN trainees tw ON tw.id = m.walk_in_id LEFT JOIN trainees tc ON tc.id = m.candidate_id
 		WHERE `+strings.Replace(w, "region_code", "m.region_code", 1)+` AND m.status = ? ORDER BY m.id LIMIT 1000`, append(args, status)...)
+	return e.describeProposals(ctx, out, err)
 }
 
 func scanProposal(s store.Scanner) (MergeProposal, error) {

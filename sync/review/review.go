@@ -20,6 +20,11 @@ type Flag struct {
 	Status     string          `json:"status"`
 	CreatedAt  string          `json:"created_at"`
 	Payload    json.RawMessage `json:"payload,omitempty"`
+	// PersonName is the "last first" name of the trainee or speaker the
+	// flagged mutation names; StaffName the full name of the device's
+	// user ("" when unknown).
+	PersonName string `json:"person_name,omitempty"`
+	StaffName  string `json:"staff_name,omitempty"`
 }
 
 // Conflict is a recorded conflict of a trainee field.
@@ -41,6 +46,11 @@ type Conflict struct {
 	WinnerRecordedAt string `json:"winner_recorded_at,omitempty"`
 	LoserDeviceID    string `json:"loser_device_id,omitempty"`
 	LoserRecordedAt  string `json:"loser_recorded_at,omitempty"`
+	// TraineeName is the trainee's "last first" name; WinnerStaffName and
+	// LoserStaffName the full names of both devices' users.
+	TraineeName     string `json:"trainee_name,omitempty"`
+	WinnerStaffName string `json:"winner_staff_name,omitempty"`
+	LoserStaffName  string `json:"loser_staff_name,omitempty"`
 }
 
 // QuarantinedMutation is a rejected mutation with its payload and reason.
@@ -61,6 +71,10 @@ type QuarantinedMutation struct {
 	DecidedBy      string `json:"decided_by,omitempty"`
 	DecidedAt      string `json:"decided_at,omitempty"`
 	DecisionReason string `json:"decision_reason,omitempty"`
+	// PersonName is the "last first" name of the person the mutation
+	// names; StaffName the pushing user's full name.
+	PersonName string `json:"person_name,omitempty"`
+	StaffName  string `json:"staff_name,omitempty"`
 }
 
 // MergeProposal proposes merging walk-in WalkInID into CandidateID.
@@ -75,6 +89,9 @@ type MergeProposal struct {
 	// WalkInName and CandidateName are "last first" of both trainees.
 	WalkInName    string `json:"walk_in_name,omitempty"`
 	CandidateName string `json:"candidate_name,omitempty"`
+	// WalkIn and Candidate tell both apart: establishment, programme, group.
+	WalkIn    TraineeFacts `json:"walk_in"`
+	Candidate TraineeFacts `json:"candidate"`
 }
 
 // Device is a phone as the supervisors' console shows it: user, last sync,
@@ -131,4 +148,28 @@ type ActivityOfDay struct {
 	// PendingMerges counts the open merge proposals of its people: with
 	// OpenFlags, what a close without a reason is refused for.
 	PendingMerges int `json:"pending_merges"`
+}
+
+// TraineeFacts is what tells two trainees apart on a merge card: name,
+// establishment (code and name), programme and group. Empty strings when
+// the trainee is unknown.
+type TraineeFacts struct {
+	Name              string `json:"name"`
+	EstablishmentCode string `json:"establishment_code"`
+	EstablishmentName string `json:"establishment_name"`
+	Program           string `json:"program"`
+	Group             string `json:"group"`
+}
+
+// ActivityNames are the names a console shows beside an activity's codes.
+type ActivityNames struct {
+	EstablishmentName string `json:"establishment_name"`
+	CompanyID         string `json:"company_id,omitempty"`
+	CompanyName       string `json:"company_name,omitempty"`
+}
+
+// NamedActivity is an activity of a day with the names a console shows.
+type NamedActivity struct {
+	ActivityOfDay
+	ActivityNames
 }

@@ -3,9 +3,9 @@
 // (file, line, column, message) when the file is refused (422).
 
 import { h, replace } from '../../dom.js';
-import { t, formatNumber } from '../../i18n.js';
+import { t, formatNumber, formatDay } from '../../i18n.js';
 import { authFetch } from '../../auth.js';
-import { problemOf } from '../console/api.js';
+import { problemOf, getJSON } from '../console/api.js';
 import { errorText, field, table, message } from '../console/ui.js';
 import { reasonText } from '../../reasons.js';
 
@@ -13,7 +13,9 @@ const KINDS = ['regions', 'establishments', 'organizations', 'companies', 'train
 
 function issues(caption, list) {
   return table(caption, [t('imports.file'), t('imports.line'), t('imports.column'), t('imports.message')],
-    list.map((i) => h('tr', { 'data-test': 'import-error' }, h('td', {}, i.file), h('td', {}, i.line ?? ''), h('td', {}, i.column ?? ''), h('td', {}, i.message))));
+    list.map((i) => h('tr', { 'data-test': 'import-error', 'data-code': i.code || '' }, h('td', {}, i.file), h('td', {}, i.line ?? ''), h('td', {}, i.column ?? ''),
+      // A coded issue in the user's language, the server's exact words below (values, lines).
+      h('td', {}, i.code ? [h('span', { 'data-test': 'issue-text' }, reasonText(i.code, i.message)), h('div', { class: 'muted small-text', dir: 'ltr' }, i.message)] : i.message))), { class: 'stacked' });
 }
 
 /** render shows the import form. */
@@ -24,7 +26,20 @@ export async function render(root) {
   const file = field(t('imports.file_label'), { type: 'file', name: 'file', accept: '.csv,.xlsx', required: true });
   const skip = h('input', { type: 'checkbox', id: 'skip-invalid', name: 'skip_invalid', class: 'check' });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('imports.submit'));
-  const form = h('form', { class: 'card', 'data-test': 'import-form' }, kind.el, file.el,
+  // Activities: the latest edition's dates, for the admin to check the file against.
+  const dates = h('p', { class: 'muted', 'data-test': 'import-edition-dates' });
+  const showDates = async () => {
+    dates.textContent = '';
+    if (kind.control.value !== 'activities') return;
+    try {
+      const [ed] = (await getJSON('/api/v1/admin/editions')).editions;
+      if (ed && kind.control.value === 'activities') {
+        dates.textContent = t('imports.edition_dates', { name: ed.name, start: formatDay(ed.start_date), end: formatDay(ed.end_date) });
+      }
+    } catch (e) { /* the hint is optional */ }
+  };
+  kind.control.addEventListener('change', showDates);
+  const form = h('form', { class: 'card', 'data-test': 'import-form' }, kind.el, dates, file.el,
     h('label', { class: 'check-row', 'data-test': 'skip-label' }, skip, h('span', {}, t('imports.skip'))), submit, msg);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -16,6 +16,7 @@ import * as users from '../admin/users.js';
 import * as audit from '../admin/audit.js';
 import * as exportsView from '../admin/exports.js';
 import * as bilan from '../admin/bilan.js';
+import * as editions from '../admin/editions.js';
 
 const SUPERVISOR = [
   ['#/review', 'nav.review', review],
@@ -28,6 +29,7 @@ const ADMIN = [
   ['#/bilan', 'nav.bilan', bilan],
   ...SUPERVISOR,
   ['#/imports', 'nav.imports', imports],
+  ['#/editions', 'nav.editions', editions],
   ['#/users', 'nav.users', users],
   ['#/audit', 'nav.audit', audit],
 ];

@@ -28,6 +28,32 @@ export function when(s) {
   return Number.isNaN(ms) ? s : formatDateTime(ms);
 }
 
+/**
+ * whenEl formats an RFC 3339 time as one isolated element: a <time> in a
+ * <bdi>, so that in Arabic the date's digits and separators are never
+ * reordered with the words around them (empty: a dash).
+ */
+export function whenEl(s) {
+  const ms = s ? Date.parse(s) : NaN;
+  if (Number.isNaN(ms)) return h('span', {}, s || '—');
+  return h('bdi', {}, h('time', { datetime: s, 'data-test': 'at' }, formatDateTime(ms)));
+}
+
+/** shortId returns the first 8 characters of a device id (a UUID's first block). */
+export function shortId(id) {
+  return String(id || '').slice(0, 8);
+}
+
+/**
+ * who shows a name with an id in small print beside it (the name alone
+ * when both are the same; the id alone when the name is unknown).
+ */
+export function who(name, id, test = 'who') {
+  return h('span', { 'data-test': test },
+    h('bdi', { class: 'who-name' }, name || id || '—'),
+    name && id && name !== id ? [' ', h('small', { class: 'muted', dir: 'ltr' }, id)] : null);
+}
+
 /** dl builds a definition list from [label, value] pairs (null values skipped). */
 export function dl(pairs) {
   return h('dl', { class: 'facts' }, pairs.filter((p) => p && p[1] !== null && p[1] !== undefined && p[1] !== '')
@@ -55,4 +81,23 @@ export function field(label, attrs = {}, options = null) {
 /** message returns an alert paragraph, empty until set. */
 export function message() {
   return h('p', { class: 'msg', role: 'alert', 'data-test': 'console-msg' });
+}
+
+/**
+ * confirmIn fills box with a question and two buttons (data-test
+ * confirm-yes, confirm-no); yes runs onYes, no empties the box. The box is
+ * scrolled into view and its yes button focused.
+ */
+export function confirmIn(box, question, yes, onYes) {
+  const msg = message();
+  const card = h('div', { class: 'card confirm', role: 'alertdialog', 'aria-label': question, 'data-test': 'confirm' },
+    h('p', {}, question), h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'primary', 'data-test': 'confirm-yes', onclick: async (ev) => {
+        ev.currentTarget.disabled = true;
+        try { await onYes(); } catch (e) { msg.textContent = errorText(e); ev.target.disabled = false; }
+      } }, yes),
+      h('button', { type: 'button', class: 'secondary', 'data-test': 'confirm-no', onclick: () => box.replaceChildren() }, t('users.cancel'))), msg);
+  box.replaceChildren(card);
+  card.scrollIntoView({ block: 'nearest' });
+  card.querySelector('button').focus();
 }

@@ -8,12 +8,51 @@
 import { h, replace } from '../../dom.js';
 import { t, has, formatNumber } from '../../i18n.js';
 import { getJSON, send } from '../console/api.js';
-import { errorText, when, dl, field, message } from '../console/ui.js';
+import { errorText, whenEl, who, shortId, dl, field, message } from '../console/ui.js';
 import { reasonText, mergeReasonText } from '../../reasons.js';
 
 /** typeText names a mutation type (the type itself when unknown). */
 function typeText(type) {
   return has('type.' + type) ? t('type.' + type) : String(type || '—');
+}
+
+/** fieldText names a trainee field in the user's language (field.<name>). */
+function fieldText(name) {
+  return has('field.' + name) ? t('field.' + name) : String(name || '—');
+}
+
+/** staff shows a staff member's name with the device's short id in small print. */
+function staff(name, deviceId) {
+  return who(name, shortId(deviceId), 'staff');
+}
+
+/** person shows the person's name with the matricule in small print. */
+function person(name, id) {
+  return who(name, id, 'person');
+}
+
+/** saidBy shows a value with who wrote it and when, each part isolated. */
+function saidBy(value, name, deviceId, at) {
+  return h('span', {}, h('bdi', { class: 'value' }, '« ', String(value ?? ''), ' »'), ' — ', staff(name, deviceId), ' · ', whenEl(at));
+}
+
+/**
+ * differences lays the walk-in and the roster trainee side by side:
+ * establishment, programme and group, the rows that differ marked.
+ */
+function differences(p) {
+  const a = p.walk_in || {};
+  const b = p.candidate || {};
+  const est = (f) => (f.establishment_name ? `${f.establishment_name} (${f.establishment_code})` : f.establishment_code || '—');
+  const rows = [
+    ['establishment', est(a), est(b), a.establishment_code !== b.establishment_code],
+    ['program', a.program || '—', b.program || '—', (a.program || '') !== (b.program || '')],
+    ['group', a.group || '—', b.group || '—', (a.group || '') !== (b.group || '')],
+  ];
+  return h('div', { class: 'table-wrap compact' }, h('table', { class: 'diff' },
+    h('thead', {}, h('tr', {}, h('td', {}), h('th', { scope: 'col' }, t('review.walk_in')), h('th', { scope: 'col' }, t('review.candidate')))),
+    h('tbody', {}, rows.map(([k, x, y, differs]) => h('tr', { class: differs ? 'differs' : '', 'data-test': 'diff-' + k, 'data-differs': String(differs) },
+      h('th', { scope: 'row' }, t('review.diff.' + k)), h('td', {}, h('bdi', {}, x)), h('td', {}, h('bdi', {}, y)))))));
 }
 
 /**
@@ -22,12 +61,19 @@ function typeText(type) {
  */
 const CANNOT_COUNT = new Set(['unknown_activity', 'unknown_trainee', 'unknown_speaker', 'invalid_mutation']);
 
-/** said describes a mutation as the phone recorded it. */
-function said(m) {
+/** said describes a mutation as the phone recorded it (name: the person's, from the server). */
+function said(m, name = '') {
   if (!m || typeof m !== 'object') return '—';
-  const who = m.person ? `${m.person.id}` : m.trainee ? `${m.trainee.last_name} ${m.trainee.first_name}` : m.trainee_id || '';
-  const fields = m.fields ? Object.entries(m.fields).map(([k, v]) => `${k} = ${v}`).join(', ') : '';
-  return [typeText(m.type), who, m.activity_id, fields].filter(Boolean).join(' · ');
+  const id = m.person ? m.person.id : m.trainee_id || '';
+  const whom = m.trainee ? `${m.trainee.last_name} ${m.trainee.first_name}` : name && id ? `${name} (${id})` : id;
+  const fields = m.fields ? Object.entries(m.fields).map(([k, v]) => `${fieldText(k)} = ${v}`).join(', ') : '';
+  return [typeText(m.type), whom, m.activity_id, fields].filter(Boolean).join(' · ');
+}
+
+/** personOf shows the person a mutation names: name and matricule. */
+function personOf(m, name) {
+  const id = m && (m.person ? m.person.id : m.trainee_id);
+  return id || name ? person(name, id) : null;
 }
 
 /** item builds one card: title, facts, an optional reason and the actions. */
@@ -86,10 +132,10 @@ export async function render(root, ctx, notice = '', keepPlace = false) {
   const reload = (msg) => render(root, ctx, msg, true);
   const post = (url) => (reason) => send('POST', url, reason ? { reason } : undefined);
   const flagItem = (f) => item(f.kind, f.id, t('review.flag.' + f.kind, { activity: f.activity_id }), [
-    [t('review.device_said'), said(f.payload)],
-    [t('review.recorded_at'), when(f.payload && f.payload.recorded_at)],
-    [t('review.received_at'), when(f.created_at)],
-    [t('review.device'), f.device_id],
+    [t('review.person'), personOf(f.payload, f.person_name)],
+    [t('review.recorded_at'), whenEl(f.payload && f.payload.recorded_at)],
+    [t('review.received_at'), whenEl(f.created_at)],
+    [t('review.staff'), staff(f.staff_name, f.device_id)],
   ], [
     ['accept', post(`/api/v1/review/flags/${f.id}/accept`), true],
     ['reject', post(`/api/v1/review/flags/${f.id}/reject`)],
@@ -99,39 +145,39 @@ export async function render(root, ctx, notice = '', keepPlace = false) {
   const outOfWindow = flags.filter((f) => f.kind !== 'late').map(flagItem);
   const skewed = devices.filter((d) => d.clock_skewed && !d.skew_acknowledged_at).map((d) => item('skew', d.device_id,
     t('review.skew_title', { user: d.username }), [
-      [t('review.device'), d.device_id],
+      [t('review.device'), who(d.username, shortId(d.device_id), 'staff')],
       [t('devices.offset'), t('devices.offset_min', { n: Math.round(d.clock_offset_ms / 60000) })],
-      [t('devices.last_sync'), when(d.last_push_at)],
+      [t('devices.last_sync'), whenEl(d.last_push_at)],
     ], [
       ['acknowledge_skew', post(`/api/v1/review/devices/${encodeURIComponent(d.device_id)}/acknowledge-skew`), true],
     ], reload));
   const merges = proposals.map((p) => item('merge', p.id, t('review.merge_title', { name: p.walk_in_name || p.walk_in_id }), [
-    [t('review.walk_in'), `${p.walk_in_name || ''} (${p.walk_in_id})`],
-    [t('review.candidate'), `${p.candidate_name || ''} (${p.candidate_id})`],
     [t('review.why'), mergeReasonText(p.reason)],
-    [t('review.received_at'), when(p.created_at)],
+    [t('review.differences'), differences(p)],
+    [t('review.received_at'), whenEl(p.created_at)],
   ], [
     ['merge', post(`/api/v1/review/merge-proposals/${p.id}/merge`), true],
     ['dismiss', post(`/api/v1/review/merge-proposals/${p.id}/dismiss`)],
   ], reload));
-  const conflictItems = conflicts.map((c) => item('conflict', c.id, t('review.conflict_title', { field: c.field, trainee: c.trainee_id }), [
-    [t('review.kept'), t('review.said_by', { value: c.winner_value, device: c.winner_device_id || '?', at: when(c.winner_recorded_at) })],
-    [t('review.other'), t('review.said_by', { value: c.loser_value, device: c.loser_device_id || '?', at: when(c.loser_recorded_at) })],
-    [t('review.base_version'), c.base_version],
-  ], [
-    ['confirm', post(`/api/v1/review/conflicts/${c.id}/confirm`), true],
-    ['reverse', post(`/api/v1/review/conflicts/${c.id}/reverse`)],
-  ], reload));
+  const conflictItems = conflicts.map((c) => item('conflict', c.id,
+    t('review.conflict_title', { field: fieldText(c.field), trainee: c.trainee_name || c.trainee_id }), [
+      [t('review.person'), person(c.trainee_name, c.trainee_id)],
+      [t('review.kept'), saidBy(c.winner_value, c.winner_staff_name, c.winner_device_id, c.winner_recorded_at)],
+      [t('review.other'), saidBy(c.loser_value, c.loser_staff_name, c.loser_device_id, c.loser_recorded_at)],
+    ], [
+      ['confirm', post(`/api/v1/review/conflicts/${c.id}/confirm`), true],
+      ['reverse', post(`/api/v1/review/conflicts/${c.id}/reverse`)],
+    ], reload));
   const resolve = (m, action, fallback) => (reason) => send('POST',
     `/api/v1/review/quarantine/${encodeURIComponent(m.id)}/resolve`, { action, reason: reason || fallback });
   const refused = quarantine.map((m) => {
     const p = m.payload || {};
     const presence = p.type === 'attendance.check_in' && p.person && p.activity_id && !CANNOT_COUNT.has(m.code);
     return item('quarantine', m.id, t('review.refused_title', { what: typeText(p.type) }), [
-      [t('review.device_said'), said(p)],
-      [t('review.recorded_at'), when(p.recorded_at)],
-      [t('review.received_at'), when(m.received_at)],
-      [t('review.device'), `${m.username} · ${m.device_id}`],
+      [t('review.device_said'), said(p, m.person_name)],
+      [t('review.recorded_at'), whenEl(p.recorded_at)],
+      [t('review.received_at'), whenEl(m.received_at)],
+      [t('review.staff'), staff(m.staff_name || m.username, m.device_id)],
       [t('review.server_said'), h('span', { 'data-test': 'reason', 'data-code': m.code }, reasonText(m.code, m.message))],
     ], [
       presence ? ['present', resolve(m, 'count_present', t('review.present_reason')), true] : null,

@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"prodays/sync/review"
+)
+
+// Names of the review read model: who a card is about and who recorded
+// it, by name (issue #18, finding 6). A card shows the trainee's (or
+// speaker's) "last first" name and the staff member's full name; the ids
+// stay beside them for the record.
+
+// TraineeFacts is review.TraineeFacts.
+type TraineeFacts = review.TraineeFacts
+
+// namer looks names up once each (a queue of 1,000 items names a few
+// hundred people and a few dozen staff members).
+type namer struct {
+	ctx    context.Context
+	db     *sql.DB
+	people map[[2]string]string
+	staff  map[string]string
+	err    error
+}
+
+func (e *Engine) namer(ctx context.Context) *namer {
+	return &namer{ctx: ctx, db: e.DB.Read, people: map[[2]string]string{}, staff: map[string]string{}}
+}
+
+// one runs a one-string query; no row is "".
+func (n *namer) one(q string, args ...any) string {
+	if n.err != nil {
+		return ""
+	}
+	var s string
+	if err := n.db.QueryRowContext(n.ctx, q, args...).Scan(&s); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		n.err = err
+	}
+	return s
+}
+
+// person returns the "last first" name of a trainee or speaker ("" when
+// unknown).
+func (n *namer) person(kind, id string) string {
+	if id == "" {
+		return ""
+	}
+	k := [2]string{kind, id}
+	if s, ok := n.people[k]; ok {
+		return s
+	}
+	table := "trainees"
+	if kind == "speaker" {
+		table = "speakers"
+	}
+	s := n.one(`SELECT last_name || ' ' || first_name FROM `+table+` WHERE id = ?`, id)
+	n.people[k] = s
+	return s
+}
+
+// user returns a user's full name (their username when it has none).
+func (n *namer) user(username string) string {
+	if username == "" {
+		return ""
+	}
+	if s, ok := n.staff[username]; ok {
+		return s
+	}
+	s := n.one(`SELECT COALESCE(NULLIF(full_name, ''), username) FROM users WHERE username = ?`, username)
+	n.staff[username] = s
+	return s
+}
+
+// device returns the full name of a device's user.
+func (n *namer) device(id string) string {
+	if id == "" {
+		return ""
+	}
+	return n.user(n.one(`SELECT username FROM devices WHERE id = ?`, id))
+}
+
+// payloadPerson reads the person a mutation's payload names: a check-in's
+// person, else its trainee_id (trainee.update) or trainee.id.
+func payloadPerson(payload json.RawMessage) (kind, id string) {
+	var p struct {
+		Person *struct {
+			Kind string `json:"kind"`
+			ID   string `json:"id"`
+		} `json:"person"`
+		TraineeID string `json:"trainee_id"`
+		Trainee   *struct {
+			ID string `json:"id"`
+		} `json:"trainee"`
+	}
+	if json.Unmarshal(payload, &p) != nil {
+		return "", ""
+	}
+	switch {
+	case p.Person != nil:
+		return p.Person.Kind, p.Person.ID
+	case p.TraineeID != "":
+		return "trainee", p.TraineeID
+	case p.Trainee != nil:
+		return "trainee", p.Trainee.ID
+	}
+	return "", ""
+}
+
+// nameFlags fills the flags' PersonName and StaffName.
+func (e *Engine) nameFlags(ctx context.Context, fs []Flag, err error) ([]Flag, error) {
+	if err != nil {
+		return nil, err
+	}
+	n := e.namer(ctx)
+	for i := range fs {
+		kind, id := payloadPerson(fs[i].Payload)
+		fs[i].PersonName = n.person(kind, id)
+		fs[i].StaffName = n.device(fs[i].DeviceID)
+	}
+	return fs, n.err
+}
+
+// nameConflicts fills the conflicts' TraineeName, WinnerStaffName and
+// LoserStaffName.
+func (e *Engine) nameConflicts(ctx context.Context, cs []Conflict, err error) ([]Conflict, error) {
+	if err != nil {
+		return nil, err
+	}
+	n := e.namer(ctx)
+	for i := range cs {
+		cs[i].TraineeName = n.person("trainee", cs[i].TraineeID)
+		cs[i].WinnerStaffName = n.device(cs[i].WinnerDeviceID)
+		cs[i].LoserStaffName = n.device(cs[i].LoserDeviceID)
+	}
+	return cs, n.err
+}
+
+// nameQuarantine fills the refused mutations' PersonName and StaffName.
+func (e *Engine) nameQuarantine(ctx context.Context, ms []QuarantinedMutation, err error) ([]QuarantinedMutation, error) {
+	if err != nil {
+		return nil, err
+	}
+	n := e.namer(ctx)
+	for i := range ms {
+		kind, id := payloadPerson(ms[i].Payload)
+		ms[i].PersonName = n.person(kind, id)
+		ms[i].StaffName = n.user(ms[i].Username)
+	}
+	return ms, n.err
+}
+
+// describeProposals fills the proposals' WalkIn and Candidate facts.
+func (e *Engine) describeProposals(ctx context.Context, ps []MergeProposal, err error) ([]MergeProposal, error) {
+	if err != nil {
+		return nil, err
+	}
+	for i := range ps {
+		if ps[i].WalkIn, err = e.traineeFacts(ctx, ps[i].WalkInID); err != nil {
+			return nil, err
+		}
+		if ps[i].Candidate, err = e.traineeFacts(ctx, ps[i].CandidateID); err != nil {
+			return nil, err
+		}
+	}
+	return ps, nil
+}
+
+func (e *Engine) traineeFacts(ctx context.Context, id string) (TraineeFacts, error) {
+	var f TraineeFacts
+	err := e.DB.Read.QueryRowContext(ctx, `SELECT t.last_name || ' ' || t.first_name, t.establishment_code, COALESCE(es.name, ''), t.program, t.group_name
+		FROM trainees t LEFT JOIN establishments es ON es.code = t.establishment_code WHERE t.id = ?`, id).
+		Scan(&f.Name, &f.EstablishmentCode, &f.EstablishmentName, &f.Program, &f.Group)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	return f, err
+}
