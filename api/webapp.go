@@ -50,6 +50,11 @@ type Shell struct {
 	// LazyVersion is the first 16 hex digits of a SHA-256 over the Lazy
 	// files: their cache is fetched again only when they change.
 	LazyVersion string
+	// Console lists the supervisors' and admins' screens (consolePrefixes,
+	// imported on demand by the app): not part of the staff phones' first
+	// load; the service worker caches each on first use, with the shell's
+	// version (the consoles need the network for their data anyway).
+	Console []string
 
 	files map[string]*shellFile // by URL path ("/index.html")
 	// notRouted answers what is not the shell's (404 or 405).
@@ -106,6 +111,10 @@ func LoadShell(fsys fs.FS) (*Shell, error) {
 			}
 			continue
 		}
+		if isConsole(url) {
+			sh.Console = append(sh.Console, url)
+			continue
+		}
 		sh.Precache = append(sh.Precache, url)
 	}
 	index, ok := sh.files["/index.html"]
@@ -132,7 +141,7 @@ func LoadShell(fsys fs.FS) (*Shell, error) {
 	sh.Version = hex.EncodeToString(sum.Sum(nil))[:16]
 	sh.LazyVersion = hex.EncodeToString(lazySum.Sum(nil))[:16]
 	head, err := json.Marshal(map[string]any{"version": sh.Version, "files": sh.Precache,
-		"lazy": map[string]any{"version": sh.LazyVersion, "files": sh.Lazy}})
+		"lazy": map[string]any{"version": sh.LazyVersion, "files": sh.Lazy}, "console": consolePrefixes})
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +153,19 @@ func LoadShell(fsys fs.FS) (*Shell, error) {
 
 // lazyPrefix is the folder of vendored files kept out of the shell (Lazy).
 const lazyPrefix = "/vendor/"
+
+// consolePrefixes are the folders of the consoles' screens (Console).
+var consolePrefixes = []string{"/js/views/admin/", "/js/views/supervisor/", "/js/views/console/"}
+
+// isConsole tells whether url is one of the consoles' screens.
+func isConsole(url string) bool {
+	for _, p := range consolePrefixes {
+		if strings.HasPrefix(url, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // entryModule is the app's entry module; preloadMarker, a line of
 // index.html that the server replaces by a <link rel="modulepreload"> for
@@ -219,6 +241,9 @@ func (sh *Shell) GzipSize() int { return sh.gzipSize(sh.Precache) }
 // LazyGzipSize is GzipSize of the Lazy files (the QR decoder's download
 // on a browser without a native BarcodeDetector).
 func (sh *Shell) LazyGzipSize() int { return sh.gzipSize(sh.Lazy) }
+
+// ConsoleGzipSize is GzipSize of the Console files.
+func (sh *Shell) ConsoleGzipSize() int { return sh.gzipSize(sh.Console) }
 
 func (sh *Shell) gzipSize(urls []string) int {
 	n := 0

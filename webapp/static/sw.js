@@ -13,6 +13,12 @@ const CACHE = 'prodays-shell-' + PRECACHE.version;
 const LAZY = PRECACHE.lazy || { version: 'dev', files: [] };
 const LAZY_CACHE = 'prodays-lazy-' + LAZY.version;
 const isLazy = (path) => path.startsWith('/vendor/');
+// The consoles' screens (supervisors, admins) are not part of the staff
+// phones' first load either: each is cached on first use, in a cache of
+// the shell's version.
+const CONSOLE = PRECACHE.console || [];
+const CONSOLE_CACHE = 'prodays-console-' + PRECACHE.version;
+const isConsole = (path) => CONSOLE.some((p) => path.startsWith(p));
 
 // The shell's cache, opened once per worker start (not once per request:
 // a cold start asks for some twenty files at once).
@@ -31,7 +37,8 @@ self.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const name of await caches.keys()) {
       if ((name.startsWith('prodays-shell-') && name !== CACHE) ||
-        (name.startsWith('prodays-lazy-') && name !== LAZY_CACHE)) await caches.delete(name);
+        (name.startsWith('prodays-lazy-') && name !== LAZY_CACHE) ||
+        (name.startsWith('prodays-console-') && name !== CONSOLE_CACHE)) await caches.delete(name);
     }
     await self.clients.claim();
   })());
@@ -48,7 +55,11 @@ self.addEventListener('fetch', (event) => {
   if (req.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return;
   if (isLazy(url.pathname)) {
-    event.respondWith(lazyFile(req));
+    event.respondWith(lazyFile(req, LAZY_CACHE));
+    return;
+  }
+  if (isConsole(url.pathname)) {
+    event.respondWith(lazyFile(req, CONSOLE_CACHE));
     return;
   }
   if (req.mode === 'navigate') {
@@ -81,10 +92,10 @@ async function cacheLazy() {
   }
 }
 
-// lazyFile answers a lazy file from its cache, or from the network, and
-// keeps that answer.
-async function lazyFile(req) {
-  const cache = await caches.open(LAZY_CACHE);
+// lazyFile answers a file kept out of the shell from its cache (name), or
+// from the network, and keeps that answer.
+async function lazyFile(req, name) {
+  const cache = await caches.open(name);
   const hit = await cache.match(req, { ignoreSearch: true });
   if (hit) return hit;
   const res = await fetch(req);
