@@ -208,5 +208,23 @@ eq('sent log: retention', [RETENTION_MS, MAX_SENT], [14 * 86400000, 100000]);
   eq('sent log: nothing lost, nothing back', await requeue({ epoch: 'new', max_seq: 9003, gaps: [] }), { mutations: 0, checkIns: 0 });
   await tx(['sent', 'outbox', 'journal'], 'readwrite', (t) => { for (const s of ['sent', 'outbox', 'journal']) t.objectStore(s).clear(); });
 }
+{
+  // A shared phone: the server lost both users' check-ins; only the
+  // current user's (and an entry kept before usernames were) go back.
+  const mk = (seq) => ({ id: 'su-' + seq, seq: 9100 + seq, type: 'attendance.check_in', recorded_at: 'r' + seq, activity_id: 'A', person: { kind: 'trainee', id: 'T' + seq } });
+  await tx(['sent', 'outbox', 'journal'], 'readwrite', async (t) => {
+    await keep(t, [mk(1), mk(2)], Date.now(), 'alice');
+    await keep(t, [mk(3)], Date.now(), 'bob');
+    await keep(t, [mk(4)], Date.now()); // kept before usernames were
+  });
+  eq('sent log: the user is not pushed', (await sentAll()).map((m) => 'user' in m), [false, false, false, false]);
+  eq('sent log: only the current user\'s requeued', await requeue({ epoch: 'new', max_seq: 9100, gaps: [] }, 'bob'), { mutations: 2, checkIns: 2 });
+  const back = await tx(['outbox'], 'readonly', (t) => req(t.objectStore('outbox').index('seq').getAll()));
+  eq('sent log: bob\'s back as they were', back, [mk(3), mk(4)]);
+  eq('sent log: alice\'s stay in the log', (await sentAll()).map((m) => m.id), ['su-1', 'su-2']);
+  await tx(['outbox'], 'readwrite', (t) => t.objectStore('outbox').clear());
+  eq('sent log: alice\'s go back at her sync', await requeue({ epoch: 'new', max_seq: 9100, gaps: [] }, 'alice'), { mutations: 2, checkIns: 2 });
+  await tx(['sent', 'outbox', 'journal'], 'readwrite', (t) => { for (const s of ['sent', 'outbox', 'journal']) t.objectStore(s).clear(); });
+}
 
 window.unitResults = results;

@@ -59,9 +59,10 @@ export function size() {
  * applyResults applies a push's per-mutation results in one transaction:
  * applied and duplicate leave the outbox; flagged leave it for the
  * "awaiting review" list; rejected for the "refused" list with the reason.
- * Every mutation that leaves the outbox goes to the sent log (sentlog.js).
+ * Every mutation that leaves the outbox goes to the sent log (sentlog.js)
+ * with user, the username it was pushed under.
  */
-export function applyResults(results) {
+export function applyResults(results, user) {
   const now = Date.now();
   return tx(['outbox', 'journal', 'issues', 'sent'], 'readwrite', async (t) => {
     const answered = [];
@@ -84,7 +85,7 @@ export function applyResults(results) {
         is.put({ id: r.id, list: status === 'flagged' ? 'review' : 'refused', code: r.code || '', message: r.message || '', mutation: m, at: now });
       }
     }
-    await sentlog.keep(t, answered, now);
+    await sentlog.keep(t, answered, now, user);
   });
 }
 

@@ -215,8 +215,10 @@ export function person(p) {
 /**
  * wipe forgets the user's scope (logout). The outbox, the journal and the
  * refused/review lists stay: they were saved to a file before, and they are
- * pushed after the next login, so nothing recorded is ever lost. device_id
- * and seq stay too (a device never reuses a seq).
+ * pushed after the next login, so nothing recorded is ever lost. The sent
+ * log stays: each entry names its user and is requeued only under that
+ * user's session (sentlog.requeue). device_id and seq stay too (a device
+ * never reuses a seq).
  */
 export function wipe() {
   const scope = ['establishment', 'activity', 'trainee', 'speaker', 'organization', 'company', 'attendance'];

@@ -4,7 +4,10 @@
 // (oldest first out). After every push or pull answer, the answer's
 // `device` object says what the server holds of this device; what the log
 // has and the server no longer holds (it was restored from a backup) goes
-// back into the outbox, as it was, and is pushed as usual.
+// back into the outbox, as it was, and is pushed as usual. Each entry keeps
+// the username it was pushed under (`user`): on a shared phone only the
+// entries of the user logged in now go back (pushed under their token);
+// the others stay in the log until their user logs in and syncs.
 
 import { tx, req } from './db.js';
 
@@ -33,26 +36,34 @@ export function lostRanges(device) {
 
 /**
  * keep adds answered mutations to the log inside the transaction t (over
- * the 'sent' store) at time now (ms), then trims it: older than
- * RETENTION_MS, then the oldest beyond MAX_SENT.
+ * the 'sent' store) at time now (ms), with user (the username they were
+ * pushed under), then trims it: older than RETENTION_MS, then the oldest
+ * beyond MAX_SENT.
  */
-export async function keep(t, mutations, now = Date.now()) {
+export async function keep(t, mutations, now = Date.now(), user = undefined) {
   const s = t.objectStore('sent');
-  for (const m of mutations) s.put({ ...m, sent_at: now });
+  for (const m of mutations) s.put(user ? { ...m, sent_at: now, user } : { ...m, sent_at: now });
   const byTime = s.index('sent_at');
   for (const k of await req(byTime.getAllKeys(IDBKeyRange.upperBound(now - RETENTION_MS)))) s.delete(k);
   const n = await req(s.count());
   if (n > MAX_SENT) for (const k of await req(byTime.getAllKeys(null, n - MAX_SENT))) s.delete(k);
 }
 
+/** mine reports whether a log entry belongs to user (the username logged in now); an entry kept before usernames were kept has none and is the current user's. */
+function mine(rec, user) {
+  return !rec.user || rec.user === user;
+}
+
 /**
  * requeue puts back into the outbox, in one durable transaction, every
  * mutation of the log that device (an answer's device object) says the
- * server no longer holds, with its original id, seq and recorded_at, and
- * marks its journal entry pending again. It resolves with {mutations,
- * checkIns}: how many went back, and how many of them were check-ins.
+ * server no longer holds and that user (the username logged in now) pushed,
+ * with its original id, seq and recorded_at, and marks its journal entry
+ * pending again. Another user's entries stay in the log. It resolves with
+ * {mutations, checkIns}: how many went back, and how many of them were
+ * check-ins.
  */
-export function requeue(device) {
+export function requeue(device, user) {
   const ranges = lostRanges(device);
   if (!ranges.length) return Promise.resolve({ mutations: 0, checkIns: 0 });
   return tx(['sent', 'outbox', 'journal'], 'readwrite', async (t) => {
@@ -64,7 +75,8 @@ export function requeue(device) {
     for (const [a, b] of ranges) {
       const range = b === Infinity ? IDBKeyRange.lowerBound(a) : IDBKeyRange.bound(a, b);
       for (const rec of await req(sent.index('seq').getAll(range))) {
-        const { sent_at: _, ...m } = rec;
+        if (!mine(rec, user)) continue;
+        const { sent_at: _, user: _u, ...m } = rec;
         sent.delete(m.id);
         if ((await req(ob.get(m.id))) || (await req(ob.index('seq').count(m.seq)))) continue;
         ob.add(m);
@@ -82,6 +94,6 @@ export function requeue(device) {
 export function all() {
   return tx(['sent'], 'readonly', async (t) => {
     const list = await req(t.objectStore('sent').index('seq').getAll());
-    return list.map(({ sent_at: _, ...m }) => m);
+    return list.map(({ sent_at: _, user: _u, ...m }) => m);
   });
 }

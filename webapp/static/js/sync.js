@@ -125,6 +125,11 @@ async function fetchPage(cursor) {
   return res.ok ? { page: await res.json(), fresh: gen === pushes } : { res };
 }
 
+/** username returns the username logged in now (the sent log's owner), or undefined. */
+async function username() {
+  return ((await getMeta('user')) || {}).username;
+}
+
 let pushes = 0; // push answers received: a pull compares its device object only when none crossed it
 
 /**
@@ -135,7 +140,7 @@ let pushes = 0; // push answers received: a pull compares its device object only
  */
 async function answered(device) {
   if (!device) return false;
-  const r = await sentlog.requeue(device);
+  const r = await sentlog.requeue(device, await username());
   if (!r.mutations) return false;
   state.resent += r.checkIns;
   events.dispatchEvent(new Event('pushed')); // the journal changed
@@ -205,7 +210,7 @@ export async function push() {
     if (!res.ok) throw await errorOf(res);
     const out = await res.json();
     pushes++;
-    await outbox.applyResults(out.results);
+    await outbox.applyResults(out.results, await username());
     await answered(out.device);
     if (typeof out.clock_offset_ms === 'number' && out.clock_offset_ms !== state.clockOffsetMs) {
       state.clockOffsetMs = out.clock_offset_ms;
