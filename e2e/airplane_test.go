@@ -174,6 +174,15 @@ func TestAirplaneDrill(t *testing.T) {
 				jsClick(t, ctx, "[data-test=sync-now]")
 				if offline && !offlineTapSeen {
 					waitFor(t, ctx, "the offline notice", `!!document.querySelector('[data-test=sync-offline]')`, 3*time.Second)
+					// Nothing was sent: the toast is not the success green.
+					if !eval[bool](t, ctx, `(() => {
+						const e = document.querySelector('.toast.sync-offline'), p = document.createElement('i');
+						p.style.background = 'var(--ok)'; document.body.append(p);
+						const green = getComputedStyle(p).backgroundColor; p.remove();
+						return !!e && !e.hidden && getComputedStyle(e).backgroundColor !== green;
+					})()`) {
+						t.Error("the offline-tap toast is missing or success green")
+					}
 					offlineTapSeen = true
 				}
 				log = append(log, "sync")

@@ -85,6 +85,16 @@ func TestHeldCheckInStaysVisible(t *testing.T) {
 	if got := text(t, ctx, "[data-test=clock-skew]"); got != "Horloge décalée de 251 j" {
 		t.Errorf("clock status: %q", got)
 	}
+	// At 360 px the message is a whole line under the row, not cut, and
+	// the row keeps "Sync now" on its one line.
+	if !eval[bool](t, ctx, `(() => {
+		const n = document.querySelector('[data-test=clock-skew]');
+		const a = document.querySelector('[data-test=status-row]').getBoundingClientRect();
+		const b = document.querySelector('[data-test=sync-now]').getBoundingClientRect();
+		return n.scrollWidth <= n.clientWidth && n.getBoundingClientRect().top >= a.bottom && b.top < a.bottom && a.top < b.bottom;
+	})()`) {
+		t.Errorf("clock message cut, or the sync button off the status row: %q", text(t, ctx, ".status"))
+	}
 	// The search row of a held trainee says so too, and offers undo, not a second check-in.
 	eval[bool](t, ctx, `(() => { const q = document.querySelector('#q'); q.value = `+jsString(traineeAit)+`; q.dispatchEvent(new Event('input')); return true; })()`)
 	res := `[data-test=results] li[data-id="` + traineeAit + `"]`

@@ -1,7 +1,8 @@
 // views/status.js — the status bar, always visible, one row at 360 px:
 // a summary button (online or offline, actions to send, time of the last
 // sync) that opens a small details panel, the refused and awaiting-review
-// counts (a link to their list), other items (addItem), and "Sync now".
+// counts (a link to their list), other items (addItem), and "Sync now";
+// under it, full-width lines for one-time messages.
 
 import { h, replace } from '../dom.js';
 import { t, formatTime, formatDateTime } from '../i18n.js';
@@ -68,14 +69,18 @@ export function mount(el, ctx) {
 
     const row = [summary, extra.map((x) => x.row || null)];
     if (online) offlineTap = false;
-    if (offlineTap) row.push(h('span', { class: 'pill off', 'data-test': 'sync-offline', role: 'status' }, t('status.sync_offline')));
+    // One-time messages (the offline tap, a clock off, the re-sent count)
+    // are full-width lines under the row, readable at 360 px in every
+    // language: the row keeps its one line.
+    const notes = [];
+    if (offlineTap) notes.push(h('p', { class: 'status-note off', 'data-test': 'sync-offline', role: 'status' }, t('status.sync_offline')));
     const skew = clockSkew(state.clockOffsetMs);
     if (skew) {
-      row.push(h('span', { class: 'pill warn', 'data-test': 'clock-skew', 'data-offset-ms': String(state.clockOffsetMs) }, t('status.clock_skew', { d: t('status.skew_' + skew.unit, { n: skew.n }) })));
+      notes.push(h('p', { class: 'status-note warn', 'data-test': 'clock-skew', 'data-offset-ms': String(state.clockOffsetMs) }, t('status.clock_skew', { d: t('status.skew_' + skew.unit, { n: skew.n }) })));
     }
     if (state.resent) {
       // Said once: a tap dismisses it.
-      row.push(h('button', { type: 'button', class: 'pill warn', 'data-test': 'resent', 'data-count': String(state.resent), onclick: () => { state.resent = 0; update(); } },
+      notes.push(h('button', { type: 'button', class: 'status-note warn', 'data-test': 'resent', 'data-count': String(state.resent), onclick: () => { state.resent = 0; update(); } },
         t('status.resent', { n: state.resent })));
     }
     if (refused || review) {
@@ -109,6 +114,7 @@ export function mount(el, ctx) {
     el.setAttribute('aria-label', t('status.label')); // a named region: a landmark
     replace(el,
       h('div', { class: 'status-line' }, row),
+      notes,
       state.loginRequired ? h('a', { class: 'status-alert', href: '#/login' }, t('status.login_required')) : null,
       panel);
   };
