@@ -65,6 +65,11 @@ func TestHeldCheckInStaysVisible(t *testing.T) {
 	if eval[bool](t, ctx, `!!document.querySelector('dialog[open]')`) {
 		t.Error("asked twice for one activity")
 	}
+	// Held from the start (out_of_window predicted), never counted present.
+	if eval[bool](t, ctx, present(traineeAit)) || eval[bool](t, ctx, present(traineeBenaissa)) ||
+		eval[string](t, ctx, `document.querySelector('[data-test=count]').dataset.present`) != "0" {
+		t.Errorf("counted present while the server will hold it: %q", text(t, ctx, "[data-test=count]"))
+	}
 
 	// After the push: held, with the reason, counted apart, and the clock.
 	waitFor(t, ctx, "an empty outbox", `document.querySelector('[data-test=pending]')?.dataset.count === '0'`, 20*time.Second)

@@ -11,6 +11,7 @@ import { backoffMs, clockSkew } from '/js/sync.js';
 import { retryAfterSeconds } from '/js/http.js';
 import { lostRanges, keep, requeue, all as sentAll, RETENTION_MS, MAX_SENT } from '/js/sentlog.js';
 import { tx, req } from '/js/db.js';
+import { isoLocal, localDate } from '/js/time.js';
 
 const results = [];
 function eq(name, got, want) {
@@ -172,6 +173,17 @@ eq('presence: held check-in undone', pairState(undefined, [fl('a', 1, 'late'), u
 eq('presence: held check-in undone by a held undo', pairState(undefined, [fl('a', 1, 'late'), un('u', 2, ['a'], 'flagged')]).held, null);
 eq('presence: held check-in accepted (pulled present)', pairState({ data: { present: true, check_in_ids: ['a'] }, pulled_at: 20 }, [{ ...fl('a', 1, 'out_of_window'), acked_at: 10 }]), { present: true, checkInIds: ['a'], at: undefined, held: null });
 eq('presence: rejected check-in is not held', pairState(undefined, [ci('a', 1, 'rejected')]).held, null);
+{
+  // A check-in recorded on a day more than 1 day from the activity's date
+  // is held (out_of_window) from the start, not present; ± 1 day is in.
+  const now = new Date();
+  const rec = (id, seq) => ({ ...ci(id, seq), recorded_at: isoLocal(now) });
+  const day = (n) => localDate(new Date(now.getFullYear(), now.getMonth(), now.getDate() + n, 12));
+  eq('presence: other day, held from the start', pairState(undefined, [rec('a', 1)], day(-5)), { present: false, checkInIds: ['a'], at: null, held: { id: 'a', code: 'out_of_window', recorded_at: isoLocal(now), predicted: true } });
+  eq('presence: other day, held not present counted', [pairState(undefined, [rec('a', 1)], day(2)).present, pairState(undefined, [rec('a', 1)], day(-1)).present, pairState(undefined, [rec('a', 1)], day(1)).present, pairState(undefined, [rec('a', 1)], day(0)).present], [false, true, true, true]);
+  eq('presence: predicted held undone', pairState(undefined, [rec('a', 1), un('u', 2, ['a'])], day(-5)), { present: false, checkInIds: ['a'], at: null, held: null });
+  eq('presence: the server\'s answer wins (applied)', pairState(undefined, [{ ...rec('a', 1), status: 'applied', acked_at: 1 }], day(-5)).present, true);
+}
 eq('clock skew', [clockSkew(0), clockSkew(300000), clockSkew(-300001), clockSkew(5 * 3600000), clockSkew(251 * 86400000 + 4000)], [null, null, { n: 5, unit: 'min' }, { n: 5, unit: 'h' }, { n: 251, unit: 'd' }]);
 
 // Ids, backoff, Retry-After.

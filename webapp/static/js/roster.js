@@ -146,10 +146,22 @@ export function addTrainee(rec) {
   data.traineeIndex.push(e);
 }
 
-/** state returns {present, checkInIds, at} of a person at an activity. */
+let dates = new Map();
+let datesOf = null;
+
+/** dateOf returns an activity's date (YYYY-MM-DD), or undefined. */
+function dateOf(activityId) {
+  if (datesOf !== data.activities) {
+    datesOf = data.activities;
+    dates = new Map(datesOf.map((a) => [a.activity_id, a.date]));
+  }
+  return dates.get(activityId);
+}
+
+/** state returns {present, checkInIds, at, held} of a person at an activity (presence.pairState). */
 export function state(activityId, person) {
   const k = pairKey(activityId, person);
-  return pairState(data.rows.get(k), data.journal.get(k) || []);
+  return pairState(data.rows.get(k), data.journal.get(k) || [], dateOf(activityId));
 }
 
 /** presentCount counts the persons of kind present at an activity (with held: those whose check-in awaits review instead). */
