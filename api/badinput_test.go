@@ -385,7 +385,7 @@ func TestHostileTextStoredLiterally(t *testing.T) {
 	user := `x' OR '1'='1`
 	env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"username": user, "password": "p", "device_id": "d"}, nil)
 	var n int
-	env.DB.Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'auth.login_failed' AND username = ?`, user).Scan(&n)
+	n = dbtest.Value[int](t, env.DB, `SELECT count(*) FROM audit_log WHERE action = 'auth.login_failed' AND username = ?`, user)
 	if n != 1 {
 		t.Fatalf("audit rows for the hostile user name: %d", n)
 	}

@@ -39,6 +39,18 @@ func Rows[T any](tb testing.TB, db *store.DB, scan func(store.Scanner) (T, error
 	return out
 }
 
+// Value returns the one value of the one row that query selects on db's
+// read pool; the test fails on any error (no row included), so that an
+// assertion on a count of 0 cannot pass on a broken query.
+func Value[T any](tb testing.TB, db *store.DB, query string, args ...any) T {
+	tb.Helper()
+	var v T
+	if err := db.Read.QueryRowContext(context.Background(), query, args...).Scan(&v); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return v
+}
+
 // String scans a row of one text column.
 func String(r store.Scanner) (string, error) {
 	var s string
