@@ -87,9 +87,7 @@ func badJSONBodies() []struct {
 }
 
 func TestBadInputEveryEndpoint(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	admin := env.Login(t, "a.admin", "dev-bad")
+	env, admin := testenv.NewAdmin(t, testenv.Options{}, "dev-bad")
 
 	var cases []badCase
 	// JSON routes. refresh and logout skip binding an empty body.
@@ -363,9 +361,7 @@ func truncate(b []byte) string {
 // TestHostileTextStoredLiterally: SQL and HTML in text fields are data,
 // stored exactly as sent.
 func TestHostileTextStoredLiterally(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	admin := env.Login(t, "a.admin", "dev-lit")
+	env, admin := testenv.NewAdmin(t, testenv.Options{}, "dev-lit")
 	name := `Robert'); DROP TABLE establishments;-- <script>alert("x")</script>`
 	city := `' OR 1=1 -- &amp; <b>`
 	csv := "code,name,city,region_code\nEVIL1,\"" + strings.ReplaceAll(name, `"`, `""`) + "\",\"" + city + "\",CS\n"
