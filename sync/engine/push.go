@@ -173,26 +173,21 @@ func (b *batch) preload() error {
 		// checkins row says it was seen, applied (the log row wins when
 		// there is one: an older check-in, or a flagged one).
 		list := jsonList(chunk)
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT m.id, m.status, m.code, m.message, m.device_id, 1 FROM json_each(?1) j JOIN mutation_log m ON m.id = j.value
-			UNION ALL SELECT c.id, 'applied', '', '', c.device_id, 0 FROM json_each(?1) j JOIN checkins c ON c.id = j.value`, list)
-		if err != nil {
-			return fmt.Errorf("preload mutations: %w", err)
-		}
-		for rows.Next() {
+		err := b.t.each(func(rows *sql.Rows) error {
 			var id string
 			var s seen
 			var logged bool
 			if err := rows.Scan(&id, &s.Status, &s.Code, &s.Message, &s.Device, &logged); err != nil {
-				rows.Close()
 				return err
 			}
 			if _, ok := b.seen[id]; !ok || logged {
 				b.seen[id] = s
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			return nil
+		}, `SELECT m.id, m.status, m.code, m.message, m.device_id, 1 FROM json_each(?1) j JOIN mutation_log m ON m.id = j.value
+			UNION ALL SELECT c.id, 'applied', '', '', c.device_id, 0 FROM json_each(?1) j JOIN checkins c ON c.id = j.value`, list)
+		if err != nil {
+			return fmt.Errorf("preload mutations: %w", err)
 		}
 	}
 	if err := b.preloadEntities(); err != nil {
@@ -206,21 +201,16 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(checkInIDs, 500) {
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT u.checkin_id FROM json_each(?) j JOIN undo_targets u ON u.checkin_id = j.value`, jsonList(chunk))
-		if err != nil {
-			return fmt.Errorf("preload undos: %w", err)
-		}
-		for rows.Next() {
+		err := b.t.each(func(rows *sql.Rows) error {
 			var id string
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
 				return err
 			}
 			b.undone[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			return nil
+		}, `SELECT u.checkin_id FROM json_each(?) j JOIN undo_targets u ON u.checkin_id = j.value`, jsonList(chunk))
+		if err != nil {
+			return fmt.Errorf("preload undos: %w", err)
 		}
 	}
 	// A seq matters only for a mutation not seen before (a duplicate
@@ -240,23 +230,18 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(seqs, 500) {
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT m.seq, m.id FROM json_each(?2) j JOIN mutation_log m ON m.device_id = ?1 AND m.seq = j.value
-			UNION ALL SELECT c.seq, c.id FROM json_each(?2) j JOIN checkins c ON c.device_id = ?1 AND c.seq = j.value`, b.req.DeviceID, jsonList(chunk))
-		if err != nil {
-			return fmt.Errorf("preload seqs: %w", err)
-		}
-		for rows.Next() {
+		err := b.t.each(func(rows *sql.Rows) error {
 			var seq int64
 			var id string
 			if err := rows.Scan(&seq, &id); err != nil {
-				rows.Close()
 				return err
 			}
 			b.seqs[seq] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			return nil
+		}, `SELECT m.seq, m.id FROM json_each(?2) j JOIN mutation_log m ON m.device_id = ?1 AND m.seq = j.value
+			UNION ALL SELECT c.seq, c.id FROM json_each(?2) j JOIN checkins c ON c.device_id = ?1 AND c.seq = j.value`, b.req.DeviceID, jsonList(chunk))
+		if err != nil {
+			return fmt.Errorf("preload seqs: %w", err)
 		}
 	}
 	return nil
@@ -294,18 +279,7 @@ func (b *batch) preloadEntities() error {
 			keys = append(keys, id)
 		}
 		for _, chunk := range chunks(keys, 500) {
-			rows, err := t.QueryContext(t.ctx, q, jsonList(chunk))
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				if err := scan(rows); err != nil {
-					rows.Close()
-					return err
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			if err := t.each(scan, q, jsonList(chunk)); err != nil {
 				return err
 			}
 		}
