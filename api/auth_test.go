@@ -9,9 +9,7 @@ import (
 )
 
 func TestLoginRefreshLogout(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	s := env.Login(t, "a.admin", "dev-1")
+	env, s := testenv.NewAdmin(t, testenv.Options{}, "dev-1")
 
 	var me map[string]any
 	if st := s.Do(t, "GET", "/api/v1/auth/me", nil, &me); st != http.StatusOK || me["username"] != "a.admin" || me["role"] != "admin" {

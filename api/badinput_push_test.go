@@ -16,9 +16,7 @@ import (
 // protocol, Push: at most 1,000 mutations and 2 MiB after decompression;
 // gzip allowed).
 func TestBadInputPush(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	s := env.Login(t, "a.admin", "dev-push")
+	env, s := testenv.NewAdmin(t, testenv.Options{}, "dev-push")
 
 	mutation := func(i int) map[string]any {
 		return map[string]any{"id": fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "seq": i + 1, "type": "attendance.check_in",

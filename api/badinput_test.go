@@ -87,9 +87,7 @@ func badJSONBodies() []struct {
 }
 
 func TestBadInputEveryEndpoint(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	admin := env.Login(t, "a.admin", "dev-bad")
+	env, admin := testenv.NewAdmin(t, testenv.Options{}, "dev-bad")
 
 	var cases []badCase
 	// JSON routes. refresh and logout skip binding an empty body.
@@ -363,9 +361,7 @@ func truncate(b []byte) string {
 // TestHostileTextStoredLiterally: SQL and HTML in text fields are data,
 // stored exactly as sent.
 func TestHostileTextStoredLiterally(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	admin := env.Login(t, "a.admin", "dev-lit")
+	env, admin := testenv.NewAdmin(t, testenv.Options{}, "dev-lit")
 	name := `Robert'); DROP TABLE establishments;-- <script>alert("x")</script>`
 	city := `' OR 1=1 -- &amp; <b>`
 	csv := "code,name,city,region_code\nEVIL1,\"" + strings.ReplaceAll(name, `"`, `""`) + "\",\"" + city + "\",CS\n"
@@ -385,7 +381,7 @@ func TestHostileTextStoredLiterally(t *testing.T) {
 	user := `x' OR '1'='1`
 	env.Do(t, "POST", "/api/v1/auth/login", "", map[string]string{"username": user, "password": "p", "device_id": "d"}, nil)
 	var n int
-	env.DB.Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'auth.login_failed' AND username = ?`, user).Scan(&n)
+	n = dbtest.Value[int](t, env.DB, `SELECT count(*) FROM audit_log WHERE action = 'auth.login_failed' AND username = ?`, user)
 	if n != 1 {
 		t.Fatalf("audit rows for the hostile user name: %d", n)
 	}

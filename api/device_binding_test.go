@@ -9,6 +9,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 	"prodays/store"
@@ -106,11 +107,7 @@ func deviceRow(t *testing.T, env *testenv.Env, device string) string {
 
 func countRows(t *testing.T, env *testenv.Env, q string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := env.DB.Read.QueryRow(q, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return dbtest.Value[int](t, env.DB, q, args...)
 }
 
 // TestDeviceTakeoverRefused: user B logs in with user A's device id from

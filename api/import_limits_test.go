@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"prodays/importer"
+	"prodays/internal/dbtest"
 	"prodays/internal/shared"
 	"prodays/internal/testenv"
 	"prodays/internal/xlsxtest"
@@ -375,7 +376,7 @@ func TestImportRealXLSX(t *testing.T) {
 		t.Fatalf("answer %d %v (%v)", a.status, a.body, a.err)
 	}
 	var n int
-	env.DB.Read.QueryRow(`SELECT count(*) FROM trainees`).Scan(&n)
+	n = dbtest.Value[int](t, env.DB, `SELECT count(*) FROM trainees`)
 	if n != 47_651 {
 		t.Errorf("%d trainees imported, want 47,651", n)
 	}

@@ -85,7 +85,7 @@ func TestImportFile(t *testing.T) {
 		t.Errorf("error: %v", e0)
 	}
 	var n int
-	db.Read.QueryRow(`SELECT count(*) FROM trainees`).Scan(&n)
+	n = dbtest.Value[int](t, db, `SELECT count(*) FROM trainees`)
 	if n != 0 {
 		t.Errorf("%d trainees after a refused import", n)
 	}

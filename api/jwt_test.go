@@ -129,9 +129,7 @@ func TestAccessTokenHardening(t *testing.T) {
 // after its exp and is refused past it (pinned clock).
 func TestAccessTokenExpiry(t *testing.T) {
 	c := newClock()
-	env := testenv.New(t, testenv.Options{Now: c.Now})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	s := env.Login(t, "a.admin", "dev-1")
+	env, s := testenv.NewAdmin(t, testenv.Options{Now: c.Now}, "dev-1")
 	c.Advance(auth.DefaultAccessTTL + auth.DefaultLeeway - time.Second)
 	if a := send(t, env, "GET", "/api/v1/auth/me", s.AccessToken, nil); a.Status != http.StatusOK {
 		t.Fatalf("within leeway: %d %s", a.Status, a.Body)

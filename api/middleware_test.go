@@ -211,9 +211,7 @@ func TestBodyCap(t *testing.T) {
 
 func TestAccessLog(t *testing.T) {
 	logs := &testenv.LogBuffer{}
-	env := testenv.New(t, testenv.Options{Configure: func(s *api.Server) { s.Logger = slog.New(slog.NewJSONHandler(logs, nil)) }})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	s := env.Login(t, "a.admin", "dev-log")
+	env, s := testenv.NewAdmin(t, testenv.Options{Configure: func(s *api.Server) { s.Logger = slog.New(slog.NewJSONHandler(logs, nil)) }}, "dev-log")
 	req, _ := http.NewRequest("GET", env.URL+"/api/v1/auth/me", nil)
 	req.Header.Set("Authorization", "Bearer "+s.AccessToken)
 	req.Header.Set("X-Request-ID", "proxy-id-123")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/store"
 	"prodays/sync/protocol"
@@ -41,11 +42,11 @@ func TestOutboxUpload(t *testing.T) {
 		t.Fatalf("second upload: %d %v", st, out)
 	}
 	var n int
-	env.DB.Read.QueryRow(`SELECT count(*) FROM attendance WHERE activity_id = 'A1' AND person_id = ? AND present = 1`, synctest.TraineesE1[0]).Scan(&n)
+	n = dbtest.Value[int](t, env.DB, `SELECT count(*) FROM attendance WHERE activity_id = 'A1' AND person_id = ? AND present = 1`, synctest.TraineesE1[0])
 	if n != 1 {
 		t.Errorf("attendance rows: %d, want 1", n)
 	}
-	env.DB.Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'review.outbox_upload' AND username = 'sup1'`).Scan(&n)
+	n = dbtest.Value[int](t, env.DB, `SELECT count(*) FROM audit_log WHERE action = 'review.outbox_upload' AND username = 'sup1'`)
 	if n != 2 {
 		t.Errorf("audit rows: %d, want 2", n)
 	}
@@ -101,7 +102,7 @@ func TestOutboxUploadKeepsTimes(t *testing.T) {
 	}
 	var occurred string
 	var skewed, offset int64
-	env.DB.Read.QueryRow(`SELECT occurred_at FROM checkins WHERE id = ?`, saved.ID).Scan(&occurred)
+	occurred = dbtest.Value[string](t, env.DB, `SELECT occurred_at FROM checkins WHERE id = ?`, saved.ID)
 	if want := store.FormatTime(saved.RecordedAt.Add(behind)); occurred != want {
 		t.Errorf("occurred_at %s, want %s (recorded_at + the last known offset)", occurred, want)
 	}
@@ -114,12 +115,12 @@ func TestOutboxUploadKeepsTimes(t *testing.T) {
 	if out["clock"] != "none" || out["clock_offset_ms"] != float64(0) {
 		t.Errorf("never pushed: clock %v %v, want none 0", out["clock"], out["clock_offset_ms"])
 	}
-	env.DB.Read.QueryRow(`SELECT occurred_at FROM checkins WHERE id = ?`, otherIn.ID).Scan(&occurred)
+	occurred = dbtest.Value[string](t, env.DB, `SELECT occurred_at FROM checkins WHERE id = ?`, otherIn.ID)
 	if want := store.FormatTime(otherIn.RecordedAt); occurred != want {
 		t.Errorf("never pushed: occurred_at %s, want %s", occurred, want)
 	}
 	var flags int
-	env.DB.Read.QueryRow(`SELECT count(*) FROM flags WHERE activity_id = 'A1'`).Scan(&flags)
+	flags = dbtest.Value[int](t, env.DB, `SELECT count(*) FROM flags WHERE activity_id = 'A1'`)
 	if flags != 0 {
 		t.Errorf("%d flags on A1, want 0 (nothing out of window)", flags)
 	}
@@ -191,7 +192,7 @@ func TestOutboxUploadSentLog(t *testing.T) {
 		t.Errorf("device after the upload: %+v, want max_seq %d and no gap", out.Device, pending.Seq)
 	}
 	var n int
-	env.DB.Read.QueryRow(`SELECT count(*) FROM mutations WHERE device_id = 'dev-restored' AND type = 'attendance.check_in'`).Scan(&n)
+	n = dbtest.Value[int](t, env.DB, `SELECT count(*) FROM mutations WHERE device_id = 'dev-restored' AND type = 'attendance.check_in'`)
 	if n != 1202 {
 		t.Errorf("check-ins stored: %d, want 1202 (each once)", n)
 	}

@@ -7,9 +7,7 @@ import (
 )
 
 func TestSecurityHeaders(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	s := env.Login(t, "a.admin", "dev-1")
+	env, s := testenv.NewAdmin(t, testenv.Options{}, "dev-1")
 	for _, tc := range []struct {
 		name, method, path, token string
 		headers                   []string

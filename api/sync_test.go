@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"prodays/api"
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 	"prodays/sync/engine"
@@ -274,8 +275,8 @@ func testReviewDecisionsAgainstOpenAPI(t *testing.T, env *testenv.Env, o *oas, s
 		t.Errorf("count_present: override %q %q %v", ov, reason, err)
 	}
 	var changes, audits int
-	env.DB.Read.QueryRow(`SELECT count(*) FROM attendance WHERE activity_id = 'B1' AND seq > 0`).Scan(&changes)
-	env.DB.Read.QueryRow(`SELECT count(*) FROM audit_log WHERE action LIKE 'review.quarantine_%'`).Scan(&audits)
+	changes = dbtest.Value[int](t, env.DB, `SELECT count(*) FROM attendance WHERE activity_id = 'B1' AND seq > 0`)
+	audits = dbtest.Value[int](t, env.DB, `SELECT count(*) FROM audit_log WHERE action LIKE 'review.quarantine_%'`)
 	if changes == 0 || audits != 2 {
 		t.Errorf("change log %d, audit %d", changes, audits)
 	}

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"syscall"
 	"testing"
-	"time"
 
 	"prodays/api"
 	"prodays/internal/testenv"
@@ -16,14 +14,6 @@ import (
 
 // quiet is a test server without access log lines in the benchmark output.
 var quiet = testenv.Options{Configure: func(s *api.Server) { s.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) }}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkVerifyAccess is the cost of authenticating one request:
 // Tokens.Parse and the database read of VerifyAccess, on a real SQLite
@@ -58,13 +48,13 @@ func BenchmarkVerifyAccess(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := env.API.Auth.VerifyAccess(ctx, tok); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((testenv.CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 func BenchmarkParseAccess(b *testing.B) {
@@ -73,11 +63,11 @@ func BenchmarkParseAccess(b *testing.B) {
 	tok := env.Login(b, "a.admin", "dev-bench").AccessToken
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	for i := 0; i < b.N; i++ {
 		if _, err, _ := env.Auth.Tokens.Parse(tok); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((testenv.CPUTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }

@@ -15,6 +15,7 @@ import (
 	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
+	"prodays/sync/protocol"
 )
 
 // consoleFixture is the e2e fixture plus an activity of the other
@@ -41,14 +42,23 @@ func push(t *testing.T, s *testenv.Session, body []byte) {
 	}
 }
 
+// staffCheckIns logs s.staff in on dev-staff and pushes one check-in per
+// {activity, person kind, person id}, recorded a minute ago.
+func staffCheckIns(t *testing.T, env *testenv.Env, checkIns ...[3]string) {
+	t.Helper()
+	staff := env.Login(t, "s.staff", "dev-staff")
+	ph := synctest.NewPhone("dev-staff", time.Now().Add(-time.Minute))
+	ms := make([]protocol.Mutation, len(checkIns))
+	for i, c := range checkIns {
+		ms[i] = ph.CheckIn(c[0], c[1], c[2])
+	}
+	push(t, staff, synctest.Body("dev-staff", time.Now(), len(ms), ms...))
+}
+
 // sqlValue runs a query of one value on the test database.
 func sqlValue[T any](t *testing.T, srv *server, q string, args ...any) T {
 	t.Helper()
-	var v T
-	if err := srv.DB.Read.QueryRow(q, args...).Scan(&v); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return v
+	return dbtest.Value[T](t, srv.DB, q, args...)
 }
 
 // consoleLogin logs username in through the login form and waits for a
@@ -356,11 +366,8 @@ func TestAdminImportsUsersAudit(t *testing.T) {
 func TestAdminExportsAndBilan(t *testing.T) {
 	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
-	staff := env.Login(t, "s.staff", "dev-staff")
-	ph := synctest.NewPhone("dev-staff", time.Now().Add(-time.Minute))
-	push(t, staff, synctest.Body("dev-staff", time.Now(), 4,
-		ph.CheckIn("MTG-0001", "trainee", traineeAit), ph.CheckIn("MTG-0001", "trainee", traineeBenaissa),
-		ph.CheckIn("VIS-0001", "trainee", traineeAit), ph.CheckIn("MTG-0001", "speaker", "SPK-0001")))
+	staffCheckIns(t, env, [3]string{"MTG-0001", "trainee", traineeAit}, [3]string{"MTG-0001", "trainee", traineeBenaissa},
+		[3]string{"VIS-0001", "trainee", traineeAit}, [3]string{"MTG-0001", "speaker", "SPK-0001"})
 
 	ctx, cancel := newTab(t, browser, 3*time.Minute)
 	defer cancel()

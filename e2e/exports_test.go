@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"prodays/internal/synctest"
 )
 
 // exportResult clicks the export button key and returns what the screen
@@ -33,11 +31,8 @@ func exportResult(t *testing.T, ctx context.Context, key string) (name, typ stri
 func TestSupervisorExports(t *testing.T) {
 	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
-	staff := env.Login(t, "s.staff", "dev-staff")
-	ph := synctest.NewPhone("dev-staff", time.Now().Add(-time.Minute))
-	push(t, staff, synctest.Body("dev-staff", time.Now(), 3,
-		ph.CheckIn("MTG-0001", "trainee", traineeAit), ph.CheckIn("MTG-0001", "trainee", traineeBenaissa),
-		ph.CheckIn("VIS-0001", "trainee", traineeAit)))
+	staffCheckIns(t, env, [3]string{"MTG-0001", "trainee", traineeAit}, [3]string{"MTG-0001", "trainee", traineeBenaissa},
+		[3]string{"VIS-0001", "trainee", traineeAit})
 	today := time.Now().In(time.Local).Format("2006-01-02")
 
 	ctx, cancel := newTab(t, browser, 3*time.Minute)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"prodays/internal/dbtest"
 	"prodays/internal/testenv"
 	"prodays/store"
 )
@@ -179,9 +180,5 @@ func waitCheckIns(t *testing.T, db *store.DB, n int, timeout time.Duration) {
 // countCheckIns counts the check-in mutations a database holds.
 func countCheckIns(t *testing.T, db *store.DB) int {
 	t.Helper()
-	var n int
-	if err := db.Read.QueryRow(`SELECT count(*) FROM mutations WHERE type = 'attendance.check_in'`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return dbtest.Value[int](t, db, `SELECT count(*) FROM mutations WHERE type = 'attendance.check_in'`)
 }

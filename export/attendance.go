@@ -180,6 +180,22 @@ type sheetItem struct {
 	draw func()
 }
 
+// sectionTitle is the item that opens a list of the sheet (speakers or
+// trainees): gap mm of space (d.Ln, millimetres) above, the bold title and
+// the column header of cols; the item is gap+12 mm high.
+func sectionTitle(d *doc, gap float64, title string, cols []column) sheetItem {
+	return sheetItem{h: 12 + gap, draw: func() {
+		if gap > 0 {
+			d.Ln(gap)
+		}
+		d.needs(20)
+		d.font("B", 10)
+		d.cell(0, 6, title, "", "L", false)
+		d.Ln(6)
+		d.tableHeader(cols)
+	}}
+}
+
 // WriteAttendancePDF writes the attendance sheets of f (one activity, or
 // every activity of a day of a region or establishment) as an A4 PDF: per
 // activity a header (title, date, times, place, company), the present
@@ -247,13 +263,7 @@ func WriteAttendancePDF(ctx context.Context, db *store.DB, w io.Writer, f Filter
 		err := eachAttendee(ctx, db, a.ID, func(p *Attendee) error {
 			if p.PersonKind == prodays.PersonSpeaker {
 				if speakers == 0 {
-					push(sheetItem{h: 12, draw: func() {
-						d.needs(20)
-						d.font("B", 10)
-						d.cell(0, 6, "Intervenants présents", "", "L", false)
-						d.Ln(6)
-						d.tableHeader(speakerCols)
-					}})
+					push(sectionTitle(d, 0, "Intervenants présents", speakerCols))
 				}
 				speakers++
 				vals := []string{strconv.Itoa(speakers), p.LastName + " " + p.FirstName, p.Affiliation, p.Group, hhmm(p.CheckedInAt)}
@@ -261,14 +271,7 @@ func WriteAttendancePDF(ctx context.Context, db *store.DB, w io.Writer, f Filter
 				return nil
 			}
 			if trainees == 0 {
-				push(sheetItem{h: 15, draw: func() {
-					d.Ln(3)
-					d.needs(20)
-					d.font("B", 10)
-					d.cell(0, 6, "Stagiaires présents", "", "L", false)
-					d.Ln(6)
-					d.tableHeader(traineeCols)
-				}})
+				push(sectionTitle(d, 3, "Stagiaires présents", traineeCols))
 			}
 			trainees++
 			vals := []string{strconv.Itoa(trainees), p.PersonID, p.LastName + " " + p.FirstName, p.Affiliation, p.Group, hhmm(p.CheckedInAt)}

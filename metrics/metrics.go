@@ -55,39 +55,29 @@ const maxRoutes = 200
 func New(src Source) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
-		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "prodays_http_requests_total",
-			Help: "HTTP requests answered, by method, route pattern and status code.",
-		}, []string{"method", "route", "status"}),
+		httpRequests: counterVec("prodays_http_requests_total",
+			"HTTP requests answered, by method, route pattern and status code.",
+			"method", "route", "status"),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "prodays_http_request_duration_seconds",
 			Help:    "Time to answer HTTP requests, by method and route pattern.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"method", "route"}),
-		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "prodays_http_shed_total",
-			Help: "Write requests refused with 503 because the database writer was saturated, by route.",
-		}, []string{"route"}),
-		panics: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "prodays_http_panics_total",
-			Help: "Handler panics recovered into a 500 answer.",
-		}),
-		mutations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "prodays_sync_mutations_total",
-			Help: "Mutations received by push, by type and result status (applied, duplicate, flagged, rejected).",
-		}, []string{"type", "status"}),
-		pushBatches: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "prodays_sync_push_batches_total",
-			Help: "Push batches handled, by outcome (committed, refused, failed).",
-		}, []string{"outcome"}),
-		pullPages: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "prodays_sync_pull_pages_total",
-			Help: "Pull pages served.",
-		}),
-		pullBytes: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "prodays_sync_pull_bytes_total",
-			Help: "Bytes of pull pages served (before compression).",
-		}),
+		shed: counterVec("prodays_http_shed_total",
+			"Write requests refused with 503 because the database writer was saturated, by route.",
+			"route"),
+		panics: counter("prodays_http_panics_total",
+			"Handler panics recovered into a 500 answer."),
+		mutations: counterVec("prodays_sync_mutations_total",
+			"Mutations received by push, by type and result status (applied, duplicate, flagged, rejected).",
+			"type", "status"),
+		pushBatches: counterVec("prodays_sync_push_batches_total",
+			"Push batches handled, by outcome (committed, refused, failed).",
+			"outcome"),
+		pullPages: counter("prodays_sync_pull_pages_total",
+			"Pull pages served."),
+		pullBytes: counter("prodays_sync_pull_bytes_total",
+			"Bytes of pull pages served (before compression)."),
 		routes: make(map[string]bool),
 	}
 	// The collectors package's constructors are these same two, but that
@@ -290,4 +280,15 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	g(c.devicesLastHour, float64(st.DevicesLastHour))
 	g(c.openFlags, float64(st.OpenFlags))
 	g(c.quarantined, float64(st.Quarantined))
+}
+
+// counterVec is a counter named name (Prometheus naming: prodays_*_total)
+// with help text help, partitioned by labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+// counter is a counter named name with help text help, without labels.
+func counter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 }

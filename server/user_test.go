@@ -14,9 +14,7 @@ import (
 // they accept and refuse the same usernames.
 func TestUserAddAgreesWithAdminAPI(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "prodays.db")
-	env := testenv.New(t, testenv.Options{})
-	testenv.CreateUser(t, env.DB, "a.admin", "admin", "", "")
-	adm := env.Login(t, "a.admin", "admin-dev")
+	_, adm := testenv.NewAdmin(t, testenv.Options{}, "admin-dev")
 	apiStatus := func(username string) int {
 		return adm.Do(t, "POST", "/api/v1/admin/users", map[string]string{"username": username, "role": "admin"}, nil)
 	}

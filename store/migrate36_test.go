@@ -10,18 +10,10 @@ import (
 // row and has no secret (its next login binds it: auth.Service.Login).
 func TestMigration36DeviceSecret(t *testing.T) {
 	ctx := context.Background()
-	w := openAt(t, 35)
-	for _, q := range []string{
+	w := migrateFrom(t, 35,
 		`INSERT INTO users (username, role, created_at, updated_at) VALUES ('u1', 'admin', 'x', 'x')`,
 		`INSERT INTO devices (id, username, first_seen_at, last_seen_at, max_seq) VALUES ('d1', 'u1', 'x', 'x', 7)`,
-	} {
-		if _, err := w.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := migrate(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	)
 	var user string
 	var maxSeq int64
 	var secret sql.NullString

@@ -11,21 +11,13 @@ import (
 // review.
 func TestMigration39RejectedFlags(t *testing.T) {
 	ctx := context.Background()
-	w := openAt(t, 36)
-	for _, q := range []string{
+	w := migrateFrom(t, 36,
 		`INSERT INTO mutation_log (id, device_id, username, seq, type, status, code, received_at, payload) VALUES
 			('m1', 'd1', 'u1', 1, 'attendance.check_in', 'rejected', 'flag_rejected', 'x', '{}'),
 			('m2', 'd1', 'u1', 2, 'attendance.check_in', 'rejected', 'unknown_trainee', 'x', '{}')`,
 		`INSERT INTO flags (kind, mutation_id, status, created_at, decided_by, decided_at, reason) VALUES
 			('late', 'm1', 'rejected', 'x', 'sup1', '2026-03-23T18:00:00.000Z', 'left early')`,
-	} {
-		if _, err := w.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := migrate(ctx, w); err != nil {
-		t.Fatal(err)
-	}
+	)
 	rows, err := w.QueryContext(ctx, `SELECT id, COALESCE(review_decision, ''), COALESCE(review_decided_by, ''), COALESCE(review_decided_at, ''), COALESCE(review_reason, '') FROM mutation_log ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,18 @@ func Rows[T any](tb testing.TB, db *store.DB, scan func(store.Scanner) (T, error
 	return out
 }
 
+// Value returns the one value of the one row that query selects on db's
+// read pool; the test fails on any error (no row included), so that an
+// assertion on a count of 0 cannot pass on a broken query.
+func Value[T any](tb testing.TB, db *store.DB, query string, args ...any) T {
+	tb.Helper()
+	var v T
+	if err := db.Read.QueryRowContext(context.Background(), query, args...).Scan(&v); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return v
+}
+
 // String scans a row of one text column.
 func String(r store.Scanner) (string, error) {
 	var s string
@@ -61,27 +73,43 @@ func Fingerprint(tb testing.TB, db *store.DB) map[string]string {
 	tables := Rows(tb, db, String, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 	out := make(map[string]string, len(tables))
 	for _, t := range tables {
-		r, err := db.Read.Query(`SELECT * FROM "` + t + `" ORDER BY rowid`)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		cols, _ := r.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
 		h := sha256.New()
 		n := 0
-		for r.Next() {
-			if err := r.Scan(ptrs...); err != nil {
-				tb.Fatal(err)
-			}
+		EachRow(tb, db.Read, `SELECT * FROM "`+t+`" ORDER BY rowid`, func(vals []any) {
 			fmt.Fprintf(h, "%q\n", vals)
 			n++
-		}
-		r.Close()
+		})
 		out[t] = fmt.Sprintf("%d:%s", n, hex.EncodeToString(h.Sum(nil))[:16])
 	}
 	return out
+}
+
+// EachRow calls fn with the values of every column of every row that
+// query selects on q (vals is reused from row to row); the test fails on
+// any error of the query, of a scan or of the iteration.
+func EachRow(tb testing.TB, q store.Querier, query string, fn func(vals []any)) {
+	tb.Helper()
+	rows, err := q.QueryContext(context.Background(), query)
+	if err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			tb.Fatal(err)
+		}
+		fn(vals)
+	}
+	if err := rows.Err(); err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -183,6 +183,16 @@ type Session struct {
 	RefreshToken string
 }
 
+// NewAdmin starts New(tb, opt) with one admin account, "a.admin"
+// (password Password), logged in from deviceID: the preamble of the tests
+// that act as an admin.
+func NewAdmin(tb testing.TB, opt Options, deviceID string) (*Env, *Session) {
+	tb.Helper()
+	env := New(tb, opt)
+	CreateUser(tb, env.DB, "a.admin", "admin", "", "")
+	return env, env.Login(tb, "a.admin", deviceID)
+}
+
 // Login logs username in from deviceID (the refresh token is delivered in
 // the body). It sends the device_secret an earlier Login of deviceID was
 // given (SetDeviceSecret), and keeps the one the answer carries: as on one

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -58,16 +57,7 @@ func pair(trainees, acts []string, i int) (string, string) {
 // other work) per mutation since cpu0 (cpuTime after ResetTimer).
 func reportRate(b *testing.B, n int, cpu0 time.Duration) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "mutations/s")
-	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(n), "cpu-ns/mutation")
-}
-
-// cpuTime is the process's CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((testenv.CPUTime()-cpu0).Nanoseconds())/float64(n), "cpu-ns/mutation")
 }
 
 // BenchmarkRawUpsert is the limit: raw SQLite upserts of attendance rows,
@@ -79,7 +69,7 @@ func BenchmarkRawUpsert(b *testing.B) {
 	ctx := context.Background()
 	now := store.FormatTime(time.Now())
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	n := 0
 	for i := 0; i < b.N; i++ {
 		err := e.DB.WithTx(ctx, func(tx *sql.Tx) error {
@@ -142,7 +132,7 @@ func BenchmarkApply(b *testing.B) {
 	p := synctest.Principal("staff1", "dev-bench")
 	ctx := context.Background()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	for i := 0; i < b.N; i++ {
 		resp, err := e.Push(ctx, p, reqs[i])
 		if err != nil {
@@ -192,7 +182,7 @@ func benchHTTPPush(b *testing.B, replicated bool) {
 		bodies[i] = synctest.Body("dev-bench", eventNow, benchBatch, ms...)
 	}
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := testenv.CPUTime()
 	for i := 0; i < b.N; i++ {
 		if a := env.Raw(b, "POST", "/api/v1/sync/push", s.AccessToken, "application/json", bodies[i]); a.Status != 200 {
 			b.Fatalf("status %d", a.Status)
@@ -236,7 +226,7 @@ func BenchmarkDayEnd(b *testing.B) {
 			}
 			ctx := context.Background()
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := testenv.CPUTime()
 			var wg sync.WaitGroup
 			errs := make(chan error, phones)
 			for d := range phones {

@@ -34,18 +34,7 @@ func (t *txc) insertRows(prefix, row, suffix string, width int, args []any, each
 			}
 			continue
 		}
-		rows, err := t.QueryContext(t.ctx, q, chunk...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			if err := each(rows); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := t.each(each, q, chunk...); err != nil {
 			return err
 		}
 	}

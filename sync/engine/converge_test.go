@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/store"
 	"prodays/sync/engine"
@@ -362,22 +363,8 @@ var dumpQueries = []string{
 func dump(tb testing.TB, q *sql.DB) string {
 	var b strings.Builder
 	for _, s := range dumpQueries {
-		rows, err := q.Query(s)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		cols, _ := rows.Columns()
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
 		fmt.Fprintf(&b, "# %s\n", s[:40])
-		for rows.Next() {
-			rows.Scan(ptrs...)
-			fmt.Fprintln(&b, vals...)
-		}
-		rows.Close()
+		dbtest.EachRow(tb, q, s, func(vals []any) { fmt.Fprintln(&b, vals...) })
 	}
 	return b.String()
 }

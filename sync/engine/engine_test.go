@@ -165,7 +165,7 @@ func TestWalkInHeldThenRegistered(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	e.DB.Read.QueryRow(`SELECT count(*) FROM attendance WHERE person_id = ? AND present = 1`, ps[0].CandidateID).Scan(&n)
+	n = dbtest.Value[int](t, e.DB, `SELECT count(*) FROM attendance WHERE person_id = ? AND present = 1`, ps[0].CandidateID)
 	if n != 2 {
 		t.Fatalf("merged attendance: %d rows, want 2", n)
 	}
@@ -251,7 +251,7 @@ func TestTraineeUpdateLWWAndConflict(t *testing.T) {
 	if err := e.DecideConflict(context.Background(), synctest.Principal("sup1", "s"), cs[0].ID, false, "typo"); err != nil {
 		t.Fatal(err)
 	}
-	e.DB.Read.QueryRow(`SELECT last_name FROM trainees WHERE id = ?`, tr).Scan(&last)
+	last = dbtest.Value[string](t, e.DB, `SELECT last_name FROM trainees WHERE id = ?`, tr)
 	if last != "Alpha" {
 		t.Fatalf("reversed: %s", last)
 	}

@@ -45,17 +45,10 @@ func (t *txc) releaseHeld(traineeID string) error {
 			}
 			pushers[h.username+"\x00"+h.device] = p
 		}
-		if o, err := t.admit(p, &protocol.Mutation{Type: protocol.TypeCheckIn, ActivityID: h.activity}); err != nil {
+		if ok, err := t.admitHeld(p, &protocol.Mutation{Type: protocol.TypeCheckIn, ActivityID: h.activity}, h.id, h.flagID, true); err != nil {
 			return err
-		} else if o != nil {
-			if err := t.refuseHeldMutation(h.id, h.flagID, *o, true); err != nil {
-				return err
-			}
+		} else if !ok {
 			continue
-		}
-		if _, err := t.exec(`UPDATE flags SET status = 'accepted', decided_by = 'system', decided_at = ?, reason = 'registration arrived' WHERE id = ?`,
-			store.FormatTime(t.now), h.flagID); err != nil {
-			return err
 		}
 		act, err := t.activity(h.activity)
 		if err != nil {

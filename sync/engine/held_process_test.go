@@ -47,6 +47,18 @@ func pushHTTP(t *testing.T, s *testenv.Session, ms ...protocol.Mutation) (int, p
 	return st, resp
 }
 
+// pushOne pushes m alone as s and returns its result as resultOf spells
+// it ("applied:", "flagged:late", "duplicate:rejected:out_of_scope"), or
+// "http N" when the push does not answer 200.
+func pushOne(t *testing.T, s *testenv.Session, m protocol.Mutation) string {
+	t.Helper()
+	st, resp := pushHTTP(t, s, m)
+	if st != http.StatusOK {
+		return fmt.Sprintf("http %d", st)
+	}
+	return resultOf(resp.Results, m.ID)
+}
+
 func resultOf(rs []protocol.Result, id string) string {
 	for _, r := range rs {
 		if r.ID == id {
@@ -127,12 +139,11 @@ func TestHeldUpdateKeepsScopeProcess(t *testing.T) {
 
 	// Held (awaiting_registration), or refused at once: its field is
 	// outside the pusher's scope whatever the trainee.
-	if st, resp := pushHTTP(t, staff1, move); st != http.StatusOK ||
-		resultOf(resp.Results, move.ID) != "flagged:awaiting_registration" && resultOf(resp.Results, move.ID) != "rejected:out_of_scope" {
-		t.Fatalf("held update: %d %+v", st, resp.Results)
+	if got := pushOne(t, staff1, move); got != "flagged:awaiting_registration" && got != "rejected:out_of_scope" {
+		t.Fatalf("held update: %s", got)
 	}
-	if st, resp := pushHTTP(t, staff1, reg); st != http.StatusOK || resultOf(resp.Results, reg.ID) != "applied:" {
-		t.Fatalf("registration: %d %+v", st, resp.Results)
+	if got := pushOne(t, staff1, reg); got != "applied:" {
+		t.Fatalf("registration: %s", got)
 	}
 
 	var est string
@@ -159,8 +170,8 @@ func TestHeldUpdateKeepsScopeProcess(t *testing.T) {
 		}
 	}
 	// The phone learns the refusal (a retry answers it as a duplicate).
-	if st, resp := pushHTTP(t, staff1, move); st != http.StatusOK || resultOf(resp.Results, move.ID) != "duplicate:rejected:out_of_scope" {
-		t.Errorf("held update after the registration: %d %+v, want duplicate:rejected:out_of_scope", st, resp.Results)
+	if got := pushOne(t, staff1, move); got != "duplicate:rejected:out_of_scope" {
+		t.Errorf("held update after the registration: %s, want duplicate:rejected:out_of_scope", got)
 	}
 	// The refusal is in the quarantine of the pusher's region.
 	if q := quarantined(t, sup1); q[move.ID] != protocol.CodeOutOfScope {
@@ -181,18 +192,18 @@ func TestHeldUpdateOfForeignWalkInProcess(t *testing.T) {
 	reg := synctest.NewPhone(dev3, time.Now().Add(-time.Minute)).Register("E3", "Tazi", "Amine")
 	walkIn := reg.Trainee.ID
 	rename := synctest.NewPhone(dev1, time.Now().Add(-time.Minute)).Update(walkIn, 1, map[string]string{"last_name": "Hijacked"})
-	if st, resp := pushHTTP(t, staff1, rename); st != http.StatusOK || resultOf(resp.Results, rename.ID) != "flagged:awaiting_registration" {
-		t.Fatalf("held update: %d %+v", st, resp.Results)
+	if got := pushOne(t, staff1, rename); got != "flagged:awaiting_registration" {
+		t.Fatalf("held update: %s", got)
 	}
-	if st, resp := pushHTTP(t, staff3, reg); st != http.StatusOK || resultOf(resp.Results, reg.ID) != "applied:" {
-		t.Fatalf("registration: %d %+v", st, resp.Results)
+	if got := pushOne(t, staff3, reg); got != "applied:" {
+		t.Fatalf("registration: %s", got)
 	}
 	var last string
 	if err := env.DB.Read.QueryRow(`SELECT last_name FROM trainees WHERE id = ?`, walkIn).Scan(&last); err != nil || last != "Tazi" {
 		t.Errorf("CS walk-in's last name: %q (%v), want Tazi", last, err)
 	}
-	if st, resp := pushHTTP(t, staff1, rename); st != http.StatusOK || resultOf(resp.Results, rename.ID) != "duplicate:rejected:out_of_scope" {
-		t.Errorf("held update after the registration: %d %+v, want duplicate:rejected:out_of_scope", st, resp.Results)
+	if got := pushOne(t, staff1, rename); got != "duplicate:rejected:out_of_scope" {
+		t.Errorf("held update after the registration: %s, want duplicate:rejected:out_of_scope", got)
 	}
 }
 
@@ -304,8 +315,8 @@ func TestHeldCheckInsKeepScopeProcess(t *testing.T) {
 	if !accepted {
 		t.Fatalf("no flag for the late check-in: %+v", flags.Flags)
 	}
-	if st, resp := pushHTTP(t, staff1b, reg); st != http.StatusOK || resultOf(resp.Results, reg.ID) != "applied:" {
-		t.Fatalf("registration: %d %+v", st, resp.Results)
+	if got := pushOne(t, staff1b, reg); got != "applied:" {
+		t.Fatalf("registration: %s", got)
 	}
 
 	var n int

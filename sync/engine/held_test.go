@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/sync/protocol"
 )
@@ -34,8 +35,8 @@ func TestHeldRevokedOrDisabled(t *testing.T) {
 				t.Fatalf("registration: %v", got)
 			}
 			var ciStatus, upStatus string
-			e.DB.Read.QueryRow(`SELECT status || ':' || code FROM mutation_log WHERE id = ?`, ci.ID).Scan(&ciStatus)
-			e.DB.Read.QueryRow(`SELECT status || ':' || code FROM mutation_log WHERE id = ?`, up.ID).Scan(&upStatus)
+			ciStatus = dbtest.Value[string](t, e.DB, `SELECT status || ':' || code FROM mutation_log WHERE id = ?`, ci.ID)
+			upStatus = dbtest.Value[string](t, e.DB, `SELECT status || ':' || code FROM mutation_log WHERE id = ?`, up.ID)
 			if want := "rejected:" + protocol.CodeOutOfScope; ciStatus != want || upStatus != want {
 				t.Errorf("check-in %s, update %s; want %s", ciStatus, upStatus, want)
 			}
@@ -43,7 +44,7 @@ func TestHeldRevokedOrDisabled(t *testing.T) {
 				t.Errorf("the held check-in applied: %+v", got)
 			}
 			var group string
-			e.DB.Read.QueryRow(`SELECT group_name FROM trainees WHERE id = ?`, reg.Trainee.ID).Scan(&group)
+			group = dbtest.Value[string](t, e.DB, `SELECT COALESCE(group_name, '') FROM trainees WHERE id = ?`, reg.Trainee.ID)
 			if group != "" {
 				t.Errorf("the held correction applied: group %q", group)
 			}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"prodays"
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/store"
 	"prodays/sync/engine"
@@ -216,7 +217,7 @@ func TestPullDuringPushes(t *testing.T) {
 	pullAll(t, e, admin, cur, 20, r)
 	snap := sameAsSnapshot(t, e, admin, "admin", r, "")
 	var n int
-	e.DB.Read.QueryRow(`SELECT count(*) FROM attendance`).Scan(&n)
+	n = dbtest.Value[int](t, e.DB, `SELECT count(*) FROM attendance`)
 	if got := len(slices.DeleteFunc(slices.Collect(maps.Keys(snap)), func(k string) bool { return !strings.HasPrefix(k, "attendance:") })); got != n {
 		t.Errorf("snapshot has %d presences, the table %d", got, n)
 	}
@@ -353,11 +354,11 @@ func TestPullMergedWalkIns(t *testing.T) {
 	sameAsSnapshot(t, e, admin, "admin", ra, "")
 	sameAsSnapshot(t, e, staff, "staff", rs, "")
 	var n int
-	e.DB.Read.QueryRow(`SELECT count(*) FROM checkins c JOIN trainees t ON t.id = c.person_id WHERE t.merged_into IS NOT NULL`).Scan(&n)
+	n = dbtest.Value[int](t, e.DB, `SELECT count(*) FROM checkins c JOIN trainees t ON t.id = c.person_id WHERE t.merged_into IS NOT NULL`)
 	if n != 0 {
 		t.Errorf("%d check-ins left under a merged id", n)
 	}
-	e.DB.Read.QueryRow(`SELECT count(*) FROM checkins WHERE person_kind = 'trainee' AND walk_in = 0 AND person_id IN (SELECT id FROM trainees WHERE source = 'walk_in')`).Scan(&n)
+	n = dbtest.Value[int](t, e.DB, `SELECT count(*) FROM checkins WHERE person_kind = 'trainee' AND walk_in = 0 AND person_id IN (SELECT id FROM trainees WHERE source = 'walk_in')`)
 	if n != 0 {
 		t.Errorf("%d check-ins of walk-ins not marked walk_in", n)
 	}

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -132,13 +131,6 @@ func (e *Engine) applyBatch(t *txc, p *prodays.Principal, req *protocol.PushRequ
 	}
 }
 
-// remaining is what the phone still holds after the batch: the push's
-// outbox_size counts the batch (sync protocol, Push), so a phone that sent
-// everything has 0 pending (issue #18, finding 7); never below 0.
-func remaining(req *protocol.PushRequest) int {
-	return max(req.OutboxSize-len(req.Mutations), 0)
-}
-
 // batch is one push being applied.
 type batch struct {
 	t       *txc
@@ -181,26 +173,21 @@ func (b *batch) preload() error {
 		// checkins row says it was seen, applied (the log row wins when
 		// there is one: an older check-in, or a flagged one).
 		list := jsonList(chunk)
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT m.id, m.status, m.code, m.message, m.device_id, 1 FROM json_each(?1) j JOIN mutation_log m ON m.id = j.value
-			UNION ALL SELECT c.id, 'applied', '', '', c.device_id, 0 FROM json_each(?1) j JOIN checkins c ON c.id = j.value`, list)
-		if err != nil {
-			return fmt.Errorf("preload mutations: %w", err)
-		}
-		for rows.Next() {
+		err := b.t.each(func(rows *sql.Rows) error {
 			var id string
 			var s seen
 			var logged bool
 			if err := rows.Scan(&id, &s.Status, &s.Code, &s.Message, &s.Device, &logged); err != nil {
-				rows.Close()
 				return err
 			}
 			if _, ok := b.seen[id]; !ok || logged {
 				b.seen[id] = s
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			return nil
+		}, `SELECT m.id, m.status, m.code, m.message, m.device_id, 1 FROM json_each(?1) j JOIN mutation_log m ON m.id = j.value
+			UNION ALL SELECT c.id, 'applied', '', '', c.device_id, 0 FROM json_each(?1) j JOIN checkins c ON c.id = j.value`, list)
+		if err != nil {
+			return fmt.Errorf("preload mutations: %w", err)
 		}
 	}
 	if err := b.preloadEntities(); err != nil {
@@ -214,21 +201,16 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(checkInIDs, 500) {
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT u.checkin_id FROM json_each(?) j JOIN undo_targets u ON u.checkin_id = j.value`, jsonList(chunk))
-		if err != nil {
-			return fmt.Errorf("preload undos: %w", err)
-		}
-		for rows.Next() {
+		err := b.t.each(func(rows *sql.Rows) error {
 			var id string
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
 				return err
 			}
 			b.undone[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			return nil
+		}, `SELECT u.checkin_id FROM json_each(?) j JOIN undo_targets u ON u.checkin_id = j.value`, jsonList(chunk))
+		if err != nil {
+			return fmt.Errorf("preload undos: %w", err)
 		}
 	}
 	// A seq matters only for a mutation not seen before (a duplicate
@@ -248,23 +230,18 @@ func (b *batch) preload() error {
 		}
 	}
 	for _, chunk := range chunks(seqs, 500) {
-		rows, err := b.t.QueryContext(b.t.ctx, `SELECT m.seq, m.id FROM json_each(?2) j JOIN mutation_log m ON m.device_id = ?1 AND m.seq = j.value
-			UNION ALL SELECT c.seq, c.id FROM json_each(?2) j JOIN checkins c ON c.device_id = ?1 AND c.seq = j.value`, b.req.DeviceID, jsonList(chunk))
-		if err != nil {
-			return fmt.Errorf("preload seqs: %w", err)
-		}
-		for rows.Next() {
+		err := b.t.each(func(rows *sql.Rows) error {
 			var seq int64
 			var id string
 			if err := rows.Scan(&seq, &id); err != nil {
-				rows.Close()
 				return err
 			}
 			b.seqs[seq] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			return nil
+		}, `SELECT m.seq, m.id FROM json_each(?2) j JOIN mutation_log m ON m.device_id = ?1 AND m.seq = j.value
+			UNION ALL SELECT c.seq, c.id FROM json_each(?2) j JOIN checkins c ON c.device_id = ?1 AND c.seq = j.value`, b.req.DeviceID, jsonList(chunk))
+		if err != nil {
+			return fmt.Errorf("preload seqs: %w", err)
 		}
 	}
 	return nil
@@ -302,18 +279,7 @@ func (b *batch) preloadEntities() error {
 			keys = append(keys, id)
 		}
 		for _, chunk := range chunks(keys, 500) {
-			rows, err := t.QueryContext(t.ctx, q, jsonList(chunk))
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				if err := scan(rows); err != nil {
-					rows.Close()
-					return err
-				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			if err := t.each(scan, q, jsonList(chunk)); err != nil {
 				return err
 			}
 		}
@@ -462,51 +428,4 @@ func (b *batch) record(id string, m *protocol.Mutation, occurred time.Time, capp
 		id, b.req.DeviceID, b.p.Username, m.Seq, truncateText(m.Type, 100), o.status, o.code, o.message, rec, occ,
 		b.receiptText, payload, boolInt(capped))
 	return nil
-}
-
-// deviceAfter is the device object of the push answer (sync protocol 1.1,
-// Push) once the batch's rows are written: the epoch, max_seq (the
-// highest of before and of the batch) and the gaps, from the gaps before
-// and the seqs the batch stored (protocol.AddSeqs: no scan of the device's
-// history).
-func (b *batch) deviceAfter(batchMax int64, stored []int64) (protocol.DeviceState, error) {
-	epoch, err := store.Epoch(b.t.ctx, b.t)
-	if err != nil {
-		return protocol.DeviceState{}, err
-	}
-	d := protocol.DeviceState{Epoch: epoch, MaxSeq: max(b.oldMax, batchMax)}
-	d.Gaps = protocol.AddSeqs(b.oldGaps, b.oldMax, d.MaxSeq, stored)
-	return d, nil
-}
-
-// deviceGaps computes a device's gaps from every seq it has stored (the
-// mutations view), up to maxSeq.
-func deviceGaps(ctx context.Context, q store.Querier, device string, maxSeq int64) ([][2]int64, error) {
-	seqs, err := store.Query(ctx, q, store.ScanOne[int64], `SELECT DISTINCT seq FROM mutations WHERE device_id = ? AND seq > 0 AND seq <= ? ORDER BY seq`, device, maxSeq)
-	if err != nil {
-		return nil, fmt.Errorf("device gaps: %w", err)
-	}
-	return protocol.SeqGaps(seqs, maxSeq), nil
-}
-
-// deviceState reads the device object of a pull answer: the stored
-// max_seq and gaps of the device (computed from its seqs when a database
-// from before migration 00037 has not stored them yet), and epoch.
-func deviceState(ctx context.Context, q store.Querier, device, epoch string) (protocol.DeviceState, error) {
-	d := protocol.DeviceState{Epoch: epoch, Gaps: [][2]int64{}}
-	var gaps sql.NullString
-	err := q.QueryRowContext(ctx, `SELECT max_seq, seq_gaps FROM devices WHERE id = ?`, device).Scan(&d.MaxSeq, &gaps)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return d, nil
-	case err != nil:
-		return d, fmt.Errorf("device state: %w", err)
-	case gaps.Valid && json.Unmarshal([]byte(gaps.String), &d.Gaps) == nil:
-		if d.Gaps == nil {
-			d.Gaps = [][2]int64{}
-		}
-		return d, nil
-	}
-	d.Gaps, err = deviceGaps(ctx, q, device, d.MaxSeq)
-	return d, err
 }

@@ -196,6 +196,26 @@ func (t *txc) refuseHeldMutation(id string, flagID int64, o outcome, checkIn boo
 	return nil
 }
 
+// admitHeld decides held mutation id (its flag flagID) as it takes
+// effect, in the scope its pusher p has now (admit): admitted, the flag is
+// accepted by the system ("registration arrived") and admitHeld returns
+// true; refused, the mutation is rejected (refuseHeldMutation) and it
+// returns false.
+func (t *txc) admitHeld(p *prodays.Principal, m *protocol.Mutation, id string, flagID int64, checkIn bool) (bool, error) {
+	o, err := t.admit(p, m)
+	if err != nil {
+		return false, err
+	}
+	if o != nil {
+		return false, t.refuseHeldMutation(id, flagID, *o, checkIn)
+	}
+	if _, err := t.exec(`UPDATE flags SET status = 'accepted', decided_by = 'system', decided_at = ?, reason = 'registration arrived' WHERE id = ?`,
+		store.FormatTime(t.now), flagID); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // settleHeldOutcome records in mutation_log the outcome a held mutation
 // got when it took effect (applied, or flagged again with o's code), so
 // that a phone that sends it again learns it.

@@ -108,17 +108,10 @@ func (b *batch) releaseHeldUpdates(id string) error {
 			}
 			pushers[h.user+"\x00"+h.device] = p
 		}
-		if o, err := t.admit(p, &m); err != nil {
+		if ok, err := t.admitHeld(p, &m, h.id, h.flag, false); err != nil {
 			return err
-		} else if o != nil {
-			if err := t.refuseHeldMutation(h.id, h.flag, *o, false); err != nil {
-				return err
-			}
+		} else if !ok {
 			continue
-		}
-		if _, err := t.exec(`UPDATE flags SET status = 'accepted', decided_by = 'system', decided_at = ?, reason = 'registration arrived' WHERE id = ?`,
-			store.FormatTime(t.now), h.flag); err != nil {
-			return err
 		}
 		occ, err := store.ParseTime(h.occ)
 		if err != nil {

@@ -85,6 +85,23 @@ func (t *txc) exec(q string, args ...any) (sql.Result, error) {
 	return t.ExecContext(t.ctx, q, args...)
 }
 
+// each runs query q with args in the transaction and calls fn for every
+// row, closing the rows; it returns the first error of the query, of fn or
+// of the iteration.
+func (t *txc) each(fn func(*sql.Rows) error, q string, args ...any) error {
+	rows, err := t.QueryContext(t.ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func (t *txc) close() {
 	for _, s := range t.stmts {
 		s.Close()
