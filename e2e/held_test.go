@@ -100,6 +100,23 @@ func TestHeldCheckInStaysVisible(t *testing.T) {
 	})()`) {
 		t.Errorf("clock message cut, or the sync button off the status row: %q", text(t, ctx, ".status"))
 	}
+	// Screenshots of the activity with its held rows and the status (fr
+	// and ar, light and dark), looked at by whoever changes these screens.
+	dir := screenshotDir(t)
+	for _, l := range []string{"ar", "fr"} {
+		chooseLang(t, ctx, l, `!!document.querySelector('#q') && document.querySelector('[data-test=count]')?.dataset.held === '2'`)
+		for _, theme := range []string{"dark", "light"} {
+			setTheme(t, ctx, theme)
+			eval[bool](t, ctx, `(() => { window.scrollTo(0, 0); return true; })()`)
+			phoneShot(t, ctx, dir, fmt.Sprintf("held-%s-%s", l, theme))
+			eval[bool](t, ctx, `(() => { document.querySelector('[data-test=recent]').scrollIntoView(); return true; })()`)
+			phoneShot(t, ctx, dir, fmt.Sprintf("held-rows-%s-%s", l, theme))
+			if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 360 {
+				t.Errorf("%s %s: the activity with held rows is %d px wide at 360 px", l, theme, w)
+			}
+		}
+	}
+	eval[bool](t, ctx, `(() => { window.scrollTo(0, 0); return true; })()`)
 	// The search row of a held trainee says so too, and offers undo, not a second check-in.
 	eval[bool](t, ctx, `(() => { const q = document.querySelector('#q'); q.value = `+jsString(traineeAit)+`; q.dispatchEvent(new Event('input')); return true; })()`)
 	res := `[data-test=results] li[data-id="` + traineeAit + `"]`
