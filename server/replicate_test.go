@@ -84,7 +84,7 @@ func checkins(t *testing.T, path string) int {
 func replicaCheckins(t *testing.T, url string) int {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "probe.db")
-	if err := replicate.RestoreTo(context.Background(), url, time.Time{}, out); err != nil {
+	if _, err := replicate.RestoreTo(context.Background(), url, time.Time{}, out, nil); err != nil {
 		return -1
 	}
 	return checkins(t, out)
@@ -146,13 +146,30 @@ func TestReplicateKillRestore(t *testing.T) {
 	if got := checkins(t, past); got != 5 {
 		t.Errorf("restore --at %s: %d check-ins, want 5 (the older state)", older.Format(time.RFC3339Nano), got)
 	}
+	// It says the state's own time (its last commit, before --at), and no
+	// gap: the next transaction's level-0 file is kept (L0Retention).
+	said := strings.Fields(strings.SplitAfter(out.String(), "its state at ")[1])[0]
+	if st, err := time.Parse(time.RFC3339Nano, said); err != nil || st.After(older) || older.Sub(st) > 30*time.Second {
+		t.Errorf("restore --at %s said state time %q (%v): want the last commit before it", older.Format(time.RFC3339Nano), said, err)
+	}
+	if strings.Contains(errb.String(), "holds no state") {
+		t.Errorf("restore --at with level-0 files kept warned: %s", errb.String())
+	}
+	errb.Reset()
+	future := filepath.Join(t.TempDir(), "future.db")
+	if err := run(ctx, []string{"restore", "--from", url, "--at", "2030-01-01T00:00:00Z", "--db", future}, nil, &out, &errb); !errors.Is(err, errUsageShown) || !strings.Contains(errb.String(), "is in the future") {
+		t.Errorf("restore --at 2030: %v %q, want a usage error", err, errb.String())
+	}
+	if _, err := os.Stat(future); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("restore --at 2030 wrote %s: %v", future, err)
+	}
 	if err := run(ctx, []string{"restore", "--from", url, "--db", env.Proc.DB}, nil, &out, &errb); err != nil {
 		t.Fatalf("restore --from: %v %s", err, errb.String())
 	}
 	if got := checkins(t, env.Proc.DB); got != 8 {
 		t.Fatalf("restored database: %d check-ins, want 8", got)
 	}
-	if !strings.Contains(out.String(), "restored its newest state from "+url) {
+	if !strings.Contains(out.String(), "restored its newest state, of ") || !strings.Contains(out.String(), " from "+url) {
 		t.Errorf("restore said %q", out.String())
 	}
 
