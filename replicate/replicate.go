@@ -236,8 +236,11 @@ func (rp *Replicator) Status() []Status {
 
 // watch measures the lag: it notes when each local transaction (an LTX
 // file of Litestream) is first seen and forgets it once the replica holds
-// it.
+// it. A replica that has never answered and holds nothing is behind by
+// everything since the server started (Litestream may not even write
+// local transactions then).
 func (r *replica) watch(ctx context.Context) {
+	started := time.Now()
 	t := time.NewTicker(watchInterval)
 	defer t.Stop()
 	for {
@@ -261,6 +264,11 @@ func (r *replica) watch(ctx context.Context) {
 				r.lag = now.Sub(r.pending[0].at)
 			}
 			r.mu.Unlock()
+			if remote.TXID == 0 && r.client.state().LastSuccess.IsZero() {
+				r.mu.Lock()
+				r.lag = now.Sub(started)
+				r.mu.Unlock()
+			}
 		}
 	}
 }

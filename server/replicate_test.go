@@ -152,6 +152,9 @@ func TestReplicateKillRestore(t *testing.T) {
 	if st, err := time.Parse(time.RFC3339Nano, said); err != nil || st.After(older) || older.Sub(st) > 30*time.Second {
 		t.Errorf("restore --at %s said state time %q (%v): want the last commit before it", older.Format(time.RFC3339Nano), said, err)
 	}
+	if strings.Contains(errb.String(), "integrity check passed") {
+		t.Errorf("restore --at let Litestream's info line through: %s", errb.String())
+	}
 	if strings.Contains(errb.String(), "holds no state") {
 		t.Errorf("restore --at with level-0 files kept warned: %s", errb.String())
 	}
@@ -342,5 +345,36 @@ func TestReplicateFlag(t *testing.T) {
 	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "p.db"), "--replicate", "ftp://host/x"}, nil, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), `unsupported replica URL scheme: "ftp"`) || strings.Contains(out.String(), "listening") {
 		t.Fatalf("serve with a bad replica URL: %v, out %q", err, out.String())
+	}
+}
+
+// TestReplicaNeverWorked: a replica that cannot be written from the start
+// (a path under /dev/null) is behind by everything since the server
+// started: its lag grows past a second instead of staying at 0, so the
+// "lag over 60 s" alert fires.
+func TestReplicaNeverWorked(t *testing.T) {
+	url := "file:///dev/null/x"
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: repSeed, Args: []string{"--replicate", url},
+		Env: []string{"PRODAYS_METRICS_TOKEN=" + repToken}})
+	staff := env.Login(t, "staff1", repDevice)
+	repPush(t, staff, synctest.NewPhone(repDevice, time.Now().Add(-time.Hour)), synctest.TraineesE1[0])
+	label := `{replica="` + url + `"}`
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var lag float64
+		l := metricLine(t, env, "prodays_replica_lag_seconds"+label)
+		if _, err := fmt.Sscan(strings.Fields(l)[1], &lag); err != nil {
+			t.Fatalf("lag metric %q: %v", l, err)
+		}
+		if lag >= 1.5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lag of a replica that never worked: %v after 30 s, want it growing", lag)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if l := metricLine(t, env, "prodays_replica_up"+label); l != "prodays_replica_up"+label+" 0" {
+		t.Errorf("metric of a replica that never worked: %q", l)
 	}
 }
