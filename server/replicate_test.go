@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -140,6 +141,9 @@ func TestReplicateKillRestore(t *testing.T) {
 
 	var out, errb bytes.Buffer
 	past := filepath.Join(t.TempDir(), "past.db")
+	// Litestream logs to slog.Default when given no logger: catch it there.
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&errb, nil)))
 	if err := run(ctx, []string{"restore", "--from", url, "--at", older.Format(time.RFC3339Nano), "--db", past}, nil, &out, &errb); err != nil {
 		t.Fatalf("restore --at: %v %s", err, errb.String())
 	}
