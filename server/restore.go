@@ -73,7 +73,7 @@ func restoreFromReplica(ctx context.Context, from, atText, target string, stdout
 		return err
 	}
 	stateAt := res.At
-	when := "its newest state, of " + stateAt.UTC().Format(time.RFC3339Nano)
+	when := "its newest state"
 	if !at.IsZero() {
 		when = "its state at " + stateAt.UTC().Format(time.RFC3339Nano)
 		if res.Compacted && at.Sub(stateAt) > time.Second {
@@ -81,7 +81,8 @@ func restoreFromReplica(ctx context.Context, from, atText, target string, stdout
 				stateAt.UTC().Format(time.RFC3339Nano), at.UTC().Format(time.RFC3339Nano), stateAt.UTC().Format(time.RFC3339Nano))
 		}
 	}
-	fmt.Fprintf(stdout, "restored %s from %s to %s in %s\n", when, replicate.Redact(from), target, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "restored %s from %s to %s in %s (last commit %s)\n", when, replicate.Redact(from), target,
+		time.Since(start).Round(time.Millisecond), stateAt.UTC().Format(time.RFC3339Nano))
 	return nil
 }
 
