@@ -41,6 +41,13 @@ const (
 	watchInterval   = 100 * time.Millisecond
 )
 
+// L0Retention is how long the replica keeps its level-0 files (one per
+// upload, each with its commit time) after they were compacted into
+// level 1 (30 s steps). restore --at is exact to the transaction within
+// this window; older, it gives the newest compacted state before the
+// time asked (30 s, 5 min, then 1 h steps). Litestream's default is 5 min.
+const L0Retention = 24 * time.Hour
+
 // Status is prodays.ReplicaStatus.
 type Status = prodays.ReplicaStatus
 
@@ -165,6 +172,7 @@ func Open(ctx context.Context, dbPath string, urls []string, logger *slog.Logger
 	}
 	rp.store = litestream.NewStore(dbs, litestream.DefaultCompactionLevels)
 	rp.store.Logger = lsLogger
+	rp.store.SetL0Retention(L0Retention)
 	for _, db := range dbs {
 		db.SetLogger(lsLogger.With("db", filepath.Base(dbPath)))
 	}
@@ -228,8 +236,11 @@ func (rp *Replicator) Status() []Status {
 
 // watch measures the lag: it notes when each local transaction (an LTX
 // file of Litestream) is first seen and forgets it once the replica holds
-// it.
+// it. A replica that has never answered and holds nothing is behind by
+// everything since the server started (Litestream may not even write
+// local transactions then).
 func (r *replica) watch(ctx context.Context) {
+	started := time.Now()
 	t := time.NewTicker(watchInterval)
 	defer t.Stop()
 	for {
@@ -253,6 +264,11 @@ func (r *replica) watch(ctx context.Context) {
 				r.lag = now.Sub(r.pending[0].at)
 			}
 			r.mu.Unlock()
+			if remote.TXID == 0 && r.client.state().LastSuccess.IsZero() {
+				r.mu.Lock()
+				r.lag = now.Sub(started)
+				r.mu.Unlock()
+			}
 		}
 	}
 }

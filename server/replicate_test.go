@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -84,7 +85,7 @@ func checkins(t *testing.T, path string) int {
 func replicaCheckins(t *testing.T, url string) int {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "probe.db")
-	if err := replicate.RestoreTo(context.Background(), url, time.Time{}, out); err != nil {
+	if _, err := replicate.RestoreTo(context.Background(), url, time.Time{}, out, nil); err != nil {
 		return -1
 	}
 	return checkins(t, out)
@@ -140,11 +141,34 @@ func TestReplicateKillRestore(t *testing.T) {
 
 	var out, errb bytes.Buffer
 	past := filepath.Join(t.TempDir(), "past.db")
+	// Litestream logs to slog.Default when given no logger: catch it there.
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&errb, nil)))
 	if err := run(ctx, []string{"restore", "--from", url, "--at", older.Format(time.RFC3339Nano), "--db", past}, nil, &out, &errb); err != nil {
 		t.Fatalf("restore --at: %v %s", err, errb.String())
 	}
 	if got := checkins(t, past); got != 5 {
 		t.Errorf("restore --at %s: %d check-ins, want 5 (the older state)", older.Format(time.RFC3339Nano), got)
+	}
+	// It says the state's own time (its last commit, before --at), and no
+	// gap: the next transaction's level-0 file is kept (L0Retention).
+	said := strings.Fields(strings.SplitAfter(out.String(), "its state at ")[1])[0]
+	if st, err := time.Parse(time.RFC3339Nano, said); err != nil || st.After(older) || older.Sub(st) > 30*time.Second {
+		t.Errorf("restore --at %s said state time %q (%v): want the last commit before it", older.Format(time.RFC3339Nano), said, err)
+	}
+	if strings.Contains(errb.String(), "integrity check passed") {
+		t.Errorf("restore --at let Litestream's info line through: %s", errb.String())
+	}
+	if strings.Contains(errb.String(), "holds no state") {
+		t.Errorf("restore --at with level-0 files kept warned: %s", errb.String())
+	}
+	errb.Reset()
+	future := filepath.Join(t.TempDir(), "future.db")
+	if err := run(ctx, []string{"restore", "--from", url, "--at", "2030-01-01T00:00:00Z", "--db", future}, nil, &out, &errb); !errors.Is(err, errUsageShown) || !strings.Contains(errb.String(), "is in the future") {
+		t.Errorf("restore --at 2030: %v %q, want a usage error", err, errb.String())
+	}
+	if _, err := os.Stat(future); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("restore --at 2030 wrote %s: %v", future, err)
 	}
 	if err := run(ctx, []string{"restore", "--from", url, "--db", env.Proc.DB}, nil, &out, &errb); err != nil {
 		t.Fatalf("restore --from: %v %s", err, errb.String())
@@ -325,5 +349,36 @@ func TestReplicateFlag(t *testing.T) {
 	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "p.db"), "--replicate", "ftp://host/x"}, nil, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), `unsupported replica URL scheme: "ftp"`) || strings.Contains(out.String(), "listening") {
 		t.Fatalf("serve with a bad replica URL: %v, out %q", err, out.String())
+	}
+}
+
+// TestReplicaNeverWorked: a replica that cannot be written from the start
+// (a path under /dev/null) is behind by everything since the server
+// started: its lag grows past a second instead of staying at 0, so the
+// "lag over 60 s" alert fires.
+func TestReplicaNeverWorked(t *testing.T) {
+	url := "file:///dev/null/x"
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: repSeed, Args: []string{"--replicate", url},
+		Env: []string{"PRODAYS_METRICS_TOKEN=" + repToken}})
+	staff := env.Login(t, "staff1", repDevice)
+	repPush(t, staff, synctest.NewPhone(repDevice, time.Now().Add(-time.Hour)), synctest.TraineesE1[0])
+	label := `{replica="` + url + `"}`
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var lag float64
+		l := metricLine(t, env, "prodays_replica_lag_seconds"+label)
+		if _, err := fmt.Sscan(strings.Fields(l)[1], &lag); err != nil {
+			t.Fatalf("lag metric %q: %v", l, err)
+		}
+		if lag >= 1.5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lag of a replica that never worked: %v after 30 s, want it growing", lag)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if l := metricLine(t, env, "prodays_replica_up"+label); l != "prodays_replica_up"+label+" 0" {
+		t.Errorf("metric of a replica that never worked: %q", l)
 	}
 }

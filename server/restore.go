@@ -37,6 +37,10 @@ func restoreFromReplica(ctx context.Context, from, atText, target string, stdout
 			fmt.Fprintf(stderr, "restore: --at %q is not an RFC 3339 time (e.g. 2026-03-04T17:30:00+01:00)\n", atText)
 			return errUsageShown
 		}
+		if t.After(time.Now().Add(time.Second)) {
+			fmt.Fprintf(stderr, "restore: --at %s is in the future (now %s UTC)\n", t.UTC().Format(time.RFC3339), time.Now().UTC().Format(time.RFC3339))
+			return errUsageShown
+		}
 		at = t
 	}
 	if _, err := replicate.NewClient(from); err != nil {
@@ -50,7 +54,8 @@ func restoreFromReplica(ctx context.Context, from, atText, target string, stdout
 	removeDB(tmp)
 	defer removeDB(tmp)
 	start := time.Now()
-	if err := replicate.RestoreTo(ctx, from, at, tmp); err != nil {
+	res, err := replicate.RestoreTo(ctx, from, at, tmp, newLogger(stderr))
+	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	// Migrations: the restored file must open as this prodays' database.
@@ -67,11 +72,17 @@ func restoreFromReplica(ctx context.Context, from, atText, target string, stdout
 		}
 		return err
 	}
+	stateAt := res.At
 	when := "its newest state"
 	if !at.IsZero() {
-		when = "its state at " + at.UTC().Format(time.RFC3339)
+		when = "its state at " + stateAt.UTC().Format(time.RFC3339Nano)
+		if res.Compacted && at.Sub(stateAt) > time.Second {
+			fmt.Fprintf(stderr, "restore: the replica holds no state between %s and %s: restored %s (older states are kept at coarser steps, docs/operations.md)\n",
+				stateAt.UTC().Format(time.RFC3339Nano), at.UTC().Format(time.RFC3339Nano), stateAt.UTC().Format(time.RFC3339Nano))
+		}
 	}
-	fmt.Fprintf(stdout, "restored %s from %s to %s in %s\n", when, replicate.Redact(from), target, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "restored %s from %s to %s in %s (last commit %s)\n", when, replicate.Redact(from), target,
+		time.Since(start).Round(time.Millisecond), stateAt.UTC().Format(time.RFC3339Nano))
 	return nil
 }
 
