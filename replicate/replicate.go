@@ -45,8 +45,10 @@ const (
 // upload, each with its commit time) after they were compacted into
 // level 1 (30 s steps). restore --at is exact to the transaction within
 // this window; older, it gives the newest compacted state before the
-// time asked (30 s, 5 min, then 1 h steps). Litestream's default is 5 min.
-const L0Retention = 24 * time.Hour
+// time asked (30 s, 5 min, then 1 h steps). Litestream's default is 5 min;
+// an hour bounds the level-0 files to about 14,400 (one per 250 ms upload
+// while writes go on), which keeps an object store's listings cheap.
+const L0Retention = time.Hour
 
 // Status is prodays.ReplicaStatus.
 type Status = prodays.ReplicaStatus
