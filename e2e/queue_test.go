@@ -1,0 +1,196 @@
+package e2e_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"prodays/internal/synctest"
+	"prodays/sync/protocol"
+)
+
+// TestSupervisorClearsDayAtSize (issue #18, findings 5 and 7): a region's
+// day with refused actions at size, pushed through the real push API by
+// two phones: 12 mistyped matricules each undone by the same phone (12
+// cancelling pairs), one mistyped matricule of a real trainee, 8
+// check-ins out of the staff member's scope from a second phone that
+// still holds 9 mutations. The supervisor, in the browser, sees the total
+// and the counts per kind of the server, attaches the mistyped matricule
+// to the right trainee by a search (it then counts in the bilan), settles
+// one pair with the page keeping its place, filters the rest of the pairs
+// and dismisses them in bulk (a confirmation says how many), filters the
+// second phone and counts its check-ins present in bulk with one reason;
+// the queue is then empty on the server. The devices view, filtered to
+// "pending", lists exactly the phone that holds something. Screenshots
+// of both screens at 360 and 1280 px, in French and Arabic.
+func TestSupervisorClearsDayAtSize(t *testing.T) {
+	browser := newBrowser(t)
+	srv, env := consoleFixture(t)
+	staff := env.Login(t, "s.staff", "dev-staff")
+	staff2 := env.Login(t, "s.staff", "dev-staff-2")
+	sup := env.Login(t, "sup.cs", "dev-sup-api")
+	now := time.Now()
+
+	ph := synctest.NewPhone("dev-staff", now.Add(-10*time.Minute))
+	var first []protocol.Mutation
+	for i := range 12 {
+		typo := ph.CheckIn("MTG-0001", "trainee", matricule(25, 105, 900+i))
+		first = append(first, typo, ph.Undo("MTG-0001", "trainee", matricule(25, 105, 900+i), typo.ID))
+	}
+	right := matricule(25, 105, 110) // El Amrani Youssef in the fixture
+	mistyped := ph.CheckIn("MTG-0001", "trainee", matricule(25, 105, 999))
+	first = append(first, mistyped)
+	push(t, staff, synctest.Body("dev-staff", now, len(first), first...)) // sent everything
+	ph2 := synctest.NewPhone("dev-staff-2", now.Add(-5*time.Minute))
+	var second []protocol.Mutation
+	for i := range 8 {
+		second = append(second, ph2.CheckIn("MTG-0200", "trainee", matricule(25, 105, 104+i)))
+	}
+	push(t, staff2, synctest.Body("dev-staff-2", now, len(second)+9, second...)) // 9 still on the phone
+
+	var page struct {
+		Total  int            `json:"total"`
+		Counts map[string]int `json:"counts"`
+	}
+	if st := sup.Do(t, "GET", "/api/v1/review/items", nil, &page); st != 200 || page.Total != 33 {
+		t.Fatalf("the region's queue: %d, total %d, want 33 items (12 pairs, one mistyped, 8 out of scope)", st, page.Total)
+	}
+	var bilan struct {
+		Beneficiaries int `json:"beneficiaries"`
+	}
+	if st := sup.Do(t, "GET", "/api/v1/reports/bilan", nil, &bilan); st != 200 {
+		t.Fatalf("bilan: %d", st)
+	}
+	before := bilan.Beneficiaries
+
+	ctx, cancel := newTab(t, browser, 4*time.Minute)
+	defer cancel()
+	consoleLogin(t, ctx, srv, "sup.cs")
+	goTo(t, ctx, "#/review", "review")
+	// The page's total and counts per kind are the server's; the 12
+	// cancelling pairs are shown as pairs (checked in one evaluation: the
+	// queue may be redrawn in between).
+	counts, err := json.Marshal(page.Counts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shownCounts := `JSON.stringify(Object.fromEntries([...document.querySelectorAll('[data-test^=review-count-]')].map((b) => [b.dataset.test.slice(13), +b.dataset.value]).sort()))`
+	waitFor(t, ctx, "the queue's total, counts and pairs", fmt.Sprintf(`(document.querySelector('[data-test=review-total]') || {dataset: {}}).dataset.value === '%d' && %s === %s && document.querySelectorAll('[data-test=item-quarantine][data-pair]').length === 24`,
+		page.Total, shownCounts, jsString(string(counts))), 20*time.Second)
+	consoleShots(t, ctx, "queue", `!!document.querySelector('[data-test=review-total]')`)
+
+	// A mistyped matricule attached to the right trainee by a search.
+	card := fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, mistyped.ID)
+	eval[bool](t, ctx, `(document.querySelector(`+jsString(card+` [data-test=attach]`)+`).open = true, true)`)
+	eval[bool](t, ctx, `(document.querySelector(`+jsString(card+` [data-test=attach-search]`)+`).value = '', true)`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(card+` [data-test=attach-search]`), "Amrani")); err != nil {
+		t.Fatal(err)
+	}
+	jsClick(t, ctx, card+` [data-test=attach-find]`)
+	pick := fmt.Sprintf(`%s [data-test=attach-pick][data-id=%q]`, card, right)
+	waitFor(t, ctx, "the trainee found", `!!document.querySelector(`+jsString(pick)+`)`, 10*time.Second)
+	jsClick(t, ctx, pick)
+	waitFor(t, ctx, "the attach done", `!!document.querySelector('[data-test=review-notice]') && !document.querySelector(`+jsString(card)+`)`, 10*time.Second)
+	if n := sqlValue[int](t, srv, `SELECT count(*) FROM attendance WHERE activity_id = 'MTG-0001' AND person_id = ? AND present = 1`, right); n != 1 {
+		t.Errorf("the attached check-in is not a presence of %s: %d rows", right, n)
+	}
+	if st := sup.Do(t, "GET", "/api/v1/reports/bilan", nil, &bilan); st != 200 || bilan.Beneficiaries != before+1 {
+		t.Errorf("bilan after the attach: %d beneficiaries, want %d", bilan.Beneficiaries, before+1)
+	}
+
+	// One pair settled from mid-page: the page keeps its place.
+	ref := eval[string](t, ctx, `document.querySelectorAll('[data-test=item-quarantine][data-pair]')[8].dataset.ref`)
+	top := eval[float64](t, ctx, fmt.Sprintf(`(() => { document.querySelector('[data-ref=%q]').scrollIntoView({block: 'center'}); return document.scrollingElement.scrollTop; })()`, ref))
+	jsClick(t, ctx, fmt.Sprintf(`[data-ref=%q] [data-test=act-pair]`, ref))
+	waitFor(t, ctx, "the pair settled", fmt.Sprintf(`!document.querySelector('[data-ref=%q]') && !!document.querySelector('[data-test=review-notice]')`, ref), 10*time.Second)
+	if after := eval[float64](t, ctx, `document.scrollingElement.scrollTop`); top <= 0 || after != top {
+		t.Errorf("scroll after settling a pair: %v, want it kept at %v (> 0)", after, top)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('[data-test=review-total]').dataset.value`); got != "30" {
+		t.Errorf("total after the attach and one pair: %s, want 30", got)
+	}
+
+	// The first phone's remaining pairs: filtered, selected all, dismissed
+	// after a confirmation saying how many.
+	filter := func(key, value string) {
+		t.Helper()
+		sel := `[data-test=filter-` + key + `]`
+		eval[bool](t, ctx, `(document.querySelector(`+jsString(sel)+`).value = `+jsString(value)+`, true)`)
+		jsClick(t, ctx, `[data-test=filter-apply]`)
+		waitFor(t, ctx, "the filtered queue", `!!document.querySelector('[data-test=review-total]') && document.querySelector(`+jsString(sel)+`).value === `+jsString(value), 20*time.Second)
+	}
+	bulk := func(action, reason string, want int) {
+		t.Helper()
+		jsClick(t, ctx, `[data-test=bulk-select-all]`)
+		eval[bool](t, ctx, `(document.querySelector('[data-test=bulk-action]').value = `+jsString(action)+`, document.querySelector('[data-test=bulk-reason]').value = `+jsString(reason)+`, true)`)
+		jsClick(t, ctx, `[data-test=bulk-apply]`)
+		waitFor(t, ctx, "the confirmation", `!!document.querySelector('[data-test=bulk-confirm]')`, 10*time.Second)
+		if q := text(t, ctx, `[data-test=bulk-question]`); !slices.Contains([]string{fmt.Sprint(want)}, digits(q)) {
+			t.Errorf("confirmation %q does not say %d items", q, want)
+		}
+		jsClick(t, ctx, `[data-test=bulk-confirm]`)
+		waitFor(t, ctx, "the bulk decision", `!!document.querySelector('[data-test=review-notice]') && document.querySelector('[data-test=review-total]').dataset.value === '0'`, 20*time.Second)
+	}
+	filter("device", "dev-staff")
+	if got := eval[string](t, ctx, `document.querySelector('[data-test=review-total]').dataset.value`); got != "22" {
+		t.Errorf("items of dev-staff: %s, want 22 (11 pairs)", got)
+	}
+	bulk("dismiss", "", 22)
+	filter("device", "dev-staff-2")
+	bulk("accept", "feuille papier signée par le formateur", 8)
+	if n := sqlValue[int](t, srv, `SELECT count(*) FROM attendance WHERE activity_id = 'MTG-0200' AND override = 'present'`); n != 8 {
+		t.Errorf("check-ins counted present in bulk: %d, want 8", n)
+	}
+	if n := sqlValue[int](t, srv, `SELECT count(*) FROM audit_log WHERE username = 'sup.cs' AND action LIKE 'review.%'`); n < 32 {
+		t.Errorf("audited decisions: %d, want one per item (at least 32)", n)
+	}
+	if st := sup.Do(t, "GET", "/api/v1/review/items", nil, &page); st != 200 || page.Total != 0 {
+		t.Errorf("the region's queue after the day's end: total %d, want 0", page.Total)
+	}
+
+	// Devices: "pending" lists exactly the phones holding something.
+	goTo(t, ctx, "#/devices", "devices")
+	eval[bool](t, ctx, `(() => { const s = document.querySelector('[data-test=device-show]'); s.value = 'pending'; s.dispatchEvent(new Event('change')); return true; })()`)
+	waitFor(t, ctx, "the pending phones", `!!document.querySelector('[data-test=device-count][data-show=pending]')`, 20*time.Second)
+	shown := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-test=device]')].map((d) => d.dataset.id)`)
+	if want := []string{"dev-staff-2"}; !slices.Equal(shown, want) {
+		t.Errorf("phones with something pending: %v, want %v", shown, want)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('[data-test=device][data-id="dev-staff-2"] [data-test=outbox]').dataset.value`); got != "9" {
+		t.Errorf("dev-staff-2 holds %s, want 9", got)
+	}
+	if got := eval[string](t, ctx, `document.querySelector('[data-test=summary-pending]').dataset.value`); got != "1" {
+		t.Errorf("summary pending: %s, want 1", got)
+	}
+	jsClick(t, ctx, `[data-test=device-csv]`)
+	waitFor(t, ctx, "the CSV", `!!document.querySelector('[data-test=device-csv]').dataset.size`, 20*time.Second)
+	if typ := eval[string](t, ctx, `document.querySelector('[data-test=device-csv]').dataset.type`); !strings.HasPrefix(typ, "text/csv") {
+		t.Errorf("devices export type %q", typ)
+	}
+	eval[bool](t, ctx, `(() => { const s = document.querySelector('[data-test=device-show]'); s.value = ''; s.dispatchEvent(new Event('change')); return true; })()`)
+	waitFor(t, ctx, "every phone", `!!document.querySelector('[data-test=device-count][data-show=""]') && document.querySelectorAll('[data-test=device]').length >= 2`, 20*time.Second)
+	// 360 px: no card wider than the screen.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(1))); err != nil {
+		t.Fatal(err)
+	}
+	if w := eval[float64](t, ctx, `document.scrollingElement.scrollWidth`); w > 360 {
+		t.Errorf("the devices screen is %.0f px wide on a 360 px phone", w)
+	}
+	consoleShots(t, ctx, "devices", `!!document.querySelector('[data-test=device-summary]')`)
+}
+
+// digits keeps the digits of s (a number in a sentence).
+func digits(s string) string {
+	out := []rune{}
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			out = append(out, r)
+		}
+	}
+	return string(out)
+}
