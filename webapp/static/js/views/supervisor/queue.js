@@ -187,7 +187,11 @@ export function decorate(card, page, ref, reload) {
   if (it.pair) {
     card.classList.add('paired');
     card.dataset.pair = it.pair;
-    card.append(h('div', { class: 'notice', 'data-test': 'pair' },
+    page.paired = page.paired || new Set();
+    page.paired.add(ref);
+    // The second card of a pair only points at the first, which settles both.
+    if (page.paired.has(it.pair)) card.append(h('p', { class: 'muted', 'data-test': 'pair-second' }, t('queue.pair_second')));
+    else card.append(h('div', { class: 'notice', 'data-test': 'pair' },
       h('p', {}, t('queue.pair')),
       h('button', {
         type: 'button', class: 'secondary', 'data-test': 'act-pair',
@@ -205,7 +209,8 @@ export function decorate(card, page, ref, reload) {
         },
       }, t('queue.pair_settle'))));
   }
-  if (it.kind === 'unknown_trainee' && ref.startsWith('mutation:')) card.append(attach(ref.slice('mutation:'.length), it, reload));
+  // A check-in undone by the same phone (a pair) is not attached: it nets to nothing.
+  if (it.kind === 'unknown_trainee' && !it.pair && ref.startsWith('mutation:')) card.append(attach(ref.slice('mutation:'.length), it, reload));
   return card;
 }
 
