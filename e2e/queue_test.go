@@ -82,6 +82,10 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 	shownCounts := `JSON.stringify(Object.fromEntries([...document.querySelectorAll('[data-test^=review-count-]')].map((b) => [b.dataset.test.slice(13), +b.dataset.value]).sort()))`
 	waitFor(t, ctx, "the queue's total, counts and pairs", fmt.Sprintf(`(document.querySelector('[data-test=review-total]') || {dataset: {}}).dataset.value === '%d' && %s === %s && document.querySelectorAll('[data-test=item-quarantine][data-pair]').length === 24`,
 		page.Total, shownCounts, jsString(string(counts))), 20*time.Second)
+	axe := axeSource(t)
+	for _, v := range runAxe(t, ctx, axe) {
+		t.Errorf("review queue, axe-core %s (%s): %s %v", v.ID, v.Impact, v.Help, v.Nodes)
+	}
 	consoleShots(t, ctx, "queue", `!!document.querySelector('[data-test=review-total]')`)
 
 	// A mistyped matricule attached to the right trainee by a search.
@@ -180,6 +184,9 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 	}
 	if w := eval[float64](t, ctx, `document.scrollingElement.scrollWidth`); w > 360 {
 		t.Errorf("the devices screen is %.0f px wide on a 360 px phone", w)
+	}
+	for _, v := range runAxe(t, ctx, axe) {
+		t.Errorf("devices, axe-core %s (%s): %s %v", v.ID, v.Impact, v.Help, v.Nodes)
 	}
 	consoleShots(t, ctx, "devices", `!!document.querySelector('[data-test=device-summary]')`)
 }
