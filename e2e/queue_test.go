@@ -1,8 +1,15 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"prodays/auth"
+	"prodays/importer"
+	"prodays/internal/shared"
+	"prodays/internal/testenv"
+	"prodays/simulate"
 	"slices"
 	"strings"
 	"testing"
@@ -121,32 +128,13 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 
 	// The first phone's remaining pairs: filtered, selected all, dismissed
 	// after a confirmation saying how many.
-	filter := func(key, value string) {
-		t.Helper()
-		sel := `[data-test=filter-` + key + `]`
-		eval[bool](t, ctx, `(document.querySelector(`+jsString(sel)+`).value = `+jsString(value)+`, true)`)
-		jsClick(t, ctx, `[data-test=filter-apply]`)
-		waitFor(t, ctx, "the filtered queue", `!!document.querySelector('[data-test=review-total]') && document.querySelector(`+jsString(sel)+`).value === `+jsString(value), 20*time.Second)
-	}
-	bulk := func(action, reason string, want int) {
-		t.Helper()
-		jsClick(t, ctx, `[data-test=bulk-select-all]`)
-		eval[bool](t, ctx, `(document.querySelector('[data-test=bulk-action]').value = `+jsString(action)+`, document.querySelector('[data-test=bulk-reason]').value = `+jsString(reason)+`, true)`)
-		jsClick(t, ctx, `[data-test=bulk-apply]`)
-		waitFor(t, ctx, "the confirmation", `!!document.querySelector('[data-test=bulk-confirm]')`, 10*time.Second)
-		if q := text(t, ctx, `[data-test=bulk-question]`); !slices.Contains([]string{fmt.Sprint(want)}, digits(q)) {
-			t.Errorf("confirmation %q does not say %d items", q, want)
-		}
-		jsClick(t, ctx, `[data-test=bulk-confirm]`)
-		waitFor(t, ctx, "the bulk decision", `!!document.querySelector('[data-test=review-notice]') && document.querySelector('[data-test=review-total]').dataset.value === '0'`, 20*time.Second)
-	}
-	filter("device", "dev-staff")
+	queueFilter(t, ctx, "device", "dev-staff")
 	if got := eval[string](t, ctx, `document.querySelector('[data-test=review-total]').dataset.value`); got != "22" {
 		t.Errorf("items of dev-staff: %s, want 22 (11 pairs)", got)
 	}
-	bulk("dismiss", "", 22)
-	filter("device", "dev-staff-2")
-	bulk("accept", "feuille papier signée par le formateur", 8)
+	queueBulk(t, ctx, "dismiss", "", 22)
+	queueFilter(t, ctx, "device", "dev-staff-2")
+	queueBulk(t, ctx, "accept", "feuille papier signée par le formateur", 8)
 	if n := sqlValue[int](t, srv, `SELECT count(*) FROM attendance WHERE activity_id = 'MTG-0200' AND override = 'present'`); n != 8 {
 		t.Errorf("check-ins counted present in bulk: %d, want 8", n)
 	}
@@ -191,6 +179,33 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 	consoleShots(t, ctx, "devices", `!!document.querySelector('[data-test=device-summary]')`)
 }
 
+// queueFilter sets a filter of the review queue and waits for the
+// filtered queue.
+func queueFilter(t *testing.T, ctx context.Context, key, value string) {
+	t.Helper()
+	sel := `[data-test=filter-` + key + `]`
+	waitFor(t, ctx, "the filter "+key, `!!document.querySelector(`+jsString(sel)+`)`, 20*time.Second)
+	eval[bool](t, ctx, `(document.querySelector(`+jsString(sel)+`).value = `+jsString(value)+`, true)`)
+	jsClick(t, ctx, `[data-test=filter-apply]`)
+	waitFor(t, ctx, "the filtered queue", `!!document.querySelector('[data-test=review-total]') && document.querySelector(`+jsString(sel)+`).value === `+jsString(value), 20*time.Second)
+}
+
+// queueBulk decides every item of the filtered queue (action, reason),
+// checks that the confirmation says want items, and waits for an empty
+// filtered queue.
+func queueBulk(t *testing.T, ctx context.Context, action, reason string, want int) {
+	t.Helper()
+	jsClick(t, ctx, `[data-test=bulk-select-all]`)
+	eval[bool](t, ctx, `(document.querySelector('[data-test=bulk-action]').value = `+jsString(action)+`, document.querySelector('[data-test=bulk-reason]').value = `+jsString(reason)+`, true)`)
+	jsClick(t, ctx, `[data-test=bulk-apply]`)
+	waitFor(t, ctx, "the confirmation", `!!document.querySelector('[data-test=bulk-confirm]')`, 10*time.Second)
+	if q := text(t, ctx, `[data-test=bulk-question]`); digits(q) != fmt.Sprint(want) {
+		t.Errorf("confirmation %q does not say %d items", q, want)
+	}
+	jsClick(t, ctx, `[data-test=bulk-confirm]`)
+	waitFor(t, ctx, "the bulk decision", `!!document.querySelector('[data-test=review-notice]') && document.querySelector('[data-test=review-total]').dataset.value === '0'`, 20*time.Second)
+}
+
 // digits keeps the digits of s (a number in a sentence).
 func digits(s string) string {
 	out := []rune{}
@@ -200,4 +215,172 @@ func digits(s string) string {
 		}
 	}
 	return string(out)
+}
+
+// TestSupervisorClearsSmallNastyDay (issue #18): small-nasty
+// (../shared/datasets/small-nasty) imported and replayed by its phones
+// through the real server, then, on the day of an open meeting of its
+// region, a staff phone pushes 6 mistyped matricules each undone, one
+// mistyped matricule of a real trainee, and still holds 3 mutations. The
+// region's supervisor, in the browser, filters the queue to that day,
+// attaches the mistyped matricule to the trainee (the bilan gains that
+// participation) and clears every kind of the day by bulk decisions; the
+// queue of the day is then empty on the server, and the devices view
+// filtered to "pending" lists exactly the phones the server says hold
+// something.
+func TestSupervisorClearsSmallNastyDay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short mode: replays small-nasty and drives a browser")
+	}
+	dir := shared.Dir(t, "datasets/small-nasty")
+	browser := newBrowser(t)
+	bg := context.Background()
+	clk := &clock{}
+	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{Clock: clk})
+	if rep, err := importer.ImportDir(bg, srv.DB, dir, importer.Options{}); err != nil {
+		t.Fatalf("import %s: %v %+v", dir, err, rep)
+	}
+	plan, err := simulate.LoadFile(filepath.Join(dir, "checkins.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := auth.HashPassword(testenv.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setPassword := func(u string) {
+		if err := srv.DB.SetPassword(bg, u, hash, "e2e"); err != nil {
+			t.Fatalf("password of %s: %v", u, err)
+		}
+	}
+	for _, u := range plan.Usernames() {
+		setPassword(u)
+	}
+	sum, err := simulate.New(plan, srv.URL, simulate.Options{Password: testenv.Password, Concurrency: 8, Seed: 1, Timeout: 2 * time.Minute}).Run(bg)
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	var printed strings.Builder
+	sum.Print(&printed)
+	t.Logf("replay of small-nasty:\n%s", printed.String())
+
+	// The region and day with the most refused mutations of the replay
+	// still to review; an open meeting of that day in that region.
+	var busyRegion, busyDay string
+	var busy int
+	if err := srv.DB.Read.QueryRow(`SELECT COALESCE(a.region_code, ''), COALESCE(a.date, ''), count(*) FROM mutation_log m
+		JOIN activities a ON a.id = m.payload ->> '$.activity_id'
+		WHERE m.status = 'rejected' AND m.review_decision IS NULL GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 1`).Scan(&busyRegion, &busyDay, &busy); err != nil {
+		t.Logf("no refused mutation after the replay: %v", err)
+	}
+	var staffUser, activity, date, region, trainee string
+	if err := srv.DB.Read.QueryRow(`SELECT u.username, a.id, a.date, e.region_code, t.id
+		FROM users u JOIN establishments e ON e.code = u.establishment_code
+		JOIN activities a ON a.establishment_code = u.establishment_code AND a.kind = 'meeting' AND a.status = 'open'
+		JOIN trainees t ON t.establishment_code = u.establishment_code AND t.deleted = 0
+		WHERE u.role = 'staff' AND u.disabled = 0
+		AND NOT EXISTS (SELECT 1 FROM attendance x WHERE x.activity_id = a.id AND x.person_id = t.id)
+		ORDER BY e.region_code = ? AND a.date = ? DESC, e.region_code = ? DESC, u.username, a.date, a.id, t.id LIMIT 1`, busyRegion, busyDay, busyRegion).Scan(&staffUser, &activity, &date, &region, &trainee); err != nil {
+		t.Fatalf("a staff user with an open meeting: %v", err)
+	}
+	supervisor := "e2e.sup." + strings.ToLower(region)
+	testenv.CreateUser(t, srv.DB, supervisor, "supervisor", "", region)
+	setPassword(staffUser)
+	day, err := time.Parse("2006-01-02", date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(day.Add(12 * time.Hour).Sub(clk.Now())) // the server on the meeting's day, noon UTC
+
+	env := &testenv.Env{DB: srv.DB, URL: srv.URL}
+	staff := env.Login(t, staffUser, "dev-e2e-inject")
+	sup := env.Login(t, supervisor, "dev-e2e-sup")
+	ph := synctest.NewPhone("dev-e2e-inject", clk.Now().Add(-10*time.Minute))
+	var ms []protocol.Mutation
+	for i := range 6 {
+		typo := fmt.Sprintf("%s%02d", trainee[:len(trainee)-2], 90+i) // a roster matricule ends with a letter
+		in := ph.CheckIn(activity, "trainee", typo)
+		ms = append(ms, in, ph.Undo(activity, "trainee", typo, in.ID))
+	}
+	mistyped := ph.CheckIn(activity, "trainee", trainee[:len(trainee)-2]+"99")
+	ms = append(ms, mistyped)
+	push(t, staff, synctest.Body("dev-e2e-inject", clk.Now(), len(ms)+3, ms...))
+
+	var page struct {
+		Total  int            `json:"total"`
+		Counts map[string]int `json:"counts"`
+	}
+	if st := sup.Do(t, "GET", "/api/v1/review/items?day="+date, nil, &page); st != 200 || page.Total < 13 {
+		t.Fatalf("the region's queue of %s: %d, total %d, want at least the 13 items pushed", date, st, page.Total)
+	}
+	t.Logf("busiest region and day of the replay: %s %s (%d refused); chosen: %s %s, %d items to review %v", busyRegion, busyDay, busy, region, date, page.Total, page.Counts)
+	var bilan struct {
+		MeetingParticipations int `json:"meeting_participations"`
+	}
+	if st := sup.Do(t, "GET", "/api/v1/reports/bilan", nil, &bilan); st != 200 {
+		t.Fatalf("bilan: %d", st)
+	}
+	before := bilan.MeetingParticipations
+
+	ctx, cancel := newTab(t, browser, 5*time.Minute)
+	defer cancel()
+	consoleLogin(t, ctx, srv, supervisor)
+	goTo(t, ctx, "#/review", "review")
+	waitFor(t, ctx, "the queue", `!!document.querySelector('[data-test=review-total]')`, 20*time.Second)
+	queueFilter(t, ctx, "day", date)
+	waitFor(t, ctx, "the day's queue", fmt.Sprintf(`(document.querySelector('[data-test=review-total]') || {dataset: {}}).dataset.value === '%d' && document.querySelector('[data-test=filter-day]').value === %s`, page.Total, jsString(date)), 20*time.Second)
+	consoleShots(t, ctx, "queue-small-nasty", `!!document.querySelector('[data-test=review-total]')`)
+
+	card := fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, mistyped.ID)
+	eval[bool](t, ctx, `(() => { const d = document.querySelector(`+jsString(card+` [data-test=attach]`)+`); d.open = true; d.querySelector('[data-test=attach-search]').value = `+jsString(trainee)+`; return true; })()`)
+	jsClick(t, ctx, card+` [data-test=attach-find]`)
+	pick := fmt.Sprintf(`%s [data-test=attach-pick][data-id=%q]`, card, trainee)
+	waitFor(t, ctx, "the trainee found", `!!document.querySelector(`+jsString(pick)+`)`, 10*time.Second)
+	jsClick(t, ctx, pick)
+	waitFor(t, ctx, "the attach done", `!!document.querySelector('[data-test=review-notice]') && !document.querySelector(`+jsString(card)+`)`, 10*time.Second)
+	if st := sup.Do(t, "GET", "/api/v1/reports/bilan", nil, &bilan); st != 200 || bilan.MeetingParticipations != before+1 {
+		t.Errorf("bilan after the attach: %d meeting participations, want %d", bilan.MeetingParticipations, before+1)
+	}
+
+	// Every kind of the day, one bulk decision each.
+	if st := sup.Do(t, "GET", "/api/v1/review/items?day="+date, nil, &page); st != 200 {
+		t.Fatal(st)
+	}
+	for kind, n := range page.Counts {
+		queueFilter(t, ctx, "kind", kind)
+		queueBulk(t, ctx, "dismiss", "journée revue par le superviseur", n)
+	}
+	if st := sup.Do(t, "GET", "/api/v1/review/items?day="+date, nil, &page); st != 200 || page.Total != 0 {
+		t.Errorf("the region's queue of %s after the day's end: total %d %v, want 0", date, page.Total, page.Counts)
+	}
+
+	// Devices: "pending" lists exactly the phones the server says hold something.
+	var devices struct {
+		Devices []struct {
+			ID        string   `json:"device_id"`
+			Attention []string `json:"attention"`
+		} `json:"devices"`
+	}
+	if st := sup.Do(t, "GET", "/api/v1/review/devices?sort=attention", nil, &devices); st != 200 {
+		t.Fatal(st)
+	}
+	var want []string
+	for _, d := range devices.Devices {
+		if slices.Contains(d.Attention, "pending") {
+			want = append(want, d.ID)
+		}
+	}
+	if !slices.Contains(want, "dev-e2e-inject") {
+		t.Errorf("the server does not say dev-e2e-inject holds something: %v", want)
+	}
+	goTo(t, ctx, "#/devices", "devices")
+	eval[bool](t, ctx, `(() => { const s = document.querySelector('[data-test=device-show]'); s.value = 'pending'; s.dispatchEvent(new Event('change')); return true; })()`)
+	waitFor(t, ctx, "the pending phones", `!!document.querySelector('[data-test=device-count][data-show=pending]')`, 20*time.Second)
+	shown := eval[[]string](t, ctx, `[...document.querySelectorAll('[data-test=device]')].map((d) => d.dataset.id)`)
+	slices.Sort(shown)
+	slices.Sort(want)
+	if !slices.Equal(shown, want) {
+		t.Errorf("phones with something pending: %v, want %v", shown, want)
+	}
+	consoleShots(t, ctx, "devices-small-nasty", `!!document.querySelector('[data-test=device-summary]')`)
 }

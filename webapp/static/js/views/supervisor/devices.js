@@ -49,7 +49,7 @@ const SHOWN = { '': () => true, pending: (d) => d.attention.includes('pending'),
 
 function card(d) {
   return h('li', { class: 'card device' + (d.revoked ? ' revoked' : ''), 'data-test': 'device', 'data-id': d.device_id, 'data-attention': d.attention.join(' ') },
-    h('h3', {}, h('bdi', {}, d.username), ' ', h('span', { class: 'muted small-text' }, h('bdi', {}, d.device_id.slice(0, 8)), d.revoked ? ' · ' + t('devices.revoked') : ''),
+    h('h2', { class: 'device-title' }, h('bdi', {}, d.username), ' ', h('span', { class: 'muted small-text' }, h('bdi', {}, d.device_id.slice(0, 8)), d.revoked ? ' · ' + t('devices.revoked') : ''),
       ' ', d.attention.map((a) => h('span', { class: 'pill ' + (a === 'pending' || a === 'gaps' ? 'bad' : 'warn'), 'data-test': 'attention-' + a }, t('devices.attention.' + a)))),
     dl([
       [t('devices.last_sync'), d.last_push_at ? when(d.last_push_at) : t('devices.never')],
