@@ -179,11 +179,14 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 	consoleShots(t, ctx, "devices", `!!document.querySelector('[data-test=device-summary]')`)
 }
 
-// queueFilter sets a filter of the review queue and waits for the
+// queueFilter sets a filter of the review queue (key q: the search) and waits for the
 // filtered queue.
 func queueFilter(t *testing.T, ctx context.Context, key, value string) {
 	t.Helper()
 	sel := `[data-test=filter-` + key + `]`
+	if key == "q" {
+		sel = `[data-test=review-search]`
+	}
 	waitFor(t, ctx, "the filter "+key, `!!document.querySelector(`+jsString(sel)+`)`, 20*time.Second)
 	eval[bool](t, ctx, `(document.querySelector(`+jsString(sel)+`).value = `+jsString(value)+`, true)`)
 	jsClick(t, ctx, `[data-test=filter-apply]`)
@@ -232,11 +235,27 @@ func TestSupervisorClearsSmallNastyDay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode: replays small-nasty and drives a browser")
 	}
-	dir := shared.Dir(t, "datasets/small-nasty")
+	clearReplayedDay(t, "small-nasty")
+}
+
+// TestSupervisorClearsEditionDay is TestSupervisorClearsSmallNastyDay on
+// the full 2026 edition replayed (issue #18: the consoles at real size).
+func TestSupervisorClearsEditionDay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped in -short mode: imports and replays the whole 2026 edition and drives a browser")
+	}
+	clearReplayedDay(t, "prodays-2026")
+}
+
+// clearReplayedDay imports and replays the dataset name of ../shared,
+// then runs a supervisor's day's end (TestSupervisorClearsSmallNastyDay).
+func clearReplayedDay(t *testing.T, name string) {
+	dir := shared.Dir(t, "datasets/"+name)
 	browser := newBrowser(t)
 	bg := context.Background()
 	clk := &clock{}
 	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{Clock: clk})
+	began := time.Now()
 	if rep, err := importer.ImportDir(bg, srv.DB, dir, importer.Options{}); err != nil {
 		t.Fatalf("import %s: %v %+v", dir, err, rep)
 	}
@@ -256,13 +275,13 @@ func TestSupervisorClearsSmallNastyDay(t *testing.T) {
 	for _, u := range plan.Usernames() {
 		setPassword(u)
 	}
-	sum, err := simulate.New(plan, srv.URL, simulate.Options{Password: testenv.Password, Concurrency: 8, Seed: 1, Timeout: 2 * time.Minute}).Run(bg)
+	sum, err := simulate.New(plan, srv.URL, simulate.Options{Password: testenv.Password, Concurrency: 8, Seed: 1, Timeout: 10 * time.Minute}).Run(bg)
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
 	var printed strings.Builder
 	sum.Print(&printed)
-	t.Logf("replay of small-nasty:\n%s", printed.String())
+	t.Logf("import and replay of %s (%s):\n%s", name, time.Since(began).Round(time.Second), printed.String())
 
 	// The region and day with the most refused mutations of the replay
 	// still to review; an open meeting of that day in that region.
@@ -329,9 +348,13 @@ func TestSupervisorClearsSmallNastyDay(t *testing.T) {
 	waitFor(t, ctx, "the queue", `!!document.querySelector('[data-test=review-total]')`, 20*time.Second)
 	queueFilter(t, ctx, "day", date)
 	waitFor(t, ctx, "the day's queue", fmt.Sprintf(`(document.querySelector('[data-test=review-total]') || {dataset: {}}).dataset.value === '%d' && document.querySelector('[data-test=filter-day]').value === %s`, page.Total, jsString(date)), 20*time.Second)
-	consoleShots(t, ctx, "queue-small-nasty", `!!document.querySelector('[data-test=review-total]')`)
+	consoleShots(t, ctx, "queue-"+name, `!!document.querySelector('[data-test=review-total]')`)
 
+	// The mistyped matricule found by the search of the queue (at real
+	// size it is not on the first page), attached by the trainee search.
+	queueFilter(t, ctx, "q", trainee[:len(trainee)-2]+"99")
 	card := fmt.Sprintf(`[data-test=item-quarantine][data-id=%q]`, mistyped.ID)
+	waitFor(t, ctx, "the mistyped matricule", `!!document.querySelector(`+jsString(card+` [data-test=attach]`)+`)`, 20*time.Second)
 	eval[bool](t, ctx, `(() => { const d = document.querySelector(`+jsString(card+` [data-test=attach]`)+`); d.open = true; d.querySelector('[data-test=attach-search]').value = `+jsString(trainee)+`; return true; })()`)
 	jsClick(t, ctx, card+` [data-test=attach-find]`)
 	pick := fmt.Sprintf(`%s [data-test=attach-pick][data-id=%q]`, card, trainee)
@@ -342,6 +365,7 @@ func TestSupervisorClearsSmallNastyDay(t *testing.T) {
 		t.Errorf("bilan after the attach: %d meeting participations, want %d", bilan.MeetingParticipations, before+1)
 	}
 
+	queueFilter(t, ctx, "q", "")
 	// Every kind of the day, one bulk decision each.
 	if st := sup.Do(t, "GET", "/api/v1/review/items?day="+date, nil, &page); st != 200 {
 		t.Fatal(st)
@@ -382,5 +406,5 @@ func TestSupervisorClearsSmallNastyDay(t *testing.T) {
 	if !slices.Equal(shown, want) {
 		t.Errorf("phones with something pending: %v, want %v", shown, want)
 	}
-	consoleShots(t, ctx, "devices-small-nasty", `!!document.querySelector('[data-test=device-summary]')`)
+	consoleShots(t, ctx, "devices-"+name, `!!document.querySelector('[data-test=device-summary]')`)
 }
