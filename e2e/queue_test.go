@@ -67,13 +67,7 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 	if st := sup.Do(t, "GET", "/api/v1/review/items", nil, &page); st != 200 || page.Total != 33 {
 		t.Fatalf("the region's queue: %d, total %d, want 33 items (12 pairs, one mistyped, 8 out of scope)", st, page.Total)
 	}
-	var bilan struct {
-		Beneficiaries int `json:"beneficiaries"`
-	}
-	if st := sup.Do(t, "GET", "/api/v1/reports/bilan", nil, &bilan); st != 200 {
-		t.Fatalf("bilan: %d", st)
-	}
-	before := bilan.Beneficiaries
+	before := bilanFigure(t, sup, "beneficiaries")
 
 	ctx, cancel := newTab(t, browser, 4*time.Minute)
 	defer cancel()
@@ -110,8 +104,8 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 	if n := sqlValue[int](t, srv, `SELECT count(*) FROM attendance WHERE activity_id = 'MTG-0001' AND person_id = ? AND present = 1`, right); n != 1 {
 		t.Errorf("the attached check-in is not a presence of %s: %d rows", right, n)
 	}
-	if st := sup.Do(t, "GET", "/api/v1/reports/bilan", nil, &bilan); st != 200 || bilan.Beneficiaries != before+1 {
-		t.Errorf("bilan after the attach: %d beneficiaries, want %d", bilan.Beneficiaries, before+1)
+	if got := bilanFigure(t, sup, "beneficiaries"); got != before+1 {
+		t.Errorf("bilan after the attach: %d beneficiaries, want %d", got, before+1)
 	}
 
 	// One pair settled from mid-page: the page keeps its place.
@@ -177,6 +171,21 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 		t.Errorf("devices, axe-core %s (%s): %s %v", v.ID, v.Impact, v.Help, v.Nodes)
 	}
 	consoleShots(t, ctx, "devices", `!!document.querySelector('[data-test=device-summary]')`)
+}
+
+// bilanFigure is one figure (key) of the bilan s's user sees
+// (GET /api/v1/reports/bilan).
+func bilanFigure(t *testing.T, s *testenv.Session, key string) int {
+	t.Helper()
+	var b map[string]json.RawMessage
+	if st := s.Do(t, "GET", "/api/v1/reports/bilan", nil, &b); st != 200 {
+		t.Fatalf("bilan: %d", st)
+	}
+	var n int
+	if err := json.Unmarshal(b[key], &n); err != nil {
+		t.Fatalf("bilan %s = %s: %v", key, b[key], err)
+	}
+	return n
 }
 
 // queueFilter sets a filter of the review queue (key q: the search) and waits for the
@@ -333,13 +342,7 @@ func clearReplayedDay(t *testing.T, name string) {
 		t.Fatalf("the region's queue of %s: %d, total %d, want at least the 13 items pushed", date, st, page.Total)
 	}
 	t.Logf("busiest region and day of the replay: %s %s (%d refused); chosen: %s %s, %d items to review %v", busyRegion, busyDay, busy, region, date, page.Total, page.Counts)
-	var bilan struct {
-		MeetingParticipations int `json:"meeting_participations"`
-	}
-	if st := sup.Do(t, "GET", "/api/v1/reports/bilan", nil, &bilan); st != 200 {
-		t.Fatalf("bilan: %d", st)
-	}
-	before := bilan.MeetingParticipations
+	before := bilanFigure(t, sup, "meeting_participations")
 
 	ctx, cancel := newTab(t, browser, 5*time.Minute)
 	defer cancel()
@@ -361,8 +364,8 @@ func clearReplayedDay(t *testing.T, name string) {
 	waitFor(t, ctx, "the trainee found", `!!document.querySelector(`+jsString(pick)+`)`, 10*time.Second)
 	jsClick(t, ctx, pick)
 	waitFor(t, ctx, "the attach done", `!!document.querySelector('[data-test=review-notice]') && !document.querySelector(`+jsString(card)+`)`, 10*time.Second)
-	if st := sup.Do(t, "GET", "/api/v1/reports/bilan", nil, &bilan); st != 200 || bilan.MeetingParticipations != before+1 {
-		t.Errorf("bilan after the attach: %d meeting participations, want %d", bilan.MeetingParticipations, before+1)
+	if got := bilanFigure(t, sup, "meeting_participations"); got != before+1 {
+		t.Errorf("bilan after the attach: %d meeting participations, want %d", got, before+1)
 	}
 
 	queueFilter(t, ctx, "q", "")
