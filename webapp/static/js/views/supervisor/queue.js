@@ -79,6 +79,8 @@ export function bar(page, reload) {
   const day = ctl('day', t('queue.filter.day'), { type: 'date' });
   const search = field(t('queue.search'), { type: 'search', name: 'q', 'data-test': 'review-search', value: f.q || '', autocomplete: 'off' });
   const controls = [kind, activity, device, user, day, search];
+  // On a phone the filters fold away unless one is set.
+  const active = FILTERS.filter((k) => f[k]).length;
   const form = h('form', {
     class: 'card', 'data-test': 'review-filters', role: 'search',
     onsubmit: (ev) => {
@@ -86,7 +88,9 @@ export function bar(page, reload) {
       for (const c of controls) state.filter[c.control.name] = c.control.value.trim();
       apply();
     },
-  }, h('div', { class: 'filter-grid' }, controls.map((c) => c.el)),
+  }, h('details', { class: 'filter-fold', open: active > 0 || window.matchMedia('(min-width: 40rem)').matches },
+    h('summary', { 'data-test': 'filter-toggle' }, t('queue.filters', { n: formatNumber(active) })),
+    h('div', { class: 'filter-grid' }, controls.map((c) => c.el))),
   datalist('dl-activity', page.items.map((it) => it.activity_id)),
   datalist('dl-device', page.items.map((it) => it.device_id)),
   datalist('dl-user', page.items.map((it) => it.username)),
