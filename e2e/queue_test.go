@@ -196,9 +196,9 @@ func queueFilter(t *testing.T, ctx context.Context, key, value string) {
 	if key == "q" {
 		sel = `[data-test=review-search]`
 	}
-	waitFor(t, ctx, "the filter "+key, `!!document.querySelector(`+jsString(sel)+`)`, 20*time.Second)
-	eval[bool](t, ctx, `(document.querySelector(`+jsString(sel)+`).value = `+jsString(value)+`, true)`)
-	jsClick(t, ctx, `[data-test=filter-apply]`)
+	// Set and submitted in one evaluation: the queue may be redrawn in between.
+	waitFor(t, ctx, "the filter "+key, `(() => { const e = document.querySelector(`+jsString(sel)+`), b = document.querySelector('[data-test=filter-apply]');
+		if (!e || !b) return false; e.value = `+jsString(value)+`; b.click(); return true; })()`, 20*time.Second)
 	waitFor(t, ctx, "the filtered queue", `!!document.querySelector('[data-test=review-total]') && document.querySelector(`+jsString(sel)+`).value === `+jsString(value), 20*time.Second)
 }
 
