@@ -167,6 +167,7 @@ func (s *Server) routes(e *echo.Echo) {
 	rv.POST("/quarantine/:id/resolve", s.resolveQuarantined, s.shedWrites)
 	rv.POST("/quarantine/:id/attach", s.attachTrainee, s.shedWrites)
 	rv.GET("/items", s.listReviewItems)
+	rv.GET("/trainees", s.searchTrainees)
 	rv.POST("/items/decide", s.decideReviewItems, s.shedWrites)
 	rv.GET("/merge-proposals", s.listProposals)
 	rv.POST("/merge-proposals/:id/merge", s.decide(s.mergeProposal), s.shedWrites)

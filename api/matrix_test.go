@@ -125,6 +125,7 @@ func matrixRows() []row {
 		{Method: "GET", Path: "/api/v1/review/merge-proposals", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/devices", Want: reviewers(s200)},
 		{Method: "GET", Path: "/api/v1/review/items", Want: reviewers(s200)},
+		{Method: "GET", Path: "/api/v1/review/trainees", Want: reviewers(s400)}, // no q
 		// A bulk decision over nothing, an attach of no mutation: past
 		// authorisation to 400 and 404.
 		{Method: "POST", Path: "/api/v1/review/items/decide", Body: map[string]any{"refs": []string{}, "filter": map[string]string{"q": "no-such-person"}, "action": "dismiss"}, Want: reviewers(s400)},

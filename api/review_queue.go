@@ -96,3 +96,19 @@ func (s *Server) attachTrainee(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+// searchTrainees: GET /api/v1/review/trainees?q=&limit= answers
+// {trainees: [...]} (engine.SearchTrainees), the console's search to
+// attach a mistyped matricule.
+func (s *Server) searchTrainees(c echo.Context) error {
+	limit := 0
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return prodays.Errorf(prodays.EInvalid, "limit must be from 1 to %d.", review.MaxTraineeHits)
+		}
+		limit = n
+	}
+	out, err := s.Sync.SearchTrainees(c.Request().Context(), principal(c), c.QueryParam("q"), limit)
+	return listAnswer(c, "trainees", out, err)
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"prodays/internal/synctest"
+	"prodays/internal/testenv"
 	"prodays/sync/protocol"
 )
 
@@ -132,5 +133,55 @@ func TestReviewQueueAtSize(t *testing.T) {
 	}
 	if p := get(nil); p.Total != 1 || p.Items[0].Kind != "late" {
 		t.Errorf("queue after the decisions: %+v, want only the late flag", p)
+	}
+}
+
+// TestSearchTrainees: the console's search to attach a mistyped
+// matricule finds the region's trainees by the beginning of a matricule
+// or part of a name, never another region's (admins: all); a one-letter
+// search and a bad limit are refused, and a staff member may not search.
+func TestSearchTrainees(t *testing.T) {
+	env := syncEnv(t)
+	sup := env.Login(t, "sup1", "dev-ts-sup")
+	admin := env.Login(t, "admin", "dev-ts-admin")
+	staff := env.Login(t, "staff1", "dev-ts-staff")
+	type hits struct {
+		Trainees []struct {
+			ID                string `json:"trainee_id"`
+			LastName          string `json:"last_name"`
+			EstablishmentCode string `json:"establishment_code"`
+		} `json:"trainees"`
+	}
+	ids := func(s *testenv.Session, q string) []string {
+		t.Helper()
+		var h hits
+		if st := s.Do(t, "GET", "/api/v1/review/trainees?"+url.Values{"q": {q}}.Encode(), nil, &h); st != 200 {
+			t.Fatalf("search %q: %d", q, st)
+		}
+		out := []string{}
+		for _, x := range h.Trainees {
+			out = append(out, x.ID)
+		}
+		return out
+	}
+	if got := ids(sup, "F2500010000"); !slices.Equal(got, synctest.TraineesE1) {
+		t.Errorf("matricule prefix: %v, want E1's %v", got, synctest.TraineesE1)
+	}
+	if got, want := ids(sup, "nom1 prenom"), []string{synctest.TraineesE1[1], synctest.TraineesE2[1]}; !slices.Equal(got, want) {
+		t.Errorf("name in the supervisor's region: %v, want %v (not E3's, another region)", got, want)
+	}
+	if got, want := ids(admin, "Nom1 "), []string{synctest.TraineesE1[1], synctest.TraineesE2[1], synctest.TraineesE3[1]}; !slices.Equal(got, want) {
+		t.Errorf("admin: %v, want %v", got, want)
+	}
+	if got := ids(sup, "F25000300001A"); len(got) != 0 {
+		t.Errorf("another region's trainee found: %v", got)
+	}
+	for _, q := range []string{"/api/v1/review/trainees?q=F", "/api/v1/review/trainees?q=Nom&limit=0", "/api/v1/review/trainees?q=Nom&limit=101"} {
+		if st := sup.Do(t, "GET", q, nil, nil); st != 400 {
+			t.Errorf("%s: %d, want 400", q, st)
+		}
+	}
+	if st := staff.Do(t, "GET", "/api/v1/review/trainees?q=Nom", nil, nil); st != 403 {
+		t.Errorf("staff search: %d, want 403", st)
 	}
 }

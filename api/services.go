@@ -73,6 +73,8 @@ type SyncEngine interface {
 	ReviewQueue(ctx context.Context, p *prodays.Principal, q review.ReviewQuery) (*review.ReviewPage, error)
 	DecideItems(ctx context.Context, p *prodays.Principal, refs []string, q review.ReviewQuery, action, reason string) (*review.BulkResult, error)
 	AttachTrainee(ctx context.Context, p *prodays.Principal, mutationID, traineeID, reason string) error
+	// SearchTrainees finds trainees of p's region by matricule or name.
+	SearchTrainees(ctx context.Context, p *prodays.Principal, q string, limit int) ([]review.TraineeHit, error)
 }
 
 // Authenticator logs users in and out, rotates refresh tokens, verifies

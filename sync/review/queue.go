@@ -144,3 +144,20 @@ type UploadClock struct {
 	Source   string
 	OffsetMS int64
 }
+
+// TraineeHit is a trainee found by SearchTrainees (attach a mistyped
+// matricule to the right trainee).
+type TraineeHit struct {
+	ID                string `json:"trainee_id"`
+	LastName          string `json:"last_name"`
+	FirstName         string `json:"first_name"`
+	EstablishmentCode string `json:"establishment_code"`
+	GroupName         string `json:"group_name"`
+	Program           string `json:"program"`
+}
+
+// Sizes of a trainee search (SearchTrainees).
+const (
+	DefaultTraineeHits = 20
+	MaxTraineeHits     = 100
+)

@@ -10,6 +10,7 @@ import { t, has, formatNumber } from '../../i18n.js';
 import { getJSON, send } from '../console/api.js';
 import { errorText, whenEl, who, shortId, dl, field, message } from '../console/ui.js';
 import { reasonText, mergeReasonText } from '../../reasons.js';
+import * as queue from './queue.js';
 
 /** typeText names a mutation type (the type itself when unknown). */
 function typeText(type) {
@@ -115,21 +116,26 @@ export async function render(root, ctx, notice = '', keepPlace = false) {
   const top = scroller.scrollTop;
   const status = h('p', { role: 'status', class: 'muted' }, t('console.loading'));
   if (!keepPlace) replace(root, h('h1', {}, t('review.title')), status);
-  let flags, conflicts, proposals, quarantine, devices;
+  let flags, conflicts, proposals, quarantine, devices, page;
   try {
-    [flags, conflicts, proposals, quarantine, devices] = await Promise.all([
+    [flags, conflicts, proposals, quarantine, devices, page] = await Promise.all([
       getJSON('/api/v1/review/flags').then((r) => r.flags),
       getJSON('/api/v1/review/conflicts').then((r) => r.conflicts),
       getJSON('/api/v1/review/merge-proposals').then((r) => r.merge_proposals),
       getJSON('/api/v1/review/quarantine').then((r) => r.mutations),
       getJSON('/api/v1/review/devices').then((r) => r.devices),
+      queue.load(),
     ]);
   } catch (e) {
     if (keepPlace) replace(root, h('h1', {}, t('review.title')), status);
     status.textContent = errorText(e);
     return;
   }
-  const reload = (msg) => render(root, ctx, msg, true);
+  const reload = (msg, keep = true) => render(root, ctx, msg, keep);
+  // The flags and refused mutations shown: the filtered queue's pages.
+  flags = queue.order(page, flags, (f) => 'flag:' + f.id);
+  quarantine = queue.order(page, quarantine, (m) => 'mutation:' + m.id);
+  const mark = (prefix) => (card) => queue.decorate(card, page, prefix + card.dataset.id, reload);
   const post = (url) => (reason) => send('POST', url, reason ? { reason } : undefined);
   const flagItem = (f) => item(f.kind, f.id, t('review.flag.' + f.kind, { activity: f.activity_id }), [
     [t('review.person'), personOf(f.payload, f.person_name)],
@@ -141,8 +147,8 @@ export async function render(root, ctx, notice = '', keepPlace = false) {
     ['reject', post(`/api/v1/review/flags/${f.id}/reject`)],
   ].filter(([k]) => k !== 'accept' || f.kind !== 'awaiting_registration'), reload);
 
-  const late = flags.filter((f) => f.kind === 'late').map(flagItem);
-  const outOfWindow = flags.filter((f) => f.kind !== 'late').map(flagItem);
+  const late = flags.filter((f) => f.kind === 'late').map(flagItem).map(mark('flag:'));
+  const outOfWindow = flags.filter((f) => f.kind !== 'late').map(flagItem).map(mark('flag:'));
   const skewed = devices.filter((d) => d.clock_skewed && !d.skew_acknowledged_at).map((d) => item('skew', d.device_id,
     t('review.skew_title', { user: d.username }), [
       [t('review.device'), who(d.username, shortId(d.device_id), 'staff')],
@@ -183,16 +189,18 @@ export async function render(root, ctx, notice = '', keepPlace = false) {
       presence ? ['present', resolve(m, 'count_present', t('review.present_reason')), true] : null,
       ['acknowledge', resolve(m, 'acknowledge', ''), !presence],
     ].filter(Boolean), reload);
-  });
+  }).map(mark('mutation:'));
 
   replace(root,
     h('h1', {}, t('review.title')),
     notice ? h('p', { class: 'notice ok', role: 'status', 'data-test': 'review-notice' }, notice) : null,
+    queue.bar(page, reload),
     group('late', late, t('review.help.late')),
     group('window', outOfWindow, t('review.help.window')),
     group('skew', skewed, t('review.help.skew')),
     group('merge', merges, t('review.help.merge')),
     group('conflict', conflictItems, t('review.help.conflict')),
-    group('quarantine', refused, t('review.help.quarantine')));
+    group('quarantine', refused, t('review.help.quarantine')),
+    queue.more(page, reload));
   if (keepPlace) scroller.scrollTop = top;
 }
