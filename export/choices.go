@@ -31,24 +31,12 @@ func ListChoices(ctx context.Context, db *store.DB, s prodays.Scope) (*Choices, 
 		}
 	}
 	as, aargs := report.ActivityScope(s)
-	rows, err := db.Read.QueryContext(ctx, `SELECT DISTINCT a.date FROM activities a WHERE `+as+` ORDER BY a.date`, aargs...)
+	out.Days, err = store.Strings(ctx, db.Read, `SELECT DISTINCT a.date FROM activities a WHERE `+as+` ORDER BY a.date`, aargs...)
 	if err != nil {
 		return nil, fmt.Errorf("choices: %w", err)
 	}
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("choices: %w", err)
-		}
-		out.Days = append(out.Days, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("choices: %w", err)
-	}
 	ts, targs := report.TraineeScope(s)
-	rows, err = db.Read.QueryContext(ctx, `SELECT e.code, e.name, e.region_code, COALESCE(g.group_name, '')
+	rows, err := db.Read.QueryContext(ctx, `SELECT e.code, e.name, e.region_code, COALESCE(g.group_name, '')
 		FROM establishments e LEFT JOIN (SELECT DISTINCT establishment_code, group_name FROM trainees WHERE deleted = 0 AND group_name <> '') g
 		ON g.establishment_code = e.code
 		WHERE `+ts+` ORDER BY e.region_code, e.name, e.code, g.group_name`, targs...)

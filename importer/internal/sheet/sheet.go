@@ -72,18 +72,6 @@ func Clean(s string) string {
 // Issue is prodays.ImportIssue.
 type Issue = prodays.ImportIssue
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 // TooLarge is the issue of a file over the size cap.
@@ -136,8 +124,9 @@ func detectSeparator(head []byte) rune {
 // for a failing reader only. It never holds more than maxBytes+1 bytes of
 // input, MaxRows rows or MaxCells fields.
 func ReadCSV(file string, r io.Reader, maxBytes int64) (*Sheet, []Issue, error) {
-	cr := &countingReader{r: io.LimitReader(r, maxBytes+1)}
-	br := bufio.NewReaderSize(cr, 64<<10)
+	// lr.N falls to 0 once the byte after the first maxBytes is read.
+	lr := &io.LimitedReader{R: r, N: maxBytes + 1}
+	br := bufio.NewReaderSize(lr, 64<<10)
 	if b, _ := br.Peek(3); bytes.Equal(b, utf8BOM) {
 		br.Discard(3)
 	}
@@ -173,7 +162,7 @@ func ReadCSV(file string, r io.Reader, maxBytes int64) (*Sheet, []Issue, error) 
 	prev := 0 // line of the last record read
 	for {
 		rec, err := cv.Read()
-		if cr.n > maxBytes {
+		if lr.N <= 0 {
 			return nil, []Issue{TooLarge(file, maxBytes)}, nil
 		}
 		if errors.Is(err, io.EOF) {

@@ -126,8 +126,7 @@ func ReadXLSX(file string, r io.Reader, lim Limits) (*Sheet, []Issue, error) {
 	if maxInflated <= 0 {
 		maxInflated = DefaultMaxInflatedBytes
 	}
-	cr := &countingReader{r: io.LimitReader(r, maxBytes+1)}
-	data, err := io.ReadAll(cr)
+	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", file, err)
 	}
