@@ -3,7 +3,6 @@ package export_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +13,8 @@ import (
 
 	"prodays"
 	"prodays/export"
+	"prodays/internal/dataset"
 	"prodays/internal/dbtest"
-	"prodays/internal/shared"
 	"prodays/report"
 )
 
@@ -23,15 +22,8 @@ import (
 // breaks across lines, two full pages — the text and the per-day table
 // and chart on page 1, the per-region table with its chart on page 2.
 func TestBilanPDFLayoutFullEdition(t *testing.T) {
-	dir := shared.Dir(t, "datasets/prodays-2026")
-	data, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var b report.Figures
-	if err := json.Unmarshal(data, &b); err != nil {
-		t.Fatal(err)
-	}
+	dataset.Expected(t, dataset.Full, &b)
 	b.Edition = &prodays.Edition{ID: 1, Name: "Pro'Days 2026", StartDate: "2026-03-21", EndDate: "2026-03-26"}
 	db := dbtest.Open(t)
 	var buf bytes.Buffer

@@ -3,26 +3,23 @@ package importer_test
 import (
 	"context"
 	"path/filepath"
-	"prodays/internal/dbtest"
 	"testing"
 
 	"prodays/importer"
-	"prodays/internal/shared"
+	"prodays/internal/dataset"
+	"prodays/internal/dbtest"
 )
 
 // BenchmarkImportTrainees imports the full edition's trainees.csv (47,651
 // rows) into a fresh database that already holds its establishments.
 func BenchmarkImportTrainees(b *testing.B) {
-	dir := shared.Dir(b, "datasets/prodays-2026")
-	ctx := context.Background()
+	trainees := filepath.Join(dataset.Dir(b, dataset.Full), "trainees.csv")
 	for b.Loop() {
 		b.StopTimer()
 		db := dbtest.Open(b)
-		if _, err := importer.ImportFile(ctx, db, filepath.Join(dir, "establishments.csv"), "", importer.Options{}); err != nil {
-			b.Fatal(err)
-		}
+		dataset.Import(b, db, dataset.Full, "establishments.csv")
 		b.StartTimer()
-		rep, err := importer.ImportFile(ctx, db, filepath.Join(dir, "trainees.csv"), "", importer.Options{})
+		rep, err := importer.ImportFile(context.Background(), db, trainees, "", importer.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"prodays/internal/shared"
 	"prodays/internal/testenv"
 	"prodays/simulate"
 	"prodays/store"
@@ -54,7 +53,7 @@ func runChaos(t *testing.T, restoreEvery int) {
 		seed = s
 	}
 	t.Logf("chaos: %s, %d kills, seed %d", name, kills, seed)
-	dir := shared.Dir(t, "datasets/"+name)
+	var dir string
 	var plan *simulate.Plan
 	args := []string{"--insecure-cookies"}
 	replica := "file://" + filepath.Join(t.TempDir(), "replica")
@@ -62,7 +61,7 @@ func runChaos(t *testing.T, restoreEvery int) {
 		args = append(args, "--replicate", replica)
 	}
 	env := testenv.Process(t, testenv.ProcessOptions{Args: args,
-		Seed: func(tb testing.TB, db *store.DB) { plan = seedEdition(tb, db, dir) }})
+		Seed: func(tb testing.TB, db *store.DB) { dir, plan = seedEdition(tb, db, name) }})
 	srv := env.Proc
 	if restoreEvery > 0 {
 		env.DB.Close() // a restore refuses a database in use; reopened at the end

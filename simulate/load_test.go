@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"prodays/importer"
-	"prodays/internal/shared"
+	"prodays/internal/dataset"
 	"prodays/internal/testenv"
 	"prodays/simulate"
 	"prodays/store"
@@ -44,7 +44,7 @@ func loadEnabled(tb testing.TB) {
 // PRODAYS_LOAD_PROFILE_SECONDS (default 20) of the push phase.
 func TestDayEndLoad(t *testing.T) {
 	loadEnabled(t)
-	dir := shared.Dir(t, "datasets/prodays-2026")
+	dir := dataset.Dir(t, dataset.Full)
 	r := dayEnd(t, dir, "DAYEND")
 	checkBilan(t, r.url, dir)
 }
@@ -66,7 +66,7 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 	batches, perBatch := 0, 1
 	env := testenv.Process(t, testenv.ProcessOptions{Args: []string{"--insecure-cookies", "--pprof", pprofAddr},
 		Seed: func(tb testing.TB, db *store.DB) {
-			plan = seedEdition(tb, db, dir)
+			plan = seedFolder(tb, db, dir)
 			for _, d := range plan.Devices {
 				batches += len(d.Batches)
 			}
@@ -175,7 +175,7 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 // changes the factor.
 func TestDayEndScale(t *testing.T) {
 	loadEnabled(t)
-	dir := shared.Dir(t, "datasets/prodays-2026")
+	dir := dataset.Dir(t, dataset.Full)
 	k := 10
 	fmt.Sscan(os.Getenv("PRODAYS_LOAD_SCALE"), &k)
 	big := t.TempDir()
@@ -331,8 +331,7 @@ func TestPullAtSize(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := testenv.New(t, testenv.Options{Quiet: true})
 			if withEdition {
-				dir := shared.Dir(t, "datasets/prodays-2026")
-				plan := seedEdition(t, env.DB, dir)
+				_, plan := seedEdition(t, env.DB, dataset.Full)
 				if _, err := simulate.New(plan, env.URL, simulate.Options{Password: testenv.Password, Concurrency: 16, Gzip: true}).Run(ctx); err != nil {
 					t.Fatal(err)
 				}

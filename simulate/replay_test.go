@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"prodays/auth"
-	"prodays/importer"
+	"prodays/internal/dataset"
 	"prodays/internal/shared"
 	"prodays/internal/testenv"
 	"prodays/simulate"
@@ -21,29 +21,41 @@ import (
 // testenv.Password, like every account of the replay.
 const adminUser = "sim-admin"
 
-// seedEdition imports the office's files of dir into db, gives every
+// seedEdition imports the shared edition name into db as seedFolder does,
+// and returns the edition's folder and its replay plan.
+func seedEdition(tb testing.TB, db *store.DB, name string) (string, *simulate.Plan) {
+	tb.Helper()
+	dir := dataset.Dir(tb, name)
+	return dir, seedFolder(tb, db, dir)
+}
+
+// seedFolder imports the office's files of dir into db, gives every
 // account of its checkins.jsonl the password testenv.Password, adds
 // adminUser, and returns the replay plan.
-func seedEdition(tb testing.TB, db *store.DB, dir string) *simulate.Plan {
+func seedFolder(tb testing.TB, db *store.DB, dir string) *simulate.Plan {
 	tb.Helper()
-	ctx := context.Background()
-	if _, err := importer.ImportDir(ctx, db, dir, importer.Options{}); err != nil {
-		tb.Fatalf("import %s: %v", dir, err)
-	}
-	plan, err := simulate.LoadFile(filepath.Join(dir, "checkins.jsonl"))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	dataset.ImportDir(tb, db, dir)
+	plan := loadPlan(tb, dir)
 	hash, err := auth.HashPassword(testenv.Password)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, u := range plan.Usernames() {
-		if err := db.SetPassword(ctx, u, hash, "test"); err != nil {
+		if err := db.SetPassword(context.Background(), u, hash, "test"); err != nil {
 			tb.Fatalf("password of %s: %v", u, err)
 		}
 	}
 	testenv.CreateUser(tb, db, adminUser, "admin", "", "")
+	return plan
+}
+
+// loadPlan reads the replay plan of dir's checkins.jsonl.
+func loadPlan(tb testing.TB, dir string) *simulate.Plan {
+	tb.Helper()
+	plan, err := simulate.LoadFile(filepath.Join(dir, "checkins.jsonl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return plan
 }
 
@@ -80,7 +92,7 @@ func checkBilan(tb testing.TB, base, dir string) {
 func TestReplayMatchesExpected(t *testing.T) {
 	shared.EachEdition(t, func(t *testing.T, dir string) {
 		env := testenv.New(t, testenv.Options{})
-		plan := seedEdition(t, env.DB, dir)
+		plan := seedFolder(t, env.DB, dir)
 		sum, err := simulate.New(plan, env.URL, simulate.Options{Password: testenv.Password, Concurrency: 16,
 			Duplicate: 0.1, DropResponses: 0.05, Seed: 1, Gzip: true, Timeout: 10 * time.Minute}).Run(context.Background())
 		if sum != nil {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"prodays/internal/shared"
+	"prodays/internal/dataset"
 	"prodays/internal/testenv"
 	"prodays/simulate"
 	"prodays/store"
@@ -64,13 +64,13 @@ func runRestoreDrill(t *testing.T, how DrillRestorer) {
 	if testing.Short() {
 		t.Skip("runs, kills and restores the real server: not with -short")
 	}
-	dir := shared.Dir(t, "datasets/small-nasty")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	bin := testenv.Binary(t)
+	var dir string
 	var plan *simulate.Plan
 	env := testenv.Process(t, testenv.ProcessOptions{Args: append([]string{"--insecure-cookies"}, how.ServeArgs...),
-		Seed: func(tb testing.TB, db *store.DB) { plan = seedEdition(tb, db, dir) }})
+		Seed: func(tb testing.TB, db *store.DB) { dir, plan = seedEdition(tb, db, dataset.SmallNasty) }})
 	r := simulate.New(plan, env.URL, simulate.Options{Password: testenv.Password, Concurrency: 16,
 		Duplicate: 0.1, DropResponses: 0.05, Seed: 14, Gzip: true, MaxBackoff: time.Second, Timeout: 10 * time.Minute})
 	step := func(what string, share float64) {

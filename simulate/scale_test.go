@@ -2,13 +2,10 @@ package simulate_test
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"prodays/internal/shared"
+	"prodays/internal/dataset"
 	"prodays/internal/testenv"
 	"prodays/simulate"
 )
@@ -17,18 +14,16 @@ import (
 // replays its phones through a real server and checks that the bilan's
 // participations and held activities are three times expected.json's.
 func TestScale(t *testing.T) {
-	src := shared.Dir(t, "datasets/small-nasty")
+	var want map[string]any
+	src := dataset.Expected(t, dataset.SmallNasty, &want)
 	dst := t.TempDir()
 	const k = 3
 	if err := simulate.Scale(src, dst, k); err != nil {
 		t.Fatal(err)
 	}
 	env := testenv.New(t, testenv.Options{Quiet: true})
-	plan := seedEdition(t, env.DB, dst)
-	orig, err := simulate.LoadFile(filepath.Join(src, "checkins.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := seedFolder(t, env.DB, dst)
+	orig := loadPlan(t, src)
 	if len(plan.Devices) != k*len(orig.Devices) || plan.Mutations != k*orig.Mutations {
 		t.Fatalf("scaled plan: %d devices, %d mutations; want %d × (%d, %d)", len(plan.Devices), plan.Mutations, k, len(orig.Devices), orig.Mutations)
 	}
@@ -42,14 +37,6 @@ func TestScale(t *testing.T) {
 	}
 	var got map[string]any
 	if err := c.JSON(context.Background(), "GET", "/api/v1/reports/bilan", s.AccessToken, nil, &got); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(src, "expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want map[string]any
-	if err := json.Unmarshal(raw, &want); err != nil {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"meeting_participations", "visit_participations", "beneficiaries", "meetings_held", "visits_held", "speaker_participations"} {
