@@ -38,13 +38,7 @@ var tables = map[string]*table{
 		update: `UPDATE regions SET name = ? WHERE code = ?`,
 		types:  "t",
 	},
-	KindEstablishments: {
-		entity: "establishment",
-		load:   `SELECT code, name, city, region_code FROM establishments`,
-		insert: `INSERT INTO establishments (code, name, city, region_code) VALUES (?, ?, ?, ?)`,
-		update: `UPDATE establishments SET name = ?, city = ?, region_code = ? WHERE code = ?`,
-		types:  "ttt",
-	},
+	KindEstablishments: plain("establishment", "establishments", "code", "name", "city", "region_code"),
 	KindTrainees: {
 		entity: "trainee",
 		load:   `SELECT id, last_name, first_name, establishment_code, program, group_name, gender FROM trainees`,
@@ -55,27 +49,9 @@ var tables = map[string]*table{
 		types:  "tttttt",
 		stamps: 1,
 	},
-	KindCompanies: {
-		entity: "company",
-		load:   `SELECT id, name, sector, city, region_code FROM companies`,
-		insert: `INSERT INTO companies (id, name, sector, city, region_code) VALUES (?, ?, ?, ?, ?)`,
-		update: `UPDATE companies SET name = ?, sector = ?, city = ?, region_code = ? WHERE id = ?`,
-		types:  "tttt",
-	},
-	KindOrganizations: {
-		entity: "organization",
-		load:   `SELECT id, name, type FROM organizations`,
-		insert: `INSERT INTO organizations (id, name, type) VALUES (?, ?, ?)`,
-		update: `UPDATE organizations SET name = ?, type = ? WHERE id = ?`,
-		types:  "tt",
-	},
-	KindSpeakers: {
-		entity: "speaker",
-		load:   `SELECT id, last_name, first_name, organization_id, title FROM speakers`,
-		insert: `INSERT INTO speakers (id, last_name, first_name, organization_id, title) VALUES (?, ?, ?, ?, ?)`,
-		update: `UPDATE speakers SET last_name = ?, first_name = ?, organization_id = ?, title = ? WHERE id = ?`,
-		types:  "tttt",
-	},
+	KindCompanies:     plain("company", "companies", "id", "name", "sector", "city", "region_code"),
+	KindOrganizations: plain("organization", "organizations", "id", "name", "type"),
+	KindSpeakers:      plain("speaker", "speakers", "id", "last_name", "first_name", "organization_id", "title"),
 	KindActivities: {
 		// vals: kind, title, date, start_time, end_time, establishment_code
 		// (actEstablishment), company_id, region_code (actRegion), capacity,
@@ -109,6 +85,20 @@ var tables = map[string]*table{
 			return []any{v[0], v[1], v[2], v[3], v[1], v[2], v[3], now, id}
 		},
 	},
+}
+
+// plain is the table of a kind whose rows are the key column then text
+// columns, written as they are: entity's changes, the statements built
+// from the column names.
+func plain(entity, name, key string, cols ...string) *table {
+	all := strings.Join(append([]string{key}, cols...), ", ")
+	return &table{
+		entity: entity,
+		load:   "SELECT " + all + " FROM " + name,
+		insert: "INSERT INTO " + name + " (" + all + ") VALUES (?" + strings.Repeat(", ?", len(cols)) + ")",
+		update: "UPDATE " + name + " SET " + strings.Join(cols, " = ?, ") + " = ? WHERE " + key + " = ?",
+		types:  strings.Repeat("t", len(cols)),
+	}
 }
 
 // bind converts a record's values to SQL arguments per types.
