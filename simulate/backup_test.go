@@ -38,12 +38,14 @@ import (
 // an override wins) and compared row by row, so the copy's attendance is
 // exactly what its own mutations imply, with no half-applied batch.
 func TestBackupDuringReplay(t *testing.T) {
-	env := testenv.New(t, testenv.Options{})
-	dir, plan := seedEdition(t, env.DB, dataset.SmallNasty)
+	dir := dataset.Dir(t, dataset.SmallNasty)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	bin := testenv.Binary(t)
+
+	env := testenv.New(t, testenv.Options{})
+	plan := seedFolder(t, env.DB, dir)
 	total := countLines(t, filepath.Join(dir, "checkins.jsonl"))
 
 	// The replay goes through a wrapper of the real handler that, once the
