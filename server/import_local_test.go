@@ -14,15 +14,10 @@ import (
 // the same file, which names the field with both values; with
 // --overwrite-local-changes the file's value is taken.
 func TestImportKeepsLocalChanges(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "prodays.db")
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	db, dir := importedDB(t, map[string]string{
 		"establishments.csv": "code,name,city,region_code\nEFP0105,ISTA Tanger,Tanger,TTA\n",
 		"trainees.csv":       "trainee_id,last_name,first_name,establishment_code,program,group,gender\nF25010500001N,Baha,Meryem,EFP0105,,G1,F\n",
 	})
-	if code, stdout, stderr := runCLI(t, "", "import", "--db", db, "--dir", dir); code != 0 {
-		t.Fatalf("first import: %d\n%s%s", code, stdout, stderr)
-	}
 	firstName := func() string {
 		s, err := store.Open(context.Background(), db, store.Options{})
 		if err != nil {

@@ -31,6 +31,20 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
+// importedDB writes files (name: content) to a folder and imports it with
+// `prodays import --dir` into a new database; it returns the database's
+// path and the folder.
+func importedDB(t *testing.T, files map[string]string) (db, dir string) {
+	t.Helper()
+	db = filepath.Join(t.TempDir(), "prodays.db")
+	dir = t.TempDir()
+	writeFiles(t, dir, files)
+	if code, stdout, stderr := runCLI(t, "", "import", "--db", db, "--dir", dir); code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", code, stdout, stderr)
+	}
+	return db, dir
+}
+
 func TestImportCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "prodays.db")
 	dir := t.TempDir()
@@ -94,12 +108,7 @@ func TestImportCommand(t *testing.T) {
 }
 
 func TestUserCommand(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "prodays.db")
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"establishments.csv": "code,name,city,region_code\nEFP0105,ISTA Tanger,Tanger,TTA\n"})
-	if code, out, errs := runCLI(t, "", "import", "--db", db, "--dir", dir); code != 0 {
-		t.Fatalf("import: %d %s %s", code, out, errs)
-	}
+	db, _ := importedDB(t, map[string]string{"establishments.csv": "code,name,city,region_code\nEFP0105,ISTA Tanger,Tanger,TTA\n"})
 	steps := []struct {
 		stdin  string
 		args   []string
