@@ -36,7 +36,6 @@ import (
 // "pending", lists exactly the phone that holds something. Screenshots
 // of both screens at 360 and 1280 px, in French and Arabic.
 func TestSupervisorClearsDayAtSize(t *testing.T) {
-	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
 	staff := env.Login(t, "s.staff", "dev-staff")
 	staff2 := env.Login(t, "s.staff", "dev-staff-2")
@@ -69,9 +68,7 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 	}
 	before := bilanFigure(t, sup, "beneficiaries")
 
-	ctx, cancel := newTab(t, browser, 4*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "sup.cs")
+	ctx := consoleTab(t, srv, "sup.cs", 4*time.Minute)
 	goTo(t, ctx, "#/review", "review")
 	// The page's total and counts per kind are the server's; the 12
 	// cancelling pairs are shown as pairs (checked in one evaluation: the
@@ -260,7 +257,6 @@ func TestSupervisorClearsEditionDay(t *testing.T) {
 // then runs a supervisor's day's end (TestSupervisorClearsSmallNastyDay).
 func clearReplayedDay(t *testing.T, name string) {
 	dir := shared.Dir(t, "datasets/"+name)
-	browser := newBrowser(t)
 	bg := context.Background()
 	clk := &clock{}
 	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{Clock: clk})
@@ -344,9 +340,7 @@ func clearReplayedDay(t *testing.T, name string) {
 	t.Logf("busiest region and day of the replay: %s %s (%d refused); chosen: %s %s, %d items to review %v", busyRegion, busyDay, busy, region, date, page.Total, page.Counts)
 	before := bilanFigure(t, sup, "meeting_participations")
 
-	ctx, cancel := newTab(t, browser, 5*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, supervisor)
+	ctx := consoleTab(t, srv, supervisor, 5*time.Minute)
 	goTo(t, ctx, "#/review", "review")
 	waitFor(t, ctx, "the queue", `!!document.querySelector('[data-test=review-total]')`, 20*time.Second)
 	queueFilter(t, ctx, "day", date)
