@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -23,7 +22,7 @@ func consoleFixture(t *testing.T) (*server, *testenv.Env) {
 	f.Activities = append(f.Activities, map[string]any{"activity_id": "MTG-0200", "kind": "meeting", "title": "Rencontre : métiers du numérique",
 		"date": time.Now().Format("2006-01-02"), "start_time": "11:00", "end_time": "12:00", "establishment_code": "EFP0200", "company_id": "",
 		"region_code": "CS", "capacity": 30, "speaker_ids": []string{}, "status": "open"})
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	f.seed(t, srv.DB)
 	testenv.CreateUser(t, srv.DB, "sup.cs", "supervisor", "", "CS")
 	testenv.CreateUser(t, srv.DB, "admin1", "admin", "", "")

@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +13,7 @@ import (
 // its code's text from ar.json and the server's exact words below.
 func TestImportErrorsTranslated(t *testing.T) {
 	srv, _ := consoleFixture(t)
-	raw, err := os.ReadFile("../webapp/static/i18n/ar.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ar map[string]string
-	if err := json.Unmarshal(raw, &ar); err != nil {
-		t.Fatal(err)
-	}
+	ar := messages(t, "ar")
 	csv := tempFile(t, "stagiaires.csv", []byte("trainee_id,last_name,first_name,establishment_code,program,group,gender\nF2501050000X,,Salma,EFP9999,GE,GE101,X\n"))
 	ctx := consoleTab(t, srv, "admin1", 3*time.Minute)
 	goTo(t, ctx, "#/imports", "imports")

@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -43,7 +42,7 @@ func TestEditionFiftyOffline(t *testing.T) {
 	bg := context.Background()
 
 	clk := &clock{}
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{Clock: clk})
+	srv := newServer(t, serverOptions{Clock: clk})
 	start := time.Now()
 	if rep, err := importer.ImportDir(bg, srv.DB, dir, importer.Options{}); err != nil {
 		t.Fatalf("import %s: %v %+v", dir, err, rep)

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,4 +24,18 @@ func tempFile(t *testing.T, name string, content []byte) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// messages returns the app's messages in lang (webapp/static/i18n).
+func messages(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "webapp", "static", "i18n", lang+".json"))
+	if err != nil {
+		t.Fatalf("messages of %q: %v", lang, err)
+	}
+	var msgs map[string]string
+	if err := json.Unmarshal(raw, &msgs); err != nil {
+		t.Fatal(err)
+	}
+	return msgs
 }

@@ -52,16 +52,10 @@ func TestMeasure(t *testing.T) {
 	profile := filepath.Join(t.TempDir(), "profile")
 	browser, closeBrowser := newBrowserAt(t, profile)
 	f := newFixture(9000)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	f.seed(t, srv.DB)
 	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	openLogin(t, ctx, srv)
-	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#username"), "s.staff"),
-		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
-		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
-		t.Fatal(err)
-	}
+	formLogin(t, ctx, srv, "s.staff")
 	start := time.Now()
 	waitFor(t, ctx, "the download", `!!document.querySelector('[data-test=ready]')`, 2*time.Minute)
 	t.Logf("login to ready, 9,000 trainees in pages of 5,000: %s", time.Since(start).Round(10*time.Millisecond))
@@ -283,7 +277,7 @@ func TestMeasureRegionDownload(t *testing.T) {
 	dir := shared.Dir(t, "datasets/prodays-2026")
 	chromium(t)
 	t.Logf("machine load at start: %s", loadavg())
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	start := time.Now()
 	if rep, err := importer.ImportDir(context.Background(), srv.DB, dir, importer.Options{}); err != nil {
 		t.Fatalf("import %s: %v %+v", dir, err, rep)

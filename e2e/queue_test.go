@@ -259,7 +259,7 @@ func clearReplayedDay(t *testing.T, name string) {
 	dir := shared.Dir(t, "datasets/"+name)
 	bg := context.Background()
 	clk := &clock{}
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{Clock: clk})
+	srv := newServer(t, serverOptions{Clock: clk})
 	began := time.Now()
 	if rep, err := importer.ImportDir(bg, srv.DB, dir, importer.Options{}); err != nil {
 		t.Fatalf("import %s: %v %+v", dir, err, rep)

@@ -251,7 +251,7 @@ func newCameraBrowser(t *testing.T, video string) context.Context {
 func scanSetup(t *testing.T, n int, shots func(ids []string, qrs map[string]*image.Gray) []shot, timeout time.Duration) (*server, context.Context, []string) {
 	t.Helper()
 	chromium(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	newFixture(n).seed(t, srv.DB)
 	ids, qrs := badgeQRs(t, srv)
 	video := filepath.Join(t.TempDir(), "badges.y4m")
@@ -441,7 +441,7 @@ func TestScanDoorDrill(t *testing.T) {
 // It asserts that every frame is read right, never a timing.
 func TestMeasureScanDecode(t *testing.T) {
 	t.Logf("machine load at start: %s", loadavg())
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	newFixture(4).seed(t, srv.DB)
 	_, qrs := badgeQRs(t, srv)
 	ctx, cancel := newTab(t, newBrowser(t), 3*time.Minute)
