@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"prodays/auth"
-	"prodays/importer"
-	"prodays/internal/shared"
 	"prodays/internal/testenv"
 	"prodays/simulate"
 	"slices"
@@ -256,31 +253,14 @@ func TestSupervisorClearsEditionDay(t *testing.T) {
 // clearReplayedDay imports and replays the dataset name of ../shared,
 // then runs a supervisor's day's end (TestSupervisorClearsSmallNastyDay).
 func clearReplayedDay(t *testing.T, name string) {
-	dir := shared.Dir(t, "datasets/"+name)
-	bg := context.Background()
-	clk := &clock{}
-	srv := newServer(t, serverOptions{Clock: clk})
 	began := time.Now()
-	if rep, err := importer.ImportDir(bg, srv.DB, dir, importer.Options{}); err != nil {
-		t.Fatalf("import %s: %v %+v", dir, err, rep)
-	}
+	srv, clk, dir := editionServer(t, name)
 	plan, err := simulate.LoadFile(filepath.Join(dir, "checkins.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := auth.HashPassword(testenv.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setPassword := func(u string) {
-		if err := srv.DB.SetPassword(bg, u, hash, "e2e"); err != nil {
-			t.Fatalf("password of %s: %v", u, err)
-		}
-	}
-	for _, u := range plan.Usernames() {
-		setPassword(u)
-	}
-	sum, err := simulate.New(plan, srv.URL, simulate.Options{Password: testenv.Password, Concurrency: 8, Seed: 1, Timeout: 10 * time.Minute}).Run(bg)
+	testenv.SetPasswords(t, srv.DB, plan.Usernames()...)
+	sum, err := simulate.New(plan, srv.URL, simulate.Options{Password: testenv.Password, Concurrency: 8, Seed: 1, Timeout: 10 * time.Minute}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
@@ -309,7 +289,7 @@ func clearReplayedDay(t *testing.T, name string) {
 	}
 	supervisor := "e2e.sup." + strings.ToLower(region)
 	testenv.CreateUser(t, srv.DB, supervisor, "supervisor", "", region)
-	setPassword(staffUser)
+	testenv.SetPasswords(t, srv.DB, staffUser)
 	day, err := time.Parse("2006-01-02", date)
 	if err != nil {
 		t.Fatal(err)
