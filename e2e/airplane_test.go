@@ -136,7 +136,7 @@ func drillSeeds(t *testing.T) []uint64 {
 func TestAirplaneDrill(t *testing.T) {
 	f := newFixture(120)
 	browser := newBrowser(t)
-	srv := startServer(t, t.TempDir()+"/prodays.db", "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	f.seed(t, srv.DB)
 	seeds := drillSeeds(t)
 	ctx, cancel := newTab(t, browser, time.Duration(len(seeds))*45*time.Second+time.Minute)

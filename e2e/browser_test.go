@@ -137,7 +137,7 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 func openApp(t *testing.T, n int, opt serverOptions, timeout time.Duration) (*server, context.Context) {
 	t.Helper()
 	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", opt)
+	srv := newServer(t, opt)
 	if n > 0 {
 		newFixture(n).seed(t, srv.DB)
 	}
@@ -159,6 +159,13 @@ func openLogin(t *testing.T, ctx context.Context, srv *server) {
 func formLogin(t *testing.T, ctx context.Context, srv *server, username string) {
 	t.Helper()
 	openLogin(t, ctx, srv)
+	submitLogin(t, ctx, username)
+}
+
+// submitLogin fills the open login form with username and
+// testenv.Password and submits it.
+func submitLogin(t *testing.T, ctx context.Context, username string) {
+	t.Helper()
 	if err := chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS("#username"), username),
 		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),

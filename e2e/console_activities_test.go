@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"prodays/internal/synctest"
 )
 
 // TestActivitiesSummaryFilters (issue #18, finding 8): the activities
@@ -17,16 +15,10 @@ import (
 // after a confirmation with a reason (audited); outside the edition the
 // screen opens on the edition's nearest day.
 func TestActivitiesSummaryFilters(t *testing.T) {
-	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
-	staff := env.Login(t, "s.staff", "dev-staff")
-	ph := synctest.NewPhone("dev-staff", time.Now().Add(-time.Minute))
-	push(t, staff, synctest.Body("dev-staff", time.Now(), 3,
-		ph.CheckIn("MTG-0001", "trainee", traineeAit), ph.CheckIn("MTG-0001", "trainee", traineeBenaissa), ph.CheckIn("VIS-0001", "trainee", traineeAit)))
+	staffCheckIns(t, env, [3]string{"MTG-0001", "trainee", traineeAit}, [3]string{"MTG-0001", "trainee", traineeBenaissa}, [3]string{"VIS-0001", "trainee", traineeAit})
 	sup := env.Login(t, "sup.cs", "dev-sup-api")
-	if st := sup.Do(t, "POST", "/api/v1/activities/VIS-0001/close", nil, nil); st != 204 {
-		t.Fatalf("close VIS-0001: %d", st)
-	}
+	closeActivity(t, sup, "VIS-0001")
 	var api struct {
 		Date       string
 		Activities []struct {
@@ -48,9 +40,7 @@ func TestActivitiesSummaryFilters(t *testing.T) {
 		t.Fatalf("the API's figures: %v", want)
 	}
 
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "sup.cs")
+	ctx := consoleTab(t, srv, "sup.cs", 3*time.Minute)
 	goTo(t, ctx, "#/activities", "activities")
 	sum := func(k string) string {
 		return eval[string](t, ctx, `document.querySelector('[data-test=sum-`+k+`]').dataset.value`)
@@ -90,9 +80,7 @@ func TestActivitiesSummaryFilters(t *testing.T) {
 	consoleShots(t, ctx, "console-activities", `!!document.querySelector('[data-test=activities-summary]')`)
 
 	// An admin: the region filter, and a reopen asks first, with a reason.
-	ctx2, cancel2 := newTab(t, newBrowser(t), 3*time.Minute) // its own profile: another login
-	defer cancel2()
-	consoleLogin(t, ctx2, srv, "admin1")
+	ctx2 := consoleTab(t, srv, "admin1", 3*time.Minute) // its own browser: another login
 	goTo(t, ctx2, "#/activities", "activities")
 	if n := eval[int](t, ctx2, `document.querySelectorAll('[data-test=filter-region] option[value=CS]').length`); n != 1 {
 		t.Error("an admin has no region filter with CS")

@@ -18,7 +18,6 @@ import (
 // one isolated string equal to Intl's ar-MA format; on a 360 px phone
 // each card fits in one screen.
 func TestReviewCardsNamesAndArabic(t *testing.T) {
-	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
 	if _, err := srv.DB.Write.Exec(`UPDATE users SET full_name = 'Nadia Bennani' WHERE username = 's.staff'`); err != nil {
 		t.Fatal(err)
@@ -27,9 +26,7 @@ func TestReviewCardsNamesAndArabic(t *testing.T) {
 	a := env.Login(t, "s.staff", devA)
 	b := env.Login(t, "s.staff", devB)
 	sup := env.Login(t, "sup.cs", "dev-sup-api")
-	if st := sup.Do(t, "POST", "/api/v1/activities/VIS-0001/close", nil, nil); st != 204 {
-		t.Fatalf("close VIS-0001: %d", st)
-	}
+	closeActivity(t, sup, "VIS-0001")
 	now := time.Now()
 	pa := synctest.NewPhone(devA, now.Add(-2*time.Minute))
 	late := pa.CheckIn("VIS-0001", "trainee", traineeAit)
@@ -45,9 +42,7 @@ func TestReviewCardsNamesAndArabic(t *testing.T) {
 	conflict := sqlValue[int](t, srv, `SELECT id FROM conflicts WHERE status = 'open' AND trainee_id = ? AND field = 'last_name'`, traineeByID)
 	name := sqlValue[string](t, srv, `SELECT last_name || ' ' || first_name FROM trainees WHERE id = ?`, traineeByID)
 
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "sup.cs")
+	ctx := consoleTab(t, srv, "sup.cs", 3*time.Minute)
 	lateSel := fmt.Sprintf(`[data-test=item-late][data-id="%d"]`, lateFlag)
 	mergeSel := fmt.Sprintf(`[data-test=item-merge][data-id="%d"]`, proposal)
 	conflictSel := fmt.Sprintf(`[data-test=item-conflict][data-id="%d"]`, conflict)

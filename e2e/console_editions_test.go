@@ -39,11 +39,8 @@ func pdfText(t *testing.T, data []byte) string {
 // edition carries its name and dates in its header (pdftotext), and the
 // import of activities shows the edition's dates.
 func TestAdminEditionsScreen(t *testing.T) {
-	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "admin1")
+	ctx := consoleTab(t, srv, "admin1", 3*time.Minute)
 	goTo(t, ctx, "#/editions", "editions")
 	eval[bool](t, ctx, `(() => {
 		const f = document.querySelector('[data-test=edition-form]');

@@ -1,9 +1,6 @@
 package e2e_test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,23 +12,10 @@ import (
 // shows, in Arabic, every error of a row (not only the first), each with
 // its code's text from ar.json and the server's exact words below.
 func TestImportErrorsTranslated(t *testing.T) {
-	browser := newBrowser(t)
 	srv, _ := consoleFixture(t)
-	raw, err := os.ReadFile("../webapp/static/i18n/ar.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ar map[string]string
-	if err := json.Unmarshal(raw, &ar); err != nil {
-		t.Fatal(err)
-	}
-	csv := filepath.Join(t.TempDir(), "stagiaires.csv")
-	if err := os.WriteFile(csv, []byte("trainee_id,last_name,first_name,establishment_code,program,group,gender\nF2501050000X,,Salma,EFP9999,GE,GE101,X\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "admin1")
+	ar := messages(t, "ar")
+	csv := tempFile(t, "stagiaires.csv", []byte("trainee_id,last_name,first_name,establishment_code,program,group,gender\nF2501050000X,,Salma,EFP9999,GE,GE101,X\n"))
+	ctx := consoleTab(t, srv, "admin1", 3*time.Minute)
 	goTo(t, ctx, "#/imports", "imports")
 	chooseLang(t, ctx, "ar", `!!document.querySelector('[data-test=import-form]')`)
 	eval[bool](t, ctx, `(() => { const s = document.querySelector('[data-test=import-form] select'); s.value = 'trainees'; return true; })()`)

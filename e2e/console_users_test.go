@@ -16,7 +16,6 @@ import (
 // before revoking its phone (yes: revoked); the phone list opens in view.
 // The list comes 50 at a time with a page counter.
 func TestAdminUsersAtSize(t *testing.T) {
-	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
 	for i := 0; i < 476; i++ {
 		testenv.CreateUser(t, srv.DB, fmt.Sprintf("staff.%03d", i), "staff", "EFP0105", "")
@@ -34,9 +33,7 @@ func TestAdminUsersAtSize(t *testing.T) {
 		t.Fatalf("%d accounts", total)
 	}
 
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "admin1")
+	ctx := consoleTab(t, srv, "admin1", 3*time.Minute)
 	goTo(t, ctx, "#/users", "users")
 	if got := eval[string](t, ctx, `document.querySelector('[data-test=users-table]').dataset.total`); got != fmt.Sprint(total) {
 		t.Errorf("the list counts %s accounts, the database %d", got, total)

@@ -2,10 +2,7 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,100 +11,18 @@ import (
 
 	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
-	"prodays/internal/testenv"
-	"prodays/sync/protocol"
 )
-
-// consoleFixture is the e2e fixture plus an activity of the other
-// establishment of the region (EFP0200, outside s.staff's scope), a
-// supervisor of CS and an admin.
-func consoleFixture(t *testing.T) (*server, *testenv.Env) {
-	t.Helper()
-	f := newFixture(20)
-	f.Activities = append(f.Activities, map[string]any{"activity_id": "MTG-0200", "kind": "meeting", "title": "Rencontre : métiers du numérique",
-		"date": time.Now().Format("2006-01-02"), "start_time": "11:00", "end_time": "12:00", "establishment_code": "EFP0200", "company_id": "",
-		"region_code": "CS", "capacity": 30, "speaker_ids": []string{}, "status": "open"})
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
-	f.seed(t, srv.DB)
-	testenv.CreateUser(t, srv.DB, "sup.cs", "supervisor", "", "CS")
-	testenv.CreateUser(t, srv.DB, "admin1", "admin", "", "")
-	return srv, &testenv.Env{DB: srv.DB, URL: srv.URL}
-}
-
-// push sends a phone's push body through the real push API.
-func push(t *testing.T, s *testenv.Session, body []byte) {
-	t.Helper()
-	if a := s.Env.Raw(t, "POST", "/api/v1/sync/push", s.AccessToken, "application/json", body); a.Status != 200 {
-		t.Fatalf("push: %d %s", a.Status, a.Body)
-	}
-}
-
-// staffCheckIns logs s.staff in on dev-staff and pushes one check-in per
-// {activity, person kind, person id}, recorded a minute ago.
-func staffCheckIns(t *testing.T, env *testenv.Env, checkIns ...[3]string) {
-	t.Helper()
-	staff := env.Login(t, "s.staff", "dev-staff")
-	ph := synctest.NewPhone("dev-staff", time.Now().Add(-time.Minute))
-	ms := make([]protocol.Mutation, len(checkIns))
-	for i, c := range checkIns {
-		ms[i] = ph.CheckIn(c[0], c[1], c[2])
-	}
-	push(t, staff, synctest.Body("dev-staff", time.Now(), len(ms), ms...))
-}
-
-// sqlValue runs a query of one value on the test database.
-func sqlValue[T any](t *testing.T, srv *server, q string, args ...any) T {
-	t.Helper()
-	return dbtest.Value[T](t, srv.DB, q, args...)
-}
-
-// consoleLogin logs username in through the login form and waits for a
-// console screen.
-func consoleLogin(t *testing.T, ctx context.Context, srv *server, username string) {
-	t.Helper()
-	formLogin(t, ctx, srv, username)
-	waitFor(t, ctx, "a console screen", `!!document.querySelector('[data-test^=screen-] h1') && !document.querySelector('[data-test^=screen-] [role=status].muted')`, 20*time.Second)
-}
-
-// goTo opens a console screen and waits for it to finish loading.
-func goTo(t *testing.T, ctx context.Context, hash, screen string) {
-	t.Helper()
-	eval[bool](t, ctx, fmt.Sprintf(`(location.hash = %q, true)`, hash))
-	waitFor(t, ctx, screen, fmt.Sprintf(`!!document.querySelector('[data-test=screen-%s] h1') && !document.querySelector('[data-test=screen-%s] p.muted[role=status]')`, screen, screen), 20*time.Second)
-}
-
-// consoleShots writes the page at 360 and 1280 px wide, in French and Arabic.
-func consoleShots(t *testing.T, ctx context.Context, name, ready string) {
-	t.Helper()
-	dir := screenshotDir(t)
-	for _, lang := range []string{"fr", "ar"} {
-		chooseLang(t, ctx, lang, ready)
-		for _, w := range []int64{360, 1280} {
-			if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 800, chromedp.EmulateScale(1))); err != nil {
-				t.Fatal(err)
-			}
-			screenshot(t, ctx, dir, fmt.Sprintf("%s-%s-%d", name, lang, w))
-		}
-	}
-	chooseLang(t, ctx, "fr", ready)
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(1), chromedp.EmulateMobile)); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestSupervisorReviewConsole: a supervisor closes an activity with open
 // items (a reason is asked) and resolves one item of each kind of the
 // review queue, each built through the real push API; the server state
 // is checked after each action.
 func TestSupervisorReviewConsole(t *testing.T) {
-	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
 	staff := env.Login(t, "s.staff", "dev-staff")
 	skewDev := env.Login(t, "s.staff", "dev-skew")
 	sup := env.Login(t, "sup.cs", "dev-sup-api")
-	if st := sup.Do(t, "POST", "/api/v1/activities/VIS-0001/close", nil, nil); st != 204 {
-		t.Fatalf("close VIS-0001: %d", st)
-	}
+	closeActivity(t, sup, "VIS-0001")
 	now := time.Now()
 	ph := synctest.NewPhone("dev-staff", now.Add(-time.Minute))
 	late := ph.CheckIn("VIS-0001", "trainee", traineeAit)
@@ -135,9 +50,7 @@ func TestSupervisorReviewConsole(t *testing.T) {
 		t.Fatal("dev-skew should be marked skewed")
 	}
 
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "sup.cs")
+	ctx := consoleTab(t, srv, "sup.cs", 3*time.Minute)
 	waitFor(t, ctx, "the review queue", `!!document.querySelector('[data-test=screen-review] [data-test=group-late]')`, 20*time.Second)
 	for _, sel := range []string{
 		fmt.Sprintf(`[data-test=item-late][data-id="%d"]`, lateFlag),
@@ -261,16 +174,10 @@ func TestSupervisorReviewConsole(t *testing.T) {
 // (a short one is refused on the page), and finds those actions in the
 // audit log. On a phone the menu is the compact one.
 func TestAdminImportsUsersAudit(t *testing.T) {
-	browser := newBrowser(t)
 	srv, _ := consoleFixture(t)
-	csv := filepath.Join(t.TempDir(), "etablissements.csv")
-	if err := os.WriteFile(csv, []byte("code,name,city,region_code\nEFP0900,ISTA Test,Tanger,CS\nEFP0901,ITA Nulle part,Nowhere,ZZZ\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	csv := tempFile(t, "etablissements.csv", []byte("code,name,city,region_code\nEFP0900,ISTA Test,Tanger,CS\nEFP0901,ITA Nulle part,Nowhere,ZZZ\n"))
 
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "admin1")
+	ctx := consoleTab(t, srv, "admin1", 3*time.Minute)
 	// 360 px: the compact menu, not a tall stack of links.
 	if !eval[bool](t, ctx, `getComputedStyle(document.querySelector('.nav-wide')).display === 'none' && getComputedStyle(document.querySelector('[data-test=nav-menu]')).display !== 'none'`) {
 		t.Error("on a phone the console menu should be the compact one")
@@ -364,14 +271,11 @@ func TestAdminImportsUsersAudit(t *testing.T) {
 // Exports page (blobs fetched with the token: type and size checked) and
 // sees the bilan dashboard with the fixture's totals.
 func TestAdminExportsAndBilan(t *testing.T) {
-	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
 	staffCheckIns(t, env, [3]string{"MTG-0001", "trainee", traineeAit}, [3]string{"MTG-0001", "trainee", traineeBenaissa},
 		[3]string{"VIS-0001", "trainee", traineeAit}, [3]string{"MTG-0001", "speaker", "SPK-0001"})
 
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "admin1")
+	ctx := consoleTab(t, srv, "admin1", 3*time.Minute)
 	waitFor(t, ctx, "the bilan", `!!document.querySelector('[data-test=fig-beneficiaries]')`, 20*time.Second)
 	for fig, want := range map[string]int{"beneficiaries": 3, "meeting_participations": 2, "visit_participations": 1, "speakers_present": 1, "organizations_represented": 1, "meetings_held": 1, "visits_held": 1} {
 		if got := eval[string](t, ctx, `document.querySelector('[data-test=fig-`+fig+`]').dataset.value`); got != fmt.Sprint(want) {

@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -93,31 +91,15 @@ func TestDeviceSecretSharedPhone(t *testing.T) {
 	// Another installation names this device id: refused, in its language.
 	other, cancel2 := newTab(t, newBrowser(t), 2*time.Minute)
 	defer cancel2()
-	if err := chromedp.Do(other, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, other, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
+	openLogin(t, other, srv)
 	eval[bool](t, other, `import('/js/db.js').then((db) => db.setMeta('device_id', `+jsString(p.deviceID)+`)).then(() => true)`)
 	if err := chromedp.Do(other, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, other, "the login form", `!!document.querySelector('[data-test=login-form]')`, 20*time.Second)
-	if err := chromedp.Do(other,
-		chromedp.SendKeys(chromedp.CSS("#username"), "s.staff"),
-		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
-		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
-		t.Fatal(err)
-	}
+	submitLogin(t, other, "s.staff")
 	lang := eval[string](t, other, `document.documentElement.lang`)
-	raw, err := os.ReadFile(filepath.Join("..", "webapp", "static", "i18n", lang+".json"))
-	if err != nil {
-		t.Fatalf("messages of %q: %v", lang, err)
-	}
-	var msgs map[string]string
-	if err := json.Unmarshal(raw, &msgs); err != nil {
-		t.Fatal(err)
-	}
-	want := msgs["reason.device_taken"]
+	want := messages(t, lang)["reason.device_taken"]
 	if want == "" {
 		t.Fatalf("%s.json has no reason.device_taken", lang)
 	}

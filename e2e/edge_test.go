@@ -47,6 +47,18 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return eval[string](t, ctx, `(document.querySelector(`+jsString(sel)+`) || {}).textContent || ''`)
 }
 
+// confirmLogoutKeepsAction confirms the open logout warning of a phone
+// with one action pending: the login screen comes back and the outbox
+// still holds the action (kept until pushed).
+func confirmLogoutKeepsAction(t *testing.T, ctx context.Context) {
+	t.Helper()
+	click(t, ctx, "[data-test=logout-confirm]")
+	waitFor(t, ctx, "the login screen", `!!document.querySelector('[data-test=login-form]')`, 10*time.Second)
+	if n := eval[int](t, ctx, `import('/js/outbox.js').then(o => o.size())`); n != 1 {
+		t.Errorf("outbox after logout: %d, want 1 (kept until pushed)", n)
+	}
+}
+
 func jsString(s string) string { return mustJSON(s) }
 
 // TestSyncEdgeCases, against the real server with faults in front of it:
@@ -153,11 +165,7 @@ func TestSyncEdgeCases(t *testing.T) {
 		click(t, ctx, "[data-test=logout]")
 		// The server is unreachable: first the warning that logging in again needs the network.
 		waitFor(t, ctx, "the warning", `!!document.querySelector('dialog[data-test=logout-dialog][open]')`, 5*time.Second)
-		click(t, ctx, "[data-test=logout-confirm]")
-		waitFor(t, ctx, "the login screen", `!!document.querySelector('[data-test=login-form]')`, 10*time.Second)
-		if n := eval[int](t, ctx, `import('/js/outbox.js').then(o => o.size())`); n != 1 {
-			t.Errorf("outbox after logout: %d, want 1 (kept until pushed)", n)
-		}
+		confirmLogoutKeepsAction(t, ctx)
 	})
 
 	t.Run("new version waits for the click", func(t *testing.T) {

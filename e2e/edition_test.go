@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"prodays"
-	"prodays/auth"
 	"prodays/importer"
 	"prodays/internal/shared"
 	"prodays/internal/testenv"
@@ -37,18 +35,11 @@ func TestEditionFiftyOffline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped in -short mode: imports the whole 2026 edition (about 47,000 trainees) and drives a browser")
 	}
-	dir := shared.Dir(t, "datasets/prodays-2026")
-	browser := newBrowser(t)
 	began := time.Now()
 	bg := context.Background()
-
-	clk := &clock{}
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{Clock: clk})
-	start := time.Now()
-	if rep, err := importer.ImportDir(bg, srv.DB, dir, importer.Options{}); err != nil {
-		t.Fatalf("import %s: %v %+v", dir, err, rep)
-	}
-	t.Logf("import of the 2026 edition: %s", time.Since(start).Round(10*time.Millisecond))
+	srv, clk, _ := editionServer(t, "prodays-2026")
+	t.Logf("import of the 2026 edition: %s", time.Since(began).Round(10*time.Millisecond))
+	browser := newBrowser(t)
 	if n := sqlValue[int](t, srv, `SELECT count(*) FROM attendance`); n != 0 {
 		t.Fatalf("the imported database has %d attendance rows; the replay expects the roster only", n)
 	}
@@ -63,13 +54,7 @@ func TestEditionFiftyOffline(t *testing.T) {
 		ORDER BY u.username, a.date, a.start_time, a.id LIMIT 1`).Scan(&username, &est, &region, &activity, &date, &actRegion); err != nil {
 		t.Fatalf("a staff user with an open meeting: %v", err)
 	}
-	hash, err := auth.HashPassword(testenv.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.DB.SetPassword(bg, username, hash, "e2e"); err != nil {
-		t.Fatal(err)
-	}
+	testenv.SetPasswords(t, srv.DB, username)
 
 	// 50 trainees of the region, not present anywhere, spread over the
 	// region's roster (ordered by matricule). Those whose name another
@@ -130,7 +115,7 @@ func TestEditionFiftyOffline(t *testing.T) {
 	// Log in, download the scope.
 	ctx, cancel := newTab(t, browser, 6*time.Minute)
 	defer cancel()
-	start = time.Now()
+	start := time.Now()
 	loginAndDownloadAs(t, ctx, srv, username)
 	t.Logf("login to home (download of region %s's %d trainees): %s", region, len(roster), time.Since(start).Round(10*time.Millisecond))
 	waitFor(t, ctx, "the first sync", `document.querySelector('[data-test=sync-now]')?.getAttribute('aria-busy') === 'false'`, time.Minute)
@@ -197,6 +182,20 @@ func TestEditionFiftyOffline(t *testing.T) {
 	}
 	t.Logf("bilan before: %d participations (%d held meetings); after: %d (%d); total %s",
 		before.Beneficiaries, before.MeetingsHeld, after.Beneficiaries, after.MeetingsHeld, time.Since(began).Round(100*time.Millisecond))
+}
+
+// editionServer starts a server on a new database and on a clock of
+// its own, with the dataset name of ../shared imported; it returns the
+// server, its clock and the dataset's folder.
+func editionServer(t *testing.T, name string) (*server, *clock, string) {
+	t.Helper()
+	dir := shared.Dir(t, "datasets/"+name)
+	clk := &clock{}
+	srv := newServer(t, serverOptions{Clock: clk})
+	if rep, err := importer.ImportDir(context.Background(), srv.DB, dir, importer.Options{}); err != nil {
+		t.Fatalf("import %s: %v %+v", dir, err, rep)
+	}
+	return srv, clk, dir
 }
 
 // checkIn checks trainee id in as a person would: type query in the

@@ -29,15 +29,12 @@ func exportResult(t *testing.T, ctx context.Context, key string) (name, typ stri
 // from the server), and makes the region's day sheets and two batches of
 // certificates; the server's file names and the audit say what was made.
 func TestSupervisorExports(t *testing.T) {
-	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
 	staffCheckIns(t, env, [3]string{"MTG-0001", "trainee", traineeAit}, [3]string{"MTG-0001", "trainee", traineeBenaissa},
 		[3]string{"VIS-0001", "trainee", traineeAit})
 	today := time.Now().In(time.Local).Format("2006-01-02")
 
-	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "sup.cs")
+	ctx := consoleTab(t, srv, "sup.cs", 3*time.Minute)
 	if !eval[bool](t, ctx, `!!document.querySelector('[data-test=nav-exports]')`) {
 		t.Fatal("the supervisor's console has no exports screen")
 	}

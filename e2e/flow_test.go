@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,8 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"prodays/internal/testenv"
 )
 
 // TestOfflineFlowEndToEnd runs the whole offline scenario against the real
@@ -21,7 +18,7 @@ import (
 func TestOfflineFlowEndToEnd(t *testing.T) {
 	browser := newBrowser(t)
 	f := newFixture(300)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	f.seed(t, srv.DB)
 	offlineScenario(t, browser, srv, screenshotDir(t), func() []string { return srv.presences(t) })
 	pushes, batches := read(srv.faults, func(f *faults) int { return f.pushes }), read(srv.faults, func(f *faults) []int { return f.batches })
@@ -76,9 +73,7 @@ func offlineScenario(t *testing.T, browser context.Context, srv *server, shots s
 	}
 	shot("ar-login")
 	setLang("fr")
-	do(chromedp.SendKeys(chromedp.CSS("#username"), "s.staff"),
-		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
-		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]")))
+	submitLogin(t, ctx, "s.staff")
 	waitFor(t, ctx, "the download", `!!document.querySelector('[data-test=ready]')`, 60*time.Second)
 	ready := eval[string](t, ctx, `document.querySelector('[data-test=ready]').textContent`)
 	t.Logf("after download: %s", ready)

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +28,7 @@ func TestHeldCheckInStaysVisible(t *testing.T) {
 	clk := &clock{}
 	clk.Advance(251 * 24 * time.Hour)
 	browser := newBrowser(t)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{Clock: clk})
+	srv := newServer(t, serverOptions{Clock: clk})
 	f.seed(t, srv.DB)
 	testenv.CreateUser(t, srv.DB, "sup.cs", "supervisor", "", "CS")
 	ctx, cancel := newTab(t, browser, 3*time.Minute)

@@ -52,16 +52,10 @@ func TestMeasure(t *testing.T) {
 	profile := filepath.Join(t.TempDir(), "profile")
 	browser, closeBrowser := newBrowserAt(t, profile)
 	f := newFixture(9000)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	f.seed(t, srv.DB)
 	ctx, cancel := newTab(t, browser, 3*time.Minute)
-	openLogin(t, ctx, srv)
-	if err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#username"), "s.staff"),
-		chromedp.SendKeys(chromedp.CSS("#password"), testenv.Password),
-		chromedp.Click(chromedp.CSS("[data-test=login-form] button[type=submit]"))); err != nil {
-		t.Fatal(err)
-	}
+	formLogin(t, ctx, srv, "s.staff")
 	start := time.Now()
 	waitFor(t, ctx, "the download", `!!document.querySelector('[data-test=ready]')`, 2*time.Minute)
 	t.Logf("login to ready, 9,000 trainees in pages of 5,000: %s", time.Since(start).Round(10*time.Millisecond))
@@ -96,62 +90,32 @@ func TestMeasure(t *testing.T) {
 	})()`)
 	t.Logf("search keystroke over 9,000 trainees (search + results rendered + layout): %s (target < 16 ms)", keystroke)
 
-	split := eval[string](t, ctx, `(async () => {
+	split := eval[string](t, ctx, `(async () => {`+jsTimed+`
 		const s = await import('/js/search.js');
 		const roster = await import('/js/roster.js');
 		const idx = roster.data.traineeIndex;
-		const times = [];
-		for (const word of ['benaissa', 'ait baha', 'tahiri y', 'f2501050', 'ouazzani', 'الإدريسي']) {
-			for (let i = 1; i <= word.length; i++) {
-				const t0 = performance.now();
-				s.search(idx, word.slice(0, i), 20);
-				times.push(performance.now() - t0);
-			}
-		}
-		times.sort((a, b) => a - b);
-		return 'median ' + times[times.length >> 1].toFixed(2) + ' ms, max ' + times[times.length - 1].toFixed(2) + ' ms';
+		const prefixes = ['benaissa', 'ait baha', 'tahiri y', 'f2501050', 'ouazzani', 'الإدريسي'].flatMap((w) => Array.from(w, (_, i) => w.slice(0, i + 1)));
+		return timed(prefixes, (q) => s.search(idx, q, 20));
 	})()`)
 	t.Logf("search alone over 9,000 trainees: %s", split)
 
-	floor := eval[string](t, ctx, `(async () => {
+	floor := eval[string](t, ctx, `(async () => {`+jsTimed+`
 		const db = await import('/js/db.js');
-		const times = [];
-		for (let i = 0; i < 60; i++) {
-			const t0 = performance.now();
-			await db.tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').put(i, 'measure'); }, 'strict');
-			times.push(performance.now() - t0);
-		}
-		times.sort((a, b) => a - b);
-		return 'median ' + times[times.length >> 1].toFixed(2) + ' ms';
+		return timed(Array.from({ length: 60 }, (_, i) => i), (i) => db.tx(['meta'], 'readwrite', (t) => { t.objectStore('meta').put(i, 'measure'); }, 'strict'));
 	})()`)
 	t.Logf("floor: a bare one-put IndexedDB transaction, durability strict: %s", floor)
-	record := eval[string](t, ctx, `(async () => {
+	record := eval[string](t, ctx, `(async () => {`+jsTimed+`
 		const outbox = await import('/js/outbox.js');
-		const times = [];
-		for (let i = 0; i < 60; i++) {
-			const t0 = performance.now();
-			await outbox.record('attendance.check_in', { activity_id: 'VIS-0001', person: { kind: 'trainee', id: 'F25010500001N' }, method: 'search' });
-			times.push(performance.now() - t0);
-		}
-		times.sort((a, b) => a - b);
-		return 'median ' + times[times.length >> 1].toFixed(2) + ' ms, max ' + times[times.length - 1].toFixed(2) + ' ms';
+		return timed(Array.from({ length: 60 }), () => outbox.record('attendance.check_in', { activity_id: 'VIS-0001', person: { kind: 'trainee', id: 'F25010500001N' }, method: 'search' }));
 	})()`)
 	t.Logf("outbox.record alone (seq read + mutation + journal, one strict transaction): %s", record)
 	// Taps as people make them, 300 ms apart: each tap also starts a push
 	// in the background, which must not delay the next tap.
-	tap := eval[string](t, ctx, `(async () => {
+	tap := eval[string](t, ctx, `(async () => {`+jsTimed+`
 		const actions = await import('/js/actions.js');
 		const roster = await import('/js/roster.js');
 		const ids = roster.data.traineeIndex.slice(100, 140).map((e) => e.id);
-		const times = [];
-		for (const id of ids) {
-			const t0 = performance.now();
-			await actions.checkIn('VIS-0001', { kind: 'trainee', id }, 'search');
-			times.push(performance.now() - t0);
-			await new Promise((r) => setTimeout(r, 300));
-		}
-		times.sort((a, b) => a - b);
-		return 'median ' + times[times.length >> 1].toFixed(2) + ' ms, max ' + times[times.length - 1].toFixed(2) + ' ms over ' + times.length + ' check-ins';
+		return (await timed(ids, (id) => actions.checkIn('VIS-0001', { kind: 'trainee', id }, 'search'), 300)) + ' check-ins';
 	})()`)
 	t.Logf("tap to outbox persisted (checkIn, taps 300 ms apart, durability strict): %s (target < 16 ms)", tap)
 
@@ -183,6 +147,23 @@ func TestMeasure(t *testing.T) {
 	t.Logf("offline start, new browser process on the same profile (the phone's app closed and reopened): %s (target < 1 s)", spread(cold))
 	t.Logf("where it goes (new browser process, medians): %s", phases(coldPhases))
 }
+
+// jsTimed defines, in a page's evaluation, timed(runs, fn, pause): it
+// calls and awaits fn(r) for each r of runs, pause ms apart (not
+// counted), and describes the durations: their median, their max and
+// their number.
+const jsTimed = `
+		const timed = async (runs, fn, pause = 0) => {
+			const times = [];
+			for (const r of runs) {
+				const t0 = performance.now();
+				await fn(r);
+				times.push(performance.now() - t0);
+				if (pause) await new Promise((ok) => setTimeout(ok, pause));
+			}
+			times.sort((a, b) => a - b);
+			return 'median ' + times[times.length >> 1].toFixed(2) + ' ms, max ' + times[times.length - 1].toFixed(2) + ' ms over ' + times.length;
+		};`
 
 // coldStart opens the activity screen in tab and returns the time from the
 // start of the navigation (performance.timeOrigin) to the search box shown
@@ -283,7 +264,7 @@ func TestMeasureRegionDownload(t *testing.T) {
 	dir := shared.Dir(t, "datasets/prodays-2026")
 	chromium(t)
 	t.Logf("machine load at start: %s", loadavg())
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	start := time.Now()
 	if rep, err := importer.ImportDir(context.Background(), srv.DB, dir, importer.Options{}); err != nil {
 		t.Fatalf("import %s: %v %+v", dir, err, rep)

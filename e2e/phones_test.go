@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -89,7 +88,7 @@ func TestTwoPhonesOverlap(t *testing.T) {
 	for _, order := range []string{"A then B", "B then A"} {
 		t.Run(order, func(t *testing.T) {
 			f := newFixture(50)
-			srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+			srv := newServer(t, serverOptions{})
 			f.seed(t, srv.DB)
 			testenv.CreateUser(t, srv.DB, "s.staff2", "staff", "EFP0105", "")
 			a := newPhone(t, srv, "phone A", "s.staff")

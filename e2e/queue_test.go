@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"prodays/auth"
-	"prodays/importer"
-	"prodays/internal/shared"
 	"prodays/internal/testenv"
 	"prodays/simulate"
 	"slices"
@@ -36,7 +33,6 @@ import (
 // "pending", lists exactly the phone that holds something. Screenshots
 // of both screens at 360 and 1280 px, in French and Arabic.
 func TestSupervisorClearsDayAtSize(t *testing.T) {
-	browser := newBrowser(t)
 	srv, env := consoleFixture(t)
 	staff := env.Login(t, "s.staff", "dev-staff")
 	staff2 := env.Login(t, "s.staff", "dev-staff-2")
@@ -69,9 +65,7 @@ func TestSupervisorClearsDayAtSize(t *testing.T) {
 	}
 	before := bilanFigure(t, sup, "beneficiaries")
 
-	ctx, cancel := newTab(t, browser, 4*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, "sup.cs")
+	ctx := consoleTab(t, srv, "sup.cs", 4*time.Minute)
 	goTo(t, ctx, "#/review", "review")
 	// The page's total and counts per kind are the server's; the 12
 	// cancelling pairs are shown as pairs (checked in one evaluation: the
@@ -259,32 +253,14 @@ func TestSupervisorClearsEditionDay(t *testing.T) {
 // clearReplayedDay imports and replays the dataset name of ../shared,
 // then runs a supervisor's day's end (TestSupervisorClearsSmallNastyDay).
 func clearReplayedDay(t *testing.T, name string) {
-	dir := shared.Dir(t, "datasets/"+name)
-	browser := newBrowser(t)
-	bg := context.Background()
-	clk := &clock{}
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{Clock: clk})
 	began := time.Now()
-	if rep, err := importer.ImportDir(bg, srv.DB, dir, importer.Options{}); err != nil {
-		t.Fatalf("import %s: %v %+v", dir, err, rep)
-	}
+	srv, clk, dir := editionServer(t, name)
 	plan, err := simulate.LoadFile(filepath.Join(dir, "checkins.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := auth.HashPassword(testenv.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setPassword := func(u string) {
-		if err := srv.DB.SetPassword(bg, u, hash, "e2e"); err != nil {
-			t.Fatalf("password of %s: %v", u, err)
-		}
-	}
-	for _, u := range plan.Usernames() {
-		setPassword(u)
-	}
-	sum, err := simulate.New(plan, srv.URL, simulate.Options{Password: testenv.Password, Concurrency: 8, Seed: 1, Timeout: 10 * time.Minute}).Run(bg)
+	testenv.SetPasswords(t, srv.DB, plan.Usernames()...)
+	sum, err := simulate.New(plan, srv.URL, simulate.Options{Password: testenv.Password, Concurrency: 8, Seed: 1, Timeout: 10 * time.Minute}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("replay: %v", err)
 	}
@@ -313,7 +289,7 @@ func clearReplayedDay(t *testing.T, name string) {
 	}
 	supervisor := "e2e.sup." + strings.ToLower(region)
 	testenv.CreateUser(t, srv.DB, supervisor, "supervisor", "", region)
-	setPassword(staffUser)
+	testenv.SetPasswords(t, srv.DB, staffUser)
 	day, err := time.Parse("2006-01-02", date)
 	if err != nil {
 		t.Fatal(err)
@@ -344,9 +320,7 @@ func clearReplayedDay(t *testing.T, name string) {
 	t.Logf("busiest region and day of the replay: %s %s (%d refused); chosen: %s %s, %d items to review %v", busyRegion, busyDay, busy, region, date, page.Total, page.Counts)
 	before := bilanFigure(t, sup, "meeting_participations")
 
-	ctx, cancel := newTab(t, browser, 5*time.Minute)
-	defer cancel()
-	consoleLogin(t, ctx, srv, supervisor)
+	ctx := consoleTab(t, srv, supervisor, 5*time.Minute)
 	goTo(t, ctx, "#/review", "review")
 	waitFor(t, ctx, "the queue", `!!document.querySelector('[data-test=review-total]')`, 20*time.Second)
 	queueFilter(t, ctx, "day", date)

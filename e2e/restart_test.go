@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"net/http"
-	"path/filepath"
 	"testing"
 )
 
@@ -10,7 +9,7 @@ import (
 // database file on the same address, and the server reads the new handle.
 func TestServerRestart(t *testing.T) {
 	f := newFixture(10)
-	srv := startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", serverOptions{})
+	srv := newServer(t, serverOptions{})
 	f.seed(t, srv.DB)
 	url := srv.URL
 	srv.restart()

@@ -80,6 +80,13 @@ func startServer(t *testing.T, dbPath, addr string, opt serverOptions) *server {
 	return serve(t, dbPath, addr, opt, &faults{})
 }
 
+// newServer starts a server on a new database of a temporary folder, on
+// a new port.
+func newServer(t *testing.T, opt serverOptions) *server {
+	t.Helper()
+	return startServer(t, filepath.Join(t.TempDir(), "prodays.db"), "127.0.0.1:0", opt)
+}
+
 func serve(t *testing.T, dbPath, addr string, opt serverOptions, fl *faults) *server {
 	t.Helper()
 	db, err := store.Open(context.Background(), dbPath, store.Options{})

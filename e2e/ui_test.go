@@ -327,11 +327,7 @@ func TestStaffScreens(t *testing.T) {
 		waitFor(t, ctx, "still logged in", `!document.querySelector('[data-test=logout-dialog]') && !!document.querySelector('[data-test=logout]')`, 5*time.Second)
 		click(t, ctx, "[data-test=logout]")
 		waitFor(t, ctx, "the warning again", `!!document.querySelector('dialog[data-test=logout-dialog][open]')`, 5*time.Second)
-		click(t, ctx, "[data-test=logout-confirm]")
-		waitFor(t, ctx, "the login screen", `!!document.querySelector('[data-test=login-form]')`, 10*time.Second)
-		if n := eval[int](t, ctx, `import('/js/outbox.js').then(o => o.size())`); n != 1 {
-			t.Errorf("outbox after logout: %d, want 1 (kept until pushed)", n)
-		}
+		confirmLogoutKeepsAction(t, ctx)
 		cdpCall(t, ctx, page.SetFontSizes, page.SetFontSizesParams{FontSizes: &page.FontSizes{Standard: 24}})
 		for _, l := range []string{"fr", "ar"} {
 			chooseLang(t, ctx, l, `!!document.querySelector('[data-test=login-form]')`)

@@ -1,7 +1,6 @@
 package report_test
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,19 +15,9 @@ import (
 	"prodays/importer"
 	"prodays/internal/shared"
 	"prodays/report"
+	"prodays/simulate"
 	"prodays/store"
 )
-
-// action is one line of checkins.jsonl (datasets README).
-type action struct {
-	DeviceID   string `json:"device_id"`
-	Seq        int    `json:"seq"`
-	ActivityID string `json:"activity_id"`
-	TraineeID  string `json:"trainee_id"`
-	SpeakerID  string `json:"speaker_id"`
-	Action     string `json:"action"`
-	RecordedAt string `json:"recorded_at"`
-}
 
 // LoadEdition imports the office's files of dir and writes the attendance
 // table from its checkins.jsonl by the README's rule — per phone, in seq
@@ -40,21 +29,7 @@ func LoadEdition(tb testing.TB, db *store.DB, dir string) {
 	if _, err := importer.ImportDir(ctx, db, dir, importer.Options{}); err != nil {
 		tb.Fatalf("import %s: %v", dir, err)
 	}
-	f, err := os.Open(filepath.Join(dir, "checkins.jsonl"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var acts []action
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var a action
-		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-			tb.Fatal(err)
-		}
-		acts = append(acts, a)
-	}
+	acts := checkins(tb, dir)
 	sort.SliceStable(acts, func(i, j int) bool {
 		if acts[i].DeviceID != acts[j].DeviceID {
 			return acts[i].DeviceID < acts[j].DeviceID
@@ -66,7 +41,7 @@ func LoadEdition(tb testing.TB, db *store.DB, dir string) {
 		key
 		device string
 	}
-	last := map[devKey]action{}
+	last := map[devKey]simulate.Action{}
 	for _, a := range acts {
 		k := key{a.ActivityID, "trainee", a.TraineeID}
 		if a.SpeakerID != "" {
@@ -82,7 +57,7 @@ func LoadEdition(tb testing.TB, db *store.DB, dir string) {
 			}
 		}
 	}
-	err = db.WithTx(ctx, func(tx *sql.Tx) error {
+	err := db.WithTx(ctx, func(tx *sql.Tx) error {
 		for k, at := range present {
 			// Unknown activities and persons are ignored.
 			if _, err := tx.Exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, updated_at)
@@ -97,6 +72,21 @@ func LoadEdition(tb testing.TB, db *store.DB, dir string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// checkins reads the actions of dir's checkins.jsonl.
+func checkins(tb testing.TB, dir string) []simulate.Action {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(dir, "checkins.jsonl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	acts, err := simulate.ReadActions(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return acts
 }
 
 // TestBilanMatchesExpected replays the office's datasets and compares the

@@ -55,33 +55,17 @@ func ids(t *testing.T, db *store.DB, q string, args ...any) []string {
 func TestScopeSQLMatchesDomain(t *testing.T) {
 	db := fixture.OpenCrossRegion(t)
 	type act struct{ id, region, est string }
-	var acts []act
-	rows, err := db.Read.Query(`SELECT id, region_code, establishment_code FROM activities`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	acts := dbtest.Rows(t, db, func(r store.Scanner) (act, error) {
 		var a act
-		if err := rows.Scan(&a.id, &a.region, &a.est); err != nil {
-			t.Fatal(err)
-		}
-		acts = append(acts, a)
-	}
-	rows.Close()
+		err := r.Scan(&a.id, &a.region, &a.est)
+		return a, err
+	}, `SELECT id, region_code, establishment_code FROM activities`)
 	type trainee struct{ id, region string }
-	var trainees []trainee
-	rows, err = db.Read.Query(`SELECT t.id, e.region_code FROM trainees t JOIN establishments e ON e.code = t.establishment_code`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
+	trainees := dbtest.Rows(t, db, func(r store.Scanner) (trainee, error) {
 		var x trainee
-		if err := rows.Scan(&x.id, &x.region); err != nil {
-			t.Fatal(err)
-		}
-		trainees = append(trainees, x)
-	}
-	rows.Close()
+		err := r.Scan(&x.id, &x.region)
+		return x, err
+	}, `SELECT t.id, e.region_code FROM trainees t JOIN establishments e ON e.code = t.establishment_code`)
 
 	for _, s := range scopes(t, db) {
 		var want []string

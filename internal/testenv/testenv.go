@@ -174,6 +174,17 @@ func CreateUser(tb testing.TB, db *store.DB, username, role, est, region string)
 	}
 }
 
+// SetPasswords gives the existing accounts usernames the password
+// Password (an imported users.csv carries none).
+func SetPasswords(tb testing.TB, db *store.DB, usernames ...string) {
+	tb.Helper()
+	for _, u := range usernames {
+		if err := db.SetPassword(context.Background(), u, hash, "test"); err != nil {
+			tb.Fatalf("password of %s: %v", u, err)
+		}
+	}
+}
+
 // Session is a logged-in client of one device.
 type Session struct {
 	Env          *Env

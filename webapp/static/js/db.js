@@ -102,15 +102,7 @@ export async function get(store, key) {
  * It survives logout; only uninstalling the app (clearing storage) resets it.
  */
 export async function deviceId(make) {
-  return tx(['meta'], 'readwrite', async (t) => {
-    const m = t.objectStore('meta');
-    let id = await req(m.get('device_id'));
-    if (!id) {
-      id = make();
-      m.put(id, 'device_id');
-    }
-    return id;
-  });
+  return metaOnce('device_id', make);
 }
 
 /**
@@ -122,15 +114,23 @@ export async function deviceId(make) {
  * survives logout.
  */
 export async function deviceSecret(make) {
+  return metaOnce('device_secret', make, 'strict');
+}
+
+/**
+ * metaOnce returns the meta value key, making it with make and storing it,
+ * in the same transaction, when there is none yet.
+ */
+async function metaOnce(key, make, durability) {
   return tx(['meta'], 'readwrite', async (t) => {
     const m = t.objectStore('meta');
-    let s = await req(m.get('device_secret'));
-    if (!s) {
-      s = make();
-      m.put(s, 'device_secret');
+    let v = await req(m.get(key));
+    if (!v) {
+      v = make();
+      m.put(v, key);
     }
-    return s;
-  }, 'strict');
+    return v;
+  }, durability);
 }
 
 /**
