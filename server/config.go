@@ -95,7 +95,7 @@ func DefaultConfig() Config {
 		WriteConcurrent:   api.DefaultWriteConcurrent,
 		WriteQueue:        api.DefaultWriteQueue,
 		WriteWait:         api.DefaultWriteWait,
-		MemoryLimitMB:     100,
+		MemoryLimitMB:     64,
 	}
 }
 
