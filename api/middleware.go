@@ -287,19 +287,29 @@ func handlerCapsBody(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// The defaults of ShedOptions, measured at the day's end
+// (docs/performance.md, issue #17).
+const (
+	DefaultWriteConcurrent = 64
+	DefaultWriteQueue      = 512
+	DefaultWriteWait       = 2 * time.Second
+)
+
 // ShedOptions tune the load shedding of write routes. Zero fields take the
 // defaults.
 type ShedOptions struct {
-	// Concurrent is how many write requests run at once (default 64).
+	// Concurrent is how many write requests run at once (default
+	// DefaultWriteConcurrent).
 	// SQLite has one writer, but the pushes waiting for it are applied
 	// together (group commit, sync/engine/group.go): the more wait, the
 	// fewer commits (issue #17).
 	Concurrent int
-	// Queue is how many may wait for a slot (default 512); the next ones
-	// are refused at once.
+	// Queue is how many may wait for a slot (default DefaultWriteQueue);
+	// the next ones are refused at once.
 	Queue int
-	// Wait is how long a request waits for a slot (default 2 s) before
-	// being refused.
+	// Wait is how long a request waits for a slot (default
+	// DefaultWriteWait) before being refused: with Concurrent, it bounds
+	// the latency of an accepted push.
 	Wait time.Duration
 	// RetryAfter is the range of the Retry-After answer, in whole seconds
 	// (default 1 to 5, chosen at random so that refused phones do not come
@@ -316,13 +326,13 @@ type shedder struct {
 
 func newShedder(opt ShedOptions) *shedder {
 	if opt.Concurrent <= 0 {
-		opt.Concurrent = 64
+		opt.Concurrent = DefaultWriteConcurrent
 	}
 	if opt.Queue <= 0 {
-		opt.Queue = 512
+		opt.Queue = DefaultWriteQueue
 	}
 	if opt.Wait <= 0 {
-		opt.Wait = 2 * time.Second
+		opt.Wait = DefaultWriteWait
 	}
 	if opt.RetryAfterMin <= 0 {
 		opt.RetryAfterMin = 1

@@ -6,7 +6,8 @@
 // file:///path, s3://bucket/path (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 // AWS_REGION; ?endpoint=http://host:9000 or LITESTREAM_S3_ENDPOINT for an
 // S3-compatible store such as MinIO or Garage, ?region=, ?forcePathStyle=),
-// gs://, abs://, sftp://, webdav://, nats:// and oss://. Each replica has
+// sftp:// and webdav://; gs://, abs://, nats:// and oss:// in a build with
+// -tags cloudreplicas (backends.go). Each replica has
 // its own Litestream state beside the database (.NAME-litestream-HASH).
 //
 // Replication never stops writes: a failing replica is reported by Status
@@ -106,10 +107,17 @@ func NewClient(raw string) (litestream.ReplicaClient, error) {
 	}
 	c, err := litestream.NewReplicaClientFromURL(raw)
 	if err != nil {
+		scheme, _, _ := strings.Cut(raw, "://")
+		if cloudSchemes[strings.ToLower(scheme)] && !cloudBuild {
+			return nil, fmt.Errorf("replica %s: %s:// replicas need a server built with -tags cloudreplicas (the default build has file, s3, sftp and webdav): %w", Redact(raw), scheme, err)
+		}
 		return nil, fmt.Errorf("replica %s: %w", Redact(raw), err)
 	}
 	return c, nil
 }
+
+// cloudSchemes are the URL schemes of backends_cloud.go.
+var cloudSchemes = map[string]bool{"gs": true, "abs": true, "nats": true, "oss": true}
 
 // metaPath is where Litestream keeps its local state for one replica of
 // dbPath: a hidden folder beside the database, named after the URL, so

@@ -56,6 +56,10 @@ type Config struct {
 	// Day's end (issue #17).
 	GroupMaxMutations int           // --group-max-mutations, PRODAYS_GROUP_MAX_MUTATIONS: mutations of one group commit (0 = off)
 	GroupMaxWait      time.Duration // --group-max-wait, PRODAYS_GROUP_MAX_WAIT: how long a group with company waits to fill
+	MaxConnections    int           // --max-connections, PRODAYS_MAX_CONNECTIONS: open connections at once (about 18 KB each)
+	WriteConcurrent   int           // --write-concurrent, PRODAYS_WRITE_CONCURRENT: write requests at once (pushes, uploads)
+	WriteQueue        int           // --write-queue, PRODAYS_WRITE_QUEUE: write requests waiting beyond those
+	WriteWait         time.Duration // --write-wait, PRODAYS_WRITE_WAIT: how long one waits before 503 with Retry-After
 	LoginConcurrent   int           // --login-concurrent, PRODAYS_LOGIN_CONCURRENT: argon2id checks at once (0 = the cores)
 	LoginQueue        int           // --login-queue, PRODAYS_LOGIN_QUEUE: logins waiting beyond those (0 = 64 × concurrent)
 	MemoryLimitMB     int64         // --memory-limit-mb, PRODAYS_MEMORY_LIMIT_MB: soft limit of the Go heap (0 = none)
@@ -87,7 +91,11 @@ func DefaultConfig() Config {
 
 		GroupMaxMutations: engine.DefaultGroupMaxMutations,
 		GroupMaxWait:      engine.DefaultGroupMaxWait,
-		MemoryLimitMB:     100,
+		MaxConnections:    1024,
+		WriteConcurrent:   api.DefaultWriteConcurrent,
+		WriteQueue:        api.DefaultWriteQueue,
+		WriteWait:         api.DefaultWriteWait,
+		MemoryLimitMB:     64,
 	}
 }
 

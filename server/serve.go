@@ -56,6 +56,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.Var(&urlsFlag{urls: &cfg.Replicate}, "replicate", "stream the database to this replica URL (repeatable; env PRODAYS_REPLICATE, comma-separated): file:///path, s3://bucket/path[?endpoint=URL], … (docs/operations.md)")
 	fs.IntVar(&cfg.GroupMaxMutations, "group-max-mutations", envInt("PRODAYS_GROUP_MAX_MUTATIONS", cfg.GroupMaxMutations), "most mutations of one group commit: the pushes waiting for the writer share one transaction (env PRODAYS_GROUP_MAX_MUTATIONS; 0 = one transaction per push)")
 	fs.DurationVar(&cfg.GroupMaxWait, "group-max-wait", envDuration("PRODAYS_GROUP_MAX_WAIT", cfg.GroupMaxWait), "how long a group commit of at least two pushes waits for more (env PRODAYS_GROUP_MAX_WAIT; a lone push never waits)")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", envInt("PRODAYS_MAX_CONNECTIONS", cfg.MaxConnections), "open connections at once, about 18 KB of memory each; past it the longest-idle keep-alive is closed and new ones wait in the kernel's queue (env PRODAYS_MAX_CONNECTIONS)")
+	fs.IntVar(&cfg.WriteConcurrent, "write-concurrent", envInt("PRODAYS_WRITE_CONCURRENT", cfg.WriteConcurrent), "write requests (pushes, outbox uploads) run at once; the pushes among them share group commits (env PRODAYS_WRITE_CONCURRENT)")
+	fs.IntVar(&cfg.WriteQueue, "write-queue", envInt("PRODAYS_WRITE_QUEUE", cfg.WriteQueue), "write requests waiting beyond --write-concurrent; more get 503 with Retry-After at once (env PRODAYS_WRITE_QUEUE)")
+	fs.DurationVar(&cfg.WriteWait, "write-wait", envDuration("PRODAYS_WRITE_WAIT", cfg.WriteWait), "how long a waiting write request waits for its turn before 503 with Retry-After: a bound of the push latency at the day's end (env PRODAYS_WRITE_WAIT)")
 	fs.IntVar(&cfg.LoginConcurrent, "login-concurrent", envInt("PRODAYS_LOGIN_CONCURRENT", cfg.LoginConcurrent), "password checks (argon2id, 19 MiB each) at once (env PRODAYS_LOGIN_CONCURRENT; 0 = the number of cores)")
 	fs.Int64Var(&cfg.MemoryLimitMB, "memory-limit-mb", envInt64("PRODAYS_MEMORY_LIMIT_MB", cfg.MemoryLimitMB), "soft limit of the Go heap in MB (runtime/debug.SetMemoryLimit: the GC runs sooner near it; env PRODAYS_MEMORY_LIMIT_MB; 0 = none; GOMEMLIMIT, when set, wins)")
 	fs.IntVar(&cfg.LoginQueue, "login-queue", envInt("PRODAYS_LOGIN_QUEUE", cfg.LoginQueue), "logins waiting for a password check; more get 503 with Retry-After (env PRODAYS_LOGIN_QUEUE; 0 = 64 per check at once)")
@@ -64,6 +68,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	if cfg.GroupMaxMutations < 0 || cfg.GroupMaxWait < 0 || cfg.LoginConcurrent < 0 || cfg.LoginQueue < 0 || cfg.MemoryLimitMB < 0 {
 		fmt.Fprintln(stderr, "serve: --group-max-mutations, --group-max-wait, --login-concurrent, --login-queue and --memory-limit-mb must not be negative")
+		return errUsageShown
+	}
+	if cfg.MaxConnections <= 0 || cfg.WriteConcurrent <= 0 || cfg.WriteQueue <= 0 || cfg.WriteWait <= 0 {
+		fmt.Fprintln(stderr, "serve: --max-connections, --write-concurrent, --write-queue and --write-wait must be positive")
 		return errUsageShown
 	}
 	if cfg.MemoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
@@ -131,7 +139,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	srv := &api.Server{DB: db, Logger: logger, Auth: authSvc, Sync: eng, InsecureCookies: cfg.InsecureCookies,
 		Documents: export.Documents{DB: db}, Importer: importer.Service{DB: db},
 		MetricsPublic: cfg.MetricsPublic, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
-		MaxBodyBytes: cfg.MaxBodyBytes, ImportMaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, ImportConcurrent: cfg.ImportConcurrent}
+		MaxBodyBytes: cfg.MaxBodyBytes, ImportMaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, ImportConcurrent: cfg.ImportConcurrent,
+		Shed: api.ShedOptions{Concurrent: cfg.WriteConcurrent, Queue: cfg.WriteQueue, Wait: cfg.WriteWait}}
 	if rep != nil {
 		srv.Replicas = rep.Status
 	}
@@ -155,6 +164,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
+	conns := newConnLimit(cfg.MaxConnections)
+	ln, hs.ConnState = conns.Listener(ln), conns.ConnState
 	scheme := "http"
 	if hs.TLSConfig != nil {
 		scheme = "https"

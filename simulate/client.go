@@ -5,7 +5,9 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,6 +65,16 @@ func NewClient(base string, conns int) *Client {
 	return &Client{URL: strings.TrimRight(base, "/"), HTTP: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}
 }
 
+// pushPath is the push route.
+const pushPath = "/api/v1/sync/push"
+
+// idempotencyKey names a request body: the hex of the first 16 bytes of
+// its SHA-256.
+func idempotencyKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:16])
+}
+
 // response is a read answer.
 type response struct {
 	status     int
@@ -96,6 +108,13 @@ func (c *Client) do(ctx context.Context, method, path, token string, body []byte
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if path == pushPath {
+		// A push is idempotent (its mutations' ids are idempotency keys,
+		// sync protocol §Push): the header lets net/http send it again on
+		// a new connection when the server closed the idle one it was
+		// written to (serve --max-connections), as browsers do.
+		req.Header.Set("Idempotency-Key", idempotencyKey(body))
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {

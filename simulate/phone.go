@@ -187,7 +187,7 @@ func (r *Runner) push(ctx context.Context, p *phone, ms []protocol.Mutation) {
 		}
 		r.pushes.Add(1)
 		t0 := time.Now()
-		resp, err := r.client.do(ctx, "POST", "/api/v1/sync/push", p.sess.AccessToken, body, r.opt.Gzip)
+		resp, err := r.client.do(ctx, "POST", pushPath, p.sess.AccessToken, body, r.opt.Gzip)
 		lat := time.Since(t0)
 		if err != nil {
 			lost = true

@@ -97,6 +97,10 @@ func dsn(path string, busy time.Duration, readOnly bool) string {
 		// of a write transaction) in memory: they only roll back a
 		// failed statement inside a transaction, never durability.
 		q.Add("_pragma", "temp_store(MEMORY)")
+		// A page cache of 16 MiB (SQLite's default is 2 MiB) keeps the
+		// day's end's working set (trainee lookups, the check-in and
+		// presence indexes) off pread and cache spills (issue #17).
+		q.Add("_pragma", "cache_size(-16384)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
