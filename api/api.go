@@ -100,9 +100,7 @@ func (s *Server) Handler() *echo.Echo {
 		}
 		s.Metrics = metrics.New(src)
 	}
-	if s.MaxBodyBytes <= 0 {
-		s.MaxBodyBytes = DefaultMaxBodyBytes
-	}
+	s.MaxBodyBytes = orDefault(s.MaxBodyBytes, DefaultMaxBodyBytes)
 	if s.shed == nil {
 		s.shed = newShedder(s.Shed)
 		sh := s.shed
@@ -111,9 +109,7 @@ func (s *Server) Handler() *echo.Echo {
 			s.Metrics.WatchReplicas(s.Replicas)
 		}
 	}
-	if s.ImportConcurrent <= 0 {
-		s.ImportConcurrent = DefaultImportConcurrent
-	}
+	s.ImportConcurrent = orDefault(s.ImportConcurrent, DefaultImportConcurrent)
 	if s.imports == nil {
 		s.imports = make(chan struct{}, s.ImportConcurrent)
 	}

@@ -314,19 +314,20 @@ type shedder struct {
 	waiting atomic.Int64
 }
 
+// orDefault returns v when it is positive, def otherwise: the value of a
+// setting whose zero (or negative) value means its default.
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
 func newShedder(opt ShedOptions) *shedder {
-	if opt.Concurrent <= 0 {
-		opt.Concurrent = 64
-	}
-	if opt.Queue <= 0 {
-		opt.Queue = 512
-	}
-	if opt.Wait <= 0 {
-		opt.Wait = 2 * time.Second
-	}
-	if opt.RetryAfterMin <= 0 {
-		opt.RetryAfterMin = 1
-	}
+	opt.Concurrent = orDefault(opt.Concurrent, 64)
+	opt.Queue = orDefault(opt.Queue, 512)
+	opt.Wait = orDefault(opt.Wait, 2*time.Second)
+	opt.RetryAfterMin = orDefault(opt.RetryAfterMin, 1)
 	if opt.RetryAfterMax < opt.RetryAfterMin {
 		opt.RetryAfterMax = max(5, opt.RetryAfterMin)
 	}
