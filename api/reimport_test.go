@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"prodays"
 	"prodays/internal/synctest"
 	"prodays/sync/protocol"
 )
@@ -40,25 +41,14 @@ func TestReimportKeepsServerChanges(t *testing.T) {
 		}
 		return []byte(b.String())
 	}
-	type report struct {
-		Counts       map[string]struct{ Updated, Unchanged int } `json:"counts"`
-		LocalChanges []struct {
-			Line        int    `json:"line"`
-			TraineeID   string `json:"trainee_id"`
-			Field       string `json:"field"`
-			ServerValue string `json:"server_value"`
-			FileValue   string `json:"file_value"`
-			Kept        bool   `json:"kept"`
-		} `json:"local_changes"`
-	}
-	imp := func(body []byte, fields map[string]string) report {
+	imp := func(body []byte, fields map[string]string) prodays.ImportReport {
 		t.Helper()
 		b, ct := multipartBody("trainees.csv", body, fields)
 		a := env.Raw(t, "POST", "/api/v1/admin/import/trainees", admin.AccessToken, ct, b)
 		if a.Status != 200 {
 			t.Fatalf("import: %d %s", a.Status, a.Body)
 		}
-		var r report
+		var r prodays.ImportReport
 		if err := json.Unmarshal(a.Body, &r); err != nil {
 			t.Fatal(err)
 		}

@@ -90,25 +90,23 @@ func (o *oas) do(t *testing.T, req *http.Request) (int, []byte, http.Header) {
 func newReq(t *testing.T, method, url, token string, body []byte, gz bool) *http.Request {
 	t.Helper()
 	var r io.Reader
+	header := http.Header{}
 	if body != nil {
+		header.Set("Content-Type", "application/json")
 		if gz {
 			body = gzipped(body)
+			header.Set("Content-Encoding", "gzip")
 		}
 		r = bytes.NewReader(body)
+	}
+	if token != "" {
+		header.Set("Authorization", "Bearer "+token)
 	}
 	req, err := http.NewRequest(method, url, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if gz {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	req.Header = header
 	return req
 }
 
