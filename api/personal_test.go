@@ -94,9 +94,7 @@ func TestTraineeExportErase(t *testing.T) {
 	merged := false
 	for _, p := range props.MergeProposals {
 		if p.WalkInID == walk.Trainee.ID && p.CandidateID == target {
-			if a := send(t, env, "POST", fmt.Sprintf("/api/v1/review/merge-proposals/%d/merge", p.ID), sup.AccessToken, map[string]string{"reason": "same person"}); a.Status != 204 {
-				t.Fatalf("merge: %d %s", a.Status, a.Body)
-			}
+			decideItem(t, env, sup, "merge-proposals", p.ID, "merge", "same person")
 			merged = true
 		}
 	}

@@ -38,6 +38,30 @@ func syncEnv(t *testing.T) *testenv.Env {
 	return env
 }
 
+// syncPush pushes ms from device dev with token at eventNow (outbox size
+// len(ms)) and returns the push response; it fails t unless the answer is
+// 200.
+func syncPush(t *testing.T, env *testenv.Env, token, dev string, ms ...protocol.Mutation) protocol.PushResponse {
+	t.Helper()
+	a := send(t, env, "POST", "/api/v1/sync/push", token, json.RawMessage(synctest.Body(dev, eventNow, len(ms), ms...)))
+	var pr protocol.PushResponse
+	if err := json.Unmarshal(a.Body, &pr); a.Status != 200 || err != nil {
+		t.Fatalf("push: %d %s", a.Status, a.Body)
+	}
+	return pr
+}
+
+// decideItem posts s's decision verb on the review item what/id (for
+// example flags, 3, reject) with reason; it fails t unless the answer is
+// 204.
+func decideItem(t *testing.T, env *testenv.Env, s *testenv.Session, what string, id int64, verb, reason string) {
+	t.Helper()
+	path := "/api/v1/review/" + what + "/" + itoa(id) + "/" + verb
+	if a := send(t, env, "POST", path, s.AccessToken, map[string]string{"reason": reason}); a.Status != 204 {
+		t.Fatalf("%s: %d %s", verb, a.Status, a.Body)
+	}
+}
+
 // oas validates real responses against api/openapi.json.
 type oas struct {
 	doc    *openapi3.T
