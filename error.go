@@ -29,23 +29,26 @@ func Errorf(code, format string, args ...any) *Error {
 // ErrorCode returns the code of the *Error in err's chain, EInternal for any
 // other non-nil error, and "" for nil.
 func ErrorCode(err error) string {
-	var e *Error
-	if err == nil {
-		return ""
-	} else if errors.As(err, &e) {
-		return e.Code
-	}
-	return EInternal
+	code, _ := codeAndMessage(err)
+	return code
 }
 
 // ErrorMessage returns the message of the *Error in err's chain, or a
 // generic message for any other error.
 func ErrorMessage(err error) string {
+	_, message := codeAndMessage(err)
+	return message
+}
+
+// codeAndMessage returns the code and message of err: those of the *Error
+// in its chain, EInternal and a generic message for any other error, ""
+// for nil.
+func codeAndMessage(err error) (code, message string) {
 	var e *Error
 	if err == nil {
-		return ""
+		return "", ""
 	} else if errors.As(err, &e) {
-		return e.Message
+		return e.Code, e.Message
 	}
-	return "Internal error."
+	return EInternal, "Internal error."
 }

@@ -25,29 +25,22 @@ type editionRequest struct {
 	EndDate   *string `json:"end_date"`
 }
 
-// createEditionHandler: POST /api/v1/admin/editions answers 201 with the
+// createEdition: POST /api/v1/admin/editions answers 201 with the
 // edition (store.CreateEdition); 400 invalid naming the field, 409
 // conflict when the name is taken.
-func (s *Server) createEditionHandler(c echo.Context) error {
-	var req editionRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	e, err := s.DB.CreateEdition(c.Request().Context(), prodays.EditionChange(req))
-	return answer(c, http.StatusCreated, e, err)
+func (s *Server) createEdition(c echo.Context, req editionRequest) (*prodays.Edition, error) {
+	return s.DB.CreateEdition(c.Request().Context(), prodays.EditionChange(req))
 }
 
 // updateEditionHandler: PATCH /api/v1/admin/editions/:id answers the
-// edition (store.UpdateEdition); 404 for an unknown id.
+// edition (store.UpdateEdition); 404 for an unknown id, checked before
+// the body.
 func (s *Server) updateEditionHandler(c echo.Context) error {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
 		return prodays.Errorf(prodays.ENotFound, "No edition %q.", c.Param("id"))
 	}
-	var req editionRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	e, err := s.DB.UpdateEdition(c.Request().Context(), id, prodays.EditionChange(req))
-	return answer(c, http.StatusOK, e, err)
+	return jsonHandler(http.StatusOK, func(c echo.Context, req editionRequest) (*prodays.Edition, error) {
+		return s.DB.UpdateEdition(c.Request().Context(), id, prodays.EditionChange(req))
+	})(c)
 }

@@ -51,30 +51,25 @@ type createUserRequest struct {
 	Password          string `json:"password"`
 }
 
-// createUserHandler: POST /api/v1/admin/users answers 201 with the user
+// createUser: POST /api/v1/admin/users answers 201 with the user
 // (store.CreateUser, audited as user.create); 400 invalid naming the
 // field, 409 conflict when the username is taken.
-func (s *Server) createUserHandler(c echo.Context) error {
-	var req createUserRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
+func (s *Server) createUser(c echo.Context, req createUserRequest) (*prodays.User, error) {
 	// The username first, so that a bad one is reported before the
 	// password's rules (the store checks it again).
 	if _, err := prodays.CheckUsername("username", req.Username); err != nil {
-		return err
+		return nil, err
 	}
 	var hash string
 	if req.Password != "" {
 		var err error
 		if hash, err = s.Auth.HashNewPassword(req.Password); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	u := prodays.User{Username: req.Username, FullName: req.FullName, Role: req.Role,
 		EstablishmentCode: req.EstablishmentCode, RegionCode: req.RegionCode}
-	created, err := s.DB.CreateUser(c.Request().Context(), u, hash, principal(c).Username)
-	return answer(c, http.StatusCreated, created, err)
+	return s.DB.CreateUser(c.Request().Context(), u, hash, principal(c).Username)
 }
 
 // updateUserRequest is the body of PATCH /api/v1/admin/users/:username;
@@ -87,20 +82,15 @@ type updateUserRequest struct {
 	Disabled          *bool   `json:"disabled"`
 }
 
-// updateUserHandler: PATCH /api/v1/admin/users/:username answers the user
+// updateUser: PATCH /api/v1/admin/users/:username answers the user
 // (store.UpdateUser). A change of role or scope bumps scope_version: the
 // user's access tokens stop at the next request (401: the app refreshes
 // its session and gets the new scope) and the pull cursor asks for a
 // resync (409). Disabling closes every session of the user (its tokens
 // answer 401 user_disabled). The last enabled admin cannot be disabled or
 // demoted (409 conflict).
-func (s *Server) updateUserHandler(c echo.Context) error {
-	var req updateUserRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	out, err := s.DB.UpdateUser(c.Request().Context(), c.Param("username"), prodays.UserChange(req))
-	return answer(c, http.StatusOK, out, err)
+func (s *Server) updateUser(c echo.Context, req updateUserRequest) (*prodays.Account, error) {
+	return s.DB.UpdateUser(c.Request().Context(), c.Param("username"), prodays.UserChange(req))
 }
 
 // passwordRequest is the body of PUT /api/v1/admin/users/:username/password.
@@ -108,21 +98,14 @@ type passwordRequest struct {
 	Password string `json:"password"`
 }
 
-// setPasswordHandler: PUT /api/v1/admin/users/:username/password sets the
+// setPassword: PUT /api/v1/admin/users/:username/password sets the
 // password (auth.MinPasswordLength to auth.MaxPasswordLength characters)
 // and revokes the user's refresh tokens, so every device logs in again
 // (store.SetPassword, audited as user.password). Answers 204.
-func (s *Server) setPasswordHandler(c echo.Context) error {
-	var req passwordRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
+func (s *Server) setPassword(c echo.Context, req passwordRequest) error {
 	hash, err := s.Auth.HashNewPassword(req.Password)
 	if err != nil {
 		return err
 	}
-	if err := s.DB.SetPassword(c.Request().Context(), c.Param("username"), hash, principal(c).Username); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return s.DB.SetPassword(c.Request().Context(), c.Param("username"), hash, principal(c).Username)
 }

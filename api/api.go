@@ -100,9 +100,7 @@ func (s *Server) Handler() *echo.Echo {
 		}
 		s.Metrics = metrics.New(src)
 	}
-	if s.MaxBodyBytes <= 0 {
-		s.MaxBodyBytes = DefaultMaxBodyBytes
-	}
+	s.MaxBodyBytes = orDefault(s.MaxBodyBytes, DefaultMaxBodyBytes)
 	if s.shed == nil {
 		s.shed = newShedder(s.Shed)
 		sh := s.shed
@@ -111,9 +109,7 @@ func (s *Server) Handler() *echo.Echo {
 			s.Metrics.WatchReplicas(s.Replicas)
 		}
 	}
-	if s.ImportConcurrent <= 0 {
-		s.ImportConcurrent = DefaultImportConcurrent
-	}
+	s.ImportConcurrent = orDefault(s.ImportConcurrent, DefaultImportConcurrent)
 	if s.imports == nil {
 		s.imports = make(chan struct{}, s.ImportConcurrent)
 	}
@@ -158,23 +154,23 @@ func (s *Server) routes(e *echo.Echo) {
 	reviewer := requireRole(prodays.RoleSupervisor, prodays.RoleAdmin)
 	rv := v1.Group("/review", s.requireAuth, reviewer)
 	rv.GET("/flags", s.listFlags)
-	rv.POST("/flags/:id/accept", s.decide(s.acceptFlag), s.shedWrites)
-	rv.POST("/flags/:id/reject", s.decide(s.rejectFlag), s.shedWrites)
+	rv.POST("/flags/:id/accept", s.decide(SyncEngine.DecideFlag, true), s.shedWrites)
+	rv.POST("/flags/:id/reject", s.decide(SyncEngine.DecideFlag, false), s.shedWrites)
 	rv.GET("/conflicts", s.listConflicts)
-	rv.POST("/conflicts/:id/confirm", s.decide(s.confirmConflict), s.shedWrites)
-	rv.POST("/conflicts/:id/reverse", s.decide(s.reverseConflict), s.shedWrites)
+	rv.POST("/conflicts/:id/confirm", s.decide(SyncEngine.DecideConflict, true), s.shedWrites)
+	rv.POST("/conflicts/:id/reverse", s.decide(SyncEngine.DecideConflict, false), s.shedWrites)
 	rv.GET("/quarantine", s.listQuarantine)
-	rv.POST("/quarantine/:id/resolve", s.resolveQuarantined, s.shedWrites)
-	rv.POST("/quarantine/:id/attach", s.attachTrainee, s.shedWrites)
+	rv.POST("/quarantine/:id/resolve", jsonAction(s.resolveQuarantined), s.shedWrites)
+	rv.POST("/quarantine/:id/attach", jsonAction(s.attachTrainee), s.shedWrites)
 	rv.GET("/items", s.listReviewItems)
 	rv.GET("/trainees", s.searchTrainees)
 	rv.POST("/items/decide", s.decideReviewItems, s.shedWrites)
 	rv.GET("/merge-proposals", s.listProposals)
-	rv.POST("/merge-proposals/:id/merge", s.decide(s.mergeProposal), s.shedWrites)
-	rv.POST("/merge-proposals/:id/dismiss", s.decide(s.dismissProposal), s.shedWrites)
+	rv.POST("/merge-proposals/:id/merge", s.decide(SyncEngine.DecideProposal, true), s.shedWrites)
+	rv.POST("/merge-proposals/:id/dismiss", s.decide(SyncEngine.DecideProposal, false), s.shedWrites)
 	rv.GET("/devices", s.listDevices)
 	rv.POST("/devices/:id/acknowledge-skew", s.acknowledgeSkew, s.shedWrites)
-	rv.POST("/overrides", s.override, s.shedWrites)
+	rv.POST("/overrides", jsonAction(s.override), s.shedWrites)
 	rv.GET("/activities", s.listActivities)
 	rv.POST("/outbox-upload", s.outboxUpload, handlerCapsBody, s.shedWrites)
 	v1.POST("/activities/:id/close", s.closeActivity, s.requireAuth, reviewer, s.shedWrites)
@@ -183,20 +179,20 @@ func (s *Server) routes(e *echo.Echo) {
 	// Admin API (api/admin*.go): admins only; every change is audited.
 	admin := v1.Group("/admin", s.requireAuth, requireRole(prodays.RoleAdmin))
 	admin.GET("/users", s.listUsersHandler)
-	admin.POST("/users", s.createUserHandler, s.shedWrites)
+	admin.POST("/users", jsonHandler(http.StatusCreated, s.createUser), s.shedWrites)
 	admin.GET("/users/:username", s.getUserHandler)
-	admin.PATCH("/users/:username", s.updateUserHandler, s.shedWrites)
-	admin.PUT("/users/:username/password", s.setPasswordHandler, s.shedWrites)
+	admin.PATCH("/users/:username", jsonHandler(http.StatusOK, s.updateUser), s.shedWrites)
+	admin.PUT("/users/:username/password", jsonAction(s.setPassword), s.shedWrites)
 	admin.GET("/users/:username/devices", s.listDevicesHandler)
 	admin.POST("/devices/:id/revoke", s.revokeDeviceHandler, s.shedWrites)
 	admin.GET("/audit", s.auditHandler)
 	admin.GET("/editions", s.listEditionsHandler)
-	admin.POST("/editions", s.createEditionHandler, s.shedWrites)
+	admin.POST("/editions", jsonHandler(http.StatusCreated, s.createEdition), s.shedWrites)
 	admin.PATCH("/editions/:id", s.updateEditionHandler, s.shedWrites)
 	admin.POST("/import/:kind", s.importFile, s.importSlot, handlerCapsBody, s.shedWrites)
 	// Personal data (law 09-08, api/personal.go): access and erasure.
 	admin.GET("/trainees/:id/export", s.exportTraineeHandler, s.shedWrites)
-	admin.POST("/trainees/:id/erase", s.eraseTraineeHandler, s.shedWrites)
+	admin.POST("/trainees/:id/erase", jsonHandler(http.StatusOK, s.eraseTrainee), s.shedWrites)
 
 	v1.GET("/reports/bilan", s.bilan, s.requireAuth, requireRole(prodays.RoleAdmin, prodays.RoleSupervisor))
 

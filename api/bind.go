@@ -14,6 +14,39 @@ import (
 	"prodays/internal/strictjson"
 )
 
+// jsonHandler is the handler of a route whose request is a JSON body: it
+// decodes the body into a Req (bindJSON), calls do with it and answers
+// do's result with status, or returns do's error (answer).
+func jsonHandler[Req, Out any](status int, do func(c echo.Context, req Req) (Out, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req Req
+		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+		out, err := do(c, req)
+		return answer(c, status, out, err)
+	}
+}
+
+// jsonAction is jsonHandler for an action that answers 204 No Content.
+func jsonAction[Req any](act func(c echo.Context, req Req) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req Req
+		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+		return noContent(c, act(c, req))
+	}
+}
+
+// noContent answers 204 No Content, or returns err.
+func noContent(c echo.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 // maxJSONBody is the default cap of a JSON request body (push has its own).
 const maxJSONBody = 1 << 20
 
@@ -27,9 +60,7 @@ func bindJSON(c echo.Context, v any) error {
 }
 
 func decodeJSON(c echo.Context, v any, limit int64) error {
-	ct := c.Request().Header.Get(echo.HeaderContentType)
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+	if !isJSON(mediaType(c)) {
 		return prodays.Errorf(prodays.EUnsupported, "Send the body as application/json.")
 	}
 	setBodyLimit(c, limit+1) // the route's own cap replaces the default one
@@ -45,6 +76,21 @@ func decodeJSON(c echo.Context, v any, limit int64) error {
 		return &prodays.Error{Code: prodays.ETooLarge, Message: fmt.Sprintf("The body is over %d bytes.", limit), Detail: map[string]any{"max_bytes": limit}}
 	}
 	return unmarshalStrict(body, v)
+}
+
+// mediaType returns the media type of the request's Content-Type, ""
+// when there is none or it does not parse.
+func mediaType(c echo.Context) string {
+	mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+// isJSON reports whether media type mt is application/json or a +json type.
+func isJSON(mt string) bool {
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
 // unmarshalStrict decodes one JSON value strictly (strictjson.Unmarshal):

@@ -21,6 +21,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"prodays/api"
+	"prodays/internal/dbtest"
 	"prodays/internal/fixture"
 	"prodays/internal/pdftest"
 	"prodays/internal/testenv"
@@ -213,27 +214,15 @@ func loadWorld(t *testing.T, db *store.DB) *world {
 	t.Helper()
 	w := &world{acts: map[string]worldActivity{}, traineeEst: map[string]string{}, estRegion: map[string]string{},
 		groups: map[string][]string{}, regionNames: map[string]string{}, editionRanges: map[string][2]string{}}
+	// query calls fn with the columns of each row of q, all text.
 	query := func(q string, fn func(s []string)) {
-		rows, err := db.Read.Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			s := make([]string, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range s {
-				ptrs[i] = &s[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
+		dbtest.EachRow(t, db.Read, q, func(vals []any) {
+			s := make([]string, len(vals))
+			for i, v := range vals {
+				s[i] = v.(string)
 			}
 			fn(s)
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
+		})
 	}
 	query(`SELECT id, region_code, establishment_code, date, COALESCE(CAST(edition_id AS TEXT), '') FROM activities`, func(s []string) {
 		w.acts[s[0]] = worldActivity{s[1], s[2], s[3], s[4]}

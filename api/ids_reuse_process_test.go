@@ -29,8 +29,7 @@ func idsSeed(tb testing.TB, db *store.DB) {
 // not make the owner's later mutation a silent duplicate: it is refused
 // id_reused and kept in quarantine under the owner's device.
 func TestMutationIDPerDevice(t *testing.T) {
-	env := testenv.Process(t, testenv.ProcessOptions{Seed: idsSeed})
-	staff1 := env.Login(t, "staff1", ptDevice)
+	env, staff1 := ptProcess(t, idsSeed)
 	staff3 := env.Login(t, "staff3", idsDevice3)
 	boss := env.Login(t, "boss", "0190d5a4-8f0c-7a11-9c3b-000000000b05")
 	ph1, ph3 := &ptPhone{}, &ptPhone{n: 100}

@@ -324,19 +324,20 @@ type shedder struct {
 	waiting atomic.Int64
 }
 
+// orDefault returns v when it is positive, def otherwise: the value of a
+// setting whose zero (or negative) value means its default.
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
 func newShedder(opt ShedOptions) *shedder {
-	if opt.Concurrent <= 0 {
-		opt.Concurrent = DefaultWriteConcurrent
-	}
-	if opt.Queue <= 0 {
-		opt.Queue = DefaultWriteQueue
-	}
-	if opt.Wait <= 0 {
-		opt.Wait = DefaultWriteWait
-	}
-	if opt.RetryAfterMin <= 0 {
-		opt.RetryAfterMin = 1
-	}
+	opt.Concurrent = orDefault(opt.Concurrent, DefaultWriteConcurrent)
+	opt.Queue = orDefault(opt.Queue, DefaultWriteQueue)
+	opt.Wait = orDefault(opt.Wait, DefaultWriteWait)
+	opt.RetryAfterMin = orDefault(opt.RetryAfterMin, 1)
 	if opt.RetryAfterMax < opt.RetryAfterMin {
 		opt.RetryAfterMax = max(5, opt.RetryAfterMin)
 	}

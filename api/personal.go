@@ -9,6 +9,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"prodays"
 )
 
 // exportTraineeHandler: GET /api/v1/admin/trainees/:id/export answers
@@ -30,17 +32,12 @@ type eraseRequest struct {
 	Reason string `json:"reason"`
 }
 
-// eraseTraineeHandler: POST /api/v1/admin/trainees/:id/erase {reason}
+// eraseTrainee: POST /api/v1/admin/trainees/:id/erase {reason}
 // erases the person (law 09-08, right of erasure: store.EraseTrainee).
 // Answers 200 store.Erasure; 400 invalid without a reason; 404 not_found;
 // 409 conflict for an id that is already anonymous. Audited as
 // trainee.erase with the anonymous id only (never the matricule or the
 // names), the reason and the row counts.
-func (s *Server) eraseTraineeHandler(c echo.Context) error {
-	var req eraseRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	out, err := s.DB.EraseTrainee(c.Request().Context(), c.Param("id"), req.Reason)
-	return answer(c, http.StatusOK, out, err)
+func (s *Server) eraseTrainee(c echo.Context, req eraseRequest) (*prodays.Erasure, error) {
+	return s.DB.EraseTrainee(c.Request().Context(), c.Param("id"), req.Reason)
 }

@@ -94,9 +94,7 @@ func TestTraineeExportErase(t *testing.T) {
 	merged := false
 	for _, p := range props.MergeProposals {
 		if p.WalkInID == walk.Trainee.ID && p.CandidateID == target {
-			if a := send(t, env, "POST", fmt.Sprintf("/api/v1/review/merge-proposals/%d/merge", p.ID), sup.AccessToken, map[string]string{"reason": "same person"}); a.Status != 204 {
-				t.Fatalf("merge: %d %s", a.Status, a.Body)
-			}
+			decideItem(t, env, sup, "merge-proposals", p.ID, "merge", "same person")
 			merged = true
 		}
 	}
@@ -113,16 +111,7 @@ func TestTraineeExportErase(t *testing.T) {
 	if a.Status != 200 {
 		t.Fatalf("export: %d %s", a.Status, a.Body)
 	}
-	var x struct {
-		Trainee       map[string]any   `json:"trainee"`
-		MergedWalkIns []map[string]any `json:"merged_walk_ins"`
-		Attendance    []map[string]any `json:"attendance"`
-		Checkins      []map[string]any `json:"checkins"`
-		Undos         []map[string]any `json:"undos"`
-		FieldHistory  []map[string]any `json:"field_history"`
-		Mutations     []map[string]any `json:"mutations"`
-		Audit         []map[string]any `json:"audit"`
-	}
+	var x prodays.TraineeExport
 	if err := json.Unmarshal(a.Body, &x); err != nil {
 		t.Fatal(err)
 	}

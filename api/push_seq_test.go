@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"prodays/internal/synctest"
-	"prodays/internal/testenv"
 	"prodays/sync/protocol"
 )
 
@@ -17,8 +16,7 @@ import (
 // the one gap below it, with non-negative bounds. outbox_size and
 // base_version are bounded the same way.
 func TestPushSeqBounds(t *testing.T) {
-	env := testenv.Process(t, testenv.ProcessOptions{Seed: ptSeed})
-	staff := env.Login(t, "staff1", ptDevice)
+	env, staff := ptProcess(t, ptSeed)
 	sup := env.Login(t, "sup1", "0190d5a4-8f0c-7a11-9c3b-000000000505")
 	ph := &ptPhone{}
 	const maxSafe = 1<<53 - 1

@@ -39,6 +39,14 @@ func ptSeed(tb testing.TB, db *store.DB) {
 	testenv.CreateUser(tb, db, "boss", "admin", "", "")
 }
 
+// ptProcess starts the server as a process on seed (ptSeed, idsSeed) and
+// logs staff1 in on ptDevice.
+func ptProcess(t *testing.T, seed func(tb testing.TB, db *store.DB)) (*testenv.Env, *testenv.Session) {
+	t.Helper()
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: seed})
+	return env, env.Login(t, "staff1", ptDevice)
+}
+
 // ptPhone builds mutations as raw JSON objects (so that any value can be
 // sent), with UUIDs derived from the seq.
 type ptPhone struct{ n int }
@@ -121,8 +129,7 @@ func controlIn(s string) (rune, bool) {
 // office's files hold such names) is applied; and no CSV export holds a
 // control character afterwards.
 func TestPushTextFields(t *testing.T) {
-	env := testenv.Process(t, testenv.ProcessOptions{Seed: ptSeed})
-	staff := env.Login(t, "staff1", ptDevice)
+	env, staff := ptProcess(t, ptSeed)
 	boss := env.Login(t, "boss", "0190d5a4-8f0c-7a11-9c3b-000000000b05")
 	ph := &ptPhone{}
 	t1 := synctest.TraineesE1[0]

@@ -2,14 +2,9 @@ package api
 
 import (
 	"context"
-	_ "embed"
-	"errors"
-	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -38,10 +33,7 @@ func withReason(c echo.Context, act func(ctx context.Context, p *prodays.Princip
 	if err := optionalBody(c, &req); err != nil {
 		return err
 	}
-	if err := act(c.Request().Context(), principal(c), c.Param("id"), req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return noContent(c, act(c.Request().Context(), principal(c), c.Param("id"), req.Reason))
 }
 
 func pathID(c echo.Context) (int64, error) {
@@ -122,8 +114,14 @@ func listAnswer(c echo.Context, key string, out any, err error) error {
 	return writeJSON(c, http.StatusOK, map[string]any{key: out})
 }
 
-// decide returns the handler of POST /api/v1/review/{what}/{id}/{verb}.
-func (s *Server) decide(fn func(c echo.Context, id int64, reason string) error) echo.HandlerFunc {
+// decision is one of the engine's decisions on a review item:
+// SyncEngine.DecideFlag (accept), DecideConflict (confirm) or
+// DecideProposal (merge); yes is the verb, false its opposite.
+type decision func(e SyncEngine, ctx context.Context, p *prodays.Principal, id int64, yes bool, reason string) error
+
+// decide returns the handler of POST /api/v1/review/{what}/{id}/{verb}:
+// the decision yes or no on item id, with the body's optional reason.
+func (s *Server) decide(d decision, yes bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -133,30 +131,8 @@ func (s *Server) decide(fn func(c echo.Context, id int64, reason string) error) 
 		if err := optionalBody(c, &req); err != nil {
 			return err
 		}
-		if err := fn(c, id, req.Reason); err != nil {
-			return err
-		}
-		return c.NoContent(http.StatusNoContent)
+		return noContent(c, d(s.Sync, c.Request().Context(), principal(c), id, yes, req.Reason))
 	}
-}
-
-func (s *Server) acceptFlag(c echo.Context, id int64, reason string) error {
-	return s.Sync.DecideFlag(c.Request().Context(), principal(c), id, true, reason)
-}
-func (s *Server) rejectFlag(c echo.Context, id int64, reason string) error {
-	return s.Sync.DecideFlag(c.Request().Context(), principal(c), id, false, reason)
-}
-func (s *Server) confirmConflict(c echo.Context, id int64, reason string) error {
-	return s.Sync.DecideConflict(c.Request().Context(), principal(c), id, true, reason)
-}
-func (s *Server) reverseConflict(c echo.Context, id int64, reason string) error {
-	return s.Sync.DecideConflict(c.Request().Context(), principal(c), id, false, reason)
-}
-func (s *Server) mergeProposal(c echo.Context, id int64, reason string) error {
-	return s.Sync.DecideProposal(c.Request().Context(), principal(c), id, true, reason)
-}
-func (s *Server) dismissProposal(c echo.Context, id int64, reason string) error {
-	return s.Sync.DecideProposal(c.Request().Context(), principal(c), id, false, reason)
 }
 
 // resolveRequest is the body of POST /api/v1/review/quarantine/{id}/resolve.
@@ -167,15 +143,8 @@ type resolveRequest struct {
 
 // resolveQuarantined: POST /api/v1/review/quarantine/{id}/resolve
 // {action: acknowledge|count_present, reason} (engine.ResolveQuarantined).
-func (s *Server) resolveQuarantined(c echo.Context) error {
-	var req resolveRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	if err := s.Sync.ResolveQuarantined(c.Request().Context(), principal(c), c.Param("id"), req.Action, req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+func (s *Server) resolveQuarantined(c echo.Context, req resolveRequest) error {
+	return s.Sync.ResolveQuarantined(c.Request().Context(), principal(c), c.Param("id"), req.Action, req.Reason)
 }
 
 // acknowledgeSkew: POST /api/v1/review/devices/{id}/acknowledge-skew
@@ -194,18 +163,11 @@ type overrideRequest struct {
 
 // override: POST /api/v1/review/overrides sets a supervisor's decision on a
 // presence (present or absent, reason required).
-func (s *Server) override(c echo.Context) error {
-	var req overrideRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
+func (s *Server) override(c echo.Context, req overrideRequest) error {
 	if req.ActivityID == "" || req.Person.ID == "" || req.Present == nil {
 		return prodays.Errorf(prodays.EInvalid, "activity_id, person {kind, id}, present and reason are required.")
 	}
-	if err := s.Sync.Override(c.Request().Context(), principal(c), req.ActivityID, req.Person, *req.Present, req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return s.Sync.Override(c.Request().Context(), principal(c), req.ActivityID, req.Person, *req.Present, req.Reason)
 }
 
 // closeActivity: POST /api/v1/activities/{id}/close {reason?}.
@@ -216,127 +178,6 @@ func (s *Server) closeActivity(c echo.Context) error {
 // reopenActivity: POST /api/v1/activities/{id}/reopen {reason?} (admin).
 func (s *Server) reopenActivity(c echo.Context) error {
 	return withReason(c, s.Sync.Reopen)
-}
-
-//go:embed openapi.json
-var openAPIDoc []byte
-
-// OpenAPI returns the embedded OpenAPI 3.1 document of the API.
-func OpenAPI() []byte { return openAPIDoc }
-
-// openapi: GET /api/v1/openapi.json.
-func (s *Server) openapi(c echo.Context) error {
-	return c.Blob(http.StatusOK, "application/json", openAPIDoc)
-}
-
-// outboxUploadMaxBytes caps an uploaded outbox file: a push body with the
-// phone's sent log (protocol.MaxOutboxFileBytes), plus the multipart envelope.
-const outboxUploadMaxBytes = protocol.MaxOutboxFileBytes + multipartSlack
-
-// OutboxUploadResponse is the answer of POST /api/v1/review/outbox-upload:
-// the phone's owner, the clock correction used (Clock: "last_known_offset",
-// the push's clock_offset_ms being that offset, or "none" with 0) and the
-// per-mutation results of the push.
-type OutboxUploadResponse struct {
-	DeviceID string `json:"device_id"`
-	Username string `json:"username"`
-	Clock    string `json:"clock"`
-	*protocol.PushResponse
-}
-
-// outboxUpload: POST /api/v1/review/outbox-upload (supervisor of the
-// phone's region, admin). The body is an outbox file saved from a phone
-// (a push body {device_id, client_time, app_version, outbox_size,
-// mutations}, and from 1.1 the phone's sent log as "sent":
-// protocol.DecodeOutboxFile), either as the multipart form field "file" or
-// as the JSON body itself. It is applied through the same engine push as
-// the phone's own sync, in batches of protocol.MaxMutations, on behalf of
-// the device's owner (their scope, the file's device_id), with the
-// device's last known clock offset or none, never the upload time
-// (engine.UploadOutbox), so it is idempotent: a mutation already received
-// is a duplicate, and what a restored server lost applies again. The
-// upload is audited. Errors: not_found for a device the
-// server never saw, forbidden for a phone of another region.
-func (s *Server) outboxUpload(c echo.Context) error {
-	req := c.Request()
-	if req.ContentLength > outboxUploadMaxBytes {
-		return protocol.TooLarge(fmt.Sprintf("The file is over %d bytes: it cannot be a phone's outbox.", protocol.MaxOutboxFileBytes))
-	}
-	req.Body = http.MaxBytesReader(c.Response(), req.Body, outboxUploadMaxBytes)
-	body, err := readOutboxFile(c)
-	if err != nil {
-		return err
-	}
-	pr, err := protocol.DecodeOutboxFile(body)
-	if err != nil {
-		return err
-	}
-	ctx := req.Context()
-	onBehalf, err := s.Sync.DeviceOwner(ctx, pr.DeviceID)
-	if err != nil {
-		return err
-	}
-	if err := principal(c).AuthorizeRegion(onBehalf.RegionCode); err != nil {
-		return err
-	}
-	var resp *protocol.PushResponse
-	var clock review.UploadClock
-	for _, chunk := range protocol.ChunkMutations(pr) {
-		r, c, err := s.Sync.UploadOutbox(ctx, onBehalf, chunk)
-		if err != nil {
-			return err
-		}
-		s.countMutations(chunk, r)
-		if resp != nil {
-			r.Results = append(resp.Results, r.Results...)
-		}
-		resp, clock = r, c
-	}
-	counts := map[string]int{}
-	for _, r := range resp.Results {
-		counts[r.Status]++
-	}
-	p := principal(c)
-	if err := s.DB.AddAudit(ctx, prodays.AuditEntry{Username: p.Username, DeviceID: p.DeviceID, Address: c.RealIP(),
-		Action: "review.outbox_upload", Target: "device:" + pr.DeviceID,
-		Detail: map[string]any{"owner": onBehalf.Username, "mutations": len(pr.Mutations), "results": counts, "clock": clock.Source}}); err != nil {
-		return err
-	}
-	return writeJSON(c, http.StatusOK, OutboxUploadResponse{DeviceID: pr.DeviceID, Username: onBehalf.Username, Clock: clock.Source, PushResponse: resp})
-}
-
-// readOutboxFile returns the uploaded file: the multipart field "file",
-// or the request body when it is JSON.
-func readOutboxFile(c echo.Context) ([]byte, error) {
-	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
-	switch {
-	case mt == "multipart/form-data":
-		fh, err := c.FormFile("file")
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, protocol.TooLarge("The file is too large to be a phone's outbox.")
-			}
-			return nil, prodays.Errorf(prodays.EInvalid, "Send the outbox file in the multipart form field \"file\".")
-		}
-		f, err := fh.Open()
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		return io.ReadAll(io.LimitReader(f, protocol.MaxOutboxFileBytes+1))
-	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
-		b, err := io.ReadAll(c.Request().Body)
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, protocol.TooLarge("The file is too large to be a phone's outbox.")
-			}
-			return nil, prodays.Errorf(prodays.EInvalid, "Could not read the request body.")
-		}
-		return b, nil
-	}
-	return nil, prodays.Errorf(prodays.EUnsupported, "Send the outbox file as multipart/form-data (field \"file\") or as application/json.")
 }
 
 // casablanca is the time zone of the activities' dates.

@@ -83,18 +83,11 @@ type attachRequest struct {
 
 // attachTrainee: POST /api/v1/review/quarantine/{id}/attach {trainee_id,
 // reason} (engine.AttachTrainee).
-func (s *Server) attachTrainee(c echo.Context) error {
-	var req attachRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
+func (s *Server) attachTrainee(c echo.Context, req attachRequest) error {
 	if req.TraineeID == "" {
 		return prodays.Errorf(prodays.EInvalid, "trainee_id is required.")
 	}
-	if err := s.Sync.AttachTrainee(c.Request().Context(), principal(c), c.Param("id"), req.TraineeID, req.Reason); err != nil {
-		return err
-	}
-	return c.NoContent(http.StatusNoContent)
+	return s.Sync.AttachTrainee(c.Request().Context(), principal(c), c.Param("id"), req.TraineeID, req.Reason)
 }
 
 // searchTrainees: GET /api/v1/review/trainees?q=&limit= answers

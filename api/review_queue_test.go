@@ -9,7 +9,6 @@ import (
 
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
-	"prodays/sync/protocol"
 )
 
 // reviewPage is the JSON of GET /api/v1/review/items.
@@ -36,13 +35,6 @@ func TestReviewQueueAtSize(t *testing.T) {
 	staff := env.Login(t, "staff1", "dev-q1")
 	staff3 := env.Login(t, "staff3", "dev-q3")
 	sup := env.Login(t, "sup1", "dev-q-sup")
-	push := func(token, dev string, ms ...protocol.Mutation) {
-		t.Helper()
-		a := send(t, env, "POST", "/api/v1/sync/push", token, json.RawMessage(synctest.Body(dev, eventNow, len(ms), ms...)))
-		if a.Status != 200 {
-			t.Fatalf("push: %d %s", a.Status, a.Body)
-		}
-	}
 	if a := send(t, env, "POST", "/api/v1/activities/A2/close", sup.AccessToken, nil); a.Status != 204 {
 		t.Fatalf("close A2: %d %s", a.Status, a.Body)
 	}
@@ -51,9 +43,9 @@ func TestReviewQueueAtSize(t *testing.T) {
 	undo := ph.Undo("A1", "trainee", "F25000100099Z", typo.ID)
 	mistyped := ph.CheckIn("A1", "trainee", "F25000100004X") // meant synctest.TraineesE1[3]
 	late := ph.CheckIn("A2", "trainee", synctest.TraineesE1[0])
-	push(staff.AccessToken, "dev-q1", typo, undo, mistyped, late)
+	syncPush(t, env, staff.AccessToken, "dev-q1", typo, undo, mistyped, late)
 	other := synctest.NewPhone("dev-q3", eventNow.Add(-time.Hour))
-	push(staff3.AccessToken, "dev-q3", other.CheckIn("B1", "trainee", "F25000300099Z"))
+	syncPush(t, env, staff3.AccessToken, "dev-q3", other.CheckIn("B1", "trainee", "F25000300099Z"))
 
 	get := func(q url.Values) reviewPage {
 		t.Helper()

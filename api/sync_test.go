@@ -38,6 +38,30 @@ func syncEnv(t *testing.T) *testenv.Env {
 	return env
 }
 
+// syncPush pushes ms from device dev with token at eventNow (outbox size
+// len(ms)) and returns the push response; it fails t unless the answer is
+// 200.
+func syncPush(t *testing.T, env *testenv.Env, token, dev string, ms ...protocol.Mutation) protocol.PushResponse {
+	t.Helper()
+	a := send(t, env, "POST", "/api/v1/sync/push", token, json.RawMessage(synctest.Body(dev, eventNow, len(ms), ms...)))
+	var pr protocol.PushResponse
+	if err := json.Unmarshal(a.Body, &pr); a.Status != 200 || err != nil {
+		t.Fatalf("push: %d %s", a.Status, a.Body)
+	}
+	return pr
+}
+
+// decideItem posts s's decision verb on the review item what/id (for
+// example flags, 3, reject) with reason; it fails t unless the answer is
+// 204.
+func decideItem(t *testing.T, env *testenv.Env, s *testenv.Session, what string, id int64, verb, reason string) {
+	t.Helper()
+	path := "/api/v1/review/" + what + "/" + itoa(id) + "/" + verb
+	if a := send(t, env, "POST", path, s.AccessToken, map[string]string{"reason": reason}); a.Status != 204 {
+		t.Fatalf("%s: %d %s", verb, a.Status, a.Body)
+	}
+}
+
 // oas validates real responses against api/openapi.json.
 type oas struct {
 	doc    *openapi3.T
@@ -90,25 +114,23 @@ func (o *oas) do(t *testing.T, req *http.Request) (int, []byte, http.Header) {
 func newReq(t *testing.T, method, url, token string, body []byte, gz bool) *http.Request {
 	t.Helper()
 	var r io.Reader
+	header := http.Header{}
 	if body != nil {
+		header.Set("Content-Type", "application/json")
 		if gz {
 			body = gzipped(body)
+			header.Set("Content-Encoding", "gzip")
 		}
 		r = bytes.NewReader(body)
+	}
+	if token != "" {
+		header.Set("Authorization", "Bearer "+token)
 	}
 	req, err := http.NewRequest(method, url, r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if gz {
-		req.Header.Set("Content-Encoding", "gzip")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	req.Header = header
 	return req
 }
 

@@ -11,25 +11,33 @@ import (
 	"prodays/store"
 )
 
+// bossAndSupSeed seeds synctest's roster, boss (admin) and sup1
+// (supervisor of RSK) with passwords.
+func bossAndSupSeed(tb testing.TB, db *store.DB) {
+	synctest.Seed(tb, db)
+	testenv.CreateUser(tb, db, "boss", "admin", "", "")
+	testenv.CreateUser(tb, db, "sup1", "supervisor", "", "RSK")
+}
+
+// accountsSeed is bossAndSupSeed plus staff1, staff2 and staff3 (E1 to
+// E3), walker (E1) and rev (E2).
+func accountsSeed(tb testing.TB, db *store.DB) {
+	bossAndSupSeed(tb, db)
+	for _, u := range []string{"staff1", "staff2", "staff3"} {
+		est := map[string]string{"staff1": "E1", "staff2": "E2", "staff3": "E3"}[u]
+		testenv.CreateUser(tb, db, u, "staff", est, "")
+	}
+	testenv.CreateUser(tb, db, "walker", "staff", "E1", "")
+	testenv.CreateUser(tb, db, "rev", "staff", "E2", "")
+}
+
 // TestTokenFollowsAccount (issue #13, finding 5) runs against the real
 // binary: a change of role, scope or the disabled flag, a device
 // revocation and a logout take effect on the next request made with an
 // access token issued before, not when the token expires. Changes made by
 // another process (the `prodays user` command on the same database) too.
 func TestTokenFollowsAccount(t *testing.T) {
-	env := testenv.Process(t, testenv.ProcessOptions{
-		Seed: func(tb testing.TB, db *store.DB) {
-			synctest.Seed(tb, db)
-			testenv.CreateUser(tb, db, "boss", "admin", "", "")
-			testenv.CreateUser(tb, db, "sup1", "supervisor", "", "RSK")
-			for _, u := range []string{"staff1", "staff2", "staff3"} {
-				est := map[string]string{"staff1": "E1", "staff2": "E2", "staff3": "E3"}[u]
-				testenv.CreateUser(tb, db, u, "staff", est, "")
-			}
-			testenv.CreateUser(tb, db, "walker", "staff", "E1", "")
-			testenv.CreateUser(tb, db, "rev", "staff", "E2", "")
-		},
-	})
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: accountsSeed})
 	boss := env.Login(t, "boss", "dev-boss")
 	get := func(t *testing.T, tok, path string) answer {
 		t.Helper()
@@ -150,12 +158,8 @@ func TestTokenFollowsAccount(t *testing.T) {
 func TestMetricsAccess(t *testing.T) {
 	const metricsToken = "scrape-token-0123456789abcdef"
 	env := testenv.Process(t, testenv.ProcessOptions{
-		Seed: func(tb testing.TB, db *store.DB) {
-			synctest.Seed(tb, db)
-			testenv.CreateUser(tb, db, "boss", "admin", "", "")
-			testenv.CreateUser(tb, db, "sup1", "supervisor", "", "RSK")
-		},
-		Env: []string{"PRODAYS_METRICS_TOKEN=" + metricsToken},
+		Seed: bossAndSupSeed,
+		Env:  []string{"PRODAYS_METRICS_TOKEN=" + metricsToken},
 	})
 	boss := env.Login(t, "boss", "dev-boss")
 	sup := env.Login(t, "sup1", "dev-sup1")

@@ -8,10 +8,14 @@ import (
 )
 
 func TestHashAndCheck(t *testing.T) {
-	h, err := auth.HashPassword("correct horse battery")
-	if err != nil {
-		t.Fatal(err)
+	hash := func(password string) string {
+		h, err := auth.HashPassword(password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
 	}
+	h := hash("correct horse battery")
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("hash format: %s", h)
 	}
@@ -23,8 +27,7 @@ func TestHashAndCheck(t *testing.T) {
 			t.Fatalf("wrong password %q accepted", bad)
 		}
 	}
-	h2, _ := auth.HashPassword("correct horse battery")
-	if h2 == h {
+	if h2 := hash("correct horse battery"); h2 == h {
 		t.Fatal("two hashes of one password are equal: salt missing")
 	}
 	for _, malformed := range []string{"", "$argon2id$", "$bcrypt$x$y$z$w", auth.DummyHash[:len(auth.DummyHash)-3] + "!!!"} {
