@@ -2,9 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -132,39 +129,25 @@ func (t *txc) decideRef(p *prodays.Principal, ref, action, reason string) error 
 func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutationID, traineeID, reason string) (err error) {
 	defer derrors.Wrap(&err, "engine.AttachTrainee(%s, %s)", mutationID, traineeID)
 	return e.withTx(ctx, func(t *txc) error {
-		var device, username, typ, code, payload, recorded, occurred, received string
-		var seq int64
-		var capped bool
-		var decision sql.NullString
-		err := t.QueryRowContext(t.ctx, `SELECT device_id, username, type, code, payload, recorded_at, occurred_at, received_at, seq, occurred_capped, review_decision
-			FROM mutation_log WHERE id = ? AND status = 'rejected'`, mutationID).
-			Scan(&device, &username, &typ, &code, &payload, &recorded, &occurred, &received, &seq, &capped, &decision)
-		if errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No refused mutation %q.", mutationID)
-		} else if err != nil {
+		r, err := t.refusal(mutationID)
+		if err != nil {
 			return err
 		}
-		var m struct {
-			ActivityID string          `json:"activity_id"`
-			Person     protocol.Person `json:"person"`
-			Method     string          `json:"method"`
-		}
-		_ = json.Unmarshal([]byte(payload), &m)
-		if typ != protocol.TypeCheckIn || code != protocol.CodeUnknownTrainee || m.Person.Kind != prodays.PersonTrainee {
+		if r.typ != protocol.TypeCheckIn || r.code != protocol.CodeUnknownTrainee || r.Person.Kind != prodays.PersonTrainee {
 			return prodays.Errorf(prodays.EInvalid, "Only a check-in refused as unknown_trainee can be attached to a trainee.")
 		}
-		act, err := t.activity(m.ActivityID)
+		act, err := t.activity(r.ActivityID)
 		if err != nil {
 			return err
 		}
 		if act == nil {
-			return prodays.Errorf(prodays.EInvalid, "The check-in's activity %q is unknown.", m.ActivityID)
+			return prodays.Errorf(prodays.EInvalid, "The check-in's activity %q is unknown.", r.ActivityID)
 		}
 		if err := supervisorOf(p, act.Region); err != nil {
 			return err
 		}
-		if decision.Valid {
-			return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", mutationID, decision.String)
+		if r.decision.Valid {
+			return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", mutationID, r.decision.String)
 		}
 		tr, err := t.resolveTrainee(traineeID)
 		if err != nil {
@@ -173,7 +156,7 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 		if tr == nil || tr.Deleted {
 			return prodays.Errorf(prodays.ENotFound, "No trainee %q.", traineeID)
 		}
-		pusher, err := t.pusherOf(username, device)
+		pusher, err := t.pusherOf(r.username, r.device)
 		if err != nil {
 			return err
 		}
@@ -182,7 +165,7 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 		} else if o != nil {
 			return prodays.Errorf(o.code, "%s", o.message)
 		}
-		occ, err := store.ParseTime(occurred)
+		occ, err := store.ParseTime(r.occurred)
 		if err != nil {
 			return fmt.Errorf("refused check-in %s: %w", mutationID, err)
 		}
@@ -192,8 +175,8 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 			status = protocol.StatusFlagged
 		}
 		if _, err := t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username, walk_in)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mutationID, act.ID, prodays.PersonTrainee, tr.ID, m.Person.ID, device, m.Method,
-			recorded, occurred, received, status, boolInt(capped), seq, username, boolInt(tr.WalkIn)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mutationID, act.ID, prodays.PersonTrainee, tr.ID, r.Person.ID, r.device, r.Method,
+			r.recorded, r.occurred, r.received, status, boolInt(r.capped), r.seq, r.username, boolInt(tr.WalkIn)); err != nil {
 			return fmt.Errorf("insert check-in: %w", err)
 		}
 		if _, err := t.exec(`UPDATE mutation_log SET status = ?, code = ?, message = ?, review_decision = 'acknowledged', review_decided_by = ?, review_decided_at = ?, review_reason = ?
@@ -201,14 +184,14 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 			return err
 		}
 		if g.status != "" {
-			if err := t.flag(g.code, mutationID, act, device, map[string]any{"person_kind": prodays.PersonTrainee, "person_id": tr.ID,
-				"occurred_at": occurred, "activity_date": act.Date}); err != nil {
+			if err := t.flag(g.code, mutationID, act, r.device, map[string]any{"person_kind": prodays.PersonTrainee, "person_id": tr.ID,
+				"occurred_at": r.occurred, "activity_date": act.Date}); err != nil {
 				return err
 			}
 		} else if err := t.recompute(act, prodays.PersonTrainee, tr.ID); err != nil {
 			return err
 		}
-		return t.audit(p, "review.attach_trainee", "mutation:"+mutationID, map[string]any{"typed_id": m.Person.ID, "trainee_id": tr.ID,
+		return t.audit(p, "review.attach_trainee", "mutation:"+mutationID, map[string]any{"typed_id": r.Person.ID, "trainee_id": tr.ID,
 			"activity_id": act.ID, "status": status, "reason": reason})
 	})
 }
