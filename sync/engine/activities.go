@@ -9,11 +9,7 @@ import (
 
 	"prodays"
 	"prodays/report"
-	"prodays/sync/review"
 )
-
-// ActivityOfDay is review.ActivityOfDay.
-type ActivityOfDay = review.ActivityOfDay
 
 // ActivitiesOfDay returns the activities of date (YYYY-MM-DD) that p may
 // see (prodays.Scope.SeesActivity: admins all, supervisors those that

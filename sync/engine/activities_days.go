@@ -6,7 +6,6 @@ import (
 	"prodays"
 	"prodays/report"
 	"prodays/store"
-	"prodays/sync/review"
 )
 
 // ActivityDays returns the dates (YYYY-MM-DD, ascending) on which p sees at
@@ -20,9 +19,6 @@ func (e *Engine) ActivityDays(ctx context.Context, p *prodays.Principal) ([]stri
 	}
 	return days, err
 }
-
-// NamedActivity is review.NamedActivity.
-type NamedActivity = review.NamedActivity
 
 // NamedActivitiesOfDay returns ActivitiesOfDay with the establishment's
 // name and the visited company (id and name) of each activity, in one

@@ -13,44 +13,34 @@ import (
 	"prodays/sync/review"
 )
 
-// Constants of review (see there).
-const (
-	BulkDismiss  = review.BulkDismiss
-	BulkAccept   = review.BulkAccept
-	MaxBulkItems = review.MaxBulkItems
-)
-
-// BulkResult is review.BulkResult.
-type BulkResult = review.BulkResult
-
-// DecideItems applies one decision (BulkDismiss, BulkAccept) with one
+// DecideItems applies one decision (review.BulkDismiss, review.BulkAccept) with one
 // reason to the items of refs, or when refs is empty to every item that
 // matches q (its cursor and limit ignored), in one transaction. Each item
 // goes through the rule of its single decision (DecideFlag,
 // ResolveQuarantined) and is audited on its own; dismissing an item of a
 // cancelling pair (ReviewItem.Pair) dismisses its pair too. Errors:
 // invalid (an unknown action, accept without a reason, no item, more
-// than MaxBulkItems, a ref that is not an item still to review, or an
+// than review.MaxBulkItems, a ref that is not an item still to review, or an
 // item the action does not fit), forbidden, and those of the single
 // decisions; nothing is decided then.
 func (e *Engine) DecideItems(ctx context.Context, p *prodays.Principal, refs []string, q ReviewQuery, action, reason string) (_ *BulkResult, err error) {
 	defer derrors.Wrap(&err, "engine.DecideItems(%s)", action)
-	if action != BulkDismiss && action != BulkAccept {
-		return nil, prodays.Errorf(prodays.EInvalid, "action must be %s or %s.", BulkDismiss, BulkAccept)
+	if action != review.BulkDismiss && action != review.BulkAccept {
+		return nil, prodays.Errorf(prodays.EInvalid, "action must be %s or %s.", review.BulkDismiss, review.BulkAccept)
 	}
-	if action == BulkAccept && strings.TrimSpace(reason) == "" {
+	if action == review.BulkAccept && strings.TrimSpace(reason) == "" {
 		return nil, prodays.Errorf(prodays.EInvalid, "A reason is required to accept items.")
 	}
-	if len(refs) > MaxBulkItems {
-		return nil, prodays.Errorf(prodays.EInvalid, "At most %d items at once.", MaxBulkItems)
+	if len(refs) > review.MaxBulkItems {
+		return nil, prodays.Errorf(prodays.EInvalid, "At most %d items at once.", review.MaxBulkItems)
 	}
 	q.After, q.Refs = "", refs
-	items, err := e.reviewItems(ctx, p, q, MaxBulkItems+1)
+	items, err := e.reviewItems(ctx, p, q, review.MaxBulkItems+1)
 	if err != nil {
 		return nil, err
 	}
-	if len(items) > MaxBulkItems {
-		return nil, prodays.Errorf(prodays.EInvalid, "More than %d items match: narrow the filters.", MaxBulkItems)
+	if len(items) > review.MaxBulkItems {
+		return nil, prodays.Errorf(prodays.EInvalid, "More than %d items match: narrow the filters.", review.MaxBulkItems)
 	}
 	if len(refs) > 0 && len(items) != len(refs) {
 		found := map[string]bool{}
@@ -72,7 +62,7 @@ func (e *Engine) DecideItems(ctx context.Context, p *prodays.Principal, refs []s
 		done := map[string]bool{}
 		for _, it := range items {
 			for _, ref := range []string{it.Ref, it.Pair} {
-				if ref == "" || done[ref] || (ref == it.Pair && action != BulkDismiss) {
+				if ref == "" || done[ref] || (ref == it.Pair && action != review.BulkDismiss) {
 					continue
 				}
 				done[ref] = true
@@ -105,10 +95,10 @@ func (t *txc) decideRef(p *prodays.Principal, ref, action, reason string) error 
 		if err != nil {
 			return prodays.Errorf(prodays.EInvalid, "Bad item %q.", ref)
 		}
-		return t.decideFlag(p, n, action == BulkAccept, reason)
+		return t.decideFlag(p, n, action == review.BulkAccept, reason)
 	case "mutation":
 		a := QuarantineAcknowledge
-		if action == BulkAccept {
+		if action == review.BulkAccept {
 			a = QuarantineCountPresent
 		}
 		return t.resolveQuarantined(p, id, a, reason)

@@ -5,16 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"prodays/sync/review"
 )
 
 // Names of the review read model: who a card is about and who recorded
 // it, by name (issue #18, finding 6). A card shows the trainee's (or
 // speaker's) "last first" name and the staff member's full name; the ids
 // stay beside them for the record.
-
-// TraineeFacts is review.TraineeFacts.
-type TraineeFacts = review.TraineeFacts
 
 // namer looks names up once each (a queue of 1,000 items names a few
 // hundred people and a few dozen staff members).
