@@ -185,8 +185,7 @@ func TestWalkInHeldThenRegistered(t *testing.T) {
 }
 
 func TestCloseFlagsLate(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	p := synctest.Principal("staff1", "dev-a")
 	sup := synctest.Principal("sup1", "s")
 	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
@@ -258,8 +257,7 @@ func TestTraineeUpdateLWWAndConflict(t *testing.T) {
 }
 
 func TestPullScopeAndCursor(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
 	push(t, e, synctest.Principal("staff1", "dev-a"), ph.CheckIn("A1", "trainee", synctest.TraineesE3[0]))
 	count := func(p *prodays.Principal) map[string]int {

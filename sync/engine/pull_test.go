@@ -99,8 +99,7 @@ func keysOf(chs []protocol.Change) []string {
 // changes happened, whatever the page size, and a presence that went away
 // arrives as a delete.
 func TestPullMergesAttendance(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	admin := synctest.Principal("admin", "dev-adm")
 	staff := synctest.Principal("staff1", "dev-a")
 	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
@@ -259,8 +258,7 @@ func TestPullActivityIDWithColon(t *testing.T) {
 // former establishment's phones drop its presences, the new one's receive
 // them, and each ends as a fresh snapshot of its scope.
 func TestPullActivityMovesScope(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	staff1, staff2 := synctest.Principal("staff1", "dev-s1"), synctest.Principal("staff2", "dev-s2")
 	a := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
 	r1, r2 := replica{}, replica{}
@@ -304,8 +302,7 @@ func TestPullActivityMovesScope(t *testing.T) {
 // the merge; phones pulling with limit 1 between every step end equal to a
 // fresh snapshot, and no check-in stays under a merged id.
 func TestPullMergedWalkIns(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	sup := synctest.Principal("sup1", "dev-sup")
 	admin := synctest.Principal("admin", "dev-adm")
 	staff := synctest.Principal("staff1", "dev-a")
