@@ -101,8 +101,7 @@ func keysOf(chs []protocol.Change) []string {
 func TestPullMergesAttendance(t *testing.T) {
 	e, ctx := mustEngine(t), context.Background()
 	admin := synctest.Principal("admin", "dev-adm")
-	staff := synctest.Principal("staff1", "dev-a")
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	staff, ph := staff1A()
 	t0, t1, t2, t3 := synctest.TraineesE1[0], synctest.TraineesE1[1], synctest.TraineesE1[2], synctest.TraineesE1[3]
 
 	start := replica{}
@@ -305,8 +304,7 @@ func TestPullMergedWalkIns(t *testing.T) {
 	e, ctx := mustEngine(t), context.Background()
 	sup := synctest.Principal("sup1", "dev-sup")
 	admin := synctest.Principal("admin", "dev-adm")
-	staff := synctest.Principal("staff1", "dev-a")
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	staff, ph := staff1A()
 	ra, rs := replica{}, replica{}
 	curA, _ := pullAll(t, e, admin, "", 1, ra)
 	curS, _ := pullAll(t, e, staff, "", 1, rs)
@@ -368,8 +366,7 @@ func TestPullMergedWalkIns(t *testing.T) {
 func TestPullNetEffect(t *testing.T) {
 	e := mustEngine(t)
 	admin := synctest.Principal("admin", "dev-adm")
-	staff := synctest.Principal("staff1", "dev-a")
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	staff, ph := staff1A()
 	tr := synctest.TraineesE1[0]
 	cur, _ := pullAll(t, e, admin, "", 1000, replica{})
 	in := ph.CheckIn("A1", "trainee", tr)
