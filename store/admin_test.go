@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"testing"
 
 	"prodays"
@@ -11,8 +10,8 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 func TestUpdateUserRules(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx := store.WithActor(context.Background(), store.Actor{Username: "root"})
+	db, ctx := openDB(t)
+	ctx = store.WithActor(ctx, store.Actor{Username: "root"})
 	if _, err := db.Write.Exec(`INSERT INTO establishments (code, name, region_code) VALUES ('E1', 'ISTA', 'TTA')`); err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +62,7 @@ func TestUpdateUserRules(t *testing.T) {
 }
 
 func TestEditionRules(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx := context.Background()
+	db, ctx := openDB(t)
 	first, err := db.CreateEdition(ctx, store.EditionChange{Name: ptr("Pro'Days 2026"), StartDate: ptr("2026-03-02"), EndDate: ptr("2026-03-06")})
 	if err != nil {
 		t.Fatal(err)

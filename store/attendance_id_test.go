@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"os"
 	"regexp"
 	"testing"
@@ -23,14 +22,14 @@ func TestAttendanceIDInSQL(t *testing.T) {
 		t.Fatal("migration 00034 no longer builds an attendance id: update this test")
 	}
 	expr := string(m[1])
-	db := MustOpenDB(t)
+	db, ctx := openDB(t)
 	for _, tc := range []struct{ activity, kind, person string }{
 		{"A1", "trainee", "T0042"},
 		{"2026:R:01", "speaker", "S:7"},
 	} {
 		var got string
 		q := `SELECT ` + expr + ` FROM (SELECT ? AS activity_id, ? AS person_kind, ? AS person_id) AS attendance`
-		if err := db.Read.QueryRowContext(context.Background(), q, tc.activity, tc.kind, tc.person).Scan(&got); err != nil {
+		if err := db.Read.QueryRowContext(ctx, q, tc.activity, tc.kind, tc.person).Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if want := protocol.AttendanceID(tc.activity, tc.kind, tc.person); got != want {

@@ -10,8 +10,8 @@ import (
 )
 
 func TestAuditTakesActorFromContext(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx := store.WithActor(context.Background(), store.Actor{Username: "a.admin", DeviceID: "dev-1", Address: "10.0.0.7"})
+	db, ctx := openDB(t)
+	ctx = store.WithActor(ctx, store.Actor{Username: "a.admin", DeviceID: "dev-1", Address: "10.0.0.7"})
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
 		if err := store.Audit(ctx, tx, time.Now(), store.AuditEntry{Action: "test.implicit"}); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 	"os"
@@ -19,8 +18,7 @@ import (
 // transaction writes one audit row and one change row; the copy has as
 // many of each).
 func TestBackupWhileWriting(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx := context.Background()
+	db, ctx := openDB(t)
 	var committed atomic.Int64
 	stop := make(chan struct{})
 	done := make(chan error, 1)
@@ -104,15 +102,15 @@ func TestBackupWhileWriting(t *testing.T) {
 }
 
 func TestBackupRefusesLiveDatabase(t *testing.T) {
-	db := MustOpenDB(t)
-	if err := db.Backup(context.Background(), db.Path); err == nil {
+	db, ctx := openDB(t)
+	if err := db.Backup(ctx, db.Path); err == nil {
 		t.Fatal("backup over the live database succeeded")
 	}
 }
 
 func TestLastBackupNone(t *testing.T) {
-	db := MustOpenDB(t)
-	last, err := db.LastBackup(context.Background())
+	db, ctx := openDB(t)
+	last, err := db.LastBackup(ctx)
 	if err != nil || !last.IsZero() {
 		t.Fatalf("got %v %v, want zero", last, err)
 	}

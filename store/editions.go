@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -100,12 +99,7 @@ func (db *DB) ListEditions(ctx context.Context) ([]*prodays.Edition, error) {
 // getEdition returns edition id read through q. Errors: ENotFound.
 func getEdition(ctx context.Context, q Execer, id int64) (*prodays.Edition, error) {
 	e, err := scanEdition(q.QueryRowContext(ctx, `SELECT `+editionColumns+` FROM editions WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, prodays.Errorf(prodays.ENotFound, "No edition %d.", id)
-	} else if err != nil {
-		return nil, fmt.Errorf("get edition %d: %w", id, err)
-	}
-	return e, nil
+	return oneRow(e, err, prodays.Errorf(prodays.ENotFound, "No edition %d.", id), fmt.Sprintf("get edition %d", id))
 }
 
 // editionNameTaken returns EConflict when an edition other than id is

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,8 +14,7 @@ import (
 // place with a new one (FinalizeRestore), and leaves no -wal or -shm
 // beside the restored file.
 func TestEpochRenewedByRestore(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
+	db, ctx := openDB(t)
 	epoch, err := store.Epoch(ctx, db.Read)
 	if err != nil {
 		t.Fatal(err)

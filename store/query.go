@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 )
 
 // Querier is what a *sql.Tx, *sql.DB and *sql.Conn have in common for
@@ -48,6 +50,19 @@ func Query[T any](ctx context.Context, q Querier, scan func(Scanner) (T, error),
 // scan wraps it): callers map it to their not-found error.
 func QueryRow[T any](ctx context.Context, q Querier, scan func(Scanner) (T, error), query string, args ...any) (T, error) {
 	return scan(q.QueryRowContext(ctx, query, args...))
+}
+
+// oneRow returns v, read from the one row of a query that ended with
+// err: notFound when the query had no row, any other error wrapped with
+// what (and the zero T).
+func oneRow[T any](v T, err, notFound error, what string) (T, error) {
+	var zero T
+	if errors.Is(err, sql.ErrNoRows) {
+		return zero, notFound
+	} else if err != nil {
+		return zero, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
 }
 
 // ScanOne is a scanner for a single column of type T (a string, an int64,

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"slices"
@@ -11,8 +10,7 @@ import (
 )
 
 func TestQuery(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
+	db, ctx := openDB(t)
 	if _, err := db.Write.ExecContext(ctx, `CREATE TABLE q (id TEXT, n INTEGER)`); err != nil {
 		t.Fatal(err)
 	}

@@ -10,19 +10,22 @@ import (
 	"prodays/store"
 )
 
-// MustOpenDB opens a real SQLite file in a temporary folder.
-func MustOpenDB(tb testing.TB) *store.DB {
+// openDB opens a real SQLite file in a temporary folder (in a sub-folder
+// that Open creates), closed when the test ends, and returns it with the
+// context the test runs its calls in.
+func openDB(tb testing.TB) (*store.DB, context.Context) {
 	tb.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "sub", "prodays.db"), store.Options{})
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(tb.TempDir(), "sub", "prodays.db"), store.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	return db
+	return db, ctx
 }
 
 func TestOpenAppliesSchema(t *testing.T) {
-	db := MustOpenDB(t)
+	db, ctx := openDB(t)
 	var n int
 	if err := db.Read.QueryRow(`SELECT count(*) FROM regions`).Scan(&n); err != nil {
 		t.Fatal(err)
@@ -44,14 +47,14 @@ func TestOpenAppliesSchema(t *testing.T) {
 	if fk != 1 {
 		t.Fatalf("foreign_keys: got %d, want 1", fk)
 	}
-	cur, latest, err := db.SchemaVersion(context.Background())
+	cur, latest, err := db.SchemaVersion(ctx)
 	if err != nil || cur != latest || cur < 1 {
 		t.Fatalf("schema version: %d/%d %v", cur, latest, err)
 	}
 }
 
 func TestReadPoolIsReadOnly(t *testing.T) {
-	db := MustOpenDB(t)
+	db, _ := openDB(t)
 	if _, err := db.Read.Exec(`INSERT INTO app_meta (key, value) VALUES ('x', 'y')`); err == nil {
 		t.Fatal("insert through the read pool succeeded; want an error")
 	}
@@ -74,8 +77,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 }
 
 func TestChangeLogNetEffect(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx := context.Background()
+	db, ctx := openDB(t)
 	err := db.WithTx(ctx, func(tx *sql.Tx) error {
 		for _, c := range []store.Change{
 			{Entity: "trainee", ID: "A", Op: "upsert"},

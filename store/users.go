@@ -312,12 +312,7 @@ func scanUser(sc interface{ Scan(...any) error }) (*Account, error) {
 // getAccount returns the account username read through q, or ENotFound.
 func getAccount(ctx context.Context, q Execer, username string) (*Account, error) {
 	a, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, prodays.Errorf(prodays.ENotFound, "No user %s.", username)
-	} else if err != nil {
-		return nil, fmt.Errorf("get user %s: %w", username, err)
-	}
-	return a, nil
+	return oneRow(a, err, prodays.Errorf(prodays.ENotFound, "No user %s.", username), "get user "+username)
 }
 
 // GetAccount returns the account username with its scope version.

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"testing"
 
 	"prodays"
@@ -9,8 +8,7 @@ import (
 )
 
 func TestUsers(t *testing.T) {
-	db := MustOpenDB(t)
-	ctx := context.Background()
+	db, ctx := openDB(t)
 	if _, err := db.Write.Exec(`INSERT INTO establishments (code, name, region_code) VALUES ('EFP0105', 'ISTA Tanger', 'TTA')`); err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,10 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 
 	"prodays"
 	"prodays/report"
 	"prodays/store"
-	"prodays/sync/review"
 )
 
 // ActivityDays returns the dates (YYYY-MM-DD, ascending) on which p sees at
@@ -23,26 +20,9 @@ func (e *Engine) ActivityDays(ctx context.Context, p *prodays.Principal) ([]stri
 	return days, err
 }
 
-// NamedActivity is review.NamedActivity.
-type NamedActivity = review.NamedActivity
-
 // NamedActivitiesOfDay returns ActivitiesOfDay with the establishment's
-// name and the visited company (id and name) of each activity.
+// name and the visited company (id and name) of each activity, in one
+// query.
 func (e *Engine) NamedActivitiesOfDay(ctx context.Context, p *prodays.Principal, date string) ([]NamedActivity, error) {
-	as, err := e.ActivitiesOfDay(ctx, p, date)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]NamedActivity, len(as))
-	for i := range as {
-		out[i].ActivityOfDay = as[i]
-		n := &out[i].ActivityNames
-		err := e.DB.Read.QueryRowContext(ctx, `SELECT COALESCE(es.name, ''), COALESCE(a.company_id, ''), COALESCE(c.name, '')
-			FROM activities a LEFT JOIN establishments es ON es.code = a.establishment_code LEFT JOIN companies c ON c.id = a.company_id
-			WHERE a.id = ?`, as[i].ID).Scan(&n.EstablishmentName, &n.CompanyID, &n.CompanyName)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, err
-		}
-	}
-	return out, nil
+	return e.activitiesOfDay(ctx, p, date)
 }

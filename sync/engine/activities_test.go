@@ -52,6 +52,31 @@ func TestActivitiesOfDay(t *testing.T) {
 	}
 }
 
+// TestNamedActivitiesOfDay: the activities of ActivitiesOfDay, each with
+// its establishment's name and its visited company (none for a meeting).
+func TestNamedActivitiesOfDay(t *testing.T) {
+	e, ctx := checkedInA1(t), context.Background()
+	admin := synctest.Principal("admin", "d")
+	plain, err := e.ActivitiesOfDay(ctx, admin, synctest.Date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := e.NamedActivitiesOfDay(ctx, admin, synctest.Date)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ISTA Rabat//", "ITA Salé/C1/Renault", "ISTA Anfa//"}
+	if len(named) != len(want) || len(plain) != len(want) {
+		t.Fatalf("got %d named and %d plain activities, want %d", len(named), len(plain), len(want))
+	}
+	for i := range want {
+		n := named[i].ActivityNames
+		if got := n.EstablishmentName + "/" + n.CompanyID + "/" + n.CompanyName; named[i].ActivityOfDay != plain[i] || got != want[i] {
+			t.Errorf("activity %d: got %+v named %q, want %+v named %q", i, named[i].ActivityOfDay, got, plain[i], want[i])
+		}
+	}
+}
+
 func TestDeviceOwner(t *testing.T) {
 	e, ctx := checkedInA1(t), context.Background()
 	p, err := e.DeviceOwner(ctx, "dev-a")

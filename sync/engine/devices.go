@@ -11,29 +11,6 @@ import (
 	"prodays/sync/review"
 )
 
-// Constants of review (see there).
-const (
-	AttentionPending        = review.AttentionPending
-	AttentionGaps           = review.AttentionGaps
-	AttentionNotSeen        = review.AttentionNotSeen
-	AttentionNotSyncedToday = review.AttentionNotSyncedToday
-)
-
-// Constants of review (see there).
-const (
-	DeviceSortUser      = review.DeviceSortUser
-	DeviceSortAttention = review.DeviceSortAttention
-)
-
-// DeviceQuery is review.DeviceQuery.
-type DeviceQuery = review.DeviceQuery
-
-// DeviceSummary is review.DeviceSummary.
-type DeviceSummary = review.DeviceSummary
-
-// DeviceList is review.DeviceList.
-type DeviceList = review.DeviceList
-
 // Devices answers "is every phone synced?" for p's region (admins: all,
 // or q.Region): every device with what needs attention (pending after its
 // last push, seq gaps, not seen since q.NotSeenSince, a staff phone with
@@ -46,8 +23,8 @@ func (e *Engine) Devices(ctx context.Context, p *prodays.Principal, q DeviceQuer
 	if err != nil {
 		return nil, err
 	}
-	if q.Sort != "" && q.Sort != DeviceSortUser && q.Sort != DeviceSortAttention {
-		return nil, prodays.Errorf(prodays.EInvalid, "sort must be %s or %s.", DeviceSortUser, DeviceSortAttention)
+	if q.Sort != "" && q.Sort != review.DeviceSortUser && q.Sort != review.DeviceSortAttention {
+		return nil, prodays.Errorf(prodays.EInvalid, "sort must be %s or %s.", review.DeviceSortUser, review.DeviceSortAttention)
 	}
 	ds, err := e.loadDevices(ctx, region)
 	if err != nil {
@@ -64,20 +41,20 @@ func (e *Engine) Devices(ctx context.Context, p *prodays.Principal, q DeviceQuer
 			continue
 		}
 		if d.OutboxSize > 0 {
-			d.Attention = append(d.Attention, AttentionPending)
+			d.Attention = append(d.Attention, review.AttentionPending)
 		}
 		if len(d.SeqGaps) > 0 {
-			d.Attention = append(d.Attention, AttentionGaps)
+			d.Attention = append(d.Attention, review.AttentionGaps)
 		}
 		if seen, err := store.ParseTime(d.LastSeenAt); err == nil && !q.NotSeenSince.IsZero() && seen.Before(q.NotSeenSince) {
-			d.Attention = append(d.Attention, AttentionNotSeen)
+			d.Attention = append(d.Attention, review.AttentionNotSeen)
 		}
 		if !d.SyncedToday && d.Role == prodays.RoleStaff {
-			d.Attention = append(d.Attention, AttentionNotSyncedToday)
+			d.Attention = append(d.Attention, review.AttentionNotSyncedToday)
 		}
 		addToSummary(&l.Summary, d)
 	}
-	if q.Sort == DeviceSortAttention {
+	if q.Sort == review.DeviceSortAttention {
 		slices.SortStableFunc(ds, func(a, b Device) int {
 			if c := attentionRank(a) - attentionRank(b); c != 0 {
 				return c
@@ -96,11 +73,11 @@ func addToSummary(s *DeviceSummary, d *Device) {
 	}
 	for _, a := range d.Attention {
 		switch a {
-		case AttentionPending:
+		case review.AttentionPending:
 			s.Pending++
-		case AttentionGaps:
+		case review.AttentionGaps:
 			s.Gaps++
-		case AttentionNotSeen:
+		case review.AttentionNotSeen:
 			s.NotSeen++
 		}
 	}
@@ -116,5 +93,5 @@ func attentionRank(d Device) int {
 		}
 		return 5
 	}
-	return slices.Index([]string{AttentionPending, AttentionGaps, AttentionNotSeen, AttentionNotSyncedToday}, d.Attention[0])
+	return slices.Index([]string{review.AttentionPending, review.AttentionGaps, review.AttentionNotSeen, review.AttentionNotSyncedToday}, d.Attention[0])
 }

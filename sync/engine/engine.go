@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
@@ -142,14 +141,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-// sortedKeys returns m's keys in order (deterministic effects).
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

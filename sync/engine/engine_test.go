@@ -31,6 +31,12 @@ func mustEngine(tb testing.TB) *engine.Engine {
 	return e
 }
 
+// staff1A is staff1 on phone dev-a, whose clock starts an hour before
+// eventNow.
+func staff1A() (*prodays.Principal, *synctest.Phone) {
+	return synctest.Principal("staff1", "dev-a"), synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+}
+
 func push(tb testing.TB, e *engine.Engine, p *prodays.Principal, ms ...protocol.Mutation) []protocol.Result {
 	tb.Helper()
 	resp, err := e.Push(context.Background(), p, synctest.Request(tb, p.DeviceID, eventNow, ms...))
@@ -80,8 +86,7 @@ func statuses(rs []protocol.Result) []string {
 
 func TestPushCheckInUndoDuplicate(t *testing.T) {
 	e := mustEngine(t)
-	p := synctest.Principal("staff1", "dev-a")
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	p, ph := staff1A()
 	c1 := ph.CheckIn("A1", "trainee", synctest.TraineesE1[0])
 	c2 := ph.CheckIn("A1", "trainee", synctest.TraineesE1[0]) // double tap
 	u := ph.Undo("A1", "trainee", synctest.TraineesE1[0], c1.ID, c2.ID)
@@ -120,10 +125,8 @@ func TestPushCheckInUndoDuplicate(t *testing.T) {
 
 func TestUndoBeforeCheckIn(t *testing.T) {
 	e := mustEngine(t)
-	pa := synctest.Principal("staff1", "dev-a")
-	pb := synctest.Principal("staff1", "dev-b")
-	a := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
-	b := synctest.NewPhone("dev-b", eventNow.Add(-2*time.Hour))
+	pa, a := staff1A()
+	pb, b := synctest.Principal("staff1", "dev-b"), synctest.NewPhone("dev-b", eventNow.Add(-2*time.Hour))
 	tr := synctest.TraineesE1[1]
 	c1 := a.CheckIn("A1", "trainee", tr)
 	u1 := a.Undo("A1", "trainee", tr, c1.ID)
@@ -141,8 +144,7 @@ func TestUndoBeforeCheckIn(t *testing.T) {
 
 func TestWalkInHeldThenRegistered(t *testing.T) {
 	e := mustEngine(t)
-	p := synctest.Principal("staff1", "dev-a")
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	p, ph := staff1A()
 	reg := ph.Register("E1", "Aït Brahim", "Ñoura")
 	ci := ph.CheckIn("A1", "trainee", reg.Trainee.ID)
 	if got := statuses(push(t, e, p, ci)); got[0] != "flagged:awaiting_registration" {
@@ -185,8 +187,7 @@ func TestWalkInHeldThenRegistered(t *testing.T) {
 }
 
 func TestCloseFlagsLate(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	p := synctest.Principal("staff1", "dev-a")
 	sup := synctest.Principal("sup1", "s")
 	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
@@ -258,8 +259,7 @@ func TestTraineeUpdateLWWAndConflict(t *testing.T) {
 }
 
 func TestPullScopeAndCursor(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
 	push(t, e, synctest.Principal("staff1", "dev-a"), ph.CheckIn("A1", "trainee", synctest.TraineesE3[0]))
 	count := func(p *prodays.Principal) map[string]int {

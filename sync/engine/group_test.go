@@ -231,11 +231,7 @@ func TestGroupCommitLoneNotDelayed(t *testing.T) {
 		defer close(done)
 		push(t, e, synctest.Principal("staff1", "dev-a"), ph.CheckIn(acts[0], "trainee", trainees[0]))
 	}()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		t.Fatal("a lone push waited for company")
-	}
+	await(t, done, time.Minute, "a lone push waited for company")
 	if s := e.GroupStats(); s.Groups != 1 || s.Batches != 1 {
 		t.Fatalf("group stats %+v", s)
 	}
@@ -340,13 +336,8 @@ func TestGroupCommitMaxWait(t *testing.T) {
 	waitGroup(t, e, 0, 2)
 	c := pushOne("dev-3", 3)
 	for _, ch := range []chan error{a, b, c} {
-		select {
-		case err := <-ch:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("a full group still waited")
+		if err := await(t, ch, 30*time.Second, "a full group still waited"); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if s := e.GroupStats(); s.Groups != 2 || s.Largest != 3 || s.Batches != 4 {
@@ -357,4 +348,18 @@ func TestGroupCommitMaxWait(t *testing.T) {
 			t.Errorf("check-in %d not present", i)
 		}
 	}
+}
+
+// await returns what ch yields (its zero value once closed), failing t
+// with msg if it yields nothing within d.
+func await[T any](t *testing.T, ch <-chan T, d time.Duration, msg string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(d):
+		t.Fatal(msg)
+	}
+	var zero T
+	return zero
 }

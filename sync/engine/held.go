@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"prodays"
 	"prodays/store"
@@ -76,7 +78,7 @@ func (t *txc) releaseHeld(traineeID string) error {
 		}
 		touched[act.ID] = act
 	}
-	for _, id := range sortedKeys(touched) {
+	for _, id := range slices.Sorted(maps.Keys(touched)) {
 		if err := t.recompute(touched[id], prodays.PersonTrainee, traineeID); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"prodays"
+	"prodays/internal/dbtest"
 	"prodays/internal/synctest"
 	"prodays/internal/testenv"
 	"prodays/store"
@@ -59,6 +60,19 @@ func pushOne(t *testing.T, s *testenv.Session, m protocol.Mutation) string {
 	return resultOf(resp.Results, m.ID)
 }
 
+// mustPush pushes m alone as s (pushOne) and fails t unless its result is
+// one of want.
+func mustPush(t *testing.T, s *testenv.Session, m protocol.Mutation, want ...string) {
+	t.Helper()
+	got := pushOne(t, s, m)
+	for _, w := range want {
+		if got == w {
+			return
+		}
+	}
+	t.Fatalf("%s %s as %s: %s, want one of %q", m.Type, m.ID, s.Username, got, want)
+}
+
 func resultOf(rs []protocol.Result, id string) string {
 	for _, r := range rs {
 		if r.ID == id {
@@ -71,28 +85,32 @@ func resultOf(rs []protocol.Result, id string) string {
 	return "missing"
 }
 
-// pulledIDs returns the ids of the changes of entity that session s pulls
-// from the start.
 // quarantined returns the code of each mutation in the quarantine that s
 // (a supervisor) sees, by mutation id.
 func quarantined(t *testing.T, s *testenv.Session) map[string]string {
-	t.Helper()
-	var q struct {
-		Mutations []struct {
-			ID   string `json:"id"`
-			Code string `json:"code"`
-		} `json:"mutations"`
-	}
-	if st := s.Do(t, "GET", "/api/v1/review/quarantine", nil, &q); st != http.StatusOK {
-		t.Fatalf("quarantine: %d", st)
-	}
-	codes := map[string]string{}
-	for _, m := range q.Mutations {
-		codes[m.ID] = m.Code
-	}
-	return codes
+	return reviewed(t, s, "/api/v1/review/quarantine", "mutations", "id", "code")
 }
 
+// reviewed returns the field val of each item of the review list at path
+// (its items under list) that s sees, by their field key, both as text.
+func reviewed(t *testing.T, s *testenv.Session, path, list, key, val string) map[string]string {
+	t.Helper()
+	var body map[string]any
+	if st := s.Do(t, "GET", path, nil, &body); st != http.StatusOK {
+		t.Fatalf("%s: %d", path, st)
+	}
+	out := map[string]string{}
+	items, _ := body[list].([]any)
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok {
+			out[fmt.Sprint(m[key])] = fmt.Sprint(m[val])
+		}
+	}
+	return out
+}
+
+// pulledIDs returns the ids of the changes of entity that session s pulls
+// from the start.
 func pulledIDs(t *testing.T, s *testenv.Session, entity string) map[string]bool {
 	t.Helper()
 	ids := map[string]bool{}
@@ -139,16 +157,11 @@ func TestHeldUpdateKeepsScopeProcess(t *testing.T) {
 
 	// Held (awaiting_registration), or refused at once: its field is
 	// outside the pusher's scope whatever the trainee.
-	if got := pushOne(t, staff1, move); got != "flagged:awaiting_registration" && got != "rejected:out_of_scope" {
-		t.Fatalf("held update: %s", got)
-	}
-	if got := pushOne(t, staff1, reg); got != "applied:" {
-		t.Fatalf("registration: %s", got)
-	}
+	mustPush(t, staff1, move, "flagged:awaiting_registration", "rejected:out_of_scope")
+	mustPush(t, staff1, reg, "applied:")
 
-	var est string
-	if err := env.DB.Read.QueryRow(`SELECT establishment_code FROM trainees WHERE id = ?`, walkIn).Scan(&est); err != nil || est != "E1" {
-		t.Errorf("walk-in's establishment after its registration: %q (%v), want E1", est, err)
+	if est := dbtest.Value[string](t, env.DB, `SELECT establishment_code FROM trainees WHERE id = ?`, walkIn); est != "E1" {
+		t.Errorf("walk-in's establishment after its registration: %q, want E1", est)
 	}
 	if ids := pulledIDs(t, staff3, "trainee"); ids[walkIn] {
 		t.Errorf("CS staff pull E1's walk-in %s", walkIn)
@@ -192,15 +205,10 @@ func TestHeldUpdateOfForeignWalkInProcess(t *testing.T) {
 	reg := synctest.NewPhone(dev3, time.Now().Add(-time.Minute)).Register("E3", "Tazi", "Amine")
 	walkIn := reg.Trainee.ID
 	rename := synctest.NewPhone(dev1, time.Now().Add(-time.Minute)).Update(walkIn, 1, map[string]string{"last_name": "Hijacked"})
-	if got := pushOne(t, staff1, rename); got != "flagged:awaiting_registration" {
-		t.Fatalf("held update: %s", got)
-	}
-	if got := pushOne(t, staff3, reg); got != "applied:" {
-		t.Fatalf("registration: %s", got)
-	}
-	var last string
-	if err := env.DB.Read.QueryRow(`SELECT last_name FROM trainees WHERE id = ?`, walkIn).Scan(&last); err != nil || last != "Tazi" {
-		t.Errorf("CS walk-in's last name: %q (%v), want Tazi", last, err)
+	mustPush(t, staff1, rename, "flagged:awaiting_registration")
+	mustPush(t, staff3, reg, "applied:")
+	if last := dbtest.Value[string](t, env.DB, `SELECT last_name FROM trainees WHERE id = ?`, walkIn); last != "Tazi" {
+		t.Errorf("CS walk-in's last name: %q, want Tazi", last)
 	}
 	if got := pushOne(t, staff1, rename); got != "duplicate:rejected:out_of_scope" {
 		t.Errorf("held update after the registration: %s, want duplicate:rejected:out_of_scope", got)
@@ -254,9 +262,8 @@ func TestHeldUpdateUnknownEstablishmentProcess(t *testing.T) {
 	if got := fmt.Sprint(est, "|", program, "|", group); got != "E1|Dev|" {
 		t.Errorf("walk-in: %s, want E1|Dev| (the refused update changes no field)", got)
 	}
-	var present bool
-	if err := env.DB.Read.QueryRow(`SELECT present FROM attendance WHERE activity_id = 'T1' AND person_id = ?`, walkIn).Scan(&present); err != nil || !present {
-		t.Errorf("held check-in of the walk-in: present %v (%v)", present, err)
+	if present := dbtest.Value[bool](t, env.DB, `SELECT present FROM attendance WHERE activity_id = 'T1' AND person_id = ?`, walkIn); !present {
+		t.Errorf("held check-in of the walk-in: present %v", present)
 	}
 }
 
@@ -294,34 +301,18 @@ func TestHeldCheckInsKeepScopeProcess(t *testing.T) {
 		t.Fatalf("move staff1 to E3: %d", st)
 	}
 
-	var flags struct {
-		Flags []struct {
-			ID         int64  `json:"id"`
-			MutationID string `json:"mutation_id"`
-		} `json:"flags"`
+	flags := reviewed(t, sup1, "/api/v1/review/flags", "flags", "mutation_id", "id")
+	flag, ok := flags[late.ID]
+	if !ok {
+		t.Fatalf("no flag for the late check-in: %v", flags)
 	}
-	if st := sup1.Do(t, "GET", "/api/v1/review/flags", nil, &flags); st != http.StatusOK {
-		t.Fatalf("flags: %d", st)
+	if st := sup1.Do(t, "POST", "/api/v1/review/flags/"+flag+"/accept", map[string]string{"reason": "ok"}, nil); st != http.StatusNoContent {
+		t.Fatalf("accept: %d", st)
 	}
-	accepted := false
-	for _, f := range flags.Flags {
-		if f.MutationID == late.ID {
-			if st := sup1.Do(t, "POST", fmt.Sprintf("/api/v1/review/flags/%d/accept", f.ID), map[string]string{"reason": "ok"}, nil); st != http.StatusNoContent {
-				t.Fatalf("accept: %d", st)
-			}
-			accepted = true
-		}
-	}
-	if !accepted {
-		t.Fatalf("no flag for the late check-in: %+v", flags.Flags)
-	}
-	if got := pushOne(t, staff1b, reg); got != "applied:" {
-		t.Fatalf("registration: %s", got)
-	}
+	mustPush(t, staff1b, reg, "applied:")
 
-	var n int
-	if err := env.DB.Read.QueryRow(`SELECT count(*) FROM attendance WHERE activity_id = 'T1' AND present = 1`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("presences at T1: %d (%v), want 0 (staff1 is no longer of E1)", n, err)
+	if n := dbtest.Value[int](t, env.DB, `SELECT count(*) FROM attendance WHERE activity_id = 'T1' AND present = 1`); n != 0 {
+		t.Errorf("presences at T1: %d, want 0 (staff1 is no longer of E1)", n)
 	}
 	got := quarantined(t, sup3)
 	for _, id := range []string{late.ID, held.ID} {

@@ -34,18 +34,15 @@ func TestHeldRevokedOrDisabled(t *testing.T) {
 			if got := statuses(push(t, e, sup, reg)); got[0] != "applied" {
 				t.Fatalf("registration: %v", got)
 			}
-			var ciStatus, upStatus string
-			ciStatus = dbtest.Value[string](t, e.DB, `SELECT status || ':' || code FROM mutation_log WHERE id = ?`, ci.ID)
-			upStatus = dbtest.Value[string](t, e.DB, `SELECT status || ':' || code FROM mutation_log WHERE id = ?`, up.ID)
+			ciStatus := dbtest.Value[string](t, e.DB, `SELECT status || ':' || code FROM mutation_log WHERE id = ?`, ci.ID)
+			upStatus := dbtest.Value[string](t, e.DB, `SELECT status || ':' || code FROM mutation_log WHERE id = ?`, up.ID)
 			if want := "rejected:" + protocol.CodeOutOfScope; ciStatus != want || upStatus != want {
 				t.Errorf("check-in %s, update %s; want %s", ciStatus, upStatus, want)
 			}
 			if got := attendance(t, e, "A1", reg.Trainee.ID); got.present {
 				t.Errorf("the held check-in applied: %+v", got)
 			}
-			var group string
-			group = dbtest.Value[string](t, e.DB, `SELECT COALESCE(group_name, '') FROM trainees WHERE id = ?`, reg.Trainee.ID)
-			if group != "" {
+			if group := dbtest.Value[string](t, e.DB, `SELECT COALESCE(group_name, '') FROM trainees WHERE id = ?`, reg.Trainee.ID); group != "" {
 				t.Errorf("the held correction applied: group %q", group)
 			}
 		})

@@ -3,6 +3,8 @@ package engine
 import (
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 
 	"prodays"
 	"prodays/store"
@@ -63,7 +65,7 @@ func (t *txc) mergeTrainee(walk, keep string) error {
 			}
 		}
 	}
-	for _, a := range sortedKeys(touched) {
+	for _, a := range slices.Sorted(maps.Keys(touched)) {
 		act, err := t.activity(a)
 		if err != nil {
 			return err

@@ -183,20 +183,13 @@ type seqChange struct {
 func pullLog(ctx context.Context, tx *sql.Tx, p *prodays.Principal, after int64, n int) ([]seqChange, error) {
 	where, args := pullScope(p)
 	q := `SELECT c.seq, c.entity, c.entity_id, c.op FROM changes c WHERE c.seq > ? AND (` + where + `) ORDER BY c.seq LIMIT ?`
-	rows, err := tx.QueryContext(ctx, q, append(append([]any{after}, args...), n)...)
+	out, err := store.Query(ctx, tx, func(s store.Scanner) (c seqChange, err error) {
+		return c, s.Scan(&c.seq, &c.Entity, &c.ID, &c.Op)
+	}, q, append(append([]any{after}, args...), n)...)
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}
-	defer rows.Close()
-	var out []seqChange
-	for rows.Next() {
-		var c seqChange
-		if err := rows.Scan(&c.seq, &c.Entity, &c.ID, &c.Op); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // pullAttendance reads at most n attendance rows whose seq is above
@@ -219,23 +212,17 @@ func pullAttendance(ctx context.Context, tx *sql.Tx, p *prodays.Principal, after
 	// CROSS JOIN keeps attendance outside: the rows after the cursor by
 	// the seq index, each checked against its activity (the cost follows
 	// the changes since the cursor, not the size of the scope).
-	rows, err := tx.QueryContext(ctx, `SELECT a.seq, `+attendanceCols+` FROM attendance a CROSS JOIN activities x ON x.id = a.activity_id
+	out, err := store.Query(ctx, tx, func(s store.Scanner) (seqChange, error) {
+		c := seqChange{Change: protocol.Change{Entity: "attendance", Op: "upsert"}}
+		x, err := scanAttendance(s, &c.seq)
+		c.ID, c.Data = protocol.AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID), x
+		return c, err
+	}, `SELECT a.seq, `+attendanceCols+` FROM attendance a CROSS JOIN activities x ON x.id = a.activity_id
 		WHERE a.seq > ? AND (`+where+`) ORDER BY a.seq LIMIT ?`, append(append([]any{after}, args...), n)...)
 	if err != nil {
 		return nil, fmt.Errorf("pull attendance: %w", err)
 	}
-	defer rows.Close()
-	var out []seqChange
-	for rows.Next() {
-		c := seqChange{Change: protocol.Change{Entity: "attendance", Op: "upsert"}}
-		x, err := scanAttendance(rows, &c.seq)
-		if err != nil {
-			return nil, err
-		}
-		c.ID, c.Data = protocol.AttendanceID(x.ActivityID, x.Person.Kind, x.Person.ID), x
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // attendanceCols are the columns of an attendance row in a pull, read by
@@ -244,7 +231,7 @@ const attendanceCols = `a.activity_id, a.person_kind, a.person_id, a.present, a.
 
 // scanAttendance reads attendanceCols (after dest, if any) into the
 // pulled shape of a presence.
-func scanAttendance(rows *sql.Rows, dest ...any) (protocol.Attendance, error) {
+func scanAttendance(rows store.Scanner, dest ...any) (protocol.Attendance, error) {
 	var x protocol.Attendance
 	var at sql.NullString
 	var ids string

@@ -99,11 +99,9 @@ func keysOf(chs []protocol.Change) []string {
 // changes happened, whatever the page size, and a presence that went away
 // arrives as a delete.
 func TestPullMergesAttendance(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	admin := synctest.Principal("admin", "dev-adm")
-	staff := synctest.Principal("staff1", "dev-a")
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	staff, ph := staff1A()
 	t0, t1, t2, t3 := synctest.TraineesE1[0], synctest.TraineesE1[1], synctest.TraineesE1[2], synctest.TraineesE1[3]
 
 	start := replica{}
@@ -259,8 +257,7 @@ func TestPullActivityIDWithColon(t *testing.T) {
 // former establishment's phones drop its presences, the new one's receive
 // them, and each ends as a fresh snapshot of its scope.
 func TestPullActivityMovesScope(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	staff1, staff2 := synctest.Principal("staff1", "dev-s1"), synctest.Principal("staff2", "dev-s2")
 	a := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
 	r1, r2 := replica{}, replica{}
@@ -304,12 +301,10 @@ func TestPullActivityMovesScope(t *testing.T) {
 // the merge; phones pulling with limit 1 between every step end equal to a
 // fresh snapshot, and no check-in stays under a merged id.
 func TestPullMergedWalkIns(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	sup := synctest.Principal("sup1", "dev-sup")
 	admin := synctest.Principal("admin", "dev-adm")
-	staff := synctest.Principal("staff1", "dev-a")
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	staff, ph := staff1A()
 	ra, rs := replica{}, replica{}
 	curA, _ := pullAll(t, e, admin, "", 1, ra)
 	curS, _ := pullAll(t, e, staff, "", 1, rs)
@@ -371,8 +366,7 @@ func TestPullMergedWalkIns(t *testing.T) {
 func TestPullNetEffect(t *testing.T) {
 	e := mustEngine(t)
 	admin := synctest.Principal("admin", "dev-adm")
-	staff := synctest.Principal("staff1", "dev-a")
-	ph := synctest.NewPhone("dev-a", eventNow.Add(-time.Hour))
+	staff, ph := staff1A()
 	tr := synctest.TraineesE1[0]
 	cur, _ := pullAll(t, e, admin, "", 1000, replica{})
 	in := ph.CheckIn("A1", "trainee", tr)

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"prodays"
@@ -273,14 +275,16 @@ func (b *batch) preloadEntities() error {
 			trainees[m.TraineeID] = true
 		}
 	}
-	load := func(ids map[string]bool, q string, scan func(rows *sql.Rows) error, absent func(id string)) error {
+	// load caches what scan reads of ids (q joins their JSON list) and,
+	// by absent, nil for each id not found.
+	load := func(what string, ids map[string]bool, q string, scan func(rows *sql.Rows) error, absent func(id string)) error {
 		keys := make([]any, 0, len(ids))
-		for _, id := range sortedKeys(ids) {
+		for _, id := range slices.Sorted(maps.Keys(ids)) {
 			keys = append(keys, id)
 		}
 		for _, chunk := range chunks(keys, 500) {
 			if err := t.each(scan, q, jsonList(chunk)); err != nil {
-				return err
+				return fmt.Errorf("preload %s: %w", what, err)
 			}
 		}
 		for id := range ids {
@@ -288,47 +292,38 @@ func (b *batch) preloadEntities() error {
 		}
 		return nil
 	}
-	err := load(acts, `SELECT a.id, a.kind, a.date, a.establishment_code, a.region_code, a.status FROM json_each(?) j JOIN activities a ON a.id = j.value`, func(rows *sql.Rows) error {
+	person := func(p *personRow, err error) error {
+		t.persons[p.Kind+":"+p.ID] = p
+		return err
+	}
+	err := load("activities", acts, `SELECT a.id, a.kind, a.date, a.establishment_code, a.region_code, a.status FROM json_each(?) j JOIN activities a ON a.id = j.value`, func(rows *sql.Rows) error {
 		a := &activity{}
 		err := rows.Scan(&a.ID, &a.Kind, &a.Date, &a.Establishment, &a.Region, &a.Status)
 		t.acts[a.ID] = a
 		return err
-	}, func(id string) {
-		if _, ok := t.acts[id]; !ok {
-			t.acts[id] = nil
-		}
-	})
+	}, func(id string) { cacheAbsent(t.acts, id) })
 	if err != nil {
-		return fmt.Errorf("preload activities: %w", err)
+		return err
 	}
-	err = load(trainees, `SELECT t.id, t.establishment_code, e.region_code, t.deleted, COALESCE(t.merged_into, ''), t.source = 'walk_in' FROM json_each(?) j JOIN trainees t ON t.id = j.value
+	err = load("trainees", trainees, `SELECT t.id, t.establishment_code, e.region_code, t.deleted, COALESCE(t.merged_into, ''), t.source = 'walk_in' FROM json_each(?) j JOIN trainees t ON t.id = j.value
 		JOIN establishments e ON e.code = t.establishment_code`, func(rows *sql.Rows) error {
 		p := &personRow{Kind: prodays.PersonTrainee}
-		err := rows.Scan(&p.ID, &p.Establishment, &p.Region, &p.Deleted, &p.MergedInto, &p.WalkIn)
-		t.persons[p.Kind+":"+p.ID] = p
-		return err
-	}, func(id string) {
-		if _, ok := t.persons["trainee:"+id]; !ok {
-			t.persons["trainee:"+id] = nil
-		}
-	})
+		return person(p, rows.Scan(&p.ID, &p.Establishment, &p.Region, &p.Deleted, &p.MergedInto, &p.WalkIn))
+	}, func(id string) { cacheAbsent(t.persons, "trainee:"+id) })
 	if err != nil {
-		return fmt.Errorf("preload trainees: %w", err)
+		return err
 	}
-	err = load(speakers, `SELECT s.id FROM json_each(?) j JOIN speakers s ON s.id = j.value`, func(rows *sql.Rows) error {
+	return load("speakers", speakers, `SELECT s.id FROM json_each(?) j JOIN speakers s ON s.id = j.value`, func(rows *sql.Rows) error {
 		p := &personRow{Kind: prodays.PersonSpeaker}
-		err := rows.Scan(&p.ID)
-		t.persons[p.Kind+":"+p.ID] = p
-		return err
-	}, func(id string) {
-		if _, ok := t.persons["speaker:"+id]; !ok {
-			t.persons["speaker:"+id] = nil
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("preload speakers: %w", err)
+		return person(p, rows.Scan(&p.ID))
+	}, func(id string) { cacheAbsent(t.persons, "speaker:"+id) })
+}
+
+// cacheAbsent caches key as unknown (nil) in cache unless it holds it.
+func cacheAbsent[V any](cache map[string]*V, key string) {
+	if _, ok := cache[key]; !ok {
+		cache[key] = nil
 	}
-	return nil
 }
 
 // outcome is the result of applying one mutation.

@@ -59,25 +59,15 @@ func (e *Engine) ResolveQuarantined(ctx context.Context, p *prodays.Principal, i
 // resolveQuarantined is ResolveQuarantined in transaction t (the action
 // and reason checked).
 func (t *txc) resolveQuarantined(p *prodays.Principal, id, action, reason string) error {
-	var username, typ, payload string
-	var decision sql.NullString
-	err := t.QueryRowContext(t.ctx, `SELECT username, type, payload, review_decision FROM mutation_log WHERE id = ? AND status = 'rejected'`, id).
-		Scan(&username, &typ, &payload, &decision)
-	if errors.Is(err, sql.ErrNoRows) {
-		return prodays.Errorf(prodays.ENotFound, "No quarantined mutation %q.", id)
-	} else if err != nil {
-		return err
-	}
-	var m struct {
-		ActivityID string          `json:"activity_id"`
-		Person     protocol.Person `json:"person"`
-	}
-	_ = json.Unmarshal([]byte(payload), &m)
-	act, err := t.activity(m.ActivityID)
+	r, err := t.refusal(id)
 	if err != nil {
 		return err
 	}
-	userRegion, err := t.userRegion(username)
+	act, err := t.activity(r.ActivityID)
+	if err != nil {
+		return err
+	}
+	userRegion, err := t.userRegion(r.username)
 	if err != nil {
 		return err
 	}
@@ -93,16 +83,16 @@ func (t *txc) resolveQuarantined(p *prodays.Principal, id, action, reason string
 	if !allowed {
 		return forbidden()
 	}
-	if decision.Valid {
-		return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", id, decision.String)
+	if r.decision.Valid {
+		return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", id, r.decision.String)
 	}
 	done := "acknowledged"
 	if action == QuarantineCountPresent {
-		if typ != protocol.TypeCheckIn || act == nil || m.Person.ID == "" ||
-			m.Person.Kind != prodays.PersonTrainee && m.Person.Kind != prodays.PersonSpeaker {
+		if r.typ != protocol.TypeCheckIn || act == nil || r.Person.ID == "" ||
+			r.Person.Kind != prodays.PersonTrainee && r.Person.Kind != prodays.PersonSpeaker {
 			return prodays.Errorf(prodays.EInvalid, "Only a refused check-in of a known activity can be counted present.")
 		}
-		if err := t.override(p, act, m.Person, true, reason); err != nil {
+		if err := t.override(p, act, r.Person, true, reason); err != nil {
 			return err
 		}
 		done = "counted_present"
@@ -111,7 +101,40 @@ func (t *txc) resolveQuarantined(p *prodays.Principal, id, action, reason string
 		done, p.Username, store.FormatTime(t.now), reason, id); err != nil {
 		return err
 	}
-	return t.audit(p, "review.quarantine_"+done, "mutation:"+id, map[string]any{"type": typ, "activity_id": m.ActivityID, "reason": reason})
+	return t.audit(p, "review.quarantine_"+done, "mutation:"+id, map[string]any{"type": r.typ, "activity_id": r.ActivityID, "reason": reason})
+}
+
+// refusal is a mutation the server refused (mutation_log, status
+// rejected) as a review decision reads it.
+type refusal struct {
+	device, username, typ, code, recorded, occurred, received string
+	seq                                                       int64
+	capped                                                    bool
+	decision                                                  sql.NullString
+	refusedCheckIn
+}
+
+// refusedCheckIn is what a decision reads of a refused mutation's payload.
+type refusedCheckIn struct {
+	ActivityID string          `json:"activity_id"`
+	Person     protocol.Person `json:"person"`
+	Method     string          `json:"method"`
+}
+
+// refusal reads refused mutation id. Errors: not_found.
+func (t *txc) refusal(id string) (*refusal, error) {
+	r := &refusal{}
+	var payload string
+	err := t.QueryRowContext(t.ctx, `SELECT device_id, username, type, code, payload, recorded_at, occurred_at, received_at, seq, occurred_capped, review_decision
+		FROM mutation_log WHERE id = ? AND status = 'rejected'`, id).
+		Scan(&r.device, &r.username, &r.typ, &r.code, &payload, &r.recorded, &r.occurred, &r.received, &r.seq, &r.capped, &r.decision)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, prodays.Errorf(prodays.ENotFound, "No refused mutation %q.", id)
+	} else if err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(payload), &r.refusedCheckIn)
+	return r, nil
 }
 
 // AcknowledgeSkew takes device id's clock-skew mark out of the review

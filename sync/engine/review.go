@@ -28,3 +28,39 @@ type MergeProposal = review.MergeProposal
 
 // Device is review.Device.
 type Device = review.Device
+
+// DeviceQuery is review.DeviceQuery.
+type DeviceQuery = review.DeviceQuery
+
+// DeviceSummary is review.DeviceSummary.
+type DeviceSummary = review.DeviceSummary
+
+// DeviceList is review.DeviceList.
+type DeviceList = review.DeviceList
+
+// ActivityOfDay is review.ActivityOfDay.
+type ActivityOfDay = review.ActivityOfDay
+
+// NamedActivity is review.NamedActivity.
+type NamedActivity = review.NamedActivity
+
+// TraineeFacts is review.TraineeFacts.
+type TraineeFacts = review.TraineeFacts
+
+// TraineeHit is review.TraineeHit.
+type TraineeHit = review.TraineeHit
+
+// ReviewQuery is review.ReviewQuery.
+type ReviewQuery = review.ReviewQuery
+
+// ReviewItem is review.ReviewItem.
+type ReviewItem = review.ReviewItem
+
+// ReviewPage is review.ReviewPage.
+type ReviewPage = review.ReviewPage
+
+// BulkResult is review.BulkResult.
+type BulkResult = review.BulkResult
+
+// UploadClock is review.UploadClock.
+type UploadClock = review.UploadClock

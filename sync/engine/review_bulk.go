@@ -2,9 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,44 +13,34 @@ import (
 	"prodays/sync/review"
 )
 
-// Constants of review (see there).
-const (
-	BulkDismiss  = review.BulkDismiss
-	BulkAccept   = review.BulkAccept
-	MaxBulkItems = review.MaxBulkItems
-)
-
-// BulkResult is review.BulkResult.
-type BulkResult = review.BulkResult
-
-// DecideItems applies one decision (BulkDismiss, BulkAccept) with one
+// DecideItems applies one decision (review.BulkDismiss, review.BulkAccept) with one
 // reason to the items of refs, or when refs is empty to every item that
 // matches q (its cursor and limit ignored), in one transaction. Each item
 // goes through the rule of its single decision (DecideFlag,
 // ResolveQuarantined) and is audited on its own; dismissing an item of a
 // cancelling pair (ReviewItem.Pair) dismisses its pair too. Errors:
 // invalid (an unknown action, accept without a reason, no item, more
-// than MaxBulkItems, a ref that is not an item still to review, or an
+// than review.MaxBulkItems, a ref that is not an item still to review, or an
 // item the action does not fit), forbidden, and those of the single
 // decisions; nothing is decided then.
 func (e *Engine) DecideItems(ctx context.Context, p *prodays.Principal, refs []string, q ReviewQuery, action, reason string) (_ *BulkResult, err error) {
 	defer derrors.Wrap(&err, "engine.DecideItems(%s)", action)
-	if action != BulkDismiss && action != BulkAccept {
-		return nil, prodays.Errorf(prodays.EInvalid, "action must be %s or %s.", BulkDismiss, BulkAccept)
+	if action != review.BulkDismiss && action != review.BulkAccept {
+		return nil, prodays.Errorf(prodays.EInvalid, "action must be %s or %s.", review.BulkDismiss, review.BulkAccept)
 	}
-	if action == BulkAccept && strings.TrimSpace(reason) == "" {
+	if action == review.BulkAccept && strings.TrimSpace(reason) == "" {
 		return nil, prodays.Errorf(prodays.EInvalid, "A reason is required to accept items.")
 	}
-	if len(refs) > MaxBulkItems {
-		return nil, prodays.Errorf(prodays.EInvalid, "At most %d items at once.", MaxBulkItems)
+	if len(refs) > review.MaxBulkItems {
+		return nil, prodays.Errorf(prodays.EInvalid, "At most %d items at once.", review.MaxBulkItems)
 	}
 	q.After, q.Refs = "", refs
-	items, err := e.reviewItems(ctx, p, q, MaxBulkItems+1)
+	items, err := e.reviewItems(ctx, p, q, review.MaxBulkItems+1)
 	if err != nil {
 		return nil, err
 	}
-	if len(items) > MaxBulkItems {
-		return nil, prodays.Errorf(prodays.EInvalid, "More than %d items match: narrow the filters.", MaxBulkItems)
+	if len(items) > review.MaxBulkItems {
+		return nil, prodays.Errorf(prodays.EInvalid, "More than %d items match: narrow the filters.", review.MaxBulkItems)
 	}
 	if len(refs) > 0 && len(items) != len(refs) {
 		found := map[string]bool{}
@@ -75,7 +62,7 @@ func (e *Engine) DecideItems(ctx context.Context, p *prodays.Principal, refs []s
 		done := map[string]bool{}
 		for _, it := range items {
 			for _, ref := range []string{it.Ref, it.Pair} {
-				if ref == "" || done[ref] || (ref == it.Pair && action != BulkDismiss) {
+				if ref == "" || done[ref] || (ref == it.Pair && action != review.BulkDismiss) {
 					continue
 				}
 				done[ref] = true
@@ -108,10 +95,10 @@ func (t *txc) decideRef(p *prodays.Principal, ref, action, reason string) error 
 		if err != nil {
 			return prodays.Errorf(prodays.EInvalid, "Bad item %q.", ref)
 		}
-		return t.decideFlag(p, n, action == BulkAccept, reason)
+		return t.decideFlag(p, n, action == review.BulkAccept, reason)
 	case "mutation":
 		a := QuarantineAcknowledge
-		if action == BulkAccept {
+		if action == review.BulkAccept {
 			a = QuarantineCountPresent
 		}
 		return t.resolveQuarantined(p, id, a, reason)
@@ -132,39 +119,25 @@ func (t *txc) decideRef(p *prodays.Principal, ref, action, reason string) error 
 func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutationID, traineeID, reason string) (err error) {
 	defer derrors.Wrap(&err, "engine.AttachTrainee(%s, %s)", mutationID, traineeID)
 	return e.withTx(ctx, func(t *txc) error {
-		var device, username, typ, code, payload, recorded, occurred, received string
-		var seq int64
-		var capped bool
-		var decision sql.NullString
-		err := t.QueryRowContext(t.ctx, `SELECT device_id, username, type, code, payload, recorded_at, occurred_at, received_at, seq, occurred_capped, review_decision
-			FROM mutation_log WHERE id = ? AND status = 'rejected'`, mutationID).
-			Scan(&device, &username, &typ, &code, &payload, &recorded, &occurred, &received, &seq, &capped, &decision)
-		if errors.Is(err, sql.ErrNoRows) {
-			return prodays.Errorf(prodays.ENotFound, "No refused mutation %q.", mutationID)
-		} else if err != nil {
+		r, err := t.refusal(mutationID)
+		if err != nil {
 			return err
 		}
-		var m struct {
-			ActivityID string          `json:"activity_id"`
-			Person     protocol.Person `json:"person"`
-			Method     string          `json:"method"`
-		}
-		_ = json.Unmarshal([]byte(payload), &m)
-		if typ != protocol.TypeCheckIn || code != protocol.CodeUnknownTrainee || m.Person.Kind != prodays.PersonTrainee {
+		if r.typ != protocol.TypeCheckIn || r.code != protocol.CodeUnknownTrainee || r.Person.Kind != prodays.PersonTrainee {
 			return prodays.Errorf(prodays.EInvalid, "Only a check-in refused as unknown_trainee can be attached to a trainee.")
 		}
-		act, err := t.activity(m.ActivityID)
+		act, err := t.activity(r.ActivityID)
 		if err != nil {
 			return err
 		}
 		if act == nil {
-			return prodays.Errorf(prodays.EInvalid, "The check-in's activity %q is unknown.", m.ActivityID)
+			return prodays.Errorf(prodays.EInvalid, "The check-in's activity %q is unknown.", r.ActivityID)
 		}
 		if err := supervisorOf(p, act.Region); err != nil {
 			return err
 		}
-		if decision.Valid {
-			return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", mutationID, decision.String)
+		if r.decision.Valid {
+			return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", mutationID, r.decision.String)
 		}
 		tr, err := t.resolveTrainee(traineeID)
 		if err != nil {
@@ -173,7 +146,7 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 		if tr == nil || tr.Deleted {
 			return prodays.Errorf(prodays.ENotFound, "No trainee %q.", traineeID)
 		}
-		pusher, err := t.pusherOf(username, device)
+		pusher, err := t.pusherOf(r.username, r.device)
 		if err != nil {
 			return err
 		}
@@ -182,7 +155,7 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 		} else if o != nil {
 			return prodays.Errorf(o.code, "%s", o.message)
 		}
-		occ, err := store.ParseTime(occurred)
+		occ, err := store.ParseTime(r.occurred)
 		if err != nil {
 			return fmt.Errorf("refused check-in %s: %w", mutationID, err)
 		}
@@ -192,8 +165,8 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 			status = protocol.StatusFlagged
 		}
 		if _, err := t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username, walk_in)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mutationID, act.ID, prodays.PersonTrainee, tr.ID, m.Person.ID, device, m.Method,
-			recorded, occurred, received, status, boolInt(capped), seq, username, boolInt(tr.WalkIn)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mutationID, act.ID, prodays.PersonTrainee, tr.ID, r.Person.ID, r.device, r.Method,
+			r.recorded, r.occurred, r.received, status, boolInt(r.capped), r.seq, r.username, boolInt(tr.WalkIn)); err != nil {
 			return fmt.Errorf("insert check-in: %w", err)
 		}
 		if _, err := t.exec(`UPDATE mutation_log SET status = ?, code = ?, message = ?, review_decision = 'acknowledged', review_decided_by = ?, review_decided_at = ?, review_reason = ?
@@ -201,14 +174,14 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 			return err
 		}
 		if g.status != "" {
-			if err := t.flag(g.code, mutationID, act, device, map[string]any{"person_kind": prodays.PersonTrainee, "person_id": tr.ID,
-				"occurred_at": occurred, "activity_date": act.Date}); err != nil {
+			if err := t.flag(g.code, mutationID, act, r.device, map[string]any{"person_kind": prodays.PersonTrainee, "person_id": tr.ID,
+				"occurred_at": r.occurred, "activity_date": act.Date}); err != nil {
 				return err
 			}
 		} else if err := t.recompute(act, prodays.PersonTrainee, tr.ID); err != nil {
 			return err
 		}
-		return t.audit(p, "review.attach_trainee", "mutation:"+mutationID, map[string]any{"typed_id": m.Person.ID, "trainee_id": tr.ID,
+		return t.audit(p, "review.attach_trainee", "mutation:"+mutationID, map[string]any{"typed_id": r.Person.ID, "trainee_id": tr.ID,
 			"activity_id": act.ID, "status": status, "reason": reason})
 	})
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"prodays"
 	"prodays/internal/derrors"
@@ -23,18 +22,25 @@ func forbidden() error {
 	return prodays.Errorf(prodays.EForbidden, "Outside your region.")
 }
 
+// listByStatus returns the rows of query (a SELECT from a table under
+// alias, which has region_code, status and id columns) in p's region with
+// status (default open), by id, at most 1,000, each filled by name.
+func listByStatus[T any](ctx context.Context, e *Engine, p *prodays.Principal, status, alias, query string, scan func(store.Scanner) (T, error), name func(*namer, *T)) ([]T, error) {
+	if status == "" {
+		status = "open"
+	}
+	w, args := regionFilter(p, alias+".region_code")
+	out, err := store.Query(ctx, e.DB.Read, scan, query+` WHERE `+w+` AND `+alias+`.status = ? ORDER BY `+alias+`.id LIMIT 1000`, append(args, status)...)
+	return named(ctx, e, out, err, name)
+}
+
 // ListFlags returns the flags of p's region with status (default open),
 // newest last, at most 1,000.
 func (e *Engine) ListFlags(ctx context.Context, p *prodays.Principal, status string) (_ []Flag, err error) {
 	defer derrors.Wrap(&err, "engine.ListFlags(%s)", status)
-	if status == "" {
-		status = "open"
-	}
-	w, args := regionFilter(p, "f.region_code")
-	out, err := store.Query(ctx, e.DB.Read, scanFlag, `SELECT f.id, f.kind, COALESCE(f.mutation_id, ''), COALESCE(f.activity_id, ''), COALESCE(f.device_id, ''),
+	return listByStatus(ctx, e, p, status, "f", `SELECT f.id, f.kind, COALESCE(f.mutation_id, ''), COALESCE(f.activity_id, ''), COALESCE(f.device_id, ''),
 		COALESCE(f.region_code, ''), f.detail, f.status, f.created_at, COALESCE(m.payload, 'null')
-		FROM flags f LEFT JOIN mutation_log m ON m.id = f.mutation_id WHERE `+w+` AND f.status = ? ORDER BY f.id LIMIT 1000`, append(args, status)...)
-	return e.nameFlags(ctx, out, err)
+		FROM flags f LEFT JOIN mutation_log m ON m.id = f.mutation_id`, scanFlag, nameFlag)
 }
 
 func scanFlag(s store.Scanner) (Flag, error) {
@@ -48,16 +54,11 @@ func scanFlag(s store.Scanner) (Flag, error) {
 // ListConflicts returns the conflicts of p's region with status (default open).
 func (e *Engine) ListConflicts(ctx context.Context, p *prodays.Principal, status string) (_ []Conflict, err error) {
 	defer derrors.Wrap(&err, "engine.ListConflicts(%s)", status)
-	if status == "" {
-		status = "open"
-	}
-	w, args := regionFilter(p, "region_code")
-	out, err := store.Query(ctx, e.DB.Read, scanConflict, `SELECT c.id, c.trainee_id, c.field, c.base_version, c.winner_mutation_id, c.winner_value, c.loser_mutation_id, c.loser_value,
+	return listByStatus(ctx, e, p, status, "c", `SELECT c.id, c.trainee_id, c.field, c.base_version, c.winner_mutation_id, c.winner_value, c.loser_mutation_id, c.loser_value,
 		COALESCE(c.region_code, ''), c.status, c.created_at,
 		COALESCE(mw.device_id, ''), COALESCE(mw.recorded_at, ''), COALESCE(ml.device_id, ''), COALESCE(ml.recorded_at, '')
-		FROM conflicts c LEFT JOIN mutation_log mw ON mw.id = c.winner_mutation_id LEFT JOIN mutation_log ml ON ml.id = c.loser_mutation_id
-		WHERE `+strings.Replace(w, "region_code", "c.region_code", 1)+` AND c.status = ? ORDER BY c.id LIMIT 1000`, append(args, status)...)
-	return e.nameConflicts(ctx, out, err)
+		FROM conflicts c LEFT JOIN mutation_log mw ON mw.id = c.winner_mutation_id LEFT JOIN mutation_log ml ON ml.id = c.loser_mutation_id`,
+		scanConflict, nameConflict)
 }
 
 func scanConflict(s store.Scanner) (Conflict, error) {
@@ -86,7 +87,7 @@ func (e *Engine) ListQuarantine(ctx context.Context, p *prodays.Principal, all b
 		q += ` AND m.review_decision IS NULL`
 	}
 	out, err := store.Query(ctx, e.DB.Read, scanQuarantined, q+` ORDER BY m.received_at DESC LIMIT 1000`, args...)
-	return e.nameQuarantine(ctx, out, err)
+	return named(ctx, e, out, err, nameQuarantined)
 }
 
 func scanQuarantined(s store.Scanner) (QuarantinedMutation, error) {
@@ -105,15 +106,10 @@ func scanQuarantined(s store.Scanner) (QuarantinedMutation, error) {
 // (default open).
 func (e *Engine) ListProposals(ctx context.Context, p *prodays.Principal, status string) (_ []MergeProposal, err error) {
 	defer derrors.Wrap(&err, "engine.ListProposals(%s)", status)
-	if status == "" {
-		status = "open"
-	}
-	w, args := regionFilter(p, "region_code")
-	out, err := store.Query(ctx, e.DB.Read, scanProposal, `SELECT m.id, m.walk_in_id, m.candidate_id, m.reason, COALESCE(m.region_code, ''), m.status, m.created_at,
+	return listByStatus(ctx, e, p, status, "m", `SELECT m.id, m.walk_in_id, m.candidate_id, m.reason, COALESCE(m.region_code, ''), m.status, m.created_at,
 		COALESCE(tw.last_name || ' ' || tw.first_name, ''), COALESCE(tc.last_name || ' ' || tc.first_name, '')
-		FROM merge_proposals m LEFT JOIN trainees tw ON tw.id = m.walk_in_id LEFT JOIN trainees tc ON tc.id = m.candidate_id
-		WHERE `+strings.Replace(w, "region_code", "m.region_code", 1)+` AND m.status = ? ORDER BY m.id LIMIT 1000`, append(args, status)...)
-	return e.describeProposals(ctx, out, err)
+		FROM merge_proposals m LEFT JOIN trainees tw ON tw.id = m.walk_in_id LEFT JOIN trainees tc ON tc.id = m.candidate_id`,
+		scanProposal, describeProposal)
 }
 
 func scanProposal(s store.Scanner) (MergeProposal, error) {

@@ -5,16 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"prodays/sync/review"
 )
 
 // Names of the review read model: who a card is about and who recorded
 // it, by name (issue #18, finding 6). A card shows the trainee's (or
 // speaker's) "last first" name and the staff member's full name; the ids
 // stay beside them for the record.
-
-// TraineeFacts is review.TraineeFacts.
-type TraineeFacts = review.TraineeFacts
 
 // namer looks names up once each (a queue of 1,000 items names a few
 // hundred people and a few dozen staff members).
@@ -109,72 +105,55 @@ func payloadPerson(payload json.RawMessage) (kind, id string) {
 	return "", ""
 }
 
-// nameFlags fills the flags' PersonName and StaffName.
-func (e *Engine) nameFlags(ctx context.Context, fs []Flag, err error) ([]Flag, error) {
+// named fills each of xs (a list read with err) with fill, given a namer
+// that looks each name up once.
+func named[T any](ctx context.Context, e *Engine, xs []T, err error, fill func(*namer, *T)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
 	n := e.namer(ctx)
-	for i := range fs {
-		kind, id := payloadPerson(fs[i].Payload)
-		fs[i].PersonName = n.person(kind, id)
-		fs[i].StaffName = n.device(fs[i].DeviceID)
+	for i := range xs {
+		fill(n, &xs[i])
 	}
-	return fs, n.err
+	return xs, n.err
 }
 
-// nameConflicts fills the conflicts' TraineeName, WinnerStaffName and
+// nameFlag fills a flag's PersonName and StaffName.
+func nameFlag(n *namer, f *Flag) {
+	kind, id := payloadPerson(f.Payload)
+	f.PersonName, f.StaffName = n.person(kind, id), n.device(f.DeviceID)
+}
+
+// nameConflict fills a conflict's TraineeName, WinnerStaffName and
 // LoserStaffName.
-func (e *Engine) nameConflicts(ctx context.Context, cs []Conflict, err error) ([]Conflict, error) {
-	if err != nil {
-		return nil, err
-	}
-	n := e.namer(ctx)
-	for i := range cs {
-		cs[i].TraineeName = n.person("trainee", cs[i].TraineeID)
-		cs[i].WinnerStaffName = n.device(cs[i].WinnerDeviceID)
-		cs[i].LoserStaffName = n.device(cs[i].LoserDeviceID)
-	}
-	return cs, n.err
+func nameConflict(n *namer, c *Conflict) {
+	c.TraineeName = n.person("trainee", c.TraineeID)
+	c.WinnerStaffName, c.LoserStaffName = n.device(c.WinnerDeviceID), n.device(c.LoserDeviceID)
 }
 
-// nameQuarantine fills the refused mutations' PersonName and StaffName.
-func (e *Engine) nameQuarantine(ctx context.Context, ms []QuarantinedMutation, err error) ([]QuarantinedMutation, error) {
-	if err != nil {
-		return nil, err
-	}
-	n := e.namer(ctx)
-	for i := range ms {
-		kind, id := payloadPerson(ms[i].Payload)
-		ms[i].PersonName = n.person(kind, id)
-		ms[i].StaffName = n.user(ms[i].Username)
-	}
-	return ms, n.err
+// nameQuarantined fills a refused mutation's PersonName and StaffName.
+func nameQuarantined(n *namer, m *QuarantinedMutation) {
+	kind, id := payloadPerson(m.Payload)
+	m.PersonName, m.StaffName = n.person(kind, id), n.user(m.Username)
 }
 
-// describeProposals fills the proposals' WalkIn and Candidate facts.
-func (e *Engine) describeProposals(ctx context.Context, ps []MergeProposal, err error) ([]MergeProposal, error) {
-	if err != nil {
-		return nil, err
-	}
-	for i := range ps {
-		if ps[i].WalkIn, err = e.traineeFacts(ctx, ps[i].WalkInID); err != nil {
-			return nil, err
-		}
-		if ps[i].Candidate, err = e.traineeFacts(ctx, ps[i].CandidateID); err != nil {
-			return nil, err
-		}
-	}
-	return ps, nil
+// describeProposal fills a proposal's WalkIn and Candidate facts.
+func describeProposal(n *namer, m *MergeProposal) {
+	m.WalkIn, m.Candidate = n.traineeFacts(m.WalkInID), n.traineeFacts(m.CandidateID)
 }
 
-func (e *Engine) traineeFacts(ctx context.Context, id string) (TraineeFacts, error) {
+// traineeFacts returns what a merge proposal shows of a trainee (none
+// when unknown).
+func (n *namer) traineeFacts(id string) TraineeFacts {
 	var f TraineeFacts
-	err := e.DB.Read.QueryRowContext(ctx, `SELECT t.last_name || ' ' || t.first_name, t.establishment_code, COALESCE(es.name, ''), t.program, t.group_name
+	if n.err != nil {
+		return f
+	}
+	err := n.db.QueryRowContext(n.ctx, `SELECT t.last_name || ' ' || t.first_name, t.establishment_code, COALESCE(es.name, ''), t.program, t.group_name
 		FROM trainees t LEFT JOIN establishments es ON es.code = t.establishment_code WHERE t.id = ?`, id).
 		Scan(&f.Name, &f.EstablishmentCode, &f.EstablishmentName, &f.Program, &f.Group)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		n.err = err
 	}
-	return f, err
+	return f
 }

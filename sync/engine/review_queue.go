@@ -14,21 +14,6 @@ import (
 	"prodays/sync/review"
 )
 
-// ReviewQuery is review.ReviewQuery.
-type ReviewQuery = review.ReviewQuery
-
-// Constants of review (see there).
-const (
-	DefaultReviewPage = review.DefaultReviewPage
-	MaxReviewPage     = review.MaxReviewPage
-)
-
-// ReviewItem is review.ReviewItem.
-type ReviewItem = review.ReviewItem
-
-// ReviewPage is review.ReviewPage.
-type ReviewPage = review.ReviewPage
-
 // reviewItemsSQL lists every item still to review with its region (the
 // flag's; the pushing user's for a refused mutation) and its pair.
 const reviewItemsSQL = `WITH items AS (
@@ -103,10 +88,10 @@ func toAny(ss []string) []any {
 func (e *Engine) ReviewQueue(ctx context.Context, p *prodays.Principal, q ReviewQuery) (_ *ReviewPage, err error) {
 	defer derrors.Wrap(&err, "engine.ReviewQueue")
 	if q.Limit == 0 {
-		q.Limit = DefaultReviewPage
+		q.Limit = review.DefaultReviewPage
 	}
-	if q.Limit < 1 || q.Limit > MaxReviewPage {
-		return nil, prodays.Errorf(prodays.EInvalid, "limit must be from 1 to %d.", MaxReviewPage)
+	if q.Limit < 1 || q.Limit > review.MaxReviewPage {
+		return nil, prodays.Errorf(prodays.EInvalid, "limit must be from 1 to %d.", review.MaxReviewPage)
 	}
 	if _, err := time.Parse(time.DateOnly, q.Day); q.Day != "" && err != nil {
 		return nil, prodays.Errorf(prodays.EInvalid, "day must be YYYY-MM-DD.")

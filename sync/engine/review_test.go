@@ -15,8 +15,7 @@ import (
 // leaves the default list; a second decision is already_decided; another
 // region's supervisor is refused.
 func TestResolveQuarantined(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	staff := synctest.Principal("staff1", "dev-a")
 	sup1 := synctest.Principal("sup1", "s1")   // RSK: staff1's region
 	sup3 := synctest.Principal("sup3", "s3")   // CS: B1's region
@@ -69,8 +68,7 @@ func TestResolveQuarantined(t *testing.T) {
 
 // TestAcknowledgeSkew: the skew mark leaves the queue, the offset stays.
 func TestAcknowledgeSkew(t *testing.T) {
-	e := mustEngine(t)
-	ctx := context.Background()
+	e, ctx := mustEngine(t), context.Background()
 	staff := synctest.Principal("staff1", "dev-k")
 	ph := synctest.NewPhone("dev-k", eventNow.Add(time.Hour))
 	if _, err := e.Push(ctx, staff, synctest.Request(t, "dev-k", eventNow.Add(time.Hour), ph.CheckIn("A1", "trainee", synctest.TraineesE1[0]))); err != nil {

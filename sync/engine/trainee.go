@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"prodays"
@@ -132,7 +134,7 @@ func (b *batch) releaseHeldUpdates(id string) error {
 // with stamp st (each a last-writer-wins register), bumps its version and
 // refreshes its merge proposals when its names changed.
 func (t *txc) applyUpdate(id string, m *protocol.Mutation, st protocol.Stamp) error {
-	for _, f := range sortedKeys(m.Fields) {
+	for _, f := range slices.Sorted(maps.Keys(m.Fields)) {
 		if err := t.writeField(id, f, m.Fields[f], st, *m.BaseVersion); err != nil {
 			return err
 		}

@@ -10,9 +10,6 @@ import (
 	"prodays/sync/review"
 )
 
-// TraineeHit is review.TraineeHit.
-type TraineeHit = review.TraineeHit
-
 // SearchTrainees finds up to limit (1 to review.MaxTraineeHits) trainees
 // of p's region (admins: all) whose matricule starts with q or whose name
 // ("last first" or "first last") contains it, case-insensitive for

@@ -12,15 +12,6 @@ import (
 	"prodays/sync/review"
 )
 
-// Constants of review (see there).
-const (
-	ClockLastKnownOffset = review.ClockLastKnownOffset
-	ClockNone            = review.ClockNone
-)
-
-// UploadClock is review.UploadClock.
-type UploadClock = review.UploadClock
-
 // UploadOutbox applies an outbox file saved on a phone and uploaded by a
 // supervisor, on behalf of the device's owner p, like Push but for the
 // clock: a file carries no clock reference at upload (its client_time is
@@ -43,10 +34,10 @@ func (t *txc) lastKnownClock(deviceID string) (UploadClock, error) {
 	var pushed bool
 	err := t.QueryRowContext(t.ctx, `SELECT clock_offset_ms, last_push_at IS NOT NULL FROM devices WHERE id = ?`, deviceID).Scan(&off, &pushed)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !pushed) {
-		return UploadClock{Source: ClockNone}, nil
+		return UploadClock{Source: review.ClockNone}, nil
 	}
 	if err != nil {
 		return UploadClock{}, fmt.Errorf("device clock: %w", err)
 	}
-	return UploadClock{Source: ClockLastKnownOffset, OffsetMS: off}, nil
+	return UploadClock{Source: review.ClockLastKnownOffset, OffsetMS: off}, nil
 }
