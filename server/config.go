@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -228,6 +229,33 @@ func envInt(name string, def int) int {
 		}
 	}
 	return def
+}
+
+// checkEnvNumbers sets every number and duration flag of fs from its
+// environment variable (PRODAYS_ and the flag's name in capitals, dashes
+// as underscores) when that is set, so that a value that does not parse
+// is an error naming the variable, not the default used silently. Call it
+// before fs.Parse: the command line still wins.
+func checkEnvNumbers(fs *flag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		switch g.Get().(type) {
+		case int, int64, uint, uint64, float64, time.Duration:
+		default:
+			return
+		}
+		env := "PRODAYS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok && v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: not a valid value of --%s: %w", env, v, f.Name, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
 }
 
 // newFlagSet returns the flag set of a command: errors returned, not

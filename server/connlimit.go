@@ -1,9 +1,11 @@
 package main
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,22 +13,31 @@ import (
 // about 18 KB of resident memory, idle or not, so 4,380 phones at once
 // would add 80 MB). A connection past the bound waits, accepted but not
 // served (no buffers, no goroutine), with the next ones in the kernel's
-// accept queue, until one closes; to make room, the connection idle the
-// longest (a keep-alive between two requests) is closed, so that phones
-// waiting to push are not held back by phones that are done. Closing an idle connection loses nothing: no
-// request is in flight on it, and a client opens a new one.
+// accept queue, until one closes. To make room for it, one connection
+// without a request in flight is closed: a keep-alive quiet for at least
+// idleGrace (the longest quiet first), else one that has sent no whole
+// request within newGrace of its accept (silent, or sending its headers
+// slower than any phone: it would hold its place until
+// --read-header-timeout). A connection is never closed while net/http
+// serves a request on it, nor once bytes of its next request arrived.
 type connLimit struct {
 	slots  chan struct{}
 	done   chan struct{} // closed with the listener
-	idling chan struct{} // a connection turned idle (one pending signal at most)
+	idling chan struct{} // a connection left StateActive (one pending signal at most)
 
-	mu   sync.Mutex
-	idle map[net.Conn]time.Time // connections between two requests, since when
+	mu    sync.Mutex
+	quiet map[*limitedConn]bool // connections without a request in flight
 }
+
+const (
+	idleGrace = 250 * time.Millisecond // a keep-alive quiet this long may be closed
+	newGrace  = 2 * time.Second        // a new connection without a request this long may be closed
+	recheck   = 100 * time.Millisecond // how often a waiting connection looks again
+)
 
 func newConnLimit(max int) *connLimit {
 	return &connLimit{slots: make(chan struct{}, max), done: make(chan struct{}), idling: make(chan struct{}, 1),
-		idle: map[net.Conn]time.Time{}}
+		quiet: map[*limitedConn]bool{}}
 }
 
 // Listener wraps ln: each connection it accepts holds a slot until it
@@ -35,56 +46,82 @@ func (l *connLimit) Listener(ln net.Listener) net.Listener {
 	return &limitedListener{Listener: ln, l: l}
 }
 
-// ConnState is the http.Server hook that tracks idle connections.
+// ConnState is the http.Server hook that tracks which connections have a
+// request in flight.
 func (l *connLimit) ConnState(c net.Conn, s http.ConnState) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	lc, ok := c.(*limitedConn)
+	if !ok {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if s == http.StateIdle {
-		l.idle[c] = time.Now()
+	lc.state = s
+	switch s {
+	case http.StateNew, http.StateIdle:
+		lc.since.Store(time.Now().UnixNano())
+		l.quiet[lc] = true
 		select {
 		case l.idling <- struct{}{}:
 		default:
 		}
-	} else {
-		delete(l.idle, c)
+	default:
+		delete(l.quiet, lc)
 	}
 }
 
-// acquire takes a slot, closing the longest-idle connection when there is
-// none (waiting for one to turn idle or to close when none is); false once
-// the listener is closed.
+// acquire takes a slot, closing a connection that may be closed when
+// there is none, and looking again while none may be; false once the
+// listener is closed.
 func (l *connLimit) acquire() bool {
+	tick := time.NewTicker(recheck)
+	defer tick.Stop()
 	for {
 		select {
 		case l.slots <- struct{}{}:
 			return true
 		default:
 		}
-		l.evictIdle()
+		l.evict(time.Now())
 		select {
 		case l.slots <- struct{}{}:
 			return true
 		case <-l.idling:
+		case <-tick.C:
 		case <-l.done:
 			return false
 		}
 	}
 }
 
-// evictIdle closes the connection idle the longest, if any.
-func (l *connLimit) evictIdle() {
+// evict closes the keep-alive quiet the longest past idleGrace, else the
+// oldest new connection past newGrace, if any.
+func (l *connLimit) evict(now time.Time) {
 	l.mu.Lock()
-	var oldest net.Conn
-	var since time.Time
-	for c, t := range l.idle {
-		if oldest == nil || t.Before(since) {
-			oldest, since = c, t
+	var idle, fresh *limitedConn
+	var idleSince, freshSince int64
+	for lc := range l.quiet {
+		if lc.state == http.StateNew {
+			if now.UnixNano()-lc.accepted >= int64(newGrace) && (fresh == nil || lc.accepted < freshSince) {
+				fresh, freshSince = lc, lc.accepted
+			}
+			continue
+		}
+		since := max(lc.since.Load(), lc.lastRead.Load())
+		if now.UnixNano()-since >= int64(idleGrace) && (idle == nil || since < idleSince) {
+			idle, idleSince = lc, since
 		}
 	}
-	delete(l.idle, oldest)
+	victim := idle
+	if victim == nil {
+		victim = fresh
+	}
+	delete(l.quiet, victim)
 	l.mu.Unlock()
-	if oldest != nil {
-		oldest.Close()
+	if victim != nil {
+		victim.Close()
 	}
 }
 
@@ -95,8 +132,8 @@ type limitedListener struct {
 }
 
 // Accept takes the next connection from the kernel first, then a slot
-// for it, so that an idle connection is closed only for one that is
-// really waiting.
+// for it, so that a connection is closed only for one that is really
+// waiting.
 func (ln *limitedListener) Accept() (net.Conn, error) {
 	c, err := ln.Listener.Accept()
 	if err != nil {
@@ -106,7 +143,7 @@ func (ln *limitedListener) Accept() (net.Conn, error) {
 		c.Close()
 		return nil, net.ErrClosed
 	}
-	return &limitedConn{Conn: c, release: func() { <-ln.l.slots }}, nil
+	return &limitedConn{Conn: c, l: ln.l, accepted: time.Now().UnixNano()}, nil
 }
 
 func (ln *limitedListener) Close() error {
@@ -114,15 +151,28 @@ func (ln *limitedListener) Close() error {
 	return ln.Listener.Close()
 }
 
-// limitedConn frees its slot once, on its first Close.
+// limitedConn frees its slot once, on its first Close, and notes when it
+// last read bytes (the start of its next request).
 type limitedConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	l        *connLimit
+	once     sync.Once
+	accepted int64        // UnixNano
+	lastRead atomic.Int64 // UnixNano of the last read that returned bytes
+	since    atomic.Int64 // UnixNano of the last change to StateNew or StateIdle
+	state    http.ConnState
+}
+
+func (c *limitedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.lastRead.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.release)
+	c.once.Do(func() { <-c.l.slots })
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"prodays/internal/testenv"
 	"strings"
@@ -107,5 +108,30 @@ func TestUnknownCommand(t *testing.T) {
 	err := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb)
 	if exitCode(err) != 2 || !strings.Contains(errb.String(), `unknown command "frobnicate"`) {
 		t.Fatalf("got exit %d, stderr %q", exitCode(err), errb.String())
+	}
+}
+
+// TestServeRefusesBadNumberInEnv: a number or duration option whose
+// PRODAYS_ variable does not parse stops serve with exit 2 and a message
+// naming the variable (it used to start on the default, silently); the
+// command line still wins over a good value.
+func TestServeRefusesBadNumberInEnv(t *testing.T) {
+	for env, val := range map[string]string{"PRODAYS_WRITE_WAIT": "abc", "PRODAYS_MAX_CONNECTIONS": "many", "PRODAYS_MEMORY_LIMIT_MB": "1e3"} {
+		t.Setenv(env, val)
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"serve", "--db", filepath.Join(t.TempDir(), "p.db"), "--addr", "127.0.0.1:0"}, nil, &out, &errb)
+		if exitCode(err) != 2 || !strings.Contains(errb.String(), env+`="`+val+`"`) {
+			t.Errorf("%s=%s: exit %d, stderr %q", env, val, exitCode(err), errb.String())
+		}
+		os.Unsetenv(env)
+	}
+	fs := newFlagSet("serve", io.Discard)
+	n := fs.Int("write-queue", 512, "")
+	t.Setenv("PRODAYS_WRITE_QUEUE", "900")
+	if err := checkEnvNumbers(fs); err != nil || *n != 900 {
+		t.Fatalf("PRODAYS_WRITE_QUEUE=900: %d, %v", *n, err)
+	}
+	if err := fs.Parse([]string{"--write-queue", "7"}); err != nil || *n != 7 {
+		t.Fatalf("--write-queue 7 after the environment: %d, %v", *n, err)
 	}
 }
