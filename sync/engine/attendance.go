@@ -38,29 +38,23 @@ func (b *batch) checkIn(m *protocol.Mutation, occurred time.Time, capped bool) (
 		}
 		walkIn = pr != nil && pr.WalkIn
 	}
-	pair := protocol.AttendanceID(act.ID, m.Person.Kind, personID)
-	if held.status == "" && !b.undone[m.ID] && !b.pendingPairs[pair] {
+	if held.status == "" && !b.st.undone[m.ID] {
 		// Fast path, written by flush in multi-row statements: the
 		// check-in row, then the presence (the first check-in of a pair
 		// without a row), else the full recompute of its pair.
-		b.pendingIns = append(b.pendingIns, pendingCheckIn{act: act, kind: m.Person.Kind, person: personID, args: []any{
+		b.st.queue(pendingCheckIn{act: act, kind: m.Person.Kind, person: personID, args: []any{
 			m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
 			store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username, boolInt(walkIn)}})
-		if b.pendingPairs == nil {
-			b.pendingPairs = map[string]bool{}
-		}
-		b.pendingPairs[pair] = true
 		return applied(), nil
 	}
-	// The slow path reads and writes the tables the pending rows go to.
-	if err := b.flush(); err != nil {
-		return outcome{}, err
-	}
+	// The slow path writes its row now, before the queued ones: a held
+	// check-in does not count; an undone one recomputes its pair, which
+	// cannot see the pair's queued check-ins, but the flush recomputes
+	// every pair whose presence row is not its queued check-in alone.
 	if held.status != "" {
 		status = protocol.StatusFlagged
 	}
-	_, err = t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username, walk_in)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(insertCheckIn+`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		m.ID, act.ID, m.Person.Kind, personID, m.Person.ID, b.req.DeviceID, m.Method, store.FormatTime(m.RecordedAt),
 		store.FormatTime(occurred), b.receiptText, status, boolInt(capped), m.Seq, b.p.Username, boolInt(walkIn))
 	if err != nil {
@@ -88,106 +82,8 @@ type pendingCheckIn struct {
 // checkInCols is the width of a checkins row (pendingCheckIn.args).
 const checkInCols = 15
 
-// flush writes the queued rows in multi-row statements, in the order the
-// mutations were applied one by one: the check-ins, then their presences
-// (a pair without a row has no surviving check-in, the table's invariant,
-// so with this check-in not undone its presence is this check-in alone;
-// an existing row, an earlier check-in or an override, makes the insert a
-// no-op and the pair is recomputed) with their changes, the mutation rows.
-// The queued pairs are distinct and none is undone, so each sees what it
-// would have seen applied alone. It runs before anything that reads those
-// tables (any other mutation, a slow-path check-in) and before commit.
-func (b *batch) flush() error {
-	t := b.t
-	if len(b.pendingIns) > 0 {
-		ins := b.pendingIns
-		b.pendingIns, b.pendingPairs = b.pendingIns[:0], nil
-		if err := b.flushCheckIns(ins); err != nil {
-			return err
-		}
-	}
-	if len(b.pendingMuts) > 0 {
-		args := b.pendingMuts
-		b.pendingMuts = b.pendingMuts[:0]
-		if err := t.insertRows(`INSERT OR IGNORE INTO mutation_log (id, device_id, username, seq, type, status, code, message, recorded_at, occurred_at, received_at, payload, occurred_capped) VALUES `,
-			`(?,?,?,?,?,?,?,?,?,?,?,?,?)`, ``, mutationCols, args, nil); err != nil {
-			return fmt.Errorf("record mutation: %w", err)
-		}
-	}
-	return nil
-}
-
-// flushCheckIns writes the queued fast-path check-ins: their checkins rows
-// in multi-row statements, then their presences in one INSERT ... SELECT
-// over those rows (the checkins rowids after the table's last one before
-// them: one writer, no gaps), so that the values are bound once; each
-// presence carries its change as a reserved seq (migration 00034). A pair
-// the presence insert leaves out (a row exists: an earlier check-in or an
-// override) is recomputed, and its change recorded, one by one.
-func (b *batch) flushCheckIns(ins []pendingCheckIn) error {
-	t := b.t
-	var last int64
-	if err := t.QueryRowContext(t.ctx, `SELECT COALESCE(max(rowid), 0) FROM checkins`).Scan(&last); err != nil {
-		return fmt.Errorf("check-ins: %w", err)
-	}
-	args := make([]any, 0, len(ins)*checkInCols)
-	for _, p := range ins {
-		args = append(args, p.args...)
-	}
-	if err := t.insertRows(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username, walk_in) VALUES `,
-		`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, ``, checkInCols, args, nil); err != nil {
-		return fmt.Errorf("insert check-ins: %w", err)
-	}
-	var first, n int64
-	if err := t.QueryRowContext(t.ctx, `SELECT COALESCE(min(rowid), 0), count(*) FROM checkins WHERE rowid > ?`, last).Scan(&first, &n); err != nil {
-		return fmt.Errorf("check-ins: %w", err)
-	}
-	if first != last+1 || n != int64(len(ins)) {
-		return fmt.Errorf("check-ins: rowids %d.. (%d rows) after %d, want %d rows", first, n, last, len(ins))
-	}
-	// checked_in_at is the occurred_at, check_in_ids the id; the change
-	// is the row's seq, one reserved value per check-in, in order.
-	seq0, err := store.NextSeqs(t.ctx, t, len(ins))
-	if err != nil {
-		return err
-	}
-	res, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at, seq)
-		SELECT activity_id, person_kind, person_id, 1, occurred_at, json_array(id), ?2, ?3 + rowid - ?1 - 1 FROM checkins WHERE rowid > ?1 ORDER BY rowid
-		ON CONFLICT DO NOTHING`, last, store.FormatTime(t.now), seq0)
-	if err != nil {
-		return fmt.Errorf("presence: %w", err)
-	}
-	created, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("presence: %w", err)
-	}
-	if created == int64(len(ins)) {
-		return nil // every pair got its row, and with it its change
-	}
-	// The pairs left out: a row that is not this check-in alone.
-	ids, err := store.Query(t.ctx, t, func(s store.Scanner) (string, error) {
-		var a, k, p string
-		err := s.Scan(&a, &k, &p)
-		return protocol.AttendanceID(a, k, p), err
-	}, `SELECT c.activity_id, c.person_kind, c.person_id FROM checkins c
-		JOIN attendance a ON a.activity_id = c.activity_id AND a.person_kind = c.person_kind AND a.person_id = c.person_id
-		WHERE c.rowid > ? AND a.check_in_ids <> json_array(c.id)`, last)
-	if err != nil {
-		return fmt.Errorf("presence: %w", err)
-	}
-	existed := map[string]bool{}
-	for _, id := range ids {
-		existed[id] = true
-	}
-	for _, p := range ins {
-		if existed[protocol.AttendanceID(p.act.ID, p.kind, p.person)] {
-			if err := t.recompute(p.act, p.kind, p.person); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
+// insertCheckIn is the insert of checkins rows, up to its VALUES.
+const insertCheckIn = `INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username, walk_in) VALUES `
 
 // admitAttendance returns the activity of attendance mutation m when its
 // pusher may record there (admit), or admit's rejection.
@@ -293,7 +189,7 @@ func (b *batch) undo(m *protocol.Mutation, occurred time.Time) (outcome, error) 
 		status = protocol.StatusFlagged
 	}
 	for _, id := range m.Undoes {
-		b.undone[id] = true
+		b.st.undone[id] = true
 		if _, err := t.exec(`INSERT OR IGNORE INTO undo_targets (undo_id, checkin_id, activity_id, person_kind, person_id, status) VALUES (?, ?, ?, ?, ?, ?)`,
 			m.ID, id, act.ID, m.Person.Kind, personID, status); err != nil {
 			return outcome{}, fmt.Errorf("insert undo target: %w", err)

@@ -24,7 +24,7 @@ func remaining(req *protocol.PushRequest) int {
 // and the seqs the batch stored (protocol.AddSeqs: no scan of the device's
 // history).
 func (b *batch) deviceAfter(batchMax int64, stored []int64) (protocol.DeviceState, error) {
-	epoch, err := store.Epoch(b.t.ctx, b.t)
+	epoch, err := b.st.historyEpoch(b.t)
 	if err != nil {
 		return protocol.DeviceState{}, err
 	}

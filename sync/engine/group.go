@@ -12,9 +12,11 @@ import (
 )
 
 // Group commit (issue #17). Pushes that wait for the single writer are
-// applied together in one write transaction, each batch in its own
-// SAVEPOINT: a batch whose apply fails is rolled back to its savepoint
-// alone (and answered with its error), the others commit. Every push is
+// applied together in one write transaction, as one batch of all their
+// mutations (one preload, one write of their rows); when that fails, in a
+// new transaction with each batch in its own SAVEPOINT: a batch whose
+// apply fails is rolled back to its savepoint alone (and answered with
+// its error), the others commit. Every push is
 // answered only after the shared commit, so an answer still means
 // "stored" (sync protocol §Push), and a crash before the commit keeps
 // none of the group's batches. The leader takes whatever queued while the
@@ -50,8 +52,11 @@ type GroupStats struct {
 	Largest   int64 // the most batches in one group
 	Failed    int64 // batches rolled back to their savepoint alone
 	Retried   int64 // batches applied alone after their group failed to commit
-	Queued    int   // pushes waiting now
-	Applying  int   // pushes of the group being applied now
+	// Savepoints counts the groups applied again with a savepoint a
+	// batch after their apply as one batch failed.
+	Savepoints int64
+	Queued     int // pushes waiting now
+	Applying   int // pushes of the group being applied now
 }
 
 // pendingPush is a push waiting for its group's commit.
@@ -194,48 +199,27 @@ func (e *Engine) fill(group []*pendingPush) []*pendingPush {
 	return group
 }
 
-// commitGroup applies group in one transaction, each batch in its own
-// savepoint (a lone batch needs none), and answers every push after the
-// commit. When the transaction itself fails (begin, a savepoint's
-// rollback, commit), nothing of the group is stored and each batch is
-// applied again alone.
+// commitGroup applies group in one transaction and answers every push
+// after the commit. The group is first applied as one batch of all its
+// mutations (applyShared: one preload, one flush); when that fails, it is
+// applied again in a new transaction with each batch in its own
+// savepoint (applySavepoints), so that a failing batch is rolled back
+// alone and answered with its error. When that transaction itself fails
+// (begin, a savepoint's rollback, commit), nothing of the group is stored
+// and each batch is applied again alone.
 func (e *Engine) commitGroup(group []*pendingPush) {
 	// A push's cancellation must not roll back the others.
 	ctx := context.WithoutCancel(group[0].ctx)
-	failed := 0
-	err := e.withTx(ctx, func(t *txc) error {
-		if len(group) == 1 {
+	failed, fallback := 0, false
+	err := e.withTx(ctx, func(t *txc) error { return e.applyShared(t, group) })
+	if err != nil && len(group) > 1 {
+		fallback = true
+		err = e.withTx(ctx, func(t *txc) error {
 			var err error
-			group[0].resp, err = e.safeApply(t, group[0].p, group[0].req)
+			failed, err = e.applySavepoints(t, group)
 			return err
-		}
-		for i, pp := range group {
-			pp.resp, pp.err = nil, nil
-			if i > 0 {
-				t.now = e.now()
-				t.resetCaches()
-			}
-			if _, err := t.tx.ExecContext(ctx, `SAVEPOINT push_batch`); err != nil {
-				return fmt.Errorf("savepoint: %w", err)
-			}
-			resp, err := e.safeApply(t, pp.p, pp.req)
-			if err != nil {
-				// Only this batch is undone; the caches may hold what it wrote.
-				pp.err = err
-				failed++
-				t.resetCaches()
-				if _, rerr := t.tx.ExecContext(ctx, `ROLLBACK TO push_batch`); rerr != nil {
-					return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
-				}
-			} else {
-				pp.resp = resp
-			}
-			if _, err := t.tx.ExecContext(ctx, `RELEASE push_batch`); err != nil {
-				return fmt.Errorf("release savepoint: %w", err)
-			}
-		}
-		return nil
-	})
+		})
+	}
 	retried := 0
 	switch {
 	case err == nil:
@@ -252,14 +236,7 @@ func (e *Engine) commitGroup(group []*pendingPush) {
 				pp.err = pp.ctx.Err()
 				continue
 			}
-			pp.err = e.withTx(pp.ctx, func(t *txc) error {
-				var err error
-				pp.resp, err = e.safeApply(t, pp.p, pp.req)
-				return err
-			})
-			if pp.err != nil {
-				pp.resp = nil
-			}
+			pp.resp, _, pp.err = e.push(pp.ctx, pp.p, pp.req, false)
 		}
 	}
 	q := &e.gq
@@ -272,6 +249,9 @@ func (e *Engine) commitGroup(group []*pendingPush) {
 	q.stats.Largest = max(q.stats.Largest, int64(len(group)))
 	q.stats.Failed += int64(failed)
 	q.stats.Retried += int64(retried)
+	if fallback {
+		q.stats.Savepoints++
+	}
 	q.applying = 0
 	q.mu.Unlock()
 	for _, pp := range group {
@@ -279,14 +259,86 @@ func (e *Engine) commitGroup(group []*pendingPush) {
 	}
 }
 
-// safeApply is applyBatch with a panic turned into the batch's error (the
-// leader goroutine has no HTTP recovery above it).
-func (e *Engine) safeApply(t *txc, p *prodays.Principal, req *protocol.PushRequest) (resp *protocol.PushResponse, err error) {
+// applyShared applies the group's batches in t in order as one batch of
+// all their mutations: one applyState, preloaded for all of them in one
+// set of queries, and their rows written in one flush at the end. Each
+// batch is answered as if applied alone at its own receipt time. The
+// first error is returned, with nothing of the group to be kept.
+func (e *Engine) applyShared(t *txc, group []*pendingPush) error {
+	reqs := make([]*protocol.PushRequest, len(group))
+	for i, pp := range group {
+		reqs[i] = pp.req
+		pp.resp, pp.err = nil, nil
+	}
+	st := newApplyState()
+	if err := st.preload(t, reqs); err != nil {
+		return err
+	}
+	for i, pp := range group {
+		if i > 0 {
+			t.now = e.now()
+		}
+		resp, err := e.safeApply(t, func() (*protocol.PushResponse, error) {
+			resp, _, err := e.applyBatch(t, st, pp.p, pp.req, false)
+			return resp, err
+		})
+		if err != nil {
+			return err
+		}
+		pp.resp = resp
+	}
+	if err := st.flush(t); err != nil {
+		for _, pp := range group {
+			pp.resp = nil
+		}
+		return err
+	}
+	return nil
+}
+
+// applySavepoints applies the group's batches in t in order, each alone
+// in its own SAVEPOINT: a batch whose apply fails is rolled back to its
+// savepoint and keeps its error, the others their answers. It returns how
+// many failed, and the error that makes the transaction itself fail.
+func (e *Engine) applySavepoints(t *txc, group []*pendingPush) (failed int, err error) {
+	for i, pp := range group {
+		pp.resp, pp.err = nil, nil
+		if i > 0 {
+			t.now = e.now()
+			t.resetCaches()
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `SAVEPOINT push_batch`); err != nil {
+			return failed, fmt.Errorf("savepoint: %w", err)
+		}
+		resp, err := e.safeApply(t, func() (*protocol.PushResponse, error) {
+			resp, _, err := e.applyAlone(t, pp.p, pp.req, false)
+			return resp, err
+		})
+		if err != nil {
+			// Only this batch is undone; the caches may hold what it wrote.
+			pp.err = err
+			failed++
+			t.resetCaches()
+			if _, rerr := t.tx.ExecContext(t.ctx, `ROLLBACK TO push_batch`); rerr != nil {
+				return failed, errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rerr))
+			}
+		} else {
+			pp.resp = resp
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `RELEASE push_batch`); err != nil {
+			return failed, fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	return failed, nil
+}
+
+// safeApply runs apply, a batch's apply, with a panic turned into the
+// batch's error (the leader goroutine has no HTTP recovery above it).
+func (e *Engine) safeApply(t *txc, apply func() (*protocol.PushResponse, error)) (resp *protocol.PushResponse, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			resp, err = nil, fmt.Errorf("panic applying the batch: %v", r)
 		}
 	}()
-	resp, _, err = e.applyBatch(t, p, req, false)
-	return resp, err
+	return apply()
 }

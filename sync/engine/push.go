@@ -3,12 +3,9 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"prodays"
@@ -18,7 +15,7 @@ import (
 )
 
 // seen is the first outcome of a mutation already received, and the
-// device that sent it ("" for one of the batch being applied).
+// device that sent it.
 type seen struct {
 	Status, Code, Message string
 	Device                string
@@ -49,7 +46,7 @@ func (e *Engine) Push(ctx context.Context, p *prodays.Principal, req *protocol.P
 func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.PushRequest, upload bool) (resp *protocol.PushResponse, clock UploadClock, err error) {
 	err = e.withTx(ctx, func(t *txc) error {
 		var err error
-		resp, clock, err = e.applyBatch(t, p, req, upload)
+		resp, clock, err = e.applyAlone(t, p, req, upload)
 		return err
 	})
 	if err != nil {
@@ -58,12 +55,32 @@ func (e *Engine) push(ctx context.Context, p *prodays.Principal, req *protocol.P
 	return resp, clock, nil
 }
 
+// applyAlone applies req in t with an applyState of its own, its rows
+// written before it returns (applyBatch).
+func (e *Engine) applyAlone(t *txc, p *prodays.Principal, req *protocol.PushRequest, upload bool) (*protocol.PushResponse, UploadClock, error) {
+	st := newApplyState()
+	if err := st.preload(t, []*protocol.PushRequest{req}); err != nil {
+		return nil, UploadClock{}, err
+	}
+	resp, clock, err := e.applyBatch(t, st, p, req, upload)
+	if err == nil {
+		err = st.flush(t)
+	}
+	if err != nil {
+		return nil, clock, err
+	}
+	return resp, clock, nil
+}
+
 // applyBatch applies req in the transaction t (its clock t.now is the
-// batch's receipt) and answers it; on error nothing it wrote may be kept
-// (the caller rolls back the transaction or the batch's savepoint).
+// batch's receipt) and answers it; st holds what the transaction's
+// batches share, preloaded for req (applyState.preload), and the rows
+// req queued, which the caller writes (applyState.flush) before the
+// commit. On error nothing it wrote may be kept (the caller rolls back
+// the transaction or the batch's savepoint).
 // upload: an outbox file uploaded by a supervisor, corrected by the
 // device's last known clock offset (clock says which was used).
-func (e *Engine) applyBatch(t *txc, p *prodays.Principal, req *protocol.PushRequest, upload bool) (resp *protocol.PushResponse, clock UploadClock, err error) {
+func (e *Engine) applyBatch(t *txc, st *applyState, p *prodays.Principal, req *protocol.PushRequest, upload bool) (resp *protocol.PushResponse, clock UploadClock, err error) {
 	{ // one block, as the transaction's closure was before grouping (group.go)
 		receipt := t.now
 		var offset time.Duration
@@ -77,8 +94,8 @@ func (e *Engine) applyBatch(t *txc, p *prodays.Principal, req *protocol.PushRequ
 		}
 		resp = &protocol.PushResponse{ServerTime: receipt, ClockOffsetMS: offset.Milliseconds(),
 			Results: make([]protocol.Result, 0, len(req.Mutations))}
-		b := &batch{t: t, p: p, req: req, receipt: receipt, offset: offset}
-		if err := b.preload(); err != nil {
+		b := &batch{t: t, st: st, p: p, req: req, receipt: receipt, offset: offset}
+		if err := b.preloadDevice(); err != nil {
 			return nil, clock, err
 		}
 		b.receiptText = store.FormatTime(receipt)
@@ -97,9 +114,6 @@ func (e *Engine) applyBatch(t *txc, p *prodays.Principal, req *protocol.PushRequ
 			if m.Seq > 0 {
 				stored = append(stored, m.Seq)
 			}
-		}
-		if err := b.flush(); err != nil {
-			return nil, clock, err
 		}
 		dev, err := b.deviceAfter(maxSeq, stored)
 		if err != nil {
@@ -136,195 +150,23 @@ func (e *Engine) applyBatch(t *txc, p *prodays.Principal, req *protocol.PushRequ
 // batch is one push being applied.
 type batch struct {
 	t       *txc
+	st      *applyState // shared by the batches of the transaction
 	p       *prodays.Principal
 	req     *protocol.PushRequest
 	receipt time.Time
 	// receiptText is receipt as stored.
 	receiptText string
 	offset      time.Duration
-	seen        map[string]seen
-	seqs        map[int64]string
-	// undone holds the batch's check-in ids named by an undo (stored
-	// before the batch, or earlier in it): those never take the presence
-	// fast path.
-	undone map[string]bool
-	// Rows not yet written (see flush): the fast-path check-ins and the
-	// mutation rows of the batch, written in multi-row statements.
-	pendingIns   []pendingCheckIn
-	pendingPairs map[string]bool
-	pendingMuts  []any
+	// seqs is the device's used seqs (applyState.seqs).
+	seqs map[int64]string
 	// oldMax and oldGaps are the device's max_seq and gaps before the
 	// batch.
 	oldMax  int64
 	oldGaps [][2]int64
 }
 
-// preload reads in a few queries which mutations of the batch were seen
-// before and which of its seqs the device already used.
-func (b *batch) preload() error {
-	b.seen = map[string]seen{}
-	b.seqs = map[int64]string{}
-	var ids []any
-	for _, m := range b.req.Mutations {
-		if m.ID != "" {
-			ids = append(ids, m.ID)
-		}
-	}
-	for _, chunk := range chunks(ids, 500) {
-		// A check-in applied on receipt has no mutation_log row: its
-		// checkins row says it was seen, applied (the log row wins when
-		// there is one: an older check-in, or a flagged one).
-		list := jsonList(chunk)
-		err := b.t.each(func(rows *sql.Rows) error {
-			var id string
-			var s seen
-			var logged bool
-			if err := rows.Scan(&id, &s.Status, &s.Code, &s.Message, &s.Device, &logged); err != nil {
-				return err
-			}
-			if _, ok := b.seen[id]; !ok || logged {
-				b.seen[id] = s
-			}
-			return nil
-		}, `SELECT m.id, m.status, m.code, m.message, m.device_id, 1 FROM json_each(?1) j JOIN mutation_log m ON m.id = j.value
-			UNION ALL SELECT c.id, 'applied', '', '', c.device_id, 0 FROM json_each(?1) j JOIN checkins c ON c.id = j.value`, list)
-		if err != nil {
-			return fmt.Errorf("preload mutations: %w", err)
-		}
-	}
-	if err := b.preloadEntities(); err != nil {
-		return err
-	}
-	b.undone = map[string]bool{}
-	var checkInIDs []any
-	for _, m := range b.req.Mutations {
-		if m.Invalid == nil && m.Type == protocol.TypeCheckIn {
-			checkInIDs = append(checkInIDs, m.ID)
-		}
-	}
-	for _, chunk := range chunks(checkInIDs, 500) {
-		err := b.t.each(func(rows *sql.Rows) error {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			b.undone[id] = true
-			return nil
-		}, `SELECT u.checkin_id FROM json_each(?) j JOIN undo_targets u ON u.checkin_id = j.value`, jsonList(chunk))
-		if err != nil {
-			return fmt.Errorf("preload undos: %w", err)
-		}
-	}
-	// A seq matters only for a mutation not seen before (a duplicate
-	// answers first), and can have been used only up to the device's
-	// max_seq (updated by every push in the transaction that stores its
-	// mutations): a phone's next batch usually needs no query.
-	dev, err := deviceState(b.t.ctx, b.t, b.req.DeviceID, "")
-	if err != nil {
-		return fmt.Errorf("preload: %w", err)
-	}
-	b.oldMax, b.oldGaps = dev.MaxSeq, dev.Gaps
-	maxSeq := b.oldMax
-	var seqs []any
-	for _, m := range b.req.Mutations {
-		if _, ok := b.seen[m.ID]; !ok && m.Seq > 0 && m.Seq <= maxSeq {
-			seqs = append(seqs, m.Seq)
-		}
-	}
-	for _, chunk := range chunks(seqs, 500) {
-		err := b.t.each(func(rows *sql.Rows) error {
-			var seq int64
-			var id string
-			if err := rows.Scan(&seq, &id); err != nil {
-				return err
-			}
-			b.seqs[seq] = id
-			return nil
-		}, `SELECT m.seq, m.id FROM json_each(?2) j JOIN mutation_log m ON m.device_id = ?1 AND m.seq = j.value
-			UNION ALL SELECT c.seq, c.id FROM json_each(?2) j JOIN checkins c ON c.device_id = ?1 AND c.seq = j.value`, b.req.DeviceID, jsonList(chunk))
-		if err != nil {
-			return fmt.Errorf("preload seqs: %w", err)
-		}
-	}
-	return nil
-}
-
-// preloadEntities reads the batch's activities, trainees and speakers
-// into the transaction's caches in a few queries (instead of one per
-// mutation), each joining one JSON list of ids (json_each: unlike
-// IN (SELECT ...), no temporary index of the list); ids not found are
-// cached as unknown.
-func (b *batch) preloadEntities() error {
-	t := b.t
-	acts, trainees, speakers := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, m := range b.req.Mutations {
-		if m.Invalid != nil {
-			continue
-		}
-		if m.ActivityID != "" {
-			acts[m.ActivityID] = true
-		}
-		if m.Person != nil {
-			if m.Person.Kind == prodays.PersonSpeaker {
-				speakers[m.Person.ID] = true
-			} else {
-				trainees[m.Person.ID] = true
-			}
-		}
-		if m.TraineeID != "" {
-			trainees[m.TraineeID] = true
-		}
-	}
-	// load caches what scan reads of ids (q joins their JSON list) and,
-	// by absent, nil for each id not found.
-	load := func(what string, ids map[string]bool, q string, scan func(rows *sql.Rows) error, absent func(id string)) error {
-		keys := make([]any, 0, len(ids))
-		for _, id := range slices.Sorted(maps.Keys(ids)) {
-			keys = append(keys, id)
-		}
-		for _, chunk := range chunks(keys, 500) {
-			if err := t.each(scan, q, jsonList(chunk)); err != nil {
-				return fmt.Errorf("preload %s: %w", what, err)
-			}
-		}
-		for id := range ids {
-			absent(id)
-		}
-		return nil
-	}
-	person := func(p *personRow, err error) error {
-		t.persons[p.Kind+":"+p.ID] = p
-		return err
-	}
-	err := load("activities", acts, `SELECT a.id, a.kind, a.date, a.establishment_code, a.region_code, a.status FROM json_each(?) j JOIN activities a ON a.id = j.value`, func(rows *sql.Rows) error {
-		a := &activity{}
-		err := rows.Scan(&a.ID, &a.Kind, &a.Date, &a.Establishment, &a.Region, &a.Status)
-		t.acts[a.ID] = a
-		return err
-	}, func(id string) { cacheAbsent(t.acts, id) })
-	if err != nil {
-		return err
-	}
-	err = load("trainees", trainees, `SELECT t.id, t.establishment_code, e.region_code, t.deleted, COALESCE(t.merged_into, ''), t.source = 'walk_in' FROM json_each(?) j JOIN trainees t ON t.id = j.value
-		JOIN establishments e ON e.code = t.establishment_code`, func(rows *sql.Rows) error {
-		p := &personRow{Kind: prodays.PersonTrainee}
-		return person(p, rows.Scan(&p.ID, &p.Establishment, &p.Region, &p.Deleted, &p.MergedInto, &p.WalkIn))
-	}, func(id string) { cacheAbsent(t.persons, "trainee:"+id) })
-	if err != nil {
-		return err
-	}
-	return load("speakers", speakers, `SELECT s.id FROM json_each(?) j JOIN speakers s ON s.id = j.value`, func(rows *sql.Rows) error {
-		p := &personRow{Kind: prodays.PersonSpeaker}
-		return person(p, rows.Scan(&p.ID))
-	}, func(id string) { cacheAbsent(t.persons, "speaker:"+id) })
-}
-
-// cacheAbsent caches key as unknown (nil) in cache unless it holds it.
-func cacheAbsent[V any](cache map[string]*V, key string) {
-	if _, ok := cache[key]; !ok {
-		cache[key] = nil
-	}
-}
+// flush writes the rows the transaction's batches queued (applyState.flush).
+func (b *batch) flush() error { return b.st.flush(b.t) }
 
 // outcome is the result of applying one mutation.
 type outcome struct {
@@ -355,7 +197,7 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 		}
 		return protocol.Result{ID: m.ID, Status: protocol.StatusRejected, Code: m.Invalid.Code, Message: m.Invalid.Message}, nil
 	}
-	if s, ok := b.seen[m.ID]; ok && s.Device != "" && s.Device != b.req.DeviceID {
+	if s, ok := b.st.seen[m.ID]; ok && s.Device != "" && s.Device != b.req.DeviceID {
 		return b.reused(m) // another device's id: never its duplicate (reused.go)
 	} else if ok {
 		return protocol.Result{ID: m.ID, Status: protocol.StatusDuplicate, Outcome: s.Status, Code: s.Code, Message: s.Message}, nil
@@ -373,9 +215,8 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 		case protocol.TypeCheckIn:
 			o, err = b.checkIn(m, occurred, capped)
 		case protocol.TypeUndo:
-			if err = b.flush(); err == nil {
-				o, err = b.undo(m, occurred)
-			}
+			// Its queued targets need not be written first (flush).
+			o, err = b.undo(m, occurred)
 		case protocol.TypeTraineeRegister:
 			if err = b.flush(); err == nil {
 				o, err = b.register(m, occurred)
@@ -395,7 +236,7 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 			return protocol.Result{}, err
 		}
 	}
-	b.seen[m.ID] = seen{Status: o.status, Code: o.code, Message: o.message}
+	b.st.seen[m.ID] = seen{Status: o.status, Code: o.code, Message: o.message, Device: b.req.DeviceID}
 	if m.Seq > 0 && b.seqs[m.Seq] == "" {
 		b.seqs[m.Seq] = m.ID
 	}
@@ -419,7 +260,7 @@ func (b *batch) record(id string, m *protocol.Mutation, occurred time.Time, capp
 	if !json.Valid(m.Raw) {
 		payload, _ = jsonString(string(m.Raw))
 	}
-	b.pendingMuts = append(b.pendingMuts,
+	b.st.pendingMuts = append(b.st.pendingMuts,
 		id, b.req.DeviceID, b.p.Username, m.Seq, truncateText(m.Type, 100), o.status, o.code, o.message, rec, occ,
 		b.receiptText, payload, boolInt(capped))
 	return nil
