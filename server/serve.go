@@ -94,7 +94,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	cfg.AdminPassword = os.Getenv("PRODAYS_ADMIN_PASSWORD")
 	logger := newLogger(stderr)
 
-	db, err := store.Open(ctx, cfg.DB, store.Options{NoAutoCheckpoint: len(cfg.Replicate) > 0})
+	db, err := store.Open(ctx, cfg.DB, store.Options{NoAutoCheckpoint: len(cfg.Replicate) > 0, BackgroundCheckpoint: true})
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,7 @@ type DB struct {
 	Now func() time.Time
 
 	busy time.Duration // busy timeout of the connections (Options)
+	ckpt *checkpointer // Options.BackgroundCheckpoint, else nil
 }
 
 // Options tune Open. The zero value is the production setting.
@@ -78,6 +79,15 @@ type Options struct {
 	// replicates the database (package replicate), which checkpoints
 	// itself after copying the WAL.
 	NoAutoCheckpoint bool
+	// BackgroundCheckpoint moves the WAL's checkpoints off the writer's
+	// commits: SQLite's automatic checkpoint is off on the writer, and a
+	// connection of the DB's own checkpoints (PASSIVE) every
+	// CheckpointEvery until Close. Ignored with NoAutoCheckpoint
+	// (Litestream checkpoints then). prodays serve sets it.
+	BackgroundCheckpoint bool
+	// CheckpointEvery is the background checkpoint's period (default
+	// DefaultCheckpointEvery).
+	CheckpointEvery time.Duration
 }
 
 // dsn builds a modernc DSN: busy_timeout first (so that it applies while
@@ -127,7 +137,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, err
 	}
 	wdsn := dsn(path, opt.BusyTimeout, false)
-	if opt.NoAutoCheckpoint {
+	if opt.NoAutoCheckpoint || opt.BackgroundCheckpoint {
 		wdsn += "&_pragma=wal_autocheckpoint%280%29"
 	}
 	w, err := sql.Open("sqlite", wdsn)
@@ -153,12 +163,27 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(opt.Readers)
 	r.SetMaxIdleConns(opt.Readers)
-	return &DB{Path: path, Write: w, Read: r, Now: time.Now, busy: opt.BusyTimeout}, nil
+	db := &DB{Path: path, Write: w, Read: r, Now: time.Now, busy: opt.BusyTimeout}
+	if opt.BackgroundCheckpoint && !opt.NoAutoCheckpoint {
+		if opt.CheckpointEvery <= 0 {
+			opt.CheckpointEvery = DefaultCheckpointEvery
+		}
+		if db.ckpt, err = startCheckpointer(path, opt.BusyTimeout, opt.CheckpointEvery); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, nil
 }
 
-// Close closes both pools; the last close checkpoints the WAL.
+// Close stops the background checkpoints and closes the pools; the last
+// close checkpoints the WAL.
 func (db *DB) Close() error {
-	return errors.Join(db.Read.Close(), db.Write.Close())
+	var errs []error
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.close())
+	}
+	return errors.Join(append(errs, db.Read.Close(), db.Write.Close())...)
 }
 
 // ErrNewerSchema is returned by Open for a database written by a newer
