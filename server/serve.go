@@ -16,6 +16,7 @@ import (
 	"prodays/auth"
 	"prodays/export"
 	"prodays/importer"
+	"prodays/metrics"
 	"prodays/replicate"
 	"prodays/store"
 	"prodays/sync/engine"
@@ -148,8 +149,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if rep != nil {
 		srv.Replicas = rep.Status
 	}
+	handler := srv.Handler()
+	srv.Metrics.WatchPushGroups(func() metrics.PushGroups {
+		g := eng.GroupStats()
+		return metrics.PushGroups{Groups: g.Groups, Batches: g.Batches, Mutations: g.Mutations, Failed: g.Failed, Savepoints: g.Savepoints, Queued: g.Queued}
+	})
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
