@@ -64,7 +64,7 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 	var plan *simulate.Plan
 	var raw, rawBig, raw500 simulate.RawUpsertResult
 	batches, perBatch := 0, 1
-	env := testenv.Process(t, testenv.ProcessOptions{Args: []string{"--insecure-cookies", "--pprof", pprofAddr},
+	env := testenv.Process(t, testenv.ProcessOptions{Args: []string{"--insecure-cookies", "--pprof", pprofAddr, "--metrics-token", loadMetricsToken},
 		Seed: func(tb testing.TB, db *store.DB) {
 			plan = seedFolder(tb, db, dir)
 			for _, d := range plan.Devices {
@@ -160,12 +160,52 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 	t.Logf(tag+" push throughput / raw upsert limit = %.3f (at %d rows a transaction)", sum.Throughput/raw.RowsPerSecond(), perBatch)
 	t.Logf(tag+" raw SQLite upsert %.0f rows/s at 500 a transaction; push throughput / that = %.3f (target ≥ 0.15); logins inside the timing: %v",
 		raw500.RowsPerSecond(), sum.Throughput/raw500.RowsPerSecond(), inside)
+	if g, err := pushGroups(env.URL); err != nil {
+		t.Errorf("group commit metrics: %v", err)
+	} else if g["groups"] > 0 {
+		t.Logf(tag+" group commit: %.0f groups of %.1f pushes, %.0f mutations on average (%.0f applied again with a savepoint a push)",
+			g["groups"], g["batches"]/g["groups"], g["mutations"]/g["groups"], g["savepoint_retries"])
+	}
 	if err := <-profDone; err != nil {
 		t.Errorf("CPU profile: %v", err)
 	} else if profile != "" {
 		t.Logf(tag+" CPU profile of the server: %s (go tool pprof -top %s %s)", profile, bin, profile)
 	}
 	return dayEndResult{url: env.URL, elapsed: sum.Elapsed, loginElapsed: sum.LoginElapsed, peakRSS: max(after.PeakRSSBytes, loginPeak)}
+}
+
+// loadMetricsToken opens the load test server's /metrics.
+const loadMetricsToken = "load-test-metrics-token-0123456789"
+
+// pushGroups reads the group commit counters of the server at url
+// (prodays_push_groups_total, prodays_push_group_*_total) by their short
+// names: groups, batches, mutations, savepoint_retries.
+func pushGroups(url string) (map[string]float64, error) {
+	req, err := http.NewRequest("GET", url+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+loadMetricsToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	names := map[string]string{"prodays_push_groups_total": "groups", "prodays_push_group_batches_total": "batches",
+		"prodays_push_group_mutations_total": "mutations", "prodays_push_group_savepoint_retries_total": "savepoint_retries"}
+	g := map[string]float64{}
+	for _, l := range strings.Split(string(body), "\n") {
+		if name, v, ok := strings.Cut(l, " "); ok && names[name] != "" {
+			var f float64
+			fmt.Sscan(v, &f)
+			g[names[name]] = f
+		}
+	}
+	return g, nil
 }
 
 // TestDayEndScale runs the day's end of the edition, then of the edition
