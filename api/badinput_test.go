@@ -83,6 +83,7 @@ func badJSONBodies() []struct {
 		{"deeply nested object", []byte(strings.Repeat(`{"a":`, 50_000)), 400, "invalid"},
 		{"long keys", []byte(`{"` + strings.Repeat("k", 10_000) + `":"` + long + `"}`), 400, "invalid"},
 		{"empty", []byte(` `), 400, "invalid"},
+		{"null", []byte(` null `), 400, "invalid"},
 		{"over the cap", bytes.Repeat([]byte(" "), 2<<20), 413, "too_large"},
 	}
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -95,9 +96,13 @@ func isJSON(mt string) bool {
 
 // unmarshalStrict decodes one JSON value strictly (strictjson.Unmarshal):
 // keys match field names exactly (case included), each key once per
-// object, no unknown fields, valid UTF-8. Errors are EInvalid
+// object, no unknown fields, valid UTF-8, and not null (which
+// encoding/json would take for an empty request). Errors are EInvalid
 // *prodays.Error: "Invalid JSON body: duplicate key "id"." and the like.
 func unmarshalStrict(body []byte, v any) error {
+	if string(bytes.TrimSpace(body)) == "null" {
+		return prodays.Errorf(prodays.EInvalid, "Invalid JSON body: null is not a request.")
+	}
 	if err := strictjson.Unmarshal(body, v); err != nil {
 		return prodays.Errorf(prodays.EInvalid, "Invalid JSON body: %s", err)
 	}
