@@ -102,6 +102,8 @@ func TestReviewQueueAtSize(t *testing.T) {
 	if a := send(t, env, "POST", "/api/v1/review/quarantine/"+mistyped.ID+"/attach", sup.AccessToken, map[string]string{"trainee_id": synctest.TraineesE1[3], "reason": "4 read as X"}); a.Status != 204 {
 		t.Fatalf("attach: %d %s", a.Status, a.Body)
 	}
+	wantProblem(t, "the same attach again", answer(env.Send(t, "POST", "/api/v1/review/quarantine/"+mistyped.ID+"/attach", sup.AccessToken,
+		map[string]string{"trainee_id": synctest.TraineesE1[3], "reason": "again"})), 409, "already_decided")
 	var present int
 	env.DB.Read.QueryRow(`SELECT count(*) FROM attendance WHERE activity_id = 'A1' AND person_kind = 'trainee' AND person_id = ? AND present = 1`, synctest.TraineesE1[3]).Scan(&present)
 	if present != 1 {

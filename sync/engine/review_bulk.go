@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -120,7 +121,9 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 	defer derrors.Wrap(&err, "engine.AttachTrainee(%s, %s)", mutationID, traineeID)
 	return e.withTx(ctx, func(t *txc) error {
 		r, err := t.refusal(mutationID)
-		if err != nil {
+		if prodays.ErrorCode(err) == prodays.ENotFound {
+			return t.attachedBefore(p, mutationID, err)
+		} else if err != nil {
 			return err
 		}
 		if r.typ != protocol.TypeCheckIn || r.code != protocol.CodeUnknownTrainee || r.Person.Kind != prodays.PersonTrainee {
@@ -184,4 +187,32 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 		return t.audit(p, "review.attach_trainee", "mutation:"+mutationID, map[string]any{"typed_id": r.Person.ID, "trainee_id": tr.ID,
 			"activity_id": act.ID, "status": status, "reason": reason})
 	})
+}
+
+// attachedBefore answers the attach of a mutation that is not a refused
+// one: already_decided (409) to a supervisor of its activity's region
+// when a supervisor attached it before (its log row is no longer
+// rejected and keeps the decision), forbidden to anyone else, and
+// notFound when no supervisor attached it.
+func (t *txc) attachedBefore(p *prodays.Principal, mutationID string, notFound error) error {
+	var payload, decision string
+	err := t.QueryRowContext(t.ctx, `SELECT payload, review_decision FROM mutation_log WHERE id = ? AND status <> 'rejected' AND review_decision IS NOT NULL`, mutationID).
+		Scan(&payload, &decision)
+	if err != nil {
+		return notFound
+	}
+	var m struct {
+		ActivityID string `json:"activity_id"`
+	}
+	if json.Unmarshal([]byte(payload), &m) != nil {
+		return notFound
+	}
+	act, err := t.activity(m.ActivityID)
+	if err != nil || act == nil {
+		return notFound
+	}
+	if err := supervisorOf(p, act.Region); err != nil {
+		return err // forbidden, as for a refused mutation of its region
+	}
+	return prodays.Errorf(EAlreadyDecided, "Mutation %s is already resolved (%s).", mutationID, decision)
 }
