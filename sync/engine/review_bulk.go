@@ -167,8 +167,7 @@ func (e *Engine) AttachTrainee(ctx context.Context, p *prodays.Principal, mutati
 		if g.status != "" {
 			status = protocol.StatusFlagged
 		}
-		if _, err := t.exec(`INSERT INTO checkins (id, activity_id, person_kind, person_id, original_person_id, device_id, method, recorded_at, occurred_at, received_at, status, occurred_capped, seq, username, walk_in)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, mutationID, act.ID, prodays.PersonTrainee, tr.ID, r.Person.ID, r.device, r.Method,
+		if _, err := t.exec(insertCheckIn+`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, mutationID, act.ID, prodays.PersonTrainee, tr.ID, r.Person.ID, r.device, r.Method,
 			r.recorded, r.occurred, r.received, status, boolInt(r.capped), r.seq, r.username, boolInt(tr.WalkIn)); err != nil {
 			return fmt.Errorf("insert check-in: %w", err)
 		}
