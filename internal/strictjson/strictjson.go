@@ -10,6 +10,7 @@
 package strictjson
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,7 +39,7 @@ var strict = json.JoinOptions(json.RejectUnknownMembers(true), jsontext.AllowDup
 
 // Unmarshal decodes b into v (a pointer) strictly: see the package doc.
 func Unmarshal(b []byte, v any) error {
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return &Error{Message: "empty."}
 	}
 	if !utf8.Valid(b) {
@@ -55,7 +56,7 @@ func Unmarshal(b []byte, v any) error {
 // own (json.RawMessage fields, such as the mutations of a push) are judged
 // one by one rather than failing the whole document.
 func UnmarshalTopLevel(b []byte, v any) error {
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return &Error{Message: "empty."}
 	}
 	if !utf8.Valid(b) {
@@ -69,7 +70,7 @@ func UnmarshalTopLevel(b []byte, v any) error {
 		return wrap(err)
 	}
 	// The document is valid JSON: read its top-level keys.
-	dec := jsontext.NewDecoder(strings.NewReader(string(b)), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	dec := jsontext.NewDecoder(bytes.NewReader(b), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	tok, err := dec.ReadToken()
 	if err != nil || tok.Kind() != '{' {
 		return nil // not an object: v's type said so already
