@@ -104,53 +104,83 @@ type header struct {
 // DecodeMutation decodes one mutation. It never fails: a mutation that
 // cannot be used has Invalid set (code invalid_mutation or unknown_type)
 // and whatever of its id and seq could be read.
+//
+// A mutation is read once, strictly, in the common case: when it decodes
+// strictly as a whole, its header read leniently would hold the same id,
+// seq and type, so the checks of the header run on the decoded mutation.
+// Only a mutation that does not decode strictly is read again, header
+// first (decodeRefused), for the answer it always had.
 func DecodeMutation(raw json.RawMessage) Mutation {
-	m := Mutation{Raw: raw}
-	bad := func(format string, args ...any) Mutation {
-		m.Invalid = &Rejection{Code: CodeInvalidMutation, Message: fmt.Sprintf(format, args...)}
+	var full Mutation
+	if strictUnmarshal(raw, &full) != nil {
+		return decodeRefused(raw)
+	}
+	m, ok := checkHeader(raw, header{ID: full.ID, Seq: full.Seq, Type: full.Type})
+	if !ok {
 		return m
 	}
-	// The header is read leniently (other keys are the type's, repeated
-	// keys are refused below) but with exact keys: "ID" is not id.
+	full.ID, full.Raw = m.ID, raw
+	if err := full.validate(); err != nil {
+		full.Invalid = &Rejection{Code: CodeInvalidMutation, Message: err.Error()}
+	}
+	return full
+}
+
+// decodeRefused is DecodeMutation of a mutation that does not decode
+// strictly: its header is read leniently (other keys are the type's,
+// repeated keys are refused) but with exact keys ("ID" is not id), then
+// checked, then the strict decoding's error refuses it.
+func decodeRefused(raw json.RawMessage) Mutation {
 	var h header
 	if err := jsonv2.Unmarshal(raw, &h, jsontext.AllowDuplicateNames(true)); err != nil {
+		m := Mutation{Raw: raw}
 		_ = jsonv2.Unmarshal(raw, &struct {
 			ID *string `json:"id"`
 		}{&m.ID}, jsontext.AllowDuplicateNames(true))
-		return bad("The mutation is not a JSON object with id, seq and type.")
+		return m.refused(CodeInvalidMutation, "The mutation is not a JSON object with id, seq and type.")
 	}
-	m.ID, m.Seq, m.Type = h.ID, h.Seq, h.Type
+	m, ok := checkHeader(raw, h)
+	if !ok {
+		return m
+	}
+	var full Mutation
+	err := strictUnmarshal(raw, &full)
+	if err == nil {
+		return DecodeMutation(raw) // not reached: the caller's decoding failed
+	}
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) && errors.Is(err, jsontext.ErrDuplicateName) && se.JSONPointer == "/id" {
+		m.ID = "" // which one? neither: quarantined under a derived key
+	}
+	return m.refused(CodeInvalidMutation, err.Error())
+}
+
+// checkHeader returns the mutation of raw with header h (id in lower
+// case), refused with Invalid set and false when h's id is not a UUID, its
+// seq out of range or its type unknown.
+func checkHeader(raw json.RawMessage, h header) (Mutation, bool) {
+	m := Mutation{Raw: raw, ID: h.ID, Seq: h.Seq, Type: h.Type}
 	if h.Seq > MaxInteger {
 		m.Seq = 0 // not a seq the device can have used: no gap, no max_seq
 	}
 	if !IsUUID(h.ID) {
-		return bad("id must be a UUID.")
+		return m.refused(CodeInvalidMutation, "id must be a UUID."), false
 	}
 	m.ID = strings.ToLower(h.ID)
 	if h.Seq < 1 || h.Seq > MaxInteger {
-		return bad("seq must be an integer from 1 to %d.", int64(MaxInteger))
+		return m.refused(CodeInvalidMutation, fmt.Sprintf("seq must be an integer from 1 to %d.", int64(MaxInteger))), false
 	}
 	switch h.Type {
 	case TypeCheckIn, TypeUndo, TypeTraineeRegister, TypeTraineeUpdate:
-	default:
-		m.Invalid = &Rejection{Code: CodeUnknownType, Message: fmt.Sprintf("This server does not know mutations of type %q.", strictjson.Truncate(h.Type, 60))}
-		return m
+		return m, true
 	}
-	var full Mutation
-	if err := strictUnmarshal(raw, &full); err != nil {
-		var se *jsontext.SyntacticError
-		if errors.As(err, &se) && errors.Is(err, jsontext.ErrDuplicateName) && se.JSONPointer == "/id" {
-			m.ID = "" // which one? neither: quarantined under a derived key
-		}
-		return bad("%s", err)
-	}
-	full.ID, full.Raw = m.ID, raw
-	if err := full.validate(); err != nil {
-		m2 := full
-		m2.Invalid = &Rejection{Code: CodeInvalidMutation, Message: err.Error()}
-		return m2
-	}
-	return full
+	return m.refused(CodeUnknownType, fmt.Sprintf("This server does not know mutations of type %q.", strictjson.Truncate(h.Type, 60))), false
+}
+
+// refused returns m with Invalid set to code and message.
+func (m Mutation) refused(code, message string) Mutation {
+	m.Invalid = &Rejection{Code: code, Message: message}
+	return m
 }
 
 func (m *Mutation) validate() error {
