@@ -336,10 +336,29 @@ var appVersionRule = prodays.TextRule{Max: 50}
 // control character, no white space around it, at most 100 characters).
 // The id is compared as sent, never cleaned: it must match the one stored.
 func checkCode(field, id string) error {
+	if plainID(id) {
+		return nil // what CheckID accepts, without its Unicode work
+	}
 	if err := prodays.CheckID(field, id); err != nil {
 		return errors.New(prodays.ErrorMessage(err))
 	}
 	return nil
+}
+
+// plainID reports whether id is 1 to 100 bytes of printable ASCII (U+0020
+// to U+007E) with no space at either end: an id prodays.CheckID accepts
+// (one line, no control or format character, nothing to trim, NFC as
+// ASCII always is), as the phones' ids almost always are.
+func plainID(id string) bool {
+	if len(id) == 0 || len(id) > prodays.TextCode.Max || id[0] == ' ' || id[len(id)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // strictUnmarshal decodes one JSON value strictly (strictjson.Unmarshal:
