@@ -10,7 +10,6 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/google/uuid"
 
 	"prodays"
 	"prodays/internal/strictjson"
@@ -166,7 +165,7 @@ func checkHeader(raw json.RawMessage, h header) (Mutation, bool) {
 	if !IsUUID(h.ID) {
 		return m.refused(CodeInvalidMutation, "id must be a UUID."), false
 	}
-	m.ID = strings.ToLower(h.ID)
+	m.ID = lowerUUID(h.ID)
 	if h.Seq < 1 || h.Seq > MaxInteger {
 		return m.refused(CodeInvalidMutation, fmt.Sprintf("seq must be an integer from 1 to %d.", int64(MaxInteger))), false
 	}
@@ -208,7 +207,7 @@ func (m *Mutation) validate() error {
 			return errors.New("person.kind must be trainee or speaker.")
 		}
 		if IsUUID(m.Person.ID) {
-			m.Person.ID = strings.ToLower(m.Person.ID)
+			m.Person.ID = lowerUUID(m.Person.ID)
 		}
 		if m.Trainee != nil || m.TraineeID != "" || m.Fields != nil || m.BaseVersion != nil {
 			return errors.New("fields of another mutation type are present.")
@@ -230,7 +229,7 @@ func (m *Mutation) validate() error {
 				if !IsUUID(id) {
 					return fmt.Errorf("undoes[%d] is not a UUID.", i)
 				}
-				m.Undoes[i] = strings.ToLower(id)
+				m.Undoes[i] = lowerUUID(id)
 			}
 		}
 	case TypeTraineeRegister:
@@ -244,7 +243,7 @@ func (m *Mutation) validate() error {
 		if !IsUUID(t.ID) {
 			return errors.New("trainee.id of a walk-in must be a UUID made on the phone.")
 		}
-		t.ID = strings.ToLower(t.ID)
+		t.ID = lowerUUID(t.ID)
 		for _, f := range []struct {
 			name string
 			v    *string
@@ -278,7 +277,7 @@ func (m *Mutation) validate() error {
 			return err
 		}
 		if IsUUID(m.TraineeID) {
-			m.TraineeID = strings.ToLower(m.TraineeID)
+			m.TraineeID = lowerUUID(m.TraineeID)
 		}
 		if m.BaseVersion == nil {
 			return errors.New("base_version is required (the trainee's version the correction was made from).")
@@ -368,11 +367,35 @@ func strictUnmarshal(b []byte, v any) error {
 }
 
 // IsUUID reports whether s is a UUID in its canonical 36-character form
-// (any version).
+// (any version): hexadecimal digits in either case, dashes at 8, 13, 18
+// and 23, as uuid.Parse reads a string of 36 bytes.
 func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
-	_, err := uuid.Parse(s)
-	return err == nil
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// lowerUUID returns UUID s (IsUUID) in lower case: s itself, without a
+// copy, when it has no upper-case digit (as strings.ToLower would).
+func lowerUUID(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'F' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
