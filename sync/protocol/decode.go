@@ -104,15 +104,20 @@ type header struct {
 // cannot be used has Invalid set (code invalid_mutation or unknown_type)
 // and whatever of its id and seq could be read.
 //
-// A mutation is read once, strictly, in the common case: when it decodes
-// strictly as a whole, its header read leniently would hold the same id,
-// seq and type, so the checks of the header run on the decoded mutation.
+// A mutation is read once, strictly, in the common case (a check-in or an
+// undo of the usual shape by decodeAttendance, any other by
+// strictUnmarshal): when it decodes strictly as a whole, its header read
+// leniently would hold the same id, seq and type, so the checks of the
+// header run on the decoded mutation.
 // Only a mutation that does not decode strictly is read again, header
 // first (decodeRefused), for the answer it always had.
 func DecodeMutation(raw json.RawMessage) Mutation {
 	var full Mutation
-	if strictUnmarshal(raw, &full) != nil {
-		return decodeRefused(raw)
+	if !decodeAttendance(raw, &full) {
+		full = Mutation{}
+		if strictUnmarshal(raw, &full) != nil {
+			return decodeRefused(raw)
+		}
 	}
 	m, ok := checkHeader(raw, header{ID: full.ID, Seq: full.Seq, Type: full.Type})
 	if !ok {
