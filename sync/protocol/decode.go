@@ -28,6 +28,9 @@ type pushEnvelope struct {
 	OutboxSize int64      `json:"outbox_size"`
 	// Mutations is nil when the member is absent or null (required).
 	Mutations *[]json.RawMessage `json:"mutations"`
+	// scanned are the mutations decoded by scanPush, not yet checked
+	// (nil when the decoder read the envelope).
+	scanned []Mutation
 }
 
 // TooLarge returns the 413 error of a push over the limits, with the limits
@@ -47,10 +50,14 @@ func DecodePush(body []byte) (*PushRequest, error) {
 	if len(body) > MaxBodyBytes {
 		return nil, TooLarge(fmt.Sprintf("The push body is over %d bytes: split the outbox.", MaxBodyBytes))
 	}
+	var env pushEnvelope
+	if scanPush(body, &env) {
+		return env.request(MaxMutations)
+	}
+	env = pushEnvelope{}
 	if !utf8.Valid(body) {
 		return nil, prodays.Errorf(prodays.EInvalid, "The body is not valid UTF-8.")
 	}
-	var env pushEnvelope
 	// Duplicate keys are checked in the envelope only: a mutation with a
 	// repeated key is refused by itself (DecodeMutation).
 	if err := strictjson.UnmarshalTopLevel(body, &env); err != nil {
@@ -88,7 +95,11 @@ func (env *pushEnvelope) request(max int) (*PushRequest, error) {
 	req := &PushRequest{DeviceID: env.DeviceID, ClientTime: *env.ClientTime, AppVersion: env.AppVersion,
 		OutboxSize: int(env.OutboxSize), Mutations: make([]Mutation, len(raws))}
 	for i, raw := range raws {
-		req.Mutations[i] = DecodeMutation(raw)
+		if env.scanned != nil {
+			req.Mutations[i] = checkMutation(raw, env.scanned[i])
+		} else {
+			req.Mutations[i] = DecodeMutation(raw)
+		}
 	}
 	return req, nil
 }
@@ -119,6 +130,12 @@ func DecodeMutation(raw json.RawMessage) Mutation {
 			return decodeRefused(raw)
 		}
 	}
+	return checkMutation(raw, full)
+}
+
+// checkMutation is DecodeMutation of raw once decoded strictly into full:
+// the checks of its header, then of its type.
+func checkMutation(raw json.RawMessage, full Mutation) Mutation {
 	m, ok := checkHeader(raw, header{ID: full.ID, Seq: full.Seq, Type: full.Type})
 	if !ok {
 		return m

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -18,6 +19,25 @@ import (
 // reflection on the mutations of nearly every push.
 func decodeAttendance(raw []byte, m *Mutation) bool {
 	s := scanner{b: raw}
+	if !s.mutation(m) {
+		return false
+	}
+	s.space()
+	return s.i == len(s.b) // one value, nothing after it
+}
+
+// scanPush decodes body into env (zero) when it is a push of the common
+// shape: one object whose keys are among device_id, client_time,
+// app_version, outbox_size and mutations, each once; device_id and
+// app_version printable ASCII without escapes, client_time RFC 3339,
+// outbox_size a non-negative integer literal, mutations an array of
+// mutations decodeAttendance reads, nothing null. Such a body is valid
+// JSON that strictjson.UnmarshalTopLevel decodes into the same envelope;
+// env.scanned then holds each mutation as strictUnmarshal decodes it, and
+// each raw mutation is a part of body (not a copy). Anything else returns
+// false, env in any state: the caller decodes body as before.
+func scanPush(body []byte, env *pushEnvelope) bool {
+	s := scanner{b: body}
 	if !s.byte('{') {
 		return false
 	}
@@ -32,10 +52,83 @@ func decodeAttendance(raw []byte, m *Mutation) bool {
 		}
 		var bit uint8
 		switch string(name) { // no copy
+		case "device_id":
+			bit, ok = 1, s.text(&env.DeviceID)
+		case "client_time":
+			env.ClientTime = new(time.Time)
+			bit, ok = 2, s.time(env.ClientTime)
+		case "app_version":
+			bit, ok = 4, s.text(&env.AppVersion)
+		case "outbox_size":
+			bit, ok = 8, s.integer(&env.OutboxSize)
+		case "mutations":
+			bit, ok = 16, s.mutations(env)
+		}
+		if !ok || bit == 0 || seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		if s.byte('}') {
+			break
+		}
+		if !s.byte(',') {
+			return false
+		}
+	}
+	s.space()
+	return s.i == len(s.b) // one value, nothing after it
+}
+
+// mutations reads an array of mutations into env.Mutations (each a part of
+// b) and env.scanned.
+func (s *scanner) mutations(env *pushEnvelope) bool {
+	if !s.byte('[') {
+		return false
+	}
+	raws := []json.RawMessage{} // present, even when empty
+	for first := true; ; first = false {
+		if first && s.byte(']') {
+			break
+		}
+		s.space()
+		start := s.i
+		var m Mutation
+		if !s.mutation(&m) {
+			return false
+		}
+		raws = append(raws, s.b[start:s.i:s.i])
+		env.scanned = append(env.scanned, m)
+		if s.byte(']') {
+			break
+		}
+		if !s.byte(',') {
+			return false
+		}
+	}
+	env.Mutations = &raws
+	return true
+}
+
+// mutation reads a check-in or undo object (decodeAttendance) into m.
+func (s *scanner) mutation(m *Mutation) bool {
+	if !s.byte('{') {
+		return false
+	}
+	var seen uint8
+	for first := true; ; first = false {
+		if first && s.byte('}') {
+			return true
+		}
+		name, ok := s.name()
+		if !ok {
+			return false
+		}
+		var bit uint8
+		switch string(name) { // no copy
 		case "id":
 			bit, ok = 1, s.text(&m.ID)
 		case "seq":
-			bit, ok = 2, s.seq(&m.Seq)
+			bit, ok = 2, s.integer(&m.Seq)
 		case "type":
 			bit, ok = 4, s.word(&m.Type)
 		case "recorded_at":
@@ -53,14 +146,12 @@ func decodeAttendance(raw []byte, m *Mutation) bool {
 		}
 		seen |= bit
 		if s.byte('}') {
-			break
+			return true
 		}
 		if !s.byte(',') {
 			return false
 		}
 	}
-	s.space()
-	return s.i == len(s.b) // one value, nothing after it
 }
 
 // scanner reads the subset of JSON decodeAttendance accepts from b[i:].
@@ -135,9 +226,9 @@ func (s *scanner) word(t *string) bool {
 	return ok
 }
 
-// seq reads an integer literal of digits only (no sign, fraction or
+// integer reads an integer literal of digits only (no sign, fraction or
 // exponent; no leading zero, as JSON wants) that fits an int64.
-func (s *scanner) seq(n *int64) bool {
+func (s *scanner) integer(n *int64) bool {
 	s.space()
 	j := s.i
 	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
