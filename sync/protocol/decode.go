@@ -51,19 +51,28 @@ func DecodePush(body []byte) (*PushRequest, error) {
 		return nil, TooLarge(fmt.Sprintf("The push body is over %d bytes: split the outbox.", MaxBodyBytes))
 	}
 	var env pushEnvelope
-	if scanPush(body, &env) {
-		return env.request(MaxMutations)
+	if !scanPush(body, &env) {
+		env = pushEnvelope{}
+		if err := decodeEnvelope(body, &env); err != nil {
+			return nil, err
+		}
 	}
-	env = pushEnvelope{}
+	return env.request(MaxMutations)
+}
+
+// decodeEnvelope decodes a push body into env with the strict decoder,
+// the mutations left raw: what scanPush does for a body of the common
+// shape, for any body.
+func decodeEnvelope(body []byte, env *pushEnvelope) error {
 	if !utf8.Valid(body) {
-		return nil, prodays.Errorf(prodays.EInvalid, "The body is not valid UTF-8.")
+		return prodays.Errorf(prodays.EInvalid, "The body is not valid UTF-8.")
 	}
 	// Duplicate keys are checked in the envelope only: a mutation with a
 	// repeated key is refused by itself (DecodeMutation).
-	if err := strictjson.UnmarshalTopLevel(body, &env); err != nil {
-		return nil, prodays.Errorf(prodays.EInvalid, "Invalid push body: %s", err)
+	if err := strictjson.UnmarshalTopLevel(body, env); err != nil {
+		return prodays.Errorf(prodays.EInvalid, "Invalid push body: %s", err)
 	}
-	return env.request(MaxMutations)
+	return nil
 }
 
 // request validates the envelope and decodes its mutations (at most max).
