@@ -10,6 +10,7 @@
 package strictjson
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,7 +39,7 @@ var strict = json.JoinOptions(json.RejectUnknownMembers(true), jsontext.AllowDup
 
 // Unmarshal decodes b into v (a pointer) strictly: see the package doc.
 func Unmarshal(b []byte, v any) error {
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return &Error{Message: "empty."}
 	}
 	if !utf8.Valid(b) {
@@ -55,7 +56,7 @@ func Unmarshal(b []byte, v any) error {
 // own (json.RawMessage fields, such as the mutations of a push) are judged
 // one by one rather than failing the whole document.
 func UnmarshalTopLevel(b []byte, v any) error {
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return &Error{Message: "empty."}
 	}
 	if !utf8.Valid(b) {
@@ -69,7 +70,87 @@ func UnmarshalTopLevel(b []byte, v any) error {
 		return wrap(err)
 	}
 	// The document is valid JSON: read its top-level keys.
-	dec := jsontext.NewDecoder(strings.NewReader(string(b)), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	if done, err := topLevelDuplicate(b); done {
+		return err
+	}
+	return topLevelDuplicateDecoded(b)
+}
+
+// topLevelDuplicate returns true and the error of the first top-level key
+// of b (valid JSON, valid UTF-8) that repeats an earlier one, nil when
+// none does; or false when a top-level key holds an escape or there are
+// more than maxScanKeys keys (left to topLevelDuplicateDecoded, which
+// decodes them). It scans the bytes without tokenizing the values: a
+// push's mutations are read again, one by one, by the caller.
+func topLevelDuplicate(b []byte) (bool, error) {
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return true, nil // not an object: v's type said so already
+	}
+	var seen []string // a few keys: a slice beats a map
+	depth, key := 0, false
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			end := stringEnd(b, i)
+			if depth == 1 && key {
+				raw := b[i+1 : end]
+				if bytes.IndexByte(raw, '\\') >= 0 || len(seen) == maxScanKeys {
+					return false, nil
+				}
+				for _, k := range seen {
+					if k == string(raw) {
+						return true, &Error{Message: fmt.Sprintf("duplicate key %q.", Truncate(k, 60)), Err: ErrDuplicateName}
+					}
+				}
+				seen = append(seen, string(raw))
+				key = false
+			}
+			i = end
+		case '{', '[':
+			depth++
+			key = depth == 1
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return true, nil
+			}
+		case ',':
+			key = depth == 1
+		}
+	}
+	return true, nil
+}
+
+// maxScanKeys bounds the keys topLevelDuplicate compares one with another.
+const maxScanKeys = 32
+
+// stringEnd returns the index of the quote that closes the string literal
+// of valid JSON b opened at i.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; ; j++ {
+		switch b[j] {
+		case '"':
+			return j
+		case '\\':
+			j++ // the escaped byte: \" does not close the string
+		}
+	}
+}
+
+// skipSpace returns the index of the first byte of b from i that is not
+// JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// topLevelDuplicateDecoded is topLevelDuplicate that decodes each key, as
+// the decoder reads it (escapes resolved, a lone surrogate as U+FFFD).
+func topLevelDuplicateDecoded(b []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(b), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
 	tok, err := dec.ReadToken()
 	if err != nil || tok.Kind() != '{' {
 		return nil // not an object: v's type said so already

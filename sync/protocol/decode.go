@@ -10,7 +10,6 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/google/uuid"
 
 	"prodays"
 	"prodays/internal/strictjson"
@@ -29,6 +28,9 @@ type pushEnvelope struct {
 	OutboxSize int64      `json:"outbox_size"`
 	// Mutations is nil when the member is absent or null (required).
 	Mutations *[]json.RawMessage `json:"mutations"`
+	// scanned are the mutations decoded by scanPush, not yet checked
+	// (nil when the decoder read the envelope).
+	scanned []Mutation
 }
 
 // TooLarge returns the 413 error of a push over the limits, with the limits
@@ -48,16 +50,29 @@ func DecodePush(body []byte) (*PushRequest, error) {
 	if len(body) > MaxBodyBytes {
 		return nil, TooLarge(fmt.Sprintf("The push body is over %d bytes: split the outbox.", MaxBodyBytes))
 	}
-	if !utf8.Valid(body) {
-		return nil, prodays.Errorf(prodays.EInvalid, "The body is not valid UTF-8.")
-	}
 	var env pushEnvelope
-	// Duplicate keys are checked in the envelope only: a mutation with a
-	// repeated key is refused by itself (DecodeMutation).
-	if err := strictjson.UnmarshalTopLevel(body, &env); err != nil {
-		return nil, prodays.Errorf(prodays.EInvalid, "Invalid push body: %s", err)
+	if !scanPush(body, &env) {
+		env = pushEnvelope{}
+		if err := decodeEnvelope(body, &env); err != nil {
+			return nil, err
+		}
 	}
 	return env.request(MaxMutations)
+}
+
+// decodeEnvelope decodes a push body into env with the strict decoder,
+// the mutations left raw: what scanPush does for a body of the common
+// shape, for any body.
+func decodeEnvelope(body []byte, env *pushEnvelope) error {
+	if !utf8.Valid(body) {
+		return prodays.Errorf(prodays.EInvalid, "The body is not valid UTF-8.")
+	}
+	// Duplicate keys are checked in the envelope only: a mutation with a
+	// repeated key is refused by itself (DecodeMutation).
+	if err := strictjson.UnmarshalTopLevel(body, env); err != nil {
+		return prodays.Errorf(prodays.EInvalid, "Invalid push body: %s", err)
+	}
+	return nil
 }
 
 // request validates the envelope and decodes its mutations (at most max).
@@ -89,7 +104,11 @@ func (env *pushEnvelope) request(max int) (*PushRequest, error) {
 	req := &PushRequest{DeviceID: env.DeviceID, ClientTime: *env.ClientTime, AppVersion: env.AppVersion,
 		OutboxSize: int(env.OutboxSize), Mutations: make([]Mutation, len(raws))}
 	for i, raw := range raws {
-		req.Mutations[i] = DecodeMutation(raw)
+		if env.scanned != nil {
+			req.Mutations[i] = checkMutation(raw, env.scanned[i])
+		} else {
+			req.Mutations[i] = DecodeMutation(raw)
+		}
 	}
 	return req, nil
 }
@@ -104,53 +123,94 @@ type header struct {
 // DecodeMutation decodes one mutation. It never fails: a mutation that
 // cannot be used has Invalid set (code invalid_mutation or unknown_type)
 // and whatever of its id and seq could be read.
+//
+// A mutation is read once, strictly, in the common case (a check-in or an
+// undo of the usual shape by decodeAttendance, any other by
+// strictUnmarshal): when it decodes strictly as a whole, its header read
+// leniently would hold the same id, seq and type, so the checks of the
+// header run on the decoded mutation.
+// Only a mutation that does not decode strictly is read again, header
+// first (decodeRefused), for the answer it always had.
 func DecodeMutation(raw json.RawMessage) Mutation {
-	m := Mutation{Raw: raw}
-	bad := func(format string, args ...any) Mutation {
-		m.Invalid = &Rejection{Code: CodeInvalidMutation, Message: fmt.Sprintf(format, args...)}
+	var full Mutation
+	if !decodeAttendance(raw, &full) {
+		full = Mutation{}
+		if strictUnmarshal(raw, &full) != nil {
+			return decodeRefused(raw)
+		}
+	}
+	return checkMutation(raw, full)
+}
+
+// checkMutation is DecodeMutation of raw once decoded strictly into full:
+// the checks of its header, then of its type.
+func checkMutation(raw json.RawMessage, full Mutation) Mutation {
+	m, ok := checkHeader(raw, header{ID: full.ID, Seq: full.Seq, Type: full.Type})
+	if !ok {
 		return m
 	}
-	// The header is read leniently (other keys are the type's, repeated
-	// keys are refused below) but with exact keys: "ID" is not id.
+	full.ID, full.Raw = m.ID, raw
+	if err := full.validate(); err != nil {
+		full.Invalid = &Rejection{Code: CodeInvalidMutation, Message: err.Error()}
+	}
+	return full
+}
+
+// decodeRefused is DecodeMutation of a mutation that does not decode
+// strictly: its header is read leniently (other keys are the type's,
+// repeated keys are refused) but with exact keys ("ID" is not id), then
+// checked, then the strict decoding's error refuses it.
+func decodeRefused(raw json.RawMessage) Mutation {
 	var h header
 	if err := jsonv2.Unmarshal(raw, &h, jsontext.AllowDuplicateNames(true)); err != nil {
+		m := Mutation{Raw: raw}
 		_ = jsonv2.Unmarshal(raw, &struct {
 			ID *string `json:"id"`
 		}{&m.ID}, jsontext.AllowDuplicateNames(true))
-		return bad("The mutation is not a JSON object with id, seq and type.")
+		return m.refused(CodeInvalidMutation, "The mutation is not a JSON object with id, seq and type.")
 	}
-	m.ID, m.Seq, m.Type = h.ID, h.Seq, h.Type
+	m, ok := checkHeader(raw, h)
+	if !ok {
+		return m
+	}
+	var full Mutation
+	err := strictUnmarshal(raw, &full)
+	if err == nil {
+		return DecodeMutation(raw) // not reached: the caller's decoding failed
+	}
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) && errors.Is(err, jsontext.ErrDuplicateName) && se.JSONPointer == "/id" {
+		m.ID = "" // which one? neither: quarantined under a derived key
+	}
+	return m.refused(CodeInvalidMutation, err.Error())
+}
+
+// checkHeader returns the mutation of raw with header h (id in lower
+// case), refused with Invalid set and false when h's id is not a UUID, its
+// seq out of range or its type unknown.
+func checkHeader(raw json.RawMessage, h header) (Mutation, bool) {
+	m := Mutation{Raw: raw, ID: h.ID, Seq: h.Seq, Type: h.Type}
 	if h.Seq > MaxInteger {
 		m.Seq = 0 // not a seq the device can have used: no gap, no max_seq
 	}
 	if !IsUUID(h.ID) {
-		return bad("id must be a UUID.")
+		return m.refused(CodeInvalidMutation, "id must be a UUID."), false
 	}
-	m.ID = strings.ToLower(h.ID)
+	m.ID = lowerUUID(h.ID)
 	if h.Seq < 1 || h.Seq > MaxInteger {
-		return bad("seq must be an integer from 1 to %d.", int64(MaxInteger))
+		return m.refused(CodeInvalidMutation, fmt.Sprintf("seq must be an integer from 1 to %d.", int64(MaxInteger))), false
 	}
 	switch h.Type {
 	case TypeCheckIn, TypeUndo, TypeTraineeRegister, TypeTraineeUpdate:
-	default:
-		m.Invalid = &Rejection{Code: CodeUnknownType, Message: fmt.Sprintf("This server does not know mutations of type %q.", strictjson.Truncate(h.Type, 60))}
-		return m
+		return m, true
 	}
-	var full Mutation
-	if err := strictUnmarshal(raw, &full); err != nil {
-		var se *jsontext.SyntacticError
-		if errors.As(err, &se) && errors.Is(err, jsontext.ErrDuplicateName) && se.JSONPointer == "/id" {
-			m.ID = "" // which one? neither: quarantined under a derived key
-		}
-		return bad("%s", err)
-	}
-	full.ID, full.Raw = m.ID, raw
-	if err := full.validate(); err != nil {
-		m2 := full
-		m2.Invalid = &Rejection{Code: CodeInvalidMutation, Message: err.Error()}
-		return m2
-	}
-	return full
+	return m.refused(CodeUnknownType, fmt.Sprintf("This server does not know mutations of type %q.", strictjson.Truncate(h.Type, 60))), false
+}
+
+// refused returns m with Invalid set to code and message.
+func (m Mutation) refused(code, message string) Mutation {
+	m.Invalid = &Rejection{Code: code, Message: message}
+	return m
 }
 
 func (m *Mutation) validate() error {
@@ -178,7 +238,7 @@ func (m *Mutation) validate() error {
 			return errors.New("person.kind must be trainee or speaker.")
 		}
 		if IsUUID(m.Person.ID) {
-			m.Person.ID = strings.ToLower(m.Person.ID)
+			m.Person.ID = lowerUUID(m.Person.ID)
 		}
 		if m.Trainee != nil || m.TraineeID != "" || m.Fields != nil || m.BaseVersion != nil {
 			return errors.New("fields of another mutation type are present.")
@@ -200,7 +260,7 @@ func (m *Mutation) validate() error {
 				if !IsUUID(id) {
 					return fmt.Errorf("undoes[%d] is not a UUID.", i)
 				}
-				m.Undoes[i] = strings.ToLower(id)
+				m.Undoes[i] = lowerUUID(id)
 			}
 		}
 	case TypeTraineeRegister:
@@ -214,7 +274,7 @@ func (m *Mutation) validate() error {
 		if !IsUUID(t.ID) {
 			return errors.New("trainee.id of a walk-in must be a UUID made on the phone.")
 		}
-		t.ID = strings.ToLower(t.ID)
+		t.ID = lowerUUID(t.ID)
 		for _, f := range []struct {
 			name string
 			v    *string
@@ -248,7 +308,7 @@ func (m *Mutation) validate() error {
 			return err
 		}
 		if IsUUID(m.TraineeID) {
-			m.TraineeID = strings.ToLower(m.TraineeID)
+			m.TraineeID = lowerUUID(m.TraineeID)
 		}
 		if m.BaseVersion == nil {
 			return errors.New("base_version is required (the trainee's version the correction was made from).")
@@ -306,10 +366,29 @@ var appVersionRule = prodays.TextRule{Max: 50}
 // control character, no white space around it, at most 100 characters).
 // The id is compared as sent, never cleaned: it must match the one stored.
 func checkCode(field, id string) error {
+	if plainID(id) {
+		return nil // what CheckID accepts, without its Unicode work
+	}
 	if err := prodays.CheckID(field, id); err != nil {
 		return errors.New(prodays.ErrorMessage(err))
 	}
 	return nil
+}
+
+// plainID reports whether id is 1 to 100 bytes of printable ASCII (U+0020
+// to U+007E) with no space at either end: an id prodays.CheckID accepts
+// (one line, no control or format character, nothing to trim, NFC as
+// ASCII always is), as the phones' ids almost always are.
+func plainID(id string) bool {
+	if len(id) == 0 || len(id) > prodays.TextCode.Max || id[0] == ' ' || id[len(id)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // strictUnmarshal decodes one JSON value strictly (strictjson.Unmarshal:
@@ -319,11 +398,35 @@ func strictUnmarshal(b []byte, v any) error {
 }
 
 // IsUUID reports whether s is a UUID in its canonical 36-character form
-// (any version).
+// (any version): hexadecimal digits in either case, dashes at 8, 13, 18
+// and 23, as uuid.Parse reads a string of 36 bytes.
 func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
-	_, err := uuid.Parse(s)
-	return err == nil
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// lowerUUID returns UUID s (IsUUID) in lower case: s itself, without a
+// copy, when it has no upper-case digit (as strings.ToLower would).
+func lowerUUID(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'F' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
