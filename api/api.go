@@ -149,7 +149,9 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// Sync (sync protocol v1) and review (issue #4).
 	v1.GET("/openapi.json", s.openapi)
-	v1.POST("/sync/push", s.push, s.requireAuth, handlerCapsBody, s.shedWrites)
+	// A push meeting a full write queue is refused before its access
+	// check (refuseWhenFull): anonymous requests still never take a slot.
+	v1.POST("/sync/push", s.push, s.refuseWhenFull, s.requireAuth, handlerCapsBody, s.shedWrites)
 	v1.GET("/sync/pull", s.pull, s.requireAuth)
 	reviewer := requireRole(prodays.RoleSupervisor, prodays.RoleAdmin)
 	rv := v1.Group("/review", s.requireAuth, reviewer)

@@ -88,3 +88,58 @@ func checkShed(t *testing.T, rec *httptest.ResponseRecorder) {
 		t.Fatalf("body %s %v", rec.Body.Bytes(), err)
 	}
 }
+
+// TestRefuseWhenFull: with the only slot taken and the queue full, a
+// write request is refused before the middleware after refuseWhenFull
+// (the access check on /sync/push) runs; with room, it runs.
+func TestRefuseWhenFull(t *testing.T) {
+	s := &Server{Logger: slog.New(slog.DiscardHandler)}
+	s.shed = newShedder(ShedOptions{Concurrent: 1, Queue: 1, Wait: 5 * time.Second})
+	var checks sync.Map
+	auth := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			checks.Store(c.Request().Header.Get("X-N"), true)
+			return next(c)
+		}
+	}
+	release := make(chan struct{})
+	e := echo.New()
+	e.HTTPErrorHandler = s.handleError
+	e.POST("/w", func(c echo.Context) error {
+		<-release
+		return c.NoContent(http.StatusNoContent)
+	}, s.refuseWhenFull, auth, s.shedWrites)
+	do := func(n string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/w", nil)
+		req.Header.Set("X-N", n)
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	var wg sync.WaitGroup
+	for _, n := range []string{"slot", "queued"} {
+		wg.Go(func() {
+			if rec := do(n); rec.Code != http.StatusNoContent {
+				t.Errorf("%s: %d, want 204", n, rec.Code)
+			}
+		})
+		for len(s.shed.slots) != 1 || (n == "queued" && s.shed.waiting.Load() != 1) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	rec := do("refused")
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("queue full: %d, want 503", rec.Code)
+	}
+	checkShed(t, rec)
+	if _, ok := checks.Load("refused"); ok {
+		t.Error("the refused request went through the access check")
+	}
+	for _, n := range []string{"slot", "queued"} {
+		if _, ok := checks.Load(n); !ok {
+			t.Errorf("%s: no access check", n)
+		}
+	}
+	close(release)
+	wg.Wait()
+}
