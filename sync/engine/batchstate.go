@@ -38,6 +38,9 @@ type applyState struct {
 	pendingMuts []any
 	// epoch is the history epoch, read once (a push does not change it).
 	epoch string
+	// undos tells that an undo was applied in the transaction: only then
+	// can a queued check-in be undone (flush).
+	undos bool
 }
 
 func newApplyState() *applyState {
@@ -261,7 +264,7 @@ func (s *applyState) flush(t *txc) error {
 	if len(s.pendingIns) > 0 {
 		ins := s.pendingIns
 		s.pendingIns = s.pendingIns[:0]
-		if err := flushCheckIns(t, ins); err != nil {
+		if err := flushCheckIns(t, ins, s.undos); err != nil {
 			return err
 		}
 	}
@@ -276,6 +279,19 @@ func (s *applyState) flush(t *txc) error {
 	return nil
 }
 
+// presenceInsert inserts the presences of the check-ins after rowid ?1,
+// their changes numbered from ?2 (flushCheckIns); presenceInsertUndone
+// leaves out those an applied undo names, for a transaction with undos.
+const (
+	presenceInsert = `INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at, seq)
+		SELECT activity_id, person_kind, person_id, 1, occurred_at, json_array(id), received_at, ?2 + rowid - ?1 - 1 FROM checkins c WHERE rowid > ?1
+		ORDER BY rowid ON CONFLICT DO NOTHING`
+	presenceInsertUndone = `INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at, seq)
+		SELECT activity_id, person_kind, person_id, 1, occurred_at, json_array(id), received_at, ?2 + rowid - ?1 - 1 FROM checkins c WHERE rowid > ?1
+		AND NOT EXISTS (SELECT 1 FROM undo_targets u WHERE u.checkin_id = c.id AND u.activity_id = c.activity_id AND u.status = 'applied')
+		ORDER BY rowid ON CONFLICT DO NOTHING`
+)
+
 // flushCheckIns writes the queued fast-path check-ins: their checkins rows
 // in multi-row statements, then their presences in one INSERT ... SELECT
 // over those rows (the checkins rowids after the table's last one before
@@ -283,7 +299,7 @@ func (s *applyState) flush(t *txc) error {
 // presence carries its change as a reserved seq (migration 00034). A pair
 // the presence insert leaves out (a row exists: an earlier check-in or an
 // override) is recomputed, and its change recorded, one by one.
-func flushCheckIns(t *txc, ins []pendingCheckIn) error {
+func flushCheckIns(t *txc, ins []pendingCheckIn, undos bool) error {
 	var last int64
 	if err := t.QueryRowContext(t.ctx, `SELECT COALESCE(max(rowid), 0) FROM checkins`).Scan(&last); err != nil {
 		return fmt.Errorf("check-ins: %w", err)
@@ -309,10 +325,11 @@ func flushCheckIns(t *txc, ins []pendingCheckIn) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.exec(`INSERT INTO attendance (activity_id, person_kind, person_id, present, checked_in_at, check_in_ids, updated_at, seq)
-		SELECT activity_id, person_kind, person_id, 1, occurred_at, json_array(id), received_at, ?2 + rowid - ?1 - 1 FROM checkins c WHERE rowid > ?1
-		AND NOT EXISTS (SELECT 1 FROM undo_targets u WHERE u.checkin_id = c.id AND u.activity_id = c.activity_id AND u.status = 'applied')
-		ORDER BY rowid ON CONFLICT DO NOTHING`, last, seq0)
+	q := presenceInsert
+	if undos {
+		q = presenceInsertUndone
+	}
+	res, err := t.exec(q, last, seq0)
 	if err != nil {
 		return fmt.Errorf("presence: %w", err)
 	}

@@ -216,6 +216,7 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 			o, err = b.checkIn(m, occurred, capped)
 		case protocol.TypeUndo:
 			// Its queued targets need not be written first (flush).
+			b.st.undos = true
 			o, err = b.undo(m, occurred)
 		case protocol.TypeTraineeRegister:
 			if err = b.flush(); err == nil {
