@@ -290,7 +290,7 @@ func handlerCapsBody(next echo.HandlerFunc) echo.HandlerFunc {
 // The defaults of ShedOptions, measured at the day's end
 // (docs/performance.md, issue #17).
 const (
-	DefaultWriteConcurrent = 64
+	DefaultWriteConcurrent = 128
 	DefaultWriteQueue      = 512
 	DefaultWriteWait       = 2 * time.Second
 )
