@@ -135,7 +135,8 @@ func (s *applyState) preload(t *txc, reqs []*protocol.PushRequest) error {
 // mutation not seen before (a duplicate answers first), and can have been
 // used only up to the device's max_seq (updated by every push in the
 // transaction that stores its mutations): a phone's next batch usually
-// needs no query.
+// needs no query. A mutation refused as seq_reused does not own its seq:
+// the answer names the mutation that does, as within a transaction.
 func (b *batch) preloadDevice() error {
 	dev, err := deviceState(b.t.ctx, b.t, b.req.DeviceID, "")
 	if err != nil {
@@ -158,7 +159,7 @@ func (b *batch) preloadDevice() error {
 			}
 			b.seqs[seq] = id
 			return nil
-		}, `SELECT m.seq, m.id FROM json_each(?2) j JOIN mutation_log m ON m.device_id = ?1 AND m.seq = j.value
+		}, `SELECT m.seq, m.id FROM json_each(?2) j JOIN mutation_log m ON m.device_id = ?1 AND m.seq = j.value AND m.code <> 'seq_reused'
 			UNION ALL SELECT c.seq, c.id FROM json_each(?2) j JOIN checkins c ON c.device_id = ?1 AND c.seq = j.value`, b.req.DeviceID, jsonList(chunk))
 		if err != nil {
 			return fmt.Errorf("preload seqs: %w", err)

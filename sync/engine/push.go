@@ -195,6 +195,9 @@ func (b *batch) apply(m *protocol.Mutation) (protocol.Result, error) {
 		if err := b.record(key, m, time.Time{}, false, outcome{status: protocol.StatusRejected, code: m.Invalid.Code, message: m.Invalid.Message}); err != nil {
 			return protocol.Result{}, err
 		}
+		if m.Seq > 0 && b.seqs[m.Seq] == "" {
+			b.seqs[m.Seq] = key // its seq is used, as in a later push (reviewer finding)
+		}
 		return protocol.Result{ID: m.ID, Status: protocol.StatusRejected, Code: m.Invalid.Code, Message: m.Invalid.Message}, nil
 	}
 	if s, ok := b.st.seen[m.ID]; ok && s.Device != "" && s.Device != b.req.DeviceID {
