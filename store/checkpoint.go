@@ -33,10 +33,7 @@ func startCheckpointer(path string, busy, period time.Duration) (*checkpointer, 
 	if err != nil {
 		return nil, fmt.Errorf("open %s for checkpoints: %w", path, err)
 	}
-	conn.SetMaxOpenConns(1)
-	conn.SetMaxIdleConns(1)
-	conn.SetConnMaxLifetime(0)
-	conn.SetConnMaxIdleTime(0)
+	oneConnection(conn)
 	c := &checkpointer{conn: conn, stop: make(chan struct{})}
 	c.done.Add(1)
 	go func() {
@@ -48,7 +45,7 @@ func startCheckpointer(path string, busy, period time.Duration) (*checkpointer, 
 			case <-c.stop:
 				return
 			case <-tick.C:
-				if _, _, err := c.checkpoint(context.Background()); err != nil {
+				if err := c.checkpoint(context.Background()); err != nil {
 					slog.Warn("background checkpoint", "db", path, "err", err)
 				}
 			}
@@ -57,13 +54,11 @@ func startCheckpointer(path string, busy, period time.Duration) (*checkpointer, 
 	return c, nil
 }
 
-// checkpoint runs one PASSIVE checkpoint: it returns the frames in the WAL
-// and those copied into the database so far (-1, -1 when the database is
-// not in WAL mode).
-func (c *checkpointer) checkpoint(ctx context.Context) (wal, copied int, err error) {
-	var busy int
-	err = c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &wal, &copied)
-	return wal, copied, err
+// checkpoint runs one PASSIVE checkpoint (its counts of WAL frames are
+// not needed: the next one takes what this one left).
+func (c *checkpointer) checkpoint(ctx context.Context) error {
+	var busy, wal, copied int
+	return c.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &wal, &copied)
 }
 
 // close stops the checkpoints and closes the connection; again, nothing.

@@ -144,10 +144,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
+	oneConnection(w)
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -174,6 +171,15 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// oneConnection makes db a pool of one connection kept open for good
+// (the writer, the checkpointer): its pragmas are set once.
+func oneConnection(db *sql.DB) {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
 }
 
 // Close stops the background checkpoints and closes the pools; the last

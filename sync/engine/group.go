@@ -278,7 +278,7 @@ func (e *Engine) applyShared(t *txc, group []*pendingPush) error {
 		if i > 0 {
 			t.now = e.now()
 		}
-		resp, err := e.safeApply(t, func() (*protocol.PushResponse, error) {
+		resp, err := safeApply(func() (*protocol.PushResponse, error) {
 			resp, _, err := e.applyBatch(t, st, pp.p, pp.req, false)
 			return resp, err
 		})
@@ -287,13 +287,7 @@ func (e *Engine) applyShared(t *txc, group []*pendingPush) error {
 		}
 		pp.resp = resp
 	}
-	if err := st.flush(t); err != nil {
-		for _, pp := range group {
-			pp.resp = nil
-		}
-		return err
-	}
-	return nil
+	return st.flush(t) // on error the caller drops or redoes every answer
 }
 
 // applySavepoints applies the group's batches in t in order, each alone
@@ -310,7 +304,7 @@ func (e *Engine) applySavepoints(t *txc, group []*pendingPush) (failed int, err 
 		if _, err := t.tx.ExecContext(t.ctx, `SAVEPOINT push_batch`); err != nil {
 			return failed, fmt.Errorf("savepoint: %w", err)
 		}
-		resp, err := e.safeApply(t, func() (*protocol.PushResponse, error) {
+		resp, err := safeApply(func() (*protocol.PushResponse, error) {
 			resp, _, err := e.applyAlone(t, pp.p, pp.req, false)
 			return resp, err
 		})
@@ -334,7 +328,7 @@ func (e *Engine) applySavepoints(t *txc, group []*pendingPush) (failed int, err 
 
 // safeApply runs apply, a batch's apply, with a panic turned into the
 // batch's error (the leader goroutine has no HTTP recovery above it).
-func (e *Engine) safeApply(t *txc, apply func() (*protocol.PushResponse, error)) (resp *protocol.PushResponse, err error) {
+func safeApply(apply func() (*protocol.PushResponse, error)) (resp *protocol.PushResponse, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			resp, err = nil, fmt.Errorf("panic applying the batch: %v", r)
