@@ -1,15 +1,12 @@
 package api
 
 import (
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -40,11 +37,11 @@ func (s *Server) push(c echo.Context) (err error) {
 	case "", "identity":
 	case "gzip":
 		size = -1
-		zr, err := gzip.NewReader(r)
+		zr, err := gzipReaders.get(r)
 		if err != nil {
 			return prodays.Errorf(prodays.EInvalid, "The body is not valid gzip.")
 		}
-		defer zr.Close()
+		defer gzipReaders.put(zr)
 		r = io.LimitReader(zr, protocol.MaxBodyBytes+1)
 	default:
 		return prodays.Errorf(prodays.EUnsupported, "Content-Encoding %q is not supported: use gzip or none.", enc)
@@ -143,54 +140,3 @@ func (s *Server) pull(c echo.Context) error {
 	s.Metrics.PullPage(int(n))
 	return err
 }
-
-// writeJSON writes v as JSON, gzip-compressed when the client accepts it.
-func writeJSON(c echo.Context, status int, v any) error {
-	_, err := writeJSONSize(c, status, v)
-	return err
-}
-
-// writeJSONSize is writeJSON that also returns the size of the JSON in
-// bytes (before compression).
-func writeJSONSize(c echo.Context, status int, v any) (int64, error) {
-	h := c.Response().Header()
-	h.Set("Cache-Control", "no-store")
-	h.Add("Vary", "Accept-Encoding")
-	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	if !acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
-		c.Response().WriteHeader(status)
-		cw := &countingWriter{w: c.Response()}
-		err := json.NewEncoder(cw).Encode(v)
-		return cw.n, err
-	}
-	h.Set(echo.HeaderContentEncoding, "gzip")
-	c.Response().WriteHeader(status)
-	zw := gzipWriters.Get().(*gzip.Writer)
-	defer gzipWriters.Put(zw)
-	zw.Reset(c.Response())
-	cw := &countingWriter{w: zw}
-	if err := json.NewEncoder(cw).Encode(v); err != nil {
-		zw.Close()
-		return cw.n, err
-	}
-	return cw.n, zw.Close()
-}
-
-// countingWriter counts the bytes written through it.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (cw *countingWriter) Write(p []byte) (int, error) {
-	n, err := cw.w.Write(p)
-	cw.n += int64(n)
-	return n, err
-}
-
-// gzipWriters recycles compressors: a new flate writer allocates about
-// 1 MB, which showed in the push profile.
-var gzipWriters = sync.Pool{New: func() any {
-	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	return zw
-}}
