@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,8 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 	ctx := context.Background()
 	pprofAddr := testenv.FreeAddr(t)
 	var plan *simulate.Plan
-	var raw, rawBig, raw500 simulate.RawUpsertResult
+	var raw, rawBig simulate.RawUpsertResult
+	var raw500s []float64 // rows/s of each run at 500 rows a transaction
 	batches, perBatch := 0, 1
 	env := testenv.Process(t, testenv.ProcessOptions{Args: []string{"--insecure-cookies", "--pprof", pprofAddr, "--metrics-token", loadMetricsToken},
 		Seed: func(tb testing.TB, db *store.DB) {
@@ -78,8 +80,15 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 			if rawBig, err = simulate.RawUpsert(ctx, db, 20000, protocol.MaxMutations); err != nil {
 				tb.Fatal(err)
 			}
-			if raw500, err = simulate.RawUpsert(ctx, db, 20000, 500); err != nil {
-				tb.Fatal(err)
+			// The reference of the target: its median of rawRuns runs
+			// (one run of 40 commits moved 65k–210k rows/s between runs
+			// on this machine, with its fsyncs).
+			for range rawRuns {
+				r, err := simulate.RawUpsert(ctx, db, 20000, 500)
+				if err != nil {
+					tb.Fatal(err)
+				}
+				raw500s = append(raw500s, r.RowsPerSecond())
 			}
 		}})
 	srv := env.Proc
@@ -158,8 +167,9 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 	t.Logf(tag+" raw SQLite upsert %.0f rows/s at %d rows a transaction (%d tx in %.2f s); %.0f rows/s at %d a transaction",
 		raw.RowsPerSecond(), perBatch, raw.Transactions, raw.Elapsed.Seconds(), rawBig.RowsPerSecond(), protocol.MaxMutations)
 	t.Logf(tag+" push throughput / raw upsert limit = %.3f (at %d rows a transaction)", sum.Throughput/raw.RowsPerSecond(), perBatch)
-	t.Logf(tag+" raw SQLite upsert %.0f rows/s at 500 a transaction; push throughput / that = %.3f (target ≥ 0.15); logins inside the timing: %v",
-		raw500.RowsPerSecond(), sum.Throughput/raw500.RowsPerSecond(), inside)
+	raw500 := median(raw500s)
+	t.Logf(tag+" raw SQLite upsert %.0f rows/s at 500 a transaction (median of %.0f); push throughput / that = %.3f (target ≥ 0.15); logins inside the timing: %v",
+		raw500, raw500s, sum.Throughput/raw500, inside)
 	if g, err := pushGroups(env.URL); err != nil {
 		t.Errorf("group commit metrics: %v", err)
 	} else if g["groups"] > 0 {
@@ -172,6 +182,24 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 		t.Logf(tag+" CPU profile of the server: %s (go tool pprof -top %s %s)", profile, bin, profile)
 	}
 	return dayEndResult{url: env.URL, elapsed: sum.Elapsed, loginElapsed: sum.LoginElapsed, peakRSS: max(after.PeakRSSBytes, loginPeak)}
+}
+
+// rawRuns is how many times the day's end measures the raw upsert at 500
+// rows a transaction, its reference.
+const rawRuns = 5
+
+// median returns the median of xs (the mean of the middle two when even);
+// it sorts xs.
+func median(xs []float64) float64 {
+	sort.Float64s(xs)
+	n := len(xs)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 // loadMetricsToken opens the load test server's /metrics.

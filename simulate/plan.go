@@ -21,9 +21,8 @@ import (
 	"sort"
 	"time"
 
-	"github.com/google/uuid"
-
 	"prodays"
+	"prodays/internal/synctest"
 	"prodays/sync/protocol"
 )
 
@@ -116,13 +115,12 @@ func (p *Plan) Usernames() []string {
 	return out
 }
 
-// namespace is the UUIDv5 namespace of the replay's mutation ids.
-var namespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://prodays.ma/simulate/mutation"))
-
-// MutationID is the id of the mutation of device's seq: a name-based UUID
-// (UUIDv5) of the two, so that every retry, run or tool sends the same id.
-func MutationID(deviceID string, seq int64) string {
-	return uuid.NewSHA1(namespace, fmt.Appendf(nil, "%s/%d", deviceID, seq)).String()
+// MutationID is the id of the mutation of device's seq recorded at at: a
+// time-ordered UUIDv7 (RFC 9562) as the app makes them (sync protocol,
+// Identities), its random bits derived from the device and seq, so that
+// every retry, run or tool sends the same id.
+func MutationID(deviceID string, seq int64, at time.Time) string {
+	return synctest.V7(at, deviceID, seq)
 }
 
 // LoadFile reads and converts a checkins.jsonl file.
@@ -142,9 +140,9 @@ func LoadFile(path string) (*Plan, error) {
 // Convert turns the actions into the phones' batches of mutations
 // (datasets README, "Converting to the sync protocol"): each action is one
 // mutation of its phone, with the phone's device_id and seq and the id
-// MutationID(device_id, seq); an undo names in undoes the ids of every
-// check-in of the same person at the same activity on the same phone with
-// a lower seq. A phone's batches are ordered by batch number, a batch's
+// MutationID(device_id, seq, recorded_at); an undo names in undoes the
+// ids of every check-in of the same person at the same activity on the
+// same phone with a lower seq. A phone's batches are ordered by batch number, a batch's
 // mutations by seq. It fails on an action it cannot convert (no device,
 // seq < 1, a seq used twice on a phone, both or neither person ids, an
 // unknown action, a bad recorded_at).
@@ -221,7 +219,7 @@ func mutation(a *Action) (protocol.Mutation, error) {
 	case a.SpeakerID != "":
 		person = &protocol.Person{Kind: prodays.PersonSpeaker, ID: a.SpeakerID}
 	}
-	m = protocol.Mutation{ID: MutationID(a.DeviceID, a.Seq), Seq: a.Seq, RecordedAt: at,
+	m = protocol.Mutation{ID: MutationID(a.DeviceID, a.Seq, at), Seq: a.Seq, RecordedAt: at,
 		ActivityID: a.ActivityID, Person: person}
 	switch a.Action {
 	case ActionCheckIn:

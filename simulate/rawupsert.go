@@ -25,11 +25,14 @@ func (r RawUpsertResult) RowsPerSecond() float64 {
 
 // RawUpsert measures the ceiling that SQLite puts under a push: rows
 // upserted by one prepared statement into a scratch table keyed by a
-// UUIDv5 text id (like mutations), batchSize rows per write transaction
+// UUIDv7 text id (MutationID, like mutations), batchSize rows per write transaction
 // (one commit, so one fsync with synchronous=FULL, per batch, like a
 // push), on db's write connection with its production pragmas. Nothing of
 // the engine runs: the push path's throughput divided by this is the share
 // of the limit it reaches. The scratch table is dropped at the end.
+// rawEpoch is the clock of the raw upsert's ids, a row a second.
+var rawEpoch = time.Date(2026, 3, 21, 8, 0, 0, 0, time.UTC)
+
 func RawUpsert(ctx context.Context, db *store.DB, rows, batchSize int) (RawUpsertResult, error) {
 	res := RawUpsertResult{Rows: rows}
 	if rows < 1 || batchSize < 1 {
@@ -50,7 +53,7 @@ func RawUpsert(ctx context.Context, db *store.DB, rows, batchSize int) (RawUpser
 			}
 			defer st.Close()
 			for i := done; i < done+n; i++ {
-				if _, err := st.ExecContext(ctx, MutationID("raw-upsert", int64(i)), "raw-upsert", i); err != nil {
+				if _, err := st.ExecContext(ctx, MutationID("raw-upsert", int64(i), rawEpoch.Add(time.Duration(i)*time.Second)), "raw-upsert", i); err != nil {
 					return err
 				}
 			}

@@ -14,8 +14,8 @@ func sentMutations(from, to int64) []protocol.Mutation {
 	base := time.Date(2026, 3, 23, 9, 0, 0, 0, time.UTC)
 	var ms []protocol.Mutation
 	for s := from; s <= to; s++ {
-		ms = append(ms, protocol.Mutation{ID: simulate.MutationID("dev-sent", s), Seq: s, Type: protocol.TypeCheckIn,
-			RecordedAt: base.Add(time.Duration(s) * time.Second)})
+		at := base.Add(time.Duration(s) * time.Second)
+		ms = append(ms, protocol.Mutation{ID: simulate.MutationID("dev-sent", s, at), Seq: s, Type: protocol.TypeCheckIn, RecordedAt: at})
 	}
 	return ms
 }

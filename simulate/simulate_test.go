@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"prodays/internal/testenv"
 	"prodays/simulate"
@@ -63,9 +66,23 @@ func TestConvert(t *testing.T) {
 	if want := []int64{3, 4, 5}; !reflect.DeepEqual(seqs, want) {
 		t.Errorf("batch 2 seqs: got %v, want %v", seqs, want)
 	}
-	id := simulate.MutationID
+	at := d1.Batches[0].Mutations[0].RecordedAt
+	id := func(dev string, seq int64) string { return simulate.MutationID(dev, seq, at) }
 	if id("d1", 1) != id("d1", 1) || id("d1", 1) == id("d2", 1) || !protocol.IsUUID(id("d1", 1)) {
 		t.Errorf("MutationID is not a stable UUID per (device, seq)")
+	}
+	if u := uuid.MustParse(id("d1", 1)); u.Version() != 7 || strings.ReplaceAll(u.String(), "-", "")[:12] != fmt.Sprintf("%012x", at.UnixMilli()) {
+		t.Errorf("MutationID %s: want a UUIDv7 of %s (%x ms)", u, at, at.UnixMilli())
+	}
+	if a, b := id("d1", 1), simulate.MutationID("d1", 1, at.Add(time.Millisecond)); a >= b {
+		t.Errorf("MutationID is not time-ordered: %s then %s a millisecond later", a, b)
+	}
+	if got := d1.Batches[0].Mutations[0].ID; got != id("d1", 1) {
+		t.Errorf("d1 seq 1 id: got %s, want MutationID(d1, 1, its recorded_at) %s", got, id("d1", 1))
+	}
+	seq4 := d1.Batches[1].Mutations[1]
+	if seq4.Seq != 4 || seq4.ID != simulate.MutationID("d1", 4, seq4.RecordedAt) {
+		t.Errorf("d1 seq 4: got id %s seq %d, want MutationID(d1, 4, its recorded_at)", seq4.ID, seq4.Seq)
 	}
 	b2 := d1.Batches[1].Mutations
 	// seq 3 undoes seq 1 (T1), not the speaker's seq 2 nor d2's check-in;
@@ -73,7 +90,7 @@ func TestConvert(t *testing.T) {
 	if got, want := b2[0].Undoes, []string{id("d1", 1)}; !reflect.DeepEqual(got, want) {
 		t.Errorf("undo seq 3: got %v, want %v", got, want)
 	}
-	if got, want := b2[2].Undoes, []string{id("d1", 1), id("d1", 4)}; !reflect.DeepEqual(got, want) {
+	if got, want := b2[2].Undoes, []string{id("d1", 1), seq4.ID}; !reflect.DeepEqual(got, want) {
 		t.Errorf("undo seq 5: got %v, want %v", got, want)
 	}
 	sp := d1.Batches[0].Mutations[1]
