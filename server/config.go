@@ -96,7 +96,7 @@ func DefaultConfig() Config {
 		WriteConcurrent:   api.DefaultWriteConcurrent,
 		WriteQueue:        api.DefaultWriteQueue,
 		WriteWait:         api.DefaultWriteWait,
-		MemoryLimitMB:     64,
+		MemoryLimitMB:     80,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -104,6 +105,7 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 	profDone := make(chan error, 1)
 	var loginPeak int64
 	var before simulate.ProcStat
+	var genCPU0 time.Duration // this process's CPU (the simulated phones) at the start of the push phase
 	// All the phones log in at once (issue #17: the login storm);
 	// PRODAYS_LOAD_LOGINS=inside has each phone push as soon as it has
 	// logged in, the logins inside the timing.
@@ -131,6 +133,7 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 				t.Logf("reset VmHWM: %v (the peak below includes the login phase)", err)
 			}
 			before, _ = simulate.ReadProc(pid)
+			genCPU0 = testenv.CPUTime()
 			t.Logf(tag+" server RSS at the start of the push phase %.1f MB (fresh process: %v)", float64(before.RSSBytes)/1e6, fresh)
 			if profile == "" {
 				profDone <- nil
@@ -143,6 +146,7 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 		opt.BeforePush()
 	}
 	sum, err := simulate.New(plan, env.URL, opt).Run(ctx)
+	genCPU := testenv.CPUTime() - genCPU0
 	after, perr := simulate.ReadProc(pid) // pid is the push phase's server
 	if perr != nil {
 		t.Fatal(perr)
@@ -164,6 +168,12 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 		float64(after.PeakRSSBytes)/1e6, float64(loginPeak)/1e6, sum.LoginElapsed.Seconds())
 	t.Logf(tag+" server CPU in push phase %.2f s = %.2f cores over %.2f s; %.2f ms CPU per mutation",
 		cpu.Seconds(), cpu.Seconds()/sum.Elapsed.Seconds(), sum.Elapsed.Seconds(), 1000*cpu.Seconds()/float64(plan.Mutations))
+	// The phones run on this machine too: at a throughput X they take
+	// X × their CPU a mutation, the server X × its own, so the machine's
+	// cores bound what this test can show.
+	genPer, srvPer := genCPU.Seconds()/float64(plan.Mutations), cpu.Seconds()/float64(plan.Mutations)
+	t.Logf(tag+" simulated phones' CPU in push phase %.2f s = %.2f cores; %.3f ms per mutation; with the server's %.3f ms, %d cores carry at most %.0f mutations/s",
+		genCPU.Seconds(), genCPU.Seconds()/sum.Elapsed.Seconds(), 1000*genPer, 1000*srvPer, runtime.NumCPU(), float64(runtime.NumCPU())/(genPer+srvPer))
 	t.Logf(tag+" raw SQLite upsert %.0f rows/s at %d rows a transaction (%d tx in %.2f s); %.0f rows/s at %d a transaction",
 		raw.RowsPerSecond(), perBatch, raw.Transactions, raw.Elapsed.Seconds(), rawBig.RowsPerSecond(), protocol.MaxMutations)
 	t.Logf(tag+" push throughput / raw upsert limit = %.3f (at %d rows a transaction)", sum.Throughput/raw.RowsPerSecond(), perBatch)
