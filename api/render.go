@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
+	"strconv"
 	"sync"
 
 	"github.com/labstack/echo/v4"
@@ -40,6 +41,7 @@ func writeJSONSize(c echo.Context, status int, v any) (int64, error) {
 	h.Add("Vary", "Accept-Encoding")
 	h.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	if buf.Len() < gzipMinBytes || !acceptsGzip(c.Request().Header.Get("Accept-Encoding")) {
+		h.Set(echo.HeaderContentLength, strconv.Itoa(buf.Len())) // known: no chunking
 		res.WriteHeader(status)
 		_, err := res.Write(buf.Bytes())
 		return n, err
@@ -129,13 +131,27 @@ func (l gzipReaderList) get(r io.Reader) (*gzip.Reader, error) {
 	return gzip.NewReader(r)
 }
 
-// put keeps zr, which may be nil (gzip.NewReader failed).
+// put keeps zr, which may be nil (gzip.NewReader failed), reset on an
+// empty gzip stream so that it no longer holds the request's body (and,
+// through it, the *http.Request and its ResponseWriter). A reader that
+// cannot be reset is dropped.
 func (l gzipReaderList) put(zr *gzip.Reader) {
-	if zr != nil {
-		zr.Close()
+	if zr == nil {
+		return
+	}
+	zr.Close()
+	if zr.Reset(bytes.NewReader(emptyGzip)) == nil {
 		l.keep(zr)
 	}
 }
+
+// emptyGzip is a gzip stream of nothing, the source of kept readers.
+var emptyGzip = func() []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Close()
+	return b.Bytes()
+}()
 
 // The answers compressed at once are about as many as the cores (a
 // writer is held while one answer is compressed); the pushes read at once

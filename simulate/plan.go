@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"prodays"
-	"prodays/internal/synctest"
+	"prodays/internal/uuid7"
 	"prodays/sync/protocol"
 )
 
@@ -120,7 +120,7 @@ func (p *Plan) Usernames() []string {
 // Identities), its random bits derived from the device and seq, so that
 // every retry, run or tool sends the same id.
 func MutationID(deviceID string, seq int64, at time.Time) string {
-	return synctest.V7(at, deviceID, seq)
+	return uuid7.Derived(at, deviceID, seq)
 }
 
 // LoadFile reads and converts a checkins.jsonl file.

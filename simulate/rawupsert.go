@@ -23,6 +23,9 @@ func (r RawUpsertResult) RowsPerSecond() float64 {
 	return float64(r.Rows) / r.Elapsed.Seconds()
 }
 
+// rawEpoch is the clock of the raw upsert's ids, a row a second.
+var rawEpoch = time.Date(2026, 3, 21, 8, 0, 0, 0, time.UTC)
+
 // RawUpsert measures the ceiling that SQLite puts under a push: rows
 // upserted by one prepared statement into a scratch table keyed by a
 // UUIDv7 text id (MutationID, like mutations), batchSize rows per write transaction
@@ -30,9 +33,6 @@ func (r RawUpsertResult) RowsPerSecond() float64 {
 // push), on db's write connection with its production pragmas. Nothing of
 // the engine runs: the push path's throughput divided by this is the share
 // of the limit it reaches. The scratch table is dropped at the end.
-// rawEpoch is the clock of the raw upsert's ids, a row a second.
-var rawEpoch = time.Date(2026, 3, 21, 8, 0, 0, 0, time.UTC)
-
 func RawUpsert(ctx context.Context, db *store.DB, rows, batchSize int) (RawUpsertResult, error) {
 	res := RawUpsertResult{Rows: rows}
 	if rows < 1 || batchSize < 1 {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"prodays"
+	"prodays/internal/uuid7"
 	"prodays/store"
 	"prodays/sync/protocol"
 )
@@ -122,16 +123,7 @@ func (p *Phone) next(typ string) protocol.Mutation {
 // phone's clock in milliseconds, then bits derived from the device and seq
 // (instead of random ones, so that a seeded history is reproducible).
 func V7(clock time.Time, device string, seq int64) string {
-	h := uuid.NewSHA1(uuid.NameSpaceOID, []byte(fmt.Sprintf("%s/%d", device, seq)))
-	var u uuid.UUID
-	ms := uint64(clock.UnixMilli())
-	for i := 0; i < 6; i++ {
-		u[i] = byte(ms >> (40 - 8*i))
-	}
-	copy(u[6:], h[6:])
-	u[6] = 0x70 | u[6]&0x0f
-	u[8] = 0x80 | u[8]&0x3f
-	return u.String()
+	return uuid7.Derived(clock, device, seq)
 }
 
 // CheckIn records a check-in.
