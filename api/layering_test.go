@@ -2,9 +2,7 @@ package api_test
 
 import (
 	"go/build"
-	osexec "os/exec"
-	"path/filepath"
-	"runtime"
+	"prodays/internal/testenv"
 	"slices"
 	"strings"
 	"testing"
@@ -35,15 +33,7 @@ func TestNoSQLInAPI(t *testing.T) {
 // is the interfaces github.com/google/uuid implements (driver.Valuer),
 // not database/sql.
 func TestAPIDependsOnNoDatabase(t *testing.T) {
-	gobin, err := osexec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	out, err := osexec.Command(gobin, "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	deps := strings.Fields(string(out))
+	deps := testenv.Deps(t)
 	if !slices.Contains(deps, "prodays/api") {
 		t.Fatalf("go list -deps lists no prodays/api: %q", deps)
 	}

@@ -1,10 +1,7 @@
 package main
 
 import (
-	osexec "os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
+	"prodays/internal/testenv"
 	"testing"
 )
 
@@ -12,15 +9,7 @@ import (
 // support (package testing, prodays/internal/synctest, testenv, …): a
 // production package that borrows a helper from them drags them in.
 func TestBinaryLinksNoTestSupport(t *testing.T) {
-	gobin, err := osexec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	out, err := osexec.Command(gobin, "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	for _, dep := range strings.Fields(string(out)) {
+	for _, dep := range testenv.Deps(t) {
 		switch dep {
 		case "testing", "prodays/internal/synctest", "prodays/internal/testenv", "prodays/internal/dbtest",
 			"prodays/internal/fixture", "prodays/internal/dataset", "prodays/internal/pdftest", "prodays/internal/xlsxtest":

@@ -152,12 +152,10 @@ var (
 func Binary(tb testing.TB) string {
 	tb.Helper()
 	buildOnce.Do(func() {
-		goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(goBin); err != nil {
-			if goBin, err = exec.LookPath("go"); err != nil {
-				buildErr = fmt.Errorf("no go command to build prodays: %w", err)
-				return
-			}
+		goBin, err := goCommand()
+		if err != nil {
+			buildErr = fmt.Errorf("build prodays: %w", err)
+			return
 		}
 		dir := filepath.Join(os.TempDir(), "prodays-testbin")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
