@@ -315,6 +315,9 @@ type ShedOptions struct {
 	// (default 1 to 5, chosen at random so that refused phones do not come
 	// back together).
 	RetryAfterMin, RetryAfterMax int
+	// BodyBudget is the most bytes of request bodies read ahead of their
+	// slots at once (default DefaultBodyBudget; api/readahead.go).
+	BodyBudget int64
 }
 
 // shedder is the bounded semaphore and queue of write requests.
@@ -322,6 +325,7 @@ type shedder struct {
 	opt     ShedOptions
 	slots   chan struct{}
 	waiting atomic.Int64
+	bodies  *bodyBudget // of the bodies read ahead (readAhead)
 }
 
 // orDefault returns v when it is positive, def otherwise: the value of a
@@ -341,7 +345,8 @@ func newShedder(opt ShedOptions) *shedder {
 	if opt.RetryAfterMax < opt.RetryAfterMin {
 		opt.RetryAfterMax = max(5, opt.RetryAfterMin)
 	}
-	return &shedder{opt: opt, slots: make(chan struct{}, opt.Concurrent)}
+	opt.BodyBudget = orDefault(opt.BodyBudget, DefaultBodyBudget)
+	return &shedder{opt: opt, slots: make(chan struct{}, opt.Concurrent), bodies: &bodyBudget{max: opt.BodyBudget}}
 }
 
 // acquire takes a slot, waiting at most opt.Wait and only when fewer than
@@ -374,11 +379,17 @@ func (sh *shedder) release() { <-sh.slots }
 // shedWrites is the middleware of routes that write to the database: when
 // the single SQLite writer is saturated it refuses early, 503
 // problem+json code "unavailable" with Retry-After (RFC 9110 §10.2.3),
-// instead of letting requests pile up into timeouts. Apply it to any
-// route that writes: v1.POST("/sync/push", s.push, s.requireAuth,
-// s.shedWrites).
+// instead of letting requests pile up into timeouts. The body is read
+// before the slot is taken (readAhead): a slow client holds no slot. Apply
+// it to any route that writes, last: v1.POST("/sync/push", s.push,
+// s.requireAuth, s.shedWrites).
 func (s *Server) shedWrites(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		done, ok := s.shed.readAhead(c)
+		if !ok {
+			return s.busy(c)
+		}
+		defer done()
 		if !s.shed.acquire(c.Request().Context()) {
 			return s.busy(c)
 		}
