@@ -43,7 +43,9 @@ func loadEnabled(tb testing.TB) {
 // server is restarted (PRODAYS_LOAD_FRESH=0 keeps it), so that the RSS
 // measured is the push phase's. PRODAYS_LOAD_PROFILE=FILE also takes
 // a CPU profile of the server (net/http/pprof) over the first
-// PRODAYS_LOAD_PROFILE_SECONDS (default 20) of the push phase.
+// PRODAYS_LOAD_PROFILE_SECONDS (default 20) of the push phase; a FILE
+// ending in .trace takes an execution trace instead (go tool trace FILE,
+// Goroutines: the writer's leader, sync/engine.(*Engine).lead).
 func TestDayEndLoad(t *testing.T) {
 	loadEnabled(t)
 	dir := dataset.Dir(t, dataset.Full)
@@ -189,7 +191,11 @@ func dayEnd(t *testing.T, dir, tag string) dayEndResult {
 	if err := <-profDone; err != nil {
 		t.Errorf("CPU profile: %v", err)
 	} else if profile != "" {
-		t.Logf(tag+" CPU profile of the server: %s (go tool pprof -top %s %s)", profile, bin, profile)
+		if strings.HasSuffix(profile, ".trace") {
+			t.Logf(tag+" execution trace of the server: %s (go tool trace %s)", profile, profile)
+		} else {
+			t.Logf(tag+" CPU profile of the server: %s (go tool pprof -top %s %s)", profile, bin, profile)
+		}
 	}
 	return dayEndResult{url: env.URL, elapsed: sum.Elapsed, loginElapsed: sum.LoginElapsed, peakRSS: max(after.PeakRSSBytes, loginPeak)}
 }
@@ -278,7 +284,11 @@ func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond
 // listener to path.
 func fetchProfile(addr, path string, seconds int) error {
 	c := &http.Client{Timeout: time.Duration(seconds+60) * time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, seconds))
+	kind := "profile"
+	if strings.HasSuffix(path, ".trace") {
+		kind = "trace" // an execution trace: go tool trace
+	}
+	resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, kind, seconds))
 	if err != nil {
 		return err
 	}
