@@ -104,7 +104,8 @@ func (s *Server) Handler() *echo.Echo {
 	if s.shed == nil {
 		s.shed = newShedder(s.Shed)
 		sh := s.shed
-		s.Metrics.WatchWriteQueue(func() float64 { return float64(len(sh.slots)) }, func() float64 { return float64(sh.waiting.Load()) })
+		s.Metrics.WatchWriteQueue(func() float64 { return float64(len(sh.slots)) }, func() float64 { return float64(sh.waiting.Load()) },
+			func() float64 { return float64(sh.bodies.inUse()) })
 		if s.Replicas != nil {
 			s.Metrics.WatchReplicas(s.Replicas)
 		}
@@ -142,9 +143,11 @@ func (s *Server) routes(e *echo.Echo) {
 	v1 := e.Group("/api/v1")
 	// Routes that write go through shedWrites (after authentication, so
 	// that anonymous requests never take a writer slot).
-	v1.POST("/auth/login", s.login, s.shedWrites)
-	v1.POST("/auth/refresh", s.refresh, s.shedWrites)
-	v1.POST("/auth/logout", s.logout, s.shedWrites)
+	// The routes open to anyone take small bodies: what an anonymous
+	// client may have read ahead stays small (api/readahead.go).
+	v1.POST("/auth/login", s.login, bodyLimit(authMaxBody), s.shedWrites)
+	v1.POST("/auth/refresh", s.refresh, bodyLimit(authMaxBody), s.shedWrites)
+	v1.POST("/auth/logout", s.logout, bodyLimit(authMaxBody), s.shedWrites)
 	v1.GET("/auth/me", s.me, s.requireAuth)
 
 	// Sync (sync protocol v1) and review (issue #4).

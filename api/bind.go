@@ -64,10 +64,11 @@ func decodeJSON(c echo.Context, v any, limit int64) error {
 	if !isJSON(mediaType(c)) {
 		return prodays.Errorf(prodays.EUnsupported, "Send the body as application/json.")
 	}
-	setBodyLimit(c, limit+1) // the route's own cap replaces the default one
+	setDefaultBodyLimit(c, limit+1) // replaces the default cap, not a route's own
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
+		limit = min(limit, mbe.Limit) // a route's own cap may be lower (the logins')
 		return &prodays.Error{Code: prodays.ETooLarge, Message: fmt.Sprintf("The body is over %d bytes.", limit), Detail: map[string]any{"max_bytes": limit}}
 	}
 	if err != nil {

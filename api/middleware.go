@@ -227,7 +227,17 @@ type cappedBody struct {
 	req   *http.Request
 	orig  io.ReadCloser
 	limit int64
+	route bool // limit is the route's own (bodyLimit, handlerCapsBody)
 	r     io.ReadCloser
+}
+
+// most is the largest body the request's route may still accept: its own
+// cap, or, under the default one, also what decodeJSON lifts it to.
+func (b *cappedBody) most() int64 {
+	if b.route {
+		return b.limit
+	}
+	return max(b.limit, maxJSONBody+1)
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
@@ -250,17 +260,32 @@ func (s *Server) capBodies(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.Body == nil || r.Body == http.NoBody {
 			return next(c)
 		}
-		cb := &cappedBody{w: c.Response().Writer, req: r, orig: r.Body, limit: s.MaxBodyBytes}
+		orig := r.Body
+		cb := &cappedBody{w: c.Response().Writer, req: r, orig: orig, limit: s.MaxBodyBytes}
 		r.Body = cb
 		c.Set(bodyKey, cb)
+		// net/http looks at the request's body once the handler is done:
+		// its own body type lets it close a connection whose unread rest is
+		// large instead of reading 256 KiB of it before the answer.
+		defer func() { r.Body = orig }()
 		return next(c)
 	}
 }
 
 // setBodyLimit sets the cap of the request's body to n bytes (larger or
-// smaller than the default), as long as nothing has read it yet.
+// smaller than the default), as long as nothing has read it yet: the
+// route's own cap (bodyLimit, handlerCapsBody), which a later default
+// (setDefaultBodyLimit) does not replace.
 func setBodyLimit(c echo.Context, n int64) {
 	if cb, ok := c.Get(bodyKey).(*cappedBody); ok && cb.r == nil {
+		cb.limit, cb.route = n, true
+	}
+}
+
+// setDefaultBodyLimit replaces the default cap of the request's body by
+// n bytes (decodeJSON's), unless the route set its own.
+func setDefaultBodyLimit(c echo.Context, n int64) {
+	if cb, ok := c.Get(bodyKey).(*cappedBody); ok && cb.r == nil && !cb.route {
 		cb.limit = n
 	}
 }
@@ -346,7 +371,7 @@ func newShedder(opt ShedOptions) *shedder {
 		opt.RetryAfterMax = max(5, opt.RetryAfterMin)
 	}
 	opt.BodyBudget = orDefault(opt.BodyBudget, DefaultBodyBudget)
-	return &shedder{opt: opt, slots: make(chan struct{}, opt.Concurrent), bodies: &bodyBudget{max: opt.BodyBudget}}
+	return &shedder{opt: opt, slots: make(chan struct{}, opt.Concurrent), bodies: newBodyBudget(opt.BodyBudget)}
 }
 
 // acquire takes a slot, waiting at most opt.Wait and only when fewer than

@@ -291,7 +291,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		"prodays_db_file_bytes", "prodays_db_wal_bytes", "prodays_backup_age_seconds",
 		"prodays_devices_seen_last_hour", "prodays_flags_open", "prodays_quarantine_mutations",
 		"prodays_sync_mutations_total", "prodays_sync_pull_pages_total", "prodays_sync_pull_bytes_total",
-		"go_goroutines", "process_cpu_seconds_total", "prodays_http_writes_running", "prodays_http_writes_waiting",
+		"go_goroutines", "process_cpu_seconds_total", "prodays_http_writes_running", "prodays_http_writes_waiting", "prodays_http_write_bodies_bytes",
 	} {
 		if !strings.Contains(body, name) {
 			t.Errorf("scrape lacks %s", name)

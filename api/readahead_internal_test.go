@@ -9,10 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"prodays"
 )
 
 // readAheadServer is a Server whose write route /w (capBodies, then
@@ -84,18 +87,20 @@ func TestReadAheadBodies(t *testing.T) {
 		if rec.Code != tc.code || (tc.answer != "" && rec.Body.String() != tc.answer) {
 			t.Errorf("%s: %d %q, want %d %q", tc.name, rec.Code, rec.Body.String(), tc.code, tc.answer)
 		}
-		if used := s.shed.bodies.used.Load(); used != 0 {
+		if used := s.shed.bodies.inUse(); used != 0 {
 			t.Errorf("%s: %d bytes of the budget still taken after the answer", tc.name, used)
 		}
 	}
 }
 
 // TestReadAheadBudget: a body arriving slowly holds the budget it has
-// grown into, not a slot; while it holds most of it, a request that needs
-// more is refused 503 with Retry-After at once; once the first is
+// grown into, not a slot; while it holds most of its share (anonymous
+// requests' share of the budget), a request that needs more is refused
+// 503 with Retry-After at once; once the first is
 // answered the budget is whole again and the second goes through.
 func TestReadAheadBudget(t *testing.T) {
-	s, e := readAheadServer(ShedOptions{Concurrent: 1, Queue: 1, Wait: time.Second, BodyBudget: 128 << 10}, 1<<20)
+	// 1 MiB: an eighth, 128 KiB, for the anonymous requests of this test.
+	s, e := readAheadServer(ShedOptions{Concurrent: 1, Queue: 1, Wait: time.Second, BodyBudget: 1 << 20}, 1<<20)
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pr.CloseWithError(io.ErrClosedPipe) })
 	write := func(b []byte) {
@@ -121,7 +126,7 @@ func TestReadAheadBudget(t *testing.T) {
 		answered <- rec
 	}()
 	write(bytes.Repeat([]byte("x"), 100<<10)) // 64 KiB of buffer, then its declared length and one byte
-	for s.shed.bodies.used.Load() != declared+1 {
+	for s.shed.bodies.inUse() != declared+1 {
 		time.Sleep(time.Millisecond)
 	}
 	if len(s.shed.slots) != 0 {
@@ -133,7 +138,7 @@ func TestReadAheadBudget(t *testing.T) {
 		return rec
 	}
 	start := time.Now()
-	rec := post(10_000) // 10,001 bytes of buffer: 8,191 are left
+	rec := post(10_000) // 4 KiB, then 8 KiB of buffer: 8,191 bytes are left
 	if rec.Code != http.StatusServiceUnavailable || time.Since(start) > 500*time.Millisecond {
 		t.Fatalf("with the budget spent: %d after %v, want 503 at once", rec.Code, time.Since(start))
 	}
@@ -143,10 +148,206 @@ func TestReadAheadBudget(t *testing.T) {
 	if got := <-answered; got.Code != http.StatusOK || got.Body.String()[:7] != "122880 " {
 		t.Fatalf("the slow body: %d %q, want 200 with its 122880 bytes", got.Code, got.Body.String())
 	}
-	if used := s.shed.bodies.used.Load(); used != 0 {
+	if used := s.shed.bodies.inUse(); used != 0 {
 		t.Fatalf("budget after the slow body's answer: %d bytes taken, want 0", used)
 	}
 	if rec := post(10_000); rec.Code != http.StatusOK {
 		t.Fatalf("after the slow body: %d, want 200", rec.Code)
+	}
+}
+
+// TestReadAheadJSONRouteCap (review of de255b1): decodeJSON lifts the
+// default cap of a JSON route to its own (1 MiB) after readAhead has read
+// the body: with --max-body-bytes 16384, a 20 KB JSON body is accepted,
+// as before readAhead (de255b1 answered 413 too_large, max_bytes
+// 1048576). A route's own cap (the logins') is not lifted, and its 413
+// names it.
+func TestReadAheadJSONRouteCap(t *testing.T) {
+	s, e := readAheadServer(ShedOptions{}, 16<<10)
+	type req struct {
+		P string `json:"p"`
+	}
+	e.POST("/json", jsonAction(func(c echo.Context, r req) error { return nil }), s.shedWrites)
+	body := `{"p":"` + strings.Repeat("x", 20_000) + `"}`
+	r := httptest.NewRequest("POST", "/json", bytes.NewReader([]byte(body)))
+	r.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, r)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("20 KB JSON body with --max-body-bytes 16384 on a route capped at 1 MiB by decodeJSON: %d %s; want 204", rec.Code, rec.Body.String())
+	}
+	e.POST("/login", jsonAction(func(c echo.Context, r req) error { return nil }), bodyLimit(authMaxBody), s.shedWrites)
+	r = httptest.NewRequest("POST", "/login", bytes.NewReader([]byte(body)))
+	r.Header.Set("Content-Type", "application/json")
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, r)
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("20 KB JSON body on a route capped at 32 KiB: %d %s; want 204", rec.Code, rec.Body.String())
+	}
+	r = httptest.NewRequest("POST", "/login", bytes.NewReader([]byte(`{"p":"`+strings.Repeat("x", 40_000)+`"}`)))
+	r.Header.Set("Content-Type", "application/json")
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, r)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `"max_bytes":32768`) {
+		t.Fatalf("40 KB JSON body on a route capped at 32 KiB: %d %s; want 413 with max_bytes 32768", rec.Code, rec.Body.String())
+	}
+}
+
+// TestReadAheadBudgetReturns: the budget is back to zero
+// after a handler panic, a slot refusal (queue full), a refusal midway
+// through a body (budget spent while it grows) and a body whose read
+// fails (truncated).
+func TestReadAheadBudgetReturns(t *testing.T) {
+	s, e := readAheadServer(ShedOptions{Concurrent: 1, Queue: 1, Wait: 50 * time.Millisecond, BodyBudget: 1 << 20}, 4<<20)
+	e.POST("/panic", func(c echo.Context) error { io.ReadAll(c.Request().Body); panic("boom") }, handlerCapsBody, s.shedWrites)
+	hold := make(chan struct{})
+	e.POST("/hold", func(c echo.Context) error { <-hold; return c.NoContent(204) }, s.shedWrites)
+	zero := func(what string) {
+		t.Helper()
+		if u := s.shed.bodies.inUse(); u != 0 {
+			t.Errorf("%s: %d bytes of the budget still taken", what, u)
+		}
+	}
+	func() {
+		defer func() { recover() }()
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/panic", bytes.NewReader(make([]byte, 300_000))))
+	}()
+	zero("after a panic")
+	// Slots: one held, one waiting, the next refused.
+	go e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/hold", strings.NewReader("x")))
+	time.Sleep(20 * time.Millisecond)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("POST", "/w", bytes.NewReader(make([]byte, 100_000))))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("with the slot held: %d, want 503", rec.Code)
+	}
+	close(hold)
+	time.Sleep(20 * time.Millisecond)
+	zero("after a slot refusal")
+	// A body larger than the whole budget: refused while it grows.
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("POST", "/big", bytes.NewReader(make([]byte, 3<<20))))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("a 3 MiB body with a 1 MiB budget: %d, want 503", rec.Code)
+	}
+	zero("after a refusal midway")
+	pr, pw := io.Pipe()
+	go func() { pw.Write(make([]byte, 70_000)); pw.CloseWithError(io.ErrUnexpectedEOF) }()
+	req := httptest.NewRequest("POST", "/w", pr)
+	req.ContentLength = 200_000
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("a truncated body: %d, want 400", rec.Code)
+	}
+	zero("after a truncated body")
+}
+
+// asUser is a route middleware that makes the request a user's, as
+// requireAuth would.
+func asUser(name string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Set(principalKey, &prodays.Principal{Username: name})
+			return next(c)
+		}
+	}
+}
+
+// stall starts n requests to path (as user, "" for none) that declare
+// declared bytes and send sent of them, and returns once readAhead has
+// taken or refused each; the pipes are closed at the test's end.
+func stall(t *testing.T, s *Server, e *echo.Echo, path, user string, n int, declared int64, sent int) (refused int) {
+	t.Helper()
+	if user != "" {
+		e.POST(path, func(c echo.Context) error { io.ReadAll(c.Request().Body); return c.NoContent(204) }, asUser(user), handlerCapsBody, s.shedWrites)
+	}
+	codes := make(chan int, n)
+	for range n {
+		pr, pw := io.Pipe()
+		t.Cleanup(func() { pw.CloseWithError(io.ErrClosedPipe) })
+		req := httptest.NewRequest("POST", path, pr)
+		req.ContentLength = declared
+		before := s.shed.bodies.inUse()
+		go func() {
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			codes <- rec.Code
+		}()
+		if sent > 0 {
+			go pw.Write(make([]byte, sent))
+		}
+		// Taken (the budget grew) or refused (an answer came).
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			if s.shed.bodies.inUse() > before {
+				break
+			}
+			select {
+			case code := <-codes:
+				if code != http.StatusServiceUnavailable {
+					t.Fatalf("a stalled request was answered %d, want 503 or no answer", code)
+				}
+				refused++
+			default:
+				if time.Now().After(deadline) {
+					t.Fatal("a stalled request neither took the budget nor was refused")
+				}
+				time.Sleep(100 * time.Microsecond)
+				continue
+			}
+			break
+		}
+	}
+	return refused
+}
+
+// TestReadAheadAnonymousStallsKeepPushes (review of de255b1): anonymous
+// requests (the logins' routes: no token) that stall hold at most the
+// anonymous share of the body budget (an eighth), whatever their number:
+// at de255b1, 512 of them declaring 65,535 bytes and sending none spent
+// the whole 32 MiB, and every push was refused 503 until --read-timeout.
+// A user's push still goes through.
+func TestReadAheadAnonymousStallsKeepPushes(t *testing.T) {
+	s, e := readAheadServer(ShedOptions{}, 1<<20)
+	e.POST("/push", func(c echo.Context) error { io.ReadAll(c.Request().Body); return c.NoContent(204) }, asUser("staff1"), handlerCapsBody, s.shedWrites)
+	// 4 KiB each at first: the share (4 MiB) holds 1,024 of them.
+	refused := stall(t, s, e, "/w", "", 1100, 65535, 0)
+	if refused != 1100-1024 {
+		t.Errorf("stalled anonymous requests refused: %d of 1,100, want 76 (the share holds 1,024 of 4 KiB)", refused)
+	}
+	if used := s.shed.bodies.inUse(); used != DefaultBodyBudget/bodyShares {
+		t.Errorf("budget taken by stalled anonymous requests: %d bytes, want their share %d", used, DefaultBodyBudget/bodyShares)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("POST", "/push", strings.NewReader(`{"mutations":[]}`)))
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("a user's push while anonymous requests stall: %d %s; want 204", rec.Code, rec.Body.String())
+	}
+}
+
+// TestReadAheadUserShare: one user's stalled pushes, having sent 1 MiB
+// each of the 2 MiB they declare, hold the user's share (4 MiB of 32) and
+// no more, and another user's push goes through.
+func TestReadAheadUserShare(t *testing.T) {
+	s, e := readAheadServer(ShedOptions{}, 1<<20)
+	e.POST("/push", func(c echo.Context) error { io.ReadAll(c.Request().Body); return c.NoContent(204) }, asUser("staff2"), handlerCapsBody, s.shedWrites)
+	// 1 MiB sent: each buffer grows to 1 MiB, then to 2 MiB once full;
+	// two fill the share, the others are refused on the way.
+	stall(t, s, e, "/hostile", "staff1", 4, 2<<20, 1<<20)
+	last, steady := int64(-1), 0
+	for deadline := time.Now().Add(10 * time.Second); steady < 50 && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if u := s.shed.bodies.inUse(); u == last {
+			steady++
+		} else {
+			last, steady = u, 0
+		}
+	}
+	if used := s.shed.bodies.inUse(); used != DefaultBodyBudget/bodyShares {
+		t.Errorf("one user's four stalled pushes hold %d bytes, want the share %d (two of 2 MiB)", used, DefaultBodyBudget/bodyShares)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("POST", "/push", strings.NewReader(`{"mutations":[]}`)))
+	if rec.Code != http.StatusNoContent {
+		t.Fatalf("another user's push while staff1's pushes stall: %d %s; want 204", rec.Code, rec.Body.String())
 	}
 }

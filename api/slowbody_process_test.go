@@ -67,3 +67,30 @@ func TestSlowBodiesHoldNoWriteSlot(t *testing.T) {
 		t.Fatalf("the stalled login, completed: %q, want HTTP/1.1 400 (its body is not JSON)", got)
 	}
 }
+
+// TestRefusedBodyNotAwaited: a request refused before its body is read
+// (here a push without a token, declaring 60 MB and sending none) is
+// answered at once; the server closes the connection instead of reading
+// 256 KiB of the body first (net/http's drain, which waits for a body
+// that may never come).
+func TestRefusedBodyNotAwaited(t *testing.T) {
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: ptSeed})
+	c, err := net.Dial("tcp", env.Proc.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := fmt.Fprint(c, "POST /api/v1/sync/push HTTP/1.1\r\nHost: prodays\r\nContent-Type: application/json\r\nContent-Length: 60000000\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c.SetReadDeadline(start.Add(10 * time.Second))
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("no answer in 10 s: %v", err)
+	}
+	if got := string(buf[:n]); !strings.HasPrefix(got, "HTTP/1.1 401") || time.Since(start) > time.Second {
+		t.Fatalf("answered %q after %v, want HTTP/1.1 401 at once", got, time.Since(start))
+	}
+}

@@ -148,15 +148,18 @@ func (m *Metrics) Request(method, route string, status int, d time.Duration) {
 
 // WatchWriteQueue exposes the write queue of load shedding, read at
 // scrape time: prodays_http_writes_running (requests holding a writer
-// slot) and prodays_http_writes_waiting (requests waiting for one). Call
-// it once per Metrics.
-func (m *Metrics) WatchWriteQueue(running, waiting func() float64) {
+// slot), prodays_http_writes_waiting (requests waiting for one) and
+// prodays_http_write_bodies_bytes (bytes of write requests' bodies read
+// before their slot, against --write-body-budget-mb). Call it once per
+// Metrics.
+func (m *Metrics) WatchWriteQueue(running, waiting, bodies func() float64) {
 	if m == nil {
 		return
 	}
 	m.Registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prodays_http_writes_running", Help: "Write requests holding a writer slot."}, running),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prodays_http_writes_waiting", Help: "Write requests waiting for a writer slot."}, waiting),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "prodays_http_write_bodies_bytes", Help: "Bytes of write requests' bodies read before their writer slot (the body budget in use)."}, bodies),
 	)
 }
 

@@ -61,6 +61,7 @@ type Config struct {
 	WriteConcurrent   int           // --write-concurrent, PRODAYS_WRITE_CONCURRENT: write requests at once (pushes, uploads)
 	WriteQueue        int           // --write-queue, PRODAYS_WRITE_QUEUE: write requests waiting beyond those
 	WriteWait         time.Duration // --write-wait, PRODAYS_WRITE_WAIT: how long one waits before 503 with Retry-After
+	WriteBodyBudgetMB int64         // --write-body-budget-mb, PRODAYS_WRITE_BODY_BUDGET_MB: bodies read ahead of their write slots at once
 	LoginConcurrent   int           // --login-concurrent, PRODAYS_LOGIN_CONCURRENT: argon2id checks at once (0 = the cores)
 	LoginQueue        int           // --login-queue, PRODAYS_LOGIN_QUEUE: logins waiting beyond those (0 = 64 × concurrent)
 	MemoryLimitMB     int64         // --memory-limit-mb, PRODAYS_MEMORY_LIMIT_MB: soft limit of the Go heap (0 = none)
@@ -96,6 +97,7 @@ func DefaultConfig() Config {
 		WriteConcurrent:   api.DefaultWriteConcurrent,
 		WriteQueue:        api.DefaultWriteQueue,
 		WriteWait:         api.DefaultWriteWait,
+		WriteBodyBudgetMB: api.DefaultBodyBudget >> 20,
 		MemoryLimitMB:     80,
 	}
 }

@@ -61,6 +61,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs.IntVar(&cfg.WriteConcurrent, "write-concurrent", envInt("PRODAYS_WRITE_CONCURRENT", cfg.WriteConcurrent), "write requests (pushes, outbox uploads) run at once; the pushes among them share group commits (env PRODAYS_WRITE_CONCURRENT)")
 	fs.IntVar(&cfg.WriteQueue, "write-queue", envInt("PRODAYS_WRITE_QUEUE", cfg.WriteQueue), "write requests waiting beyond --write-concurrent; more get 503 with Retry-After at once (env PRODAYS_WRITE_QUEUE)")
 	fs.DurationVar(&cfg.WriteWait, "write-wait", envDuration("PRODAYS_WRITE_WAIT", cfg.WriteWait), "how long a waiting write request waits for its turn before 503 with Retry-After: a bound of the push latency at the day's end (env PRODAYS_WRITE_WAIT)")
+	fs.Int64Var(&cfg.WriteBodyBudgetMB, "write-body-budget-mb", envInt64("PRODAYS_WRITE_BODY_BUDGET_MB", cfg.WriteBodyBudgetMB), "MiB of write requests' bodies read before they take a write slot, at once (one user, or all anonymous requests, an eighth of it); past it 503 with Retry-After (env PRODAYS_WRITE_BODY_BUDGET_MB)")
 	fs.IntVar(&cfg.LoginConcurrent, "login-concurrent", envInt("PRODAYS_LOGIN_CONCURRENT", cfg.LoginConcurrent), "password checks (argon2id, 19 MiB each) at once (env PRODAYS_LOGIN_CONCURRENT; 0 = the number of cores)")
 	fs.Int64Var(&cfg.MemoryLimitMB, "memory-limit-mb", envInt64("PRODAYS_MEMORY_LIMIT_MB", cfg.MemoryLimitMB), "soft limit of the Go heap in MB (runtime/debug.SetMemoryLimit: the GC runs sooner near it; env PRODAYS_MEMORY_LIMIT_MB; 0 = none; GOMEMLIMIT, when set, wins)")
 	fs.IntVar(&cfg.LoginQueue, "login-queue", envInt("PRODAYS_LOGIN_QUEUE", cfg.LoginQueue), "logins waiting for a password check; more get 503 with Retry-After (env PRODAYS_LOGIN_QUEUE; 0 = 64 per check at once)")
@@ -75,8 +76,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "serve: --group-max-mutations, --group-max-wait, --login-concurrent, --login-queue and --memory-limit-mb must not be negative")
 		return errUsageShown
 	}
-	if cfg.MaxConnections <= 0 || cfg.WriteConcurrent <= 0 || cfg.WriteQueue <= 0 || cfg.WriteWait <= 0 {
-		fmt.Fprintln(stderr, "serve: --max-connections, --write-concurrent, --write-queue and --write-wait must be positive")
+	if cfg.MaxConnections <= 0 || cfg.WriteConcurrent <= 0 || cfg.WriteQueue <= 0 || cfg.WriteWait <= 0 || cfg.WriteBodyBudgetMB <= 0 {
+		fmt.Fprintln(stderr, "serve: --max-connections, --write-concurrent, --write-queue, --write-wait and --write-body-budget-mb must be positive")
 		return errUsageShown
 	}
 	if cfg.MemoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
@@ -145,7 +146,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		Documents: export.Documents{DB: db}, Importer: importer.Service{DB: db},
 		MetricsPublic: cfg.MetricsPublic, MetricsToken: cfg.MetricsToken, TrustedProxies: cfg.TrustedProxies, TLS: cfg.TLSCert != "",
 		MaxBodyBytes: cfg.MaxBodyBytes, ImportMaxInflatedBytes: cfg.ImportMaxInflatedMB << 20, ImportConcurrent: cfg.ImportConcurrent,
-		Shed: api.ShedOptions{Concurrent: cfg.WriteConcurrent, Queue: cfg.WriteQueue, Wait: cfg.WriteWait}}
+		Shed: api.ShedOptions{Concurrent: cfg.WriteConcurrent, Queue: cfg.WriteQueue, Wait: cfg.WriteWait, BodyBudget: cfg.WriteBodyBudgetMB << 20}}
 	if rep != nil {
 		srv.Replicas = rep.Status
 	}
@@ -161,6 +162,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		WriteTimeout:      cfg.WriteTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// HTTP/2 (with --tls-cert) serves many requests on one connection:
+		// bound them, so that --max-connections bounds the requests (and
+		// the bodies they hold) of one client. The app has a few at once.
+		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 16},
 	}
 	if cfg.TLSCert != "" {
 		// Load now, so that a bad file stops the start with a clear error.

@@ -8,7 +8,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -79,6 +81,12 @@ func TestServeTLS(t *testing.T) {
 	if err := run(context.Background(), []string{"healthcheck", "--addr", addr}, nil, &out, &errb); err != nil {
 		t.Fatalf("healthcheck over TLS: %v %s", err, errb.String())
 	}
+	// HTTP/2 carries at most 16 requests at once on one connection, so
+	// that --max-connections bounds a client's requests (and the bodies
+	// they hold before their write slot).
+	if got := h2MaxStreams(t, addr, pool); got != 16 {
+		t.Errorf("HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS %d, want 16", got)
+	}
 	// Plain HTTP on the TLS port is refused.
 	if resp, err := http.Get(strings.Replace(url, "https://", "http://", 1) + "/healthz"); err == nil {
 		resp.Body.Close()
@@ -108,5 +116,45 @@ func TestParseCIDRs(t *testing.T) {
 		if got := (cidrFlag{&nets}).String(); !tc.bad && got != tc.want {
 			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// h2MaxStreams opens an HTTP/2 connection to addr (RFC 9113 §3.4: the
+// client preface, then an empty SETTINGS frame) and returns the
+// SETTINGS_MAX_CONCURRENT_STREAMS of the server's first SETTINGS frame
+// (§6.5.2; 0 when absent).
+func h2MaxStreams(t *testing.T, addr string, roots *x509.CertPool) uint32 {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if p := c.ConnectionState().NegotiatedProtocol; p != "h2" {
+		t.Fatalf("ALPN: %q, want h2", p)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(append([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 0, 0, 0, 4, 0, 0, 0, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var h [9]byte
+		if _, err := io.ReadFull(c, h[:]); err != nil {
+			t.Fatalf("reading the server's frames: %v", err)
+		}
+		n := int(h[0])<<16 | int(h[1])<<8 | int(h[2])
+		payload := make([]byte, n)
+		if _, err := io.ReadFull(c, payload); err != nil {
+			t.Fatal(err)
+		}
+		if h[3] != 4 || h[4]&1 != 0 { // not SETTINGS, or its ACK
+			continue
+		}
+		for i := 0; i+6 <= len(payload); i += 6 {
+			if binary.BigEndian.Uint16(payload[i:]) == 3 {
+				return binary.BigEndian.Uint32(payload[i+2:])
+			}
+		}
+		return 0
 	}
 }
