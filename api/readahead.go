@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,7 +28,9 @@ import (
 //   - all bodies at once, to ShedOptions.BodyBudget bytes, and those of
 //     one user (anonymous requests together count as one) to an eighth
 //     of it, so that neither stalled logins nor one account's stalled
-//     pushes spend what the other phones need. The bytes are counted as
+//     pushes spend what the other phones need; anonymous requests, also
+//     to anonAddrShare a client address, and their bodies must arrive
+//     within anonBodyWait. The bytes are counted as
 //     the buffers grow with what has arrived: 4 KiB first, then twice
 //     what came, up to the body's declared length and one byte.
 //
@@ -56,44 +59,81 @@ const readAheadMax = protocol.MaxBodyBytes + 1
 // included, as malformed).
 const authMaxBody = 32 << 10
 
+// anonAddrShare is the most one client address holds of the anonymous
+// requests' share (300 logins at once from one school's network hold
+// about 60 KB), and anonBodyWait how long an anonymous body may take to
+// arrive (a login's few hundred bytes come in one packet): a client
+// cannot park the anonymous share with stalled bodies for the whole
+// --read-timeout.
+const (
+	anonAddrShare = 64 << 10
+	anonBodyWait  = 5 * time.Second
+)
+
 // readAheadFirst is the first buffer of a body read ahead.
 const readAheadFirst = 4 << 10
 
 // bodyBudget counts the bytes of the buffers of bodies read ahead, in all
-// and by key (a username; "" for anonymous requests).
+// and by holder: a user's requests, or the anonymous requests (those
+// together, and those of one client address).
 type bodyBudget struct {
 	max, share int64
 	mu         sync.Mutex
 	used       int64
-	byKey      map[string]int64
+	byKey      map[string]int64 // by username; "" the anonymous requests
+	byAddr     map[string]int64 // anonymous requests by client address
 }
 
-func newBodyBudget(max int64) *bodyBudget {
-	return &bodyBudget{max: max, share: max / bodyShares, byKey: map[string]int64{}}
+// bodyHolder is who holds a body read ahead: a user, or else an
+// anonymous client at an address.
+type bodyHolder struct{ user, addr string }
+
+func newBodyBudget(limit int64) *bodyBudget {
+	// A share holds at least the largest body read ahead, so that a
+	// small budget refuses a large push only while others hold it.
+	return &bodyBudget{max: limit, share: max(limit/bodyShares, readAheadMax), byKey: map[string]int64{}, byAddr: map[string]int64{}}
 }
 
-// take reserves n bytes for key; false (nothing reserved) past the
-// budget or past key's share.
-func (b *bodyBudget) take(key string, n int64) bool {
+// take reserves n > 0 bytes for h; false (nothing reserved) past the
+// budget, h's share, or, for an anonymous client, its address's
+// anonAddrShare.
+func (b *bodyBudget) take(h bodyHolder, n int64) bool {
+	if n <= 0 {
+		return n == 0
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	k := b.byKey[key]
-	if b.used+n > b.max || k+n > b.share {
+	k := b.byKey[h.user]
+	if b.used+n > b.max || k+n > b.share || (h.user == "" && b.byAddr[h.addr]+n > anonAddrShare) {
 		return false
 	}
 	b.used += n
-	b.byKey[key] = k + n
+	b.byKey[h.user] = k + n
+	if h.user == "" {
+		b.byAddr[h.addr] += n
+	}
 	return true
 }
 
-func (b *bodyBudget) give(key string, n int64) {
+func (b *bodyBudget) give(h bodyHolder, n int64) {
+	if n <= 0 {
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.used -= n
-	if k := b.byKey[key] - n; k > 0 {
-		b.byKey[key] = k
+	minus(b.byKey, h.user, n)
+	if h.user == "" {
+		minus(b.byAddr, h.addr, n)
+	}
+}
+
+// minus takes n from m[k], deleting the key at zero.
+func minus(m map[string]int64, k string, n int64) {
+	if v := m[k] - n; v > 0 {
+		m[k] = v
 	} else {
-		delete(b.byKey, key)
+		delete(m, k)
 	}
 }
 
@@ -151,18 +191,37 @@ func (sh *shedder) readAhead(c echo.Context) (done func(), ok bool) {
 			return func() {}, true // refused by the cap at the first read
 		}
 	}
-	if req.ContentLength >= 0 {
-		most = min(most, req.ContentLength+1) // + 1: room to read the end
+	if cl := req.ContentLength; cl >= 0 && cl < most {
+		most = cl + 1 // + 1: room to read the end (no overflow: cl < most)
 	}
-	key := ""
+	h := bodyHolder{}
+	lift := func() {}
 	if p := principal(c); p != nil {
-		key = p.Username
+		h.user = p.Username
+	} else {
+		h.addr = c.RealIP()
+		// Its body must arrive within anonBodyWait. Once it has, the
+		// deadline is lifted: net/http's background read, which starts at
+		// the body's end, would cancel the request's context on it (a
+		// login may wait for its password check longer). A body cut off
+		// keeps it, so that net/http closes the connection after the
+		// answer instead of waiting for the rest.
+		if rc := http.NewResponseController(c.Response().Writer); rc.SetReadDeadline(time.Now().Add(anonBodyWait)) == nil {
+			lift = func() { rc.SetReadDeadline(time.Time{}) }
+		}
 	}
 	var buf []byte
+	var reserved int64
+	defer func() {
+		if !ok { // refused, or a panic on the way: nothing kept
+			sh.bodies.give(h, reserved)
+		}
+	}()
 	grow := func(n int64) bool {
-		if !sh.bodies.take(key, n-int64(cap(buf))) {
+		if !sh.bodies.take(h, n-reserved) {
 			return false
 		}
+		reserved = n
 		nb := make([]byte, len(buf), n)
 		copy(nb, buf)
 		buf = nb
@@ -179,7 +238,6 @@ func (sh *shedder) readAhead(c echo.Context) (done func(), ok bool) {
 				break
 			}
 			if !grow(min(2*int64(cap(buf)), most)) {
-				sh.bodies.give(key, int64(cap(buf)))
 				return nil, false
 			}
 		}
@@ -191,7 +249,9 @@ func (sh *shedder) readAhead(c echo.Context) (done func(), ok bool) {
 		}
 	}
 	rb.buf = buf
+	if rb.rest == nil && rb.err == io.EOF {
+		lift()
+	}
 	put(rb)
-	reserved := int64(cap(buf))
-	return func() { sh.bodies.give(key, reserved) }, true
+	return func() { sh.bodies.give(h, reserved) }, true
 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -19,9 +21,10 @@ import (
 )
 
 // readAheadServer is a Server whose write route /w (capBodies, then
-// shedWrites) answers the length and SHA-256 of the body its handler
-// reads, or 413 on *http.MaxBytesError, as the real handlers do; /big
-// lifts the cap (handlerCapsBody), as the import and push routes do.
+// shedWrites, as the user "tester") answers the length and SHA-256 of the
+// body its handler reads, or 413 on *http.MaxBytesError, as the real
+// handlers do; /big lifts the cap (handlerCapsBody), as the import and
+// push routes do; /anon is /w without a user, as the logins' routes.
 func readAheadServer(opt ShedOptions, maxBody int64) (*Server, *echo.Echo) {
 	s := &Server{Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: maxBody}
 	s.shed = newShedder(opt)
@@ -39,8 +42,9 @@ func readAheadServer(opt ShedOptions, maxBody int64) (*Server, *echo.Echo) {
 		sum := sha256.Sum256(b)
 		return c.String(http.StatusOK, strconv.Itoa(len(b))+" "+string(sum[:4]))
 	}
-	e.POST("/w", h, s.shedWrites)
-	e.POST("/big", h, handlerCapsBody, s.shedWrites)
+	e.POST("/w", h, asUser("tester"), s.shedWrites)
+	e.POST("/big", h, asUser("tester"), handlerCapsBody, s.shedWrites)
+	e.POST("/anon", h, s.shedWrites)
 	return s, e
 }
 
@@ -94,13 +98,12 @@ func TestReadAheadBodies(t *testing.T) {
 }
 
 // TestReadAheadBudget: a body arriving slowly holds the budget it has
-// grown into, not a slot; while it holds most of its share (anonymous
-// requests' share of the budget), a request that needs more is refused
-// 503 with Retry-After at once; once the first is
+// grown into, not a slot; while it holds most of the budget (128 KiB
+// here), a request that needs more is refused 503 with Retry-After at
+// once; once the first is
 // answered the budget is whole again and the second goes through.
 func TestReadAheadBudget(t *testing.T) {
-	// 1 MiB: an eighth, 128 KiB, for the anonymous requests of this test.
-	s, e := readAheadServer(ShedOptions{Concurrent: 1, Queue: 1, Wait: time.Second, BodyBudget: 1 << 20}, 1<<20)
+	s, e := readAheadServer(ShedOptions{Concurrent: 1, Queue: 1, Wait: time.Second, BodyBudget: 128 << 10}, 1<<20)
 	pr, pw := io.Pipe()
 	t.Cleanup(func() { pr.CloseWithError(io.ErrClosedPipe) })
 	write := func(b []byte) {
@@ -254,20 +257,24 @@ func asUser(name string) echo.MiddlewareFunc {
 	}
 }
 
-// stall starts n requests to path (as user, "" for none) that declare
-// declared bytes and send sent of them, and returns once readAhead has
+// stall starts n requests to path (as user, "" for none; the i-th from
+// addr(i) when addr is not nil) that declare declared bytes and send sent
+// of them, and returns once readAhead has
 // taken or refused each; the pipes are closed at the test's end.
-func stall(t *testing.T, s *Server, e *echo.Echo, path, user string, n int, declared int64, sent int) (refused int) {
+func stall(t *testing.T, s *Server, e *echo.Echo, path, user string, n int, declared int64, sent int, addr func(i int) string) (refused int) {
 	t.Helper()
 	if user != "" {
 		e.POST(path, func(c echo.Context) error { io.ReadAll(c.Request().Body); return c.NoContent(204) }, asUser(user), handlerCapsBody, s.shedWrites)
 	}
 	codes := make(chan int, n)
-	for range n {
+	for i := range n {
 		pr, pw := io.Pipe()
 		t.Cleanup(func() { pw.CloseWithError(io.ErrClosedPipe) })
 		req := httptest.NewRequest("POST", path, pr)
 		req.ContentLength = declared
+		if addr != nil {
+			req.RemoteAddr = addr(i)
+		}
 		before := s.shed.bodies.inUse()
 		go func() {
 			rec := httptest.NewRecorder()
@@ -302,8 +309,9 @@ func stall(t *testing.T, s *Server, e *echo.Echo, path, user string, n int, decl
 }
 
 // TestReadAheadAnonymousStallsKeepPushes (review of de255b1): anonymous
-// requests (the logins' routes: no token) that stall hold at most the
-// anonymous share of the body budget (an eighth), whatever their number:
+// requests (the logins' routes: no token) that stall, from 1,100
+// addresses, hold at most the anonymous share of the body budget (an
+// eighth), whatever their number:
 // at de255b1, 512 of them declaring 65,535 bytes and sending none spent
 // the whole 32 MiB, and every push was refused 503 until --read-timeout.
 // A user's push still goes through.
@@ -311,7 +319,8 @@ func TestReadAheadAnonymousStallsKeepPushes(t *testing.T) {
 	s, e := readAheadServer(ShedOptions{}, 1<<20)
 	e.POST("/push", func(c echo.Context) error { io.ReadAll(c.Request().Body); return c.NoContent(204) }, asUser("staff1"), handlerCapsBody, s.shedWrites)
 	// 4 KiB each at first: the share (4 MiB) holds 1,024 of them.
-	refused := stall(t, s, e, "/w", "", 1100, 65535, 0)
+	each := func(i int) string { return fmt.Sprintf("10.%d.%d.%d:40000", i>>16&255, i>>8&255, i&255) }
+	refused := stall(t, s, e, "/anon", "", 1100, 65535, 0, each)
 	if refused != 1100-1024 {
 		t.Errorf("stalled anonymous requests refused: %d of 1,100, want 76 (the share holds 1,024 of 4 KiB)", refused)
 	}
@@ -333,7 +342,7 @@ func TestReadAheadUserShare(t *testing.T) {
 	e.POST("/push", func(c echo.Context) error { io.ReadAll(c.Request().Body); return c.NoContent(204) }, asUser("staff2"), handlerCapsBody, s.shedWrites)
 	// 1 MiB sent: each buffer grows to 1 MiB, then to 2 MiB once full;
 	// two fill the share, the others are refused on the way.
-	stall(t, s, e, "/hostile", "staff1", 4, 2<<20, 1<<20)
+	stall(t, s, e, "/hostile", "staff1", 4, 2<<20, 1<<20, nil)
 	last, steady := int64(-1), 0
 	for deadline := time.Now().Add(10 * time.Second); steady < 50 && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
 		if u := s.shed.bodies.inUse(); u == last {
@@ -349,5 +358,62 @@ func TestReadAheadUserShare(t *testing.T) {
 	e.ServeHTTP(rec, httptest.NewRequest("POST", "/push", strings.NewReader(`{"mutations":[]}`)))
 	if rec.Code != http.StatusNoContent {
 		t.Fatalf("another user's push while staff1's pushes stall: %d %s; want 204", rec.Code, rec.Body.String())
+	}
+}
+
+// TestReadAheadAnonymousAddress (second review): the anonymous requests
+// of one client address hold at most anonAddrShare (64 KiB: sixteen
+// stalled bodies at their first 4 KiB), so one client cannot park the
+// anonymous share and turn every login away; a login from another
+// address goes through.
+func TestReadAheadAnonymousAddress(t *testing.T) {
+	s, e := readAheadServer(ShedOptions{}, 1<<20)
+	one := func(int) string { return "198.51.100.7:40000" }
+	if refused := stall(t, s, e, "/anon", "", 20, 32<<10, 0, one); refused != 4 {
+		t.Errorf("stalled anonymous requests of one address refused: %d of 20, want 4", refused)
+	}
+	if used := s.shed.bodies.inUse(); used != anonAddrShare {
+		t.Errorf("budget held by one address: %d bytes, want %d", used, anonAddrShare)
+	}
+	req := httptest.NewRequest("POST", "/anon", strings.NewReader(`{"username":"staff1"}`))
+	req.RemoteAddr = "203.0.113.9:40000"
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("a login from another address: %d %s, want 200", rec.Code, rec.Body.String())
+	}
+}
+
+// TestReadAheadHugeContentLength (second review): a push declaring a
+// Content-Length of 2^63−1 on a route without a cap of its own is read
+// ahead as any other (up to readAheadMax), is answered, and gives its
+// bytes back: the declared length + 1 had overflowed, made a negative
+// reservation, and a panic left the budget switched off.
+func TestReadAheadHugeContentLength(t *testing.T) {
+	s, e := readAheadServer(ShedOptions{}, 1<<20)
+	req := httptest.NewRequest("POST", "/big", strings.NewReader("0123456789"))
+	req.ContentLength = math.MaxInt64
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Body.String(), "10 ") {
+		t.Errorf("Content-Length 2^63-1, 10 bytes sent: %d %q, want 200 with the 10 bytes", rec.Code, rec.Body.String())
+	}
+	if used := s.shed.bodies.inUse(); used != 0 {
+		t.Errorf("budget after it: %d bytes, want 0", used)
+	}
+	if !s.shed.bodies.take(bodyHolder{user: "x"}, 1) {
+		t.Error("the budget refuses one byte after it")
+	}
+}
+
+// TestBodyBudgetSmall (second review): with a budget of 8 MiB, an eighth
+// (1 MiB) is less than the largest push; a share is never less than
+// readAheadMax, so a 1.5 MB push alone goes through.
+func TestBodyBudgetSmall(t *testing.T) {
+	_, e := readAheadServer(ShedOptions{BodyBudget: 8 << 20}, 1<<20)
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("POST", "/big", bytes.NewReader(make([]byte, 1_500_000))))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("a 1.5 MB push alone with an 8 MiB budget: %d, want 200", rec.Code)
 	}
 }

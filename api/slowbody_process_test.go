@@ -20,12 +20,13 @@ import (
 // declare, then a phone pushes. Before the fix the six held both slots
 // and the place until --read-timeout (60 s), and every push was answered
 // 503. A stalled body that finally arrives is still answered (400: it is
-// not JSON), the others time out on their own.
+// not JSON), the others are cut off after 5 s (anonBodyWait).
 func TestSlowBodiesHoldNoWriteSlot(t *testing.T) {
 	env := testenv.Process(t, testenv.ProcessOptions{Seed: ptSeed,
 		Args: []string{"--write-concurrent", "2", "--write-queue", "1", "--write-wait", "300ms", "--read-timeout", "20s"}})
 	s := env.Login(t, "staff1", "0190d5a4-8f0c-7a11-9c3b-00000000510e")
 	var stalled []net.Conn
+	opened := time.Now()
 	for range 6 {
 		c, err := net.Dial("tcp", env.Proc.Addr)
 		if err != nil {
@@ -65,6 +66,17 @@ func TestSlowBodiesHoldNoWriteSlot(t *testing.T) {
 	}
 	if got := string(buf[:n]); !strings.HasPrefix(got, "HTTP/1.1 400") {
 		t.Fatalf("the stalled login, completed: %q, want HTTP/1.1 400 (its body is not JSON)", got)
+	}
+	// Another is cut off by the anonymous bodies' deadline (5 s), well
+	// before --read-timeout (20 s here): it cannot park its share.
+	c = stalled[1]
+	c.SetReadDeadline(time.Now().Add(15 * time.Second))
+	n, err = c.Read(buf)
+	if err != nil {
+		t.Fatalf("a stalled login: no answer in 15 s: %v", err)
+	}
+	if got, after := string(buf[:n]), time.Since(opened); !strings.HasPrefix(got, "HTTP/1.1 400") || after > 10*time.Second {
+		t.Fatalf("a stalled login: %q after %v, want HTTP/1.1 400 within about 5 s", got, after)
 	}
 }
 
