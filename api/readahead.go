@@ -60,8 +60,8 @@ const readAheadMax = protocol.MaxBodyBytes + 1
 const authMaxBody = 32 << 10
 
 // anonAddrShare is the most one client address holds of the anonymous
-// requests' share (300 logins at once from one school's network hold
-// about 60 KB), and anonBodyWait how long an anonymous body may take to
+// requests' share while their bodies arrive (300 logins arriving at once
+// from one school's network hold about 60 KB), and anonBodyWait how long an anonymous body may take to
 // arrive (a login's few hundred bytes come in one packet): a client
 // cannot park the anonymous share with stalled bodies for the whole
 // --read-timeout.
@@ -123,9 +123,24 @@ func (b *bodyBudget) give(h bodyHolder, n int64) {
 	defer b.mu.Unlock()
 	b.used -= n
 	minus(b.byKey, h.user, n)
-	if h.user == "" {
+	if h.user == "" && h.addr != "" {
 		minus(b.byAddr, h.addr, n)
 	}
+}
+
+// arrived ends the count of n bytes by h's address (the body is whole:
+// what the address share bounds is bodies arriving, which is what a
+// stalling client holds), and returns the holder to give the bytes back
+// as, once the request is answered. Logins that wait for their password
+// check hold the anonymous share still, not their address's.
+func (b *bodyBudget) arrived(h bodyHolder, n int64) bodyHolder {
+	if h.user != "" || h.addr == "" {
+		return h
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	minus(b.byAddr, h.addr, n)
+	return bodyHolder{}
 }
 
 // minus takes n from m[k], deleting the key at zero.
@@ -251,6 +266,7 @@ func (sh *shedder) readAhead(c echo.Context) (done func(), ok bool) {
 	rb.buf = buf
 	if rb.rest == nil && rb.err == io.EOF {
 		lift()
+		h = sh.bodies.arrived(h, reserved)
 	}
 	put(rb)
 	return func() { sh.bodies.give(h, reserved) }, true

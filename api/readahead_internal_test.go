@@ -384,6 +384,52 @@ func TestReadAheadAnonymousAddress(t *testing.T) {
 	}
 }
 
+// TestReadAheadAddressArrived: the address share bounds bodies arriving,
+// not bodies arrived: twenty logins of 4 KiB from one address (80 KiB)
+// that wait in their handler, as logins wait for their password check,
+// all get there, holding the anonymous share until answered.
+func TestReadAheadAddressArrived(t *testing.T) {
+	s, e := readAheadServer(ShedOptions{}, 1<<20)
+	release, entered := make(chan struct{}), make(chan struct{}, 20)
+	e.POST("/login", func(c echo.Context) error {
+		io.ReadAll(c.Request().Body)
+		entered <- struct{}{}
+		<-release
+		return c.NoContent(204)
+	}, s.shedWrites)
+	codes := make(chan int, 20)
+	for range 20 {
+		req := httptest.NewRequest("POST", "/login", bytes.NewReader(make([]byte, 4<<10)))
+		req.RemoteAddr = "198.51.100.7:40000"
+		go func() {
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			codes <- rec.Code
+		}()
+	}
+	for i := range 20 {
+		select {
+		case <-entered:
+		case code := <-codes:
+			t.Fatalf("login %d of one address answered %d before its handler", i+1, code)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d logins of one address got to their handler, want 20", i)
+		}
+	}
+	if used := s.shed.bodies.inUse(); used != 20*(4<<10+1) {
+		t.Errorf("budget held by the twenty waiting logins: %d bytes, want %d", used, 20*(4<<10+1))
+	}
+	close(release)
+	for range 20 {
+		if code := <-codes; code != http.StatusNoContent {
+			t.Errorf("a login answered %d, want 204", code)
+		}
+	}
+	if used := s.shed.bodies.inUse(); used != 0 {
+		t.Errorf("budget after the answers: %d bytes, want 0", used)
+	}
+}
+
 // TestReadAheadHugeContentLength (second review): a push declaring a
 // Content-Length of 2^63−1 on a route without a cap of its own is read
 // ahead as any other (up to readAheadMax), is answered, and gives its
