@@ -243,6 +243,11 @@ func (b *cappedBody) most() int64 {
 func (b *cappedBody) Read(p []byte) (int, error) {
 	if b.r == nil {
 		if b.req.ContentLength > b.limit {
+			// Have net/http close the connection after the answer instead
+			// of reading up to 256 KiB of a body nobody will use, which a
+			// client may never send: MaxBytesReader's signal, from a
+			// reader of one byte past a cap of none.
+			http.MaxBytesReader(b.w, io.NopCloser(strings.NewReader("x")), 0).Read(make([]byte, 1))
 			return 0, &http.MaxBytesError{Limit: b.limit}
 		}
 		b.r = http.MaxBytesReader(b.w, b.orig, b.limit)

@@ -103,13 +103,13 @@ func (b *bodyBudget) take(h bodyHolder, n int64) bool {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	k := b.byKey[h.user]
-	if b.used+n > b.max || k+n > b.share || (h.user == "" && b.byAddr[h.addr]+n > anonAddrShare) {
+	k, byAddr := b.byKey[h.user], h.user == "" && h.addr != ""
+	if b.used+n > b.max || k+n > b.share || (byAddr && b.byAddr[h.addr]+n > anonAddrShare) {
 		return false
 	}
 	b.used += n
 	b.byKey[h.user] = k + n
-	if h.user == "" {
+	if byAddr {
 		b.byAddr[h.addr] += n
 	}
 	return true

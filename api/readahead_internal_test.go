@@ -463,3 +463,23 @@ func TestBodyBudgetSmall(t *testing.T) {
 		t.Fatalf("a 1.5 MB push alone with an 8 MiB budget: %d, want 200", rec.Code)
 	}
 }
+
+// TestReadAheadEmptyAddress (third review): anonymous requests whose
+// client address is empty (a custom IP extractor, a unix socket) are not
+// counted by address, so nothing of theirs stays counted: forty 2 kB
+// requests one after the other all go through.
+func TestReadAheadEmptyAddress(t *testing.T) {
+	s, e := readAheadServer(ShedOptions{}, 1<<20)
+	for i := range 40 {
+		req := httptest.NewRequest("POST", "/anon", bytes.NewReader(make([]byte, 2000)))
+		req.RemoteAddr = ""
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("anonymous request %d without an address: %d, want 200", i+1, rec.Code)
+		}
+	}
+	if used, addrs := s.shed.bodies.inUse(), len(s.shed.bodies.byAddr); used != 0 || addrs != 0 {
+		t.Fatalf("after them: %d bytes, %d addresses counted, want none", used, addrs)
+	}
+}

@@ -106,3 +106,29 @@ func TestRefusedBodyNotAwaited(t *testing.T) {
 		t.Fatalf("answered %q after %v, want HTTP/1.1 401 at once", got, time.Since(start))
 	}
 }
+
+// TestOverDeclaredBodyNotAwaited (third review): a login declaring a body
+// over its route's cap (32 KiB) and sending none is answered 413 at once
+// and its connection closed, instead of net/http reading the body it
+// will not use until --read-timeout.
+func TestOverDeclaredBodyNotAwaited(t *testing.T) {
+	env := testenv.Process(t, testenv.ProcessOptions{Seed: ptSeed})
+	c, err := net.Dial("tcp", env.Proc.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := fmt.Fprint(c, "POST /api/v1/auth/login HTTP/1.1\r\nHost: prodays\r\nContent-Type: application/json\r\nContent-Length: 32769\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c.SetReadDeadline(start.Add(10 * time.Second))
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("no answer in 10 s: %v", err)
+	}
+	if got := string(buf[:n]); !strings.HasPrefix(got, "HTTP/1.1 413") || time.Since(start) > time.Second {
+		t.Fatalf("answered %q after %v, want HTTP/1.1 413 at once", got, time.Since(start))
+	}
+}
