@@ -86,25 +86,7 @@ func TestSlowBodiesHoldNoWriteSlot(t *testing.T) {
 // 256 KiB of the body first (net/http's drain, which waits for a body
 // that may never come).
 func TestRefusedBodyNotAwaited(t *testing.T) {
-	env := testenv.Process(t, testenv.ProcessOptions{Seed: ptSeed})
-	c, err := net.Dial("tcp", env.Proc.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if _, err := fmt.Fprint(c, "POST /api/v1/sync/push HTTP/1.1\r\nHost: prodays\r\nContent-Type: application/json\r\nContent-Length: 60000000\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	c.SetReadDeadline(start.Add(10 * time.Second))
-	buf := make([]byte, 64)
-	n, err := c.Read(buf)
-	if err != nil {
-		t.Fatalf("no answer in 10 s: %v", err)
-	}
-	if got := string(buf[:n]); !strings.HasPrefix(got, "HTTP/1.1 401") || time.Since(start) > time.Second {
-		t.Fatalf("answered %q after %v, want HTTP/1.1 401 at once", got, time.Since(start))
-	}
+	headersOnlyAnsweredAtOnce(t, "/api/v1/sync/push", 60_000_000, "401")
 }
 
 // TestOverDeclaredBodyNotAwaited (third review): a login declaring a body
@@ -112,13 +94,21 @@ func TestRefusedBodyNotAwaited(t *testing.T) {
 // and its connection closed, instead of net/http reading the body it
 // will not use until --read-timeout.
 func TestOverDeclaredBodyNotAwaited(t *testing.T) {
+	headersOnlyAnsweredAtOnce(t, "/api/v1/auth/login", 32_769, "413")
+}
+
+// headersOnlyAnsweredAtOnce sends, to the binary over raw TCP, the
+// headers of a JSON POST to path declaring length bytes and none of them,
+// and wants the answer's status within a second.
+func headersOnlyAnsweredAtOnce(t *testing.T, path string, length int, status string) {
+	t.Helper()
 	env := testenv.Process(t, testenv.ProcessOptions{Seed: ptSeed})
 	c, err := net.Dial("tcp", env.Proc.Addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if _, err := fmt.Fprint(c, "POST /api/v1/auth/login HTTP/1.1\r\nHost: prodays\r\nContent-Type: application/json\r\nContent-Length: 32769\r\n\r\n"); err != nil {
+	if _, err := fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: prodays\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", path, length); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -128,7 +118,7 @@ func TestOverDeclaredBodyNotAwaited(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no answer in 10 s: %v", err)
 	}
-	if got := string(buf[:n]); !strings.HasPrefix(got, "HTTP/1.1 413") || time.Since(start) > time.Second {
-		t.Fatalf("answered %q after %v, want HTTP/1.1 413 at once", got, time.Since(start))
+	if got := string(buf[:n]); !strings.HasPrefix(got, "HTTP/1.1 "+status) || time.Since(start) > time.Second {
+		t.Fatalf("answered %q after %v, want HTTP/1.1 %s at once", got, time.Since(start), status)
 	}
 }
